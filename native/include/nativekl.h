@@ -1,0 +1,316 @@
+/*
+ * nativekl.h - Kullback-Leibler divergence, fused in one pass over memory.
+ *
+ * This header is the manual. NativeKl computes PyTorch's
+ * torch.nn.functional.kl_div exactly (same formula, same special values,
+ * same reductions), for float32 and float64, with AVX2+FMA kernels chosen at
+ * run time and a portable scalar path that returns the same bits.
+ *
+ * Conventions that hold for every function below:
+ *
+ *   - Every computing function returns an nkl_status. NKL_OK means success;
+ *     anything else means nothing was written to any output, and
+ *     nkl_status_string() explains the code.
+ *   - input holds log-probabilities x of the model; target holds
+ *     probabilities t (or log-probabilities with NKL_LOG_TARGET). The result
+ *     is KL(target || model), summed over elements as described per function.
+ *   - Pointers need only the natural alignment of their element type; the
+ *     result never depends on the address (no alignment peeling).
+ *   - A NULL pointer is accepted only where its length is 0.
+ *   - Functions are reentrant and thread-safe: the library keeps no mutable
+ *     state besides its one-time CPU dispatch table. It never allocates
+ *     inside a compute call and never starts a thread.
+ *   - Results are deterministic: the same inputs give the same bits whatever
+ *     the pointer alignment, whichever instruction set ran, and however the
+ *     caller split the work with the chunk API (nkl_kl_div_partials_*).
+ */
+#ifndef NATIVEKL_H
+#define NATIVEKL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- export */
+
+#if defined(NKL_STATIC)
+#  define NKL_API
+#elif defined(_WIN32)
+#  if defined(NKL_BUILDING_LIBRARY)
+#    define NKL_API __declspec(dllexport)
+#  else
+#    define NKL_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__)
+#  define NKL_API __attribute__((visibility("default")))
+#else
+#  define NKL_API
+#endif
+
+/* --------------------------------------------------------------- version */
+
+#define NKL_VERSION_MAJOR 0
+#define NKL_VERSION_MINOR 1
+#define NKL_VERSION_PATCH 0
+#define NKL_VERSION_STRING "0.1.0"
+/* (major << 16) | (minor << 8) | patch, comparable with nkl_version(). */
+#define NKL_VERSION ((NKL_VERSION_MAJOR << 16) | (NKL_VERSION_MINOR << 8) | NKL_VERSION_PATCH)
+
+/*
+ * nkl_version - the version of the library actually loaded, encoded as
+ * NKL_VERSION is. Compare it with NKL_VERSION to detect a header/library
+ * mismatch. nkl_version_string() returns the same as "major.minor.patch".
+ */
+NKL_API uint32_t nkl_version(void);
+NKL_API const char *nkl_version_string(void);
+
+/* ---------------------------------------------------------------- status */
+
+typedef enum nkl_status {
+    NKL_OK = 0,
+    /* A pointer was NULL while its length was greater than 0. */
+    NKL_ERROR_NULL_POINTER = 1,
+    /* A length times the element size does not fit in ptrdiff_t. */
+    NKL_ERROR_SIZE_OVERFLOW = 2,
+    /* The reduction is not one of nkl_reduction, or not allowed here. */
+    NKL_ERROR_INVALID_REDUCTION = 3,
+    /* The flags hold a bit that is not defined below. */
+    NKL_ERROR_INVALID_FLAGS = 4,
+    /* BATCHMEAN with batch 0 while n > 0, or a batch that does not divide n. */
+    NKL_ERROR_INVALID_BATCH = 5,
+    /* The output range partly overlaps an input (exact aliasing is allowed
+       where a function says so). */
+    NKL_ERROR_OVERLAP = 6,
+    /* A chunk range reaches past the last chunk of the data. */
+    NKL_ERROR_INVALID_CHUNK_RANGE = 7,
+    /* A row stride (leading dimension) is smaller than the row length. */
+    NKL_ERROR_INVALID_STRIDE = 8,
+    /* The requested instruction set is unknown or this CPU/OS lacks it. */
+    NKL_ERROR_ISA_UNAVAILABLE = 9,
+    /* An alignment is not a power of two, or is smaller than sizeof(void*). */
+    NKL_ERROR_INVALID_ALIGNMENT = 10,
+    /* The system could not provide the requested memory. */
+    NKL_ERROR_OUT_OF_MEMORY = 11
+} nkl_status;
+
+/*
+ * nkl_status_string - a short English sentence describing a status code.
+ * Never returns NULL; unknown codes give "unknown status code".
+ */
+NKL_API const char *nkl_status_string(nkl_status status);
+
+/* ------------------------------------------------------ options and ISAs */
+
+/*
+ * How the pointwise terms are reduced, as PyTorch's reduction argument:
+ *   NONE       one value per element (the pointwise term L_i);
+ *   SUM        sum of L_i;
+ *   MEAN       sum / n (PyTorch's default; it is not the KL of a batch);
+ *   BATCHMEAN  sum / batch, where batch is the size of dimension 0: the true
+ *              KL averaged over the batch. For a 0-d input PyTorch does not
+ *              divide: pass batch = 1, which divides exactly by one.
+ * Empty input (n = 0): SUM gives 0, MEAN gives NaN (0/0), BATCHMEAN gives
+ * NaN when batch is 0 and 0 otherwise.
+ */
+typedef enum nkl_reduction {
+    NKL_REDUCTION_NONE = 0,
+    NKL_REDUCTION_SUM = 1,
+    NKL_REDUCTION_MEAN = 2,
+    NKL_REDUCTION_BATCHMEAN = 3
+} nkl_reduction;
+
+/*
+ * Flags, OR-ed together (0 is PyTorch's default):
+ *
+ *   NKL_LOG_TARGET  target holds log-probabilities (PyTorch's log_target=True).
+ *                   Pointwise term: exp(t) * (t - x).
+ *                   Without it the term is xlogy(t, t) - t * x, where
+ *                   xlogy(0, y) = 0 for non-NaN y.
+ *   NKL_MASKED      opt-in semantics PyTorch lacks: a zero-probability target
+ *                   (t == 0, or t == -inf with NKL_LOG_TARGET) contributes
+ *                   exactly +0, whatever the input holds (a masked
+ *                   log_softmax row has x = -inf there).
+ *   NKL_FORCE_SCALAR, NKL_FORCE_AVX2
+ *                   run this call on the named instruction set instead of the
+ *                   active one (at most one of them). Meant for tests and
+ *                   benchmarks; the results are bit-identical anyway.
+ *                   NKL_ERROR_ISA_UNAVAILABLE if the CPU/OS lacks it.
+ *
+ * Special values of the PyTorch semantics (they follow from IEEE arithmetic
+ * on the formula):
+ *   log_target off: t = 0 and x finite -> 0;  t = 0 and x = -inf or NaN -> NaN;
+ *                   t < 0 -> NaN;  t or x NaN -> NaN;  t > 0, x = -inf -> +inf;
+ *                   t = +inf, x < 0 -> +inf;  subnormal t is not flushed.
+ *   log_target on:  t = -inf -> NaN (0 * -inf, even when x = -inf too);
+ *                   x = -inf, t finite -> +inf;  exp(t) overflowing -> +inf.
+ */
+#define NKL_LOG_TARGET 0x1u
+#define NKL_MASKED 0x2u
+#define NKL_FORCE_SCALAR 0x100u
+#define NKL_FORCE_AVX2 0x200u
+
+/* Instruction sets a kernel can run on. */
+typedef enum nkl_isa {
+    NKL_ISA_AUTO = 0,      /* best available: the default */
+    NKL_ISA_SCALAR = 1, /* portable C, explicit fma() */
+    NKL_ISA_AVX2 = 2    /* AVX2 + FMA, x86-64 only */
+} nkl_isa;
+
+/*
+ * nkl_active_isa - the instruction set that calls without an NKL_FORCE_* flag
+ * use. It is chosen once, on first use, from CPUID (AVX2, FMA and OS support
+ * of the YMM state through OSXSAVE/XCR0). The environment variable NKL_ISA
+ * (scalar, avx2 or auto), read at that moment, overrides the choice for the
+ * whole process: the test suite runs once per ISA this way.
+ */
+NKL_API nkl_isa nkl_active_isa(void);
+
+/*
+ * nkl_isa_supported - 1 if this CPU and OS can run the given ISA, else 0.
+ * NKL_ISA_AUTO and NKL_ISA_SCALAR are always supported.
+ */
+NKL_API int nkl_isa_supported(nkl_isa isa);
+
+/* nkl_isa_name - "auto", "scalar", "avx2", or "unknown". */
+NKL_API const char *nkl_isa_name(nkl_isa isa);
+
+/*
+ * nkl_set_isa - replace the active ISA for the whole process (NKL_ISA_AUTO
+ * restores CPU detection). For tests and benchmarks. Thread-safe (an atomic
+ * store), but calls already running finish on the ISA they started with.
+ * Errors: NKL_ERROR_ISA_UNAVAILABLE.
+ */
+NKL_API nkl_status nkl_set_isa(nkl_isa isa);
+
+/* ------------------------------------------------------ elementwise KL */
+
+/*
+ * nkl_kl_div_f32, nkl_kl_div_f64 - torch.nn.functional.kl_div(input, target,
+ * reduction, log_target) over n elements.
+ *
+ *   input   n log-probabilities x_i
+ *   target  n probabilities t_i (log-probabilities with NKL_LOG_TARGET)
+ *   reduction, batch
+ *           see nkl_reduction; batch is read only for BATCHMEAN, where it
+ *           must divide n and be > 0 unless n == 0.
+ *   flags   NKL_LOG_TARGET | NKL_MASKED | at most one NKL_FORCE_* flag.
+ *   out     NONE: n values, out[i] = L_i; may be exactly input or exactly
+ *           target (in place), but must not partly overlap either.
+ *           Otherwise: one value.
+ *
+ * One pass over memory; log t is never stored. Reductions accumulate in
+ * float64 (float32 data) or compensated float64 (float64 data), in a fixed
+ * order: the error is a few ulp of the result's type times sum |L_i|,
+ * independent of n. The reduced value equals, bit for bit, what
+ * nkl_kl_div_partials_* followed by nkl_partials_finish gives (rounded to
+ * float for the f32 variant).
+ *
+ * Errors: NKL_ERROR_NULL_POINTER, NKL_ERROR_SIZE_OVERFLOW,
+ * NKL_ERROR_INVALID_REDUCTION, NKL_ERROR_INVALID_FLAGS,
+ * NKL_ERROR_INVALID_BATCH, NKL_ERROR_OVERLAP, NKL_ERROR_ISA_UNAVAILABLE.
+ */
+NKL_API nkl_status nkl_kl_div_f32(const float *input, const float *target, size_t n,
+                                  nkl_reduction reduction, size_t batch, uint32_t flags,
+                                  float *out);
+NKL_API nkl_status nkl_kl_div_f64(const double *input, const double *target, size_t n,
+                                  nkl_reduction reduction, size_t batch, uint32_t flags,
+                                  double *out);
+
+/*
+ * nkl_kl_div_rows_f32, nkl_kl_div_rows_f64 - one KL per row of [rows, cols]
+ * data: out[r] = sum over c of L(input[r * input_stride + c],
+ * target[r * target_stride + c]). Strides are in elements and must be
+ * >= cols (rows may be padded). Each out[r] has the same bits as
+ * nkl_kl_div_*(row r, SUM). out must not overlap the inputs.
+ *
+ * Errors: NKL_ERROR_NULL_POINTER, NKL_ERROR_SIZE_OVERFLOW,
+ * NKL_ERROR_INVALID_STRIDE, NKL_ERROR_INVALID_FLAGS, NKL_ERROR_OVERLAP,
+ * NKL_ERROR_ISA_UNAVAILABLE.
+ */
+NKL_API nkl_status nkl_kl_div_rows_f32(const float *input, size_t input_stride,
+                                       const float *target, size_t target_stride,
+                                       size_t rows, size_t cols, uint32_t flags, float *out);
+NKL_API nkl_status nkl_kl_div_rows_f64(const double *input, size_t input_stride,
+                                       const double *target, size_t target_stride,
+                                       size_t rows, size_t cols, uint32_t flags, double *out);
+
+/* ------------------------------------------------------------ chunk API */
+
+/*
+ * Splitting a reduction across threads with identical bits.
+ *
+ * The data is cut into fixed chunks of NKL_CHUNK_ELEMENTS elements counted
+ * from index 0 (the last one may be shorter). Each chunk reduces to one
+ * nkl_partial, computed the same way whichever thread computes it, and
+ * nkl_partials_finish combines the partials in index order. So:
+ *
+ *     size_t count = nkl_chunk_count(n);
+ *     nkl_partial p[count];                       // caller's memory
+ *     // any threads, any split of [0, count):
+ *     nkl_kl_div_partials_f32(x, t, n, flags, first, k, p + first);
+ *     // then, once:
+ *     double v; nkl_partials_finish(p, count, n, NKL_REDUCTION_SUM, 0, &v);
+ *     float result = (float)v;   // == nkl_kl_div_f32(..., SUM, ...), bit for bit
+ */
+#define NKL_CHUNK_ELEMENTS 16384u
+
+typedef struct nkl_partial {
+    double sum;          /* sum of the chunk's terms ...            */
+    double compensation; /* ... plus this rounding-error correction */
+} nkl_partial;
+
+/* nkl_chunk_count - ceil(n / NKL_CHUNK_ELEMENTS); 0 for n == 0. */
+NKL_API size_t nkl_chunk_count(size_t n);
+
+/*
+ * nkl_kl_div_partials_f32, nkl_kl_div_partials_f64 - the partials of chunks
+ * first_chunk .. first_chunk + chunk_count - 1 of the n-element data at
+ * input/target (the base pointers of the whole data, not of the first chunk),
+ * written to partials[0 .. chunk_count - 1].
+ *
+ * Errors: NKL_ERROR_NULL_POINTER, NKL_ERROR_SIZE_OVERFLOW,
+ * NKL_ERROR_INVALID_FLAGS, NKL_ERROR_INVALID_CHUNK_RANGE (first_chunk +
+ * chunk_count > nkl_chunk_count(n)), NKL_ERROR_ISA_UNAVAILABLE.
+ */
+NKL_API nkl_status nkl_kl_div_partials_f32(const float *input, const float *target, size_t n,
+                                           uint32_t flags, size_t first_chunk,
+                                           size_t chunk_count, nkl_partial *partials);
+NKL_API nkl_status nkl_kl_div_partials_f64(const double *input, const double *target, size_t n,
+                                           uint32_t flags, size_t first_chunk,
+                                           size_t chunk_count, nkl_partial *partials);
+
+/*
+ * nkl_partials_finish - combines count partials in index order
+ * (compensated) and applies the reduction (SUM, MEAN over n elements, or
+ * BATCHMEAN over batch) in float64. For float32 data, round *out to float.
+ * An infinite or NaN sum is returned as is.
+ *
+ * Errors: NKL_ERROR_NULL_POINTER, NKL_ERROR_INVALID_REDUCTION (NONE or
+ * unknown), NKL_ERROR_INVALID_BATCH, NKL_ERROR_INVALID_CHUNK_RANGE (count
+ * differs from nkl_chunk_count(n)).
+ */
+NKL_API nkl_status nkl_partials_finish(const nkl_partial *partials, size_t count, size_t n,
+                                       nkl_reduction reduction, size_t batch, double *out);
+
+/* --------------------------------------------------------------- memory */
+
+/*
+ * nkl_alloc - size bytes aligned to alignment (a power of two, at least
+ * sizeof(void*); 64 suits every kernel). The memory is uninitialised and
+ * must be released with nkl_free. size 0 gives a unique non-NULL pointer.
+ * Errors: NKL_ERROR_NULL_POINTER (out is NULL), NKL_ERROR_INVALID_ALIGNMENT,
+ * NKL_ERROR_SIZE_OVERFLOW, NKL_ERROR_OUT_OF_MEMORY (*out set to NULL).
+ */
+NKL_API nkl_status nkl_alloc(size_t size, size_t alignment, void **out);
+
+/* nkl_free - releases memory from nkl_alloc; NULL is ignored. */
+NKL_API void nkl_free(void *ptr);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NATIVEKL_H */

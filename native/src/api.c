@@ -1,0 +1,272 @@
+/*
+ * api.c - the public entry points: validate every argument, pick the
+ * kernels, run them in the canonical chunk order (internal.h).
+ * Nothing is written to an output before all checks have passed.
+ */
+#if !defined(_WIN32)
+#define _POSIX_C_SOURCE 200112L /* posix_memalign */
+#endif
+#include <stdlib.h>
+#if defined(_WIN32)
+#include <malloc.h>
+#endif
+
+#include "internal.h"
+
+#define KNOWN_FLAGS (NKL_LOG_TARGET | NKL_MASKED | NKL_FORCE_SCALAR | NKL_FORCE_AVX2)
+
+uint32_t nkl_version(void) { return NKL_VERSION; }
+const char *nkl_version_string(void) { return NKL_VERSION_STRING; }
+
+const char *nkl_status_string(nkl_status status) {
+    switch (status) {
+    case NKL_OK: return "success";
+    case NKL_ERROR_NULL_POINTER: return "a pointer is NULL while its length is greater than 0";
+    case NKL_ERROR_SIZE_OVERFLOW: return "a length times the element size overflows ptrdiff_t";
+    case NKL_ERROR_INVALID_REDUCTION: return "the reduction is unknown or not allowed here";
+    case NKL_ERROR_INVALID_FLAGS: return "the flags hold an unknown bit or two NKL_FORCE_* bits";
+    case NKL_ERROR_INVALID_BATCH:
+        return "batchmean needs a batch size > 0 that divides the element count";
+    case NKL_ERROR_OVERLAP: return "the output partly overlaps an input";
+    case NKL_ERROR_INVALID_CHUNK_RANGE: return "the chunk range does not match the data's chunks";
+    case NKL_ERROR_INVALID_STRIDE: return "a row stride is smaller than the row length";
+    case NKL_ERROR_ISA_UNAVAILABLE: return "the requested instruction set is unknown or unavailable";
+    case NKL_ERROR_INVALID_ALIGNMENT:
+        return "the alignment is not a power of two of at least sizeof(void*)";
+    case NKL_ERROR_OUT_OF_MEMORY: return "out of memory";
+    }
+    return "unknown status code";
+}
+
+/* ------------------------------------------------------------ checks */
+
+static nkl_status check_array(const void *p, size_t n, size_t size) {
+    if (n > 0 && !p) return NKL_ERROR_NULL_POINTER;
+    if (n > (size_t)PTRDIFF_MAX / size) return NKL_ERROR_SIZE_OVERFLOW;
+    return NKL_OK;
+}
+
+static nkl_status check_flags(uint32_t flags, const nkl_kernels **kernels) {
+    if (flags & ~KNOWN_FLAGS) return NKL_ERROR_INVALID_FLAGS;
+    switch (flags & (NKL_FORCE_SCALAR | NKL_FORCE_AVX2)) {
+    case 0: *kernels = nkl_active_kernels(); break;
+    case NKL_FORCE_SCALAR: *kernels = nkl_kernels_for_isa(NKL_ISA_SCALAR); break;
+    case NKL_FORCE_AVX2: *kernels = nkl_kernels_for_isa(NKL_ISA_AVX2); break;
+    default: return NKL_ERROR_INVALID_FLAGS;
+    }
+    return *kernels ? NKL_OK : NKL_ERROR_ISA_UNAVAILABLE;
+}
+
+/* What a reduced sum is divided by. */
+static nkl_status divisor(nkl_reduction reduction, size_t n, size_t batch, double *d) {
+    switch (reduction) {
+    case NKL_REDUCTION_SUM: *d = 1.0; return NKL_OK;
+    case NKL_REDUCTION_MEAN: *d = (double)n; return NKL_OK;
+    case NKL_REDUCTION_BATCHMEAN:
+        if (n > 0 && (batch == 0 || n % batch != 0)) return NKL_ERROR_INVALID_BATCH;
+        *d = (double)batch;
+        return NKL_OK;
+    default: return NKL_ERROR_INVALID_REDUCTION;
+    }
+}
+
+/* Do [a, a + na) and [b, b + nb) (in bytes) share a byte, other than a == b? */
+static int partly_overlap(const void *a, size_t na, const void *b, size_t nb) {
+    uintptr_t pa = (uintptr_t)a, pb = (uintptr_t)b;
+    if (na == 0 || nb == 0 || pa == pb) return 0;
+    return pa < pb + nb && pb < pa + na;
+}
+static int any_overlap(const void *a, size_t na, const void *b, size_t nb) {
+    return (na > 0 && nb > 0 && a == b) || partly_overlap(a, na, b, nb);
+}
+
+/* Elements spanned by rows of cols at a stride; 0 if it overflows ptrdiff_t. */
+static nkl_status row_extent(size_t rows, size_t cols, size_t stride, size_t size,
+                             size_t *extent) {
+    if (stride < cols) return NKL_ERROR_INVALID_STRIDE;
+    size_t max = (size_t)PTRDIFF_MAX / size;
+    *extent = 0;
+    if (rows == 0 || cols == 0) return NKL_OK;
+    if (cols > max || (stride > 0 && rows - 1 > (max - cols) / stride))
+        return NKL_ERROR_SIZE_OVERFLOW;
+    *extent = (rows - 1) * stride + cols;
+    return NKL_OK;
+}
+
+#define TRY(expr)                                  \
+    do {                                           \
+        nkl_status s_ = (expr);                    \
+        if (s_ != NKL_OK) return s_;               \
+    } while (0)
+
+/* ------------------------------------------------- chunked reductions */
+
+static nkl_partial sum_f32(const nkl_kernels *k, const float *x, const float *t, size_t n,
+                           uint32_t semantics) {
+    nkl_partial acc = {0.0, 0.0};
+    for (size_t off = 0; off < n; off += NKL_CHUNK_ELEMENTS) {
+        size_t len = n - off < NKL_CHUNK_ELEMENTS ? n - off : NKL_CHUNK_ELEMENTS;
+        nkl_combine(&acc, k->chunk_f32(x + off, t + off, len, semantics));
+    }
+    return acc;
+}
+
+static nkl_partial sum_f64(const nkl_kernels *k, const double *x, const double *t, size_t n,
+                           uint32_t semantics) {
+    nkl_partial acc = {0.0, 0.0};
+    for (size_t off = 0; off < n; off += NKL_CHUNK_ELEMENTS) {
+        size_t len = n - off < NKL_CHUNK_ELEMENTS ? n - off : NKL_CHUNK_ELEMENTS;
+        nkl_combine(&acc, k->chunk_f64(x + off, t + off, len, semantics));
+    }
+    return acc;
+}
+
+/* ---------------------------------------------------------- kl_div */
+
+#define KL_DIV_CHECKS(T)                                                                 \
+    const nkl_kernels *k;                                                                \
+    double d = 1.0;                                                                      \
+    TRY(check_flags(flags, &k));                                                         \
+    if (reduction != NKL_REDUCTION_NONE) TRY(divisor(reduction, n, batch, &d));          \
+    TRY(check_array(input, n, sizeof(T)));                                               \
+    TRY(check_array(target, n, sizeof(T)));                                              \
+    TRY(check_array(out, reduction == NKL_REDUCTION_NONE ? n : 1, sizeof(T)));           \
+    if (reduction == NKL_REDUCTION_NONE &&                                               \
+        (partly_overlap(out, n * sizeof(T), input, n * sizeof(T)) ||                     \
+         partly_overlap(out, n * sizeof(T), target, n * sizeof(T))))                     \
+        return NKL_ERROR_OVERLAP;
+
+nkl_status nkl_kl_div_f32(const float *input, const float *target, size_t n,
+                          nkl_reduction reduction, size_t batch, uint32_t flags, float *out) {
+    KL_DIV_CHECKS(float)
+    if (reduction == NKL_REDUCTION_NONE) {
+        k->pointwise_f32(input, target, n, flags & NKL_FLAG_SEMANTICS, out);
+    } else {
+        *out = (float)(nkl_total(sum_f32(k, input, target, n, flags & NKL_FLAG_SEMANTICS)) / d);
+    }
+    return NKL_OK;
+}
+
+nkl_status nkl_kl_div_f64(const double *input, const double *target, size_t n,
+                          nkl_reduction reduction, size_t batch, uint32_t flags, double *out) {
+    KL_DIV_CHECKS(double)
+    if (reduction == NKL_REDUCTION_NONE) {
+        k->pointwise_f64(input, target, n, flags & NKL_FLAG_SEMANTICS, out);
+    } else {
+        *out = nkl_total(sum_f64(k, input, target, n, flags & NKL_FLAG_SEMANTICS)) / d;
+    }
+    return NKL_OK;
+}
+
+/* ------------------------------------------------------------- rows */
+
+#define ROWS_CHECKS(T)                                                                   \
+    const nkl_kernels *k;                                                                \
+    size_t xe, te;                                                                       \
+    TRY(check_flags(flags, &k));                                                         \
+    TRY(row_extent(rows, cols, input_stride, sizeof(T), &xe));                           \
+    TRY(row_extent(rows, cols, target_stride, sizeof(T), &te));                          \
+    TRY(check_array(input, xe, sizeof(T)));                                              \
+    TRY(check_array(target, te, sizeof(T)));                                             \
+    TRY(check_array(out, rows, sizeof(T)));                                              \
+    if (any_overlap(out, rows * sizeof(T), input, xe * sizeof(T)) ||                     \
+        any_overlap(out, rows * sizeof(T), target, te * sizeof(T)))                      \
+        return NKL_ERROR_OVERLAP;
+
+nkl_status nkl_kl_div_rows_f32(const float *input, size_t input_stride, const float *target,
+                               size_t target_stride, size_t rows, size_t cols, uint32_t flags,
+                               float *out) {
+    ROWS_CHECKS(float)
+    for (size_t r = 0; r < rows; r++)
+        out[r] = (float)nkl_total(sum_f32(k, input + r * input_stride, target + r * target_stride,
+                                          cols, flags & NKL_FLAG_SEMANTICS));
+    return NKL_OK;
+}
+
+nkl_status nkl_kl_div_rows_f64(const double *input, size_t input_stride, const double *target,
+                               size_t target_stride, size_t rows, size_t cols, uint32_t flags,
+                               double *out) {
+    ROWS_CHECKS(double)
+    for (size_t r = 0; r < rows; r++)
+        out[r] = nkl_total(sum_f64(k, input + r * input_stride, target + r * target_stride, cols,
+                                   flags & NKL_FLAG_SEMANTICS));
+    return NKL_OK;
+}
+
+/* -------------------------------------------------------- chunk API */
+
+size_t nkl_chunk_count(size_t n) {
+    return n / NKL_CHUNK_ELEMENTS + (n % NKL_CHUNK_ELEMENTS != 0);
+}
+
+#define PARTIALS_CHECKS(T)                                                               \
+    const nkl_kernels *k;                                                                \
+    TRY(check_flags(flags, &k));                                                         \
+    TRY(check_array(input, n, sizeof(T)));                                               \
+    TRY(check_array(target, n, sizeof(T)));                                              \
+    size_t total = nkl_chunk_count(n);                                                   \
+    if (first_chunk > total || chunk_count > total - first_chunk)                        \
+        return NKL_ERROR_INVALID_CHUNK_RANGE;                                            \
+    TRY(check_array(partials, chunk_count, sizeof(nkl_partial)));
+
+nkl_status nkl_kl_div_partials_f32(const float *input, const float *target, size_t n,
+                                   uint32_t flags, size_t first_chunk, size_t chunk_count,
+                                   nkl_partial *partials) {
+    PARTIALS_CHECKS(float)
+    for (size_t c = 0; c < chunk_count; c++) {
+        size_t off = (first_chunk + c) * NKL_CHUNK_ELEMENTS;
+        size_t len = n - off < NKL_CHUNK_ELEMENTS ? n - off : NKL_CHUNK_ELEMENTS;
+        partials[c] = k->chunk_f32(input + off, target + off, len, flags & NKL_FLAG_SEMANTICS);
+    }
+    return NKL_OK;
+}
+
+nkl_status nkl_kl_div_partials_f64(const double *input, const double *target, size_t n,
+                                   uint32_t flags, size_t first_chunk, size_t chunk_count,
+                                   nkl_partial *partials) {
+    PARTIALS_CHECKS(double)
+    for (size_t c = 0; c < chunk_count; c++) {
+        size_t off = (first_chunk + c) * NKL_CHUNK_ELEMENTS;
+        size_t len = n - off < NKL_CHUNK_ELEMENTS ? n - off : NKL_CHUNK_ELEMENTS;
+        partials[c] = k->chunk_f64(input + off, target + off, len, flags & NKL_FLAG_SEMANTICS);
+    }
+    return NKL_OK;
+}
+
+nkl_status nkl_partials_finish(const nkl_partial *partials, size_t count, size_t n,
+                               nkl_reduction reduction, size_t batch, double *out) {
+    double d;
+    TRY(divisor(reduction, n, batch, &d));
+    if (count != nkl_chunk_count(n)) return NKL_ERROR_INVALID_CHUNK_RANGE;
+    TRY(check_array(partials, count, sizeof(nkl_partial)));
+    if (!out) return NKL_ERROR_NULL_POINTER;
+    nkl_partial acc = {0.0, 0.0};
+    for (size_t c = 0; c < count; c++) nkl_combine(&acc, partials[c]);
+    *out = nkl_total(acc) / d;
+    return NKL_OK;
+}
+
+/* ----------------------------------------------------------- memory */
+
+nkl_status nkl_alloc(size_t size, size_t alignment, void **out) {
+    if (!out) return NKL_ERROR_NULL_POINTER;
+    *out = NULL;
+    if (alignment < sizeof(void *) || (alignment & (alignment - 1)) != 0)
+        return NKL_ERROR_INVALID_ALIGNMENT;
+    if (size > (size_t)PTRDIFF_MAX - alignment) return NKL_ERROR_SIZE_OVERFLOW;
+    if (size == 0) size = 1;
+#if defined(_WIN32)
+    *out = _aligned_malloc(size, alignment);
+#else
+    if (posix_memalign(out, alignment, size) != 0) *out = NULL;
+#endif
+    return *out ? NKL_OK : NKL_ERROR_OUT_OF_MEMORY;
+}
+
+void nkl_free(void *ptr) {
+#if defined(_WIN32)
+    _aligned_free(ptr);
+#else
+    free(ptr);
+#endif
+}

@@ -1,0 +1,107 @@
+/*
+ * internal.h - what the library's source files share and the public header
+ * does not show: the kernel table that dispatch picks, and the canonical
+ * summation that makes every path return the same bits.
+ */
+#ifndef NKL_INTERNAL_H
+#define NKL_INTERNAL_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "nativekl.h"
+
+#if defined(_MSC_VER)
+#  define NKL_INLINE static __forceinline
+#  define NKL_LIKELY(x) (x)
+#else
+#  define NKL_INLINE static inline __attribute__((always_inline))
+#  define NKL_LIKELY(x) __builtin_expect(!!(x), 1)
+#endif
+
+/*
+ * Canonical order. A reduction cuts the data into chunks of
+ * NKL_CHUNK_ELEMENTS from index 0. Inside a chunk, element i adds into lane
+ * i % NKL_LANES (float64 lanes; float64 data also keeps a per-lane
+ * compensation); a tail shorter than NKL_LANES adds +0 into the missing lanes,
+ * exactly as masked vector loads do. The lanes fold into one nkl_partial in
+ * lane order, and partials combine in chunk order, both with nkl_two_sum.
+ */
+#define NKL_LANES 16
+#define NKL_FLAG_SEMANTICS (NKL_LOG_TARGET | NKL_MASKED)
+
+typedef void (*nkl_pointwise_f32_fn)(const float *x, const float *t, size_t n, uint32_t flags,
+                                     float *out);
+typedef void (*nkl_pointwise_f64_fn)(const double *x, const double *t, size_t n, uint32_t flags,
+                                     double *out);
+/* len <= NKL_CHUNK_ELEMENTS; flags holds only NKL_FLAG_SEMANTICS bits. */
+typedef nkl_partial (*nkl_chunk_f32_fn)(const float *x, const float *t, size_t len,
+                                        uint32_t flags);
+typedef nkl_partial (*nkl_chunk_f64_fn)(const double *x, const double *t, size_t len,
+                                        uint32_t flags);
+typedef void (*nkl_map_f32_fn)(const float *in, size_t n, float *out);
+typedef void (*nkl_map_f64_fn)(const double *in, size_t n, double *out);
+
+typedef struct nkl_kernels {
+    nkl_isa isa;
+    nkl_pointwise_f32_fn pointwise_f32;
+    nkl_pointwise_f64_fn pointwise_f64;
+    nkl_chunk_f32_fn chunk_f32;
+    nkl_chunk_f64_fn chunk_f64;
+    /* The vector math on its own, for the ulp sweeps. */
+    nkl_map_f32_fn log_f32, exp_f32;
+    nkl_map_f64_fn log_f64, exp_f64;
+} nkl_kernels;
+
+extern const nkl_kernels nkl_kernels_scalar;
+#if defined(NKL_HAVE_X86)
+extern const nkl_kernels nkl_kernels_avx2;
+int nkl_cpu_has_avx2_fma(void);
+#endif
+
+/* The table for an explicit ISA, or NULL if this CPU/OS cannot run it. */
+const nkl_kernels *nkl_kernels_for_isa(nkl_isa isa);
+/* The table calls use when no NKL_FORCE_* flag is given. */
+const nkl_kernels *nkl_active_kernels(void);
+
+/*
+ * nkl_two_sum - s + v into (s, c): s takes the rounded sum, c gathers its
+ * exact rounding error (Knuth's TwoSum; no branch, so vector lanes run the
+ * same code). Once s is infinite or NaN, c is meaningless: see nkl_total.
+ */
+NKL_INLINE void nkl_two_sum(double *s, double *c, double v) {
+    double sum = *s + v;
+    double vv = sum - *s;
+    double err = (*s - (sum - vv)) + (v - vv);
+    *s = sum;
+    *c += err;
+}
+
+/* Folds NKL_LANES lane sums (and their compensations, if any) in lane order. */
+NKL_INLINE nkl_partial nkl_fold_lanes(const double *sum, const double *comp) {
+    nkl_partial p = {0.0, 0.0};
+    for (int j = 0; j < NKL_LANES; j++) {
+        nkl_two_sum(&p.sum, &p.compensation, sum[j]);
+        if (comp) p.compensation += comp[j];
+    }
+    return p;
+}
+
+/* Adds partial p into the running (s, c), in chunk order. */
+NKL_INLINE void nkl_combine(nkl_partial *acc, nkl_partial p) {
+    nkl_two_sum(&acc->sum, &acc->compensation, p.sum);
+    acc->compensation += p.compensation;
+}
+
+/* The value a combined partial stands for; an infinite or NaN sum as is. */
+NKL_INLINE double nkl_total(nkl_partial acc) {
+    return isfinite(acc.sum) ? acc.sum + acc.compensation : acc.sum;
+}
+
+NKL_INLINE uint32_t nkl_bits_f32(float f) { uint32_t u; memcpy(&u, &f, sizeof u); return u; }
+NKL_INLINE float nkl_f32_from_bits(uint32_t u) { float f; memcpy(&f, &u, sizeof f); return f; }
+NKL_INLINE uint64_t nkl_bits_f64(double d) { uint64_t u; memcpy(&u, &d, sizeof u); return u; }
+NKL_INLINE double nkl_f64_from_bits(uint64_t u) { double d; memcpy(&d, &u, sizeof d); return d; }
+
+#endif

@@ -1,0 +1,99 @@
+/*
+ * kernels_scalar.c - the portable kernels, and the specification of the
+ * canonical order (internal.h) that the vector kernels reproduce.
+ */
+#include "kl_terms_scalar.h"
+
+#define SEMANTICS_SWITCH(flags, CALL)                                     \
+    switch ((flags) & NKL_FLAG_SEMANTICS) {                               \
+    case 0: CALL(0, 0); break;                                            \
+    case NKL_MASKED: CALL(0, 1); break;                                   \
+    case NKL_LOG_TARGET: CALL(1, 0); break;                               \
+    default: CALL(1, 1); break;                                           \
+    }
+
+NKL_INLINE void pointwise_f32(const float *x, const float *t, size_t n, float *out,
+                              int log_target, int masked) {
+    for (size_t i = 0; i < n; i++) out[i] = nkl_term_f32(x[i], t[i], log_target, masked);
+}
+
+NKL_INLINE void pointwise_f64(const double *x, const double *t, size_t n, double *out,
+                              int log_target, int masked) {
+    for (size_t i = 0; i < n; i++) out[i] = nkl_term_f64(x[i], t[i], log_target, masked);
+}
+
+static void pointwise_f32_scalar(const float *x, const float *t, size_t n, uint32_t flags,
+                                 float *out) {
+#define CALL(lt, m) pointwise_f32(x, t, n, out, lt, m)
+    SEMANTICS_SWITCH(flags, CALL)
+#undef CALL
+}
+
+static void pointwise_f64_scalar(const double *x, const double *t, size_t n, uint32_t flags,
+                                 double *out) {
+#define CALL(lt, m) pointwise_f64(x, t, n, out, lt, m)
+    SEMANTICS_SWITCH(flags, CALL)
+#undef CALL
+}
+
+/* float32: float64 lanes, plain sums; missing tail lanes add +0. */
+NKL_INLINE nkl_partial chunk_f32(const float *x, const float *t, size_t len, int log_target,
+                                 int masked) {
+    double acc[NKL_LANES] = {0};
+    for (size_t i = 0; i < len; i += NKL_LANES) {
+        for (size_t j = 0; j < NKL_LANES; j++) {
+            float l = i + j < len ? nkl_term_f32(x[i + j], t[i + j], log_target, masked) : 0.0f;
+            acc[j] += (double)l;
+        }
+    }
+    return nkl_fold_lanes(acc, NULL);
+}
+
+/* float64: compensated lanes (nkl_two_sum); missing tail lanes add +0. */
+NKL_INLINE nkl_partial chunk_f64(const double *x, const double *t, size_t len, int log_target,
+                                 int masked) {
+    double sum[NKL_LANES] = {0}, comp[NKL_LANES] = {0};
+    for (size_t i = 0; i < len; i += NKL_LANES) {
+        for (size_t j = 0; j < NKL_LANES; j++) {
+            double l = i + j < len ? nkl_term_f64(x[i + j], t[i + j], log_target, masked) : 0.0;
+            nkl_two_sum(&sum[j], &comp[j], l);
+        }
+    }
+    return nkl_fold_lanes(sum, comp);
+}
+
+static nkl_partial chunk_f32_scalar(const float *x, const float *t, size_t len, uint32_t flags) {
+    nkl_partial p;
+#define CALL(lt, m) p = chunk_f32(x, t, len, lt, m)
+    SEMANTICS_SWITCH(flags, CALL)
+#undef CALL
+    return p;
+}
+
+static nkl_partial chunk_f64_scalar(const double *x, const double *t, size_t len,
+                                    uint32_t flags) {
+    nkl_partial p;
+#define CALL(lt, m) p = chunk_f64(x, t, len, lt, m)
+    SEMANTICS_SWITCH(flags, CALL)
+#undef CALL
+    return p;
+}
+
+static void log_f32_scalar(const float *in, size_t n, float *out) {
+    for (size_t i = 0; i < n; i++) out[i] = nkl_log_f32(in[i]);
+}
+static void exp_f32_scalar(const float *in, size_t n, float *out) {
+    for (size_t i = 0; i < n; i++) out[i] = nkl_exp_f32(in[i]);
+}
+static void log_f64_scalar(const double *in, size_t n, double *out) {
+    for (size_t i = 0; i < n; i++) out[i] = nkl_log_f64(in[i]);
+}
+static void exp_f64_scalar(const double *in, size_t n, double *out) {
+    for (size_t i = 0; i < n; i++) out[i] = nkl_exp_f64(in[i]);
+}
+
+const nkl_kernels nkl_kernels_scalar = {
+    NKL_ISA_SCALAR,   pointwise_f32_scalar, pointwise_f64_scalar,
+    chunk_f32_scalar, chunk_f64_scalar,     log_f32_scalar,
+    exp_f32_scalar,   log_f64_scalar,       exp_f64_scalar,
+};

@@ -1,0 +1,44 @@
+/*
+ * kl_terms_scalar.h - the pointwise KL term, one element at a time.
+ *
+ *   log_target off:  L = xlogy(t, t) - t x, evaluated as fma(t, log t, -(t x))
+ *                    with log t replaced by 0 where t == 0 (xlogy(0, y) = 0);
+ *                    so t == 0 gives +0 - (0 x): +0 for finite x, NaN for
+ *                    x = +-inf or NaN, as PyTorch.
+ *   log_target on:   L = exp(t) (t - x).
+ *   masked:          L = +0 where t == 0 (or t == -inf with log_target).
+ *
+ * x86/kernels_avx2.c computes the same operations lane by lane.
+ */
+#ifndef NKL_KL_TERMS_SCALAR_H
+#define NKL_KL_TERMS_SCALAR_H
+
+#include "vmath_scalar.h"
+
+NKL_INLINE float nkl_term_f32(float x, float t, int log_target, int masked) {
+    float l;
+    if (!log_target) {
+        float lt = t == 0.0f ? 0.0f : nkl_log_f32(t);
+        l = fmaf(t, lt, -(t * x));
+        if (masked && t == 0.0f) l = 0.0f;
+    } else {
+        l = nkl_exp_f32(t) * (t - x);
+        if (masked && t == -INFINITY) l = 0.0f;
+    }
+    return l;
+}
+
+NKL_INLINE double nkl_term_f64(double x, double t, int log_target, int masked) {
+    double l;
+    if (!log_target) {
+        double lt = t == 0.0 ? 0.0 : nkl_log_f64(t);
+        l = fma(t, lt, -(t * x));
+        if (masked && t == 0.0) l = 0.0;
+    } else {
+        l = nkl_exp_f64(t) * (t - x);
+        if (masked && t == -INFINITY) l = 0.0;
+    }
+    return l;
+}
+
+#endif

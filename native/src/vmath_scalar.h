@@ -1,0 +1,123 @@
+/*
+ * vmath_scalar.h - log and exp, one element at a time: the specification.
+ *
+ * x86/vmath_avx2.h evaluates exactly these operations lane by lane; a test
+ * checks the two bit for bit. Every multiply-add below is an explicit
+ * fma()/fmaf() and this file is compiled with -ffp-contract=off, so the
+ * compiler cannot fuse or split anything differently. Integer steps only
+ * produce exact values, so they may differ in form from the vector code.
+ * Accuracy (measured by native/tests/test_ulp.c over every positive float32
+ * and a dense float64 sample) is documented in native/README.md.
+ */
+#ifndef NKL_VMATH_SCALAR_H
+#define NKL_VMATH_SCALAR_H
+
+#include "internal.h"
+#include "vmath_constants.h"
+
+/* log t: +inf -> +inf, t < 0 or NaN -> NaN, +-0 -> -inf, subnormals exact. */
+NKL_INLINE float nkl_log_f32(float t) {
+    int subnormal = t < 0x1p-126f;
+    float ts = subnormal ? t * 0x1p25f : t;
+    float kadd = subnormal ? -25.0f : 0.0f;
+    uint32_t u = nkl_bits_f32(ts) + (0x3f800000u - NKL_SQRTHALF_BITS_F32);
+    float kf = (float)((int32_t)(u >> 23) - 127) + kadd;
+    float m = nkl_f32_from_bits((u & 0x007fffffu) + NKL_SQRTHALF_BITS_F32);
+    float f = m - 1.0f;
+    float s = f / (2.0f + f);
+    float z = s * s;
+    float p = fmaf(z, NKL_LOG_L4_F32, NKL_LOG_L3_F32);
+    p = fmaf(z, p, NKL_LOG_L2_F32);
+    p = fmaf(z, p, NKL_LOG_L1_F32);
+    float r = z * p;
+    float hfsq = (0.5f * f) * f;
+    float w = s * (hfsq + r);
+    w = fmaf(kf, NKL_LN2_LO_F32, w);
+    float y = fmaf(kf, NKL_LN2_HI_F32, f - (hfsq - w));
+    if (t == INFINITY) y = INFINITY;
+    if (!(t >= 0.0f)) y = NAN;
+    if (t == 0.0f) y = -INFINITY;
+    return y;
+}
+
+NKL_INLINE double nkl_log_f64(double t) {
+    int subnormal = t < 0x1p-1022;
+    double ts = subnormal ? t * 0x1p54 : t;
+    double kadd = subnormal ? -54.0 : 0.0;
+    uint64_t u = nkl_bits_f64(ts) + (0x3ff0000000000000ull - NKL_SQRTHALF_BITS_F64);
+    double kf = ((double)(u >> 52) - 1023.0) + kadd;
+    double m = nkl_f64_from_bits((u & 0x000fffffffffffffull) + NKL_SQRTHALF_BITS_F64);
+    double f = m - 1.0;
+    double s = f / (2.0 + f);
+    double z = s * s;
+    double p = fma(z, NKL_LOG_L9_F64, NKL_LOG_L8_F64);
+    p = fma(z, p, NKL_LOG_L7_F64);
+    p = fma(z, p, NKL_LOG_L6_F64);
+    p = fma(z, p, NKL_LOG_L5_F64);
+    p = fma(z, p, NKL_LOG_L4_F64);
+    p = fma(z, p, NKL_LOG_L3_F64);
+    p = fma(z, p, NKL_LOG_L2_F64);
+    p = fma(z, p, NKL_LOG_L1_F64);
+    double r = z * p;
+    double hfsq = (0.5 * f) * f;
+    double w = s * (hfsq + r);
+    w = fma(kf, NKL_LN2_LO_F64, w);
+    double y = fma(kf, NKL_LN2_HI_F64, f - (hfsq - w));
+    if (t == INFINITY) y = INFINITY;
+    if (!(t >= 0.0)) y = NAN;
+    if (t == 0.0) y = -INFINITY;
+    return y;
+}
+
+/* exp x: NaN -> NaN, overflow -> +inf, underflow rounds once (subnormals). */
+NKL_INLINE float nkl_exp_f32(float x) {
+    float xc = NKL_EXP_LO_F32 > x ? NKL_EXP_LO_F32 : x; /* NaN stays NaN */
+    xc = NKL_EXP_HI_F32 < xc ? NKL_EXP_HI_F32 : xc;
+    float kr = fmaf(xc, NKL_LOG2E_F32, NKL_ROUND_F32);
+    float kf = kr - NKL_ROUND_F32;
+    uint32_t k = nkl_bits_f32(kr) - nkl_bits_f32(NKL_ROUND_F32); /* k as two's complement */
+    float r = fmaf(kf, -NKL_LN2_HI_F32, xc);
+    r = fmaf(kf, -NKL_LN2_LO_F32, r);
+    float p = fmaf(NKL_EXP_E7_F32, r, NKL_EXP_E6_F32);
+    p = fmaf(p, r, NKL_EXP_E5_F32);
+    p = fmaf(p, r, NKL_EXP_E4_F32);
+    p = fmaf(p, r, NKL_EXP_E3_F32);
+    p = fmaf(p, r, NKL_EXP_E2_F32);
+    p = fmaf(p, r, 1.0f);
+    p = fmaf(p, r, 1.0f);
+    uint32_t k1 = ((k + 256u) >> 1) - 128u; /* floor(k / 2) */
+    uint32_t k2 = k - k1;
+    float s1 = nkl_f32_from_bits((k1 + 127u) << 23);
+    float s2 = nkl_f32_from_bits((k2 + 127u) << 23);
+    return (p * s1) * s2;
+}
+
+NKL_INLINE double nkl_exp_f64(double x) {
+    double xc = NKL_EXP_LO_F64 > x ? NKL_EXP_LO_F64 : x;
+    xc = NKL_EXP_HI_F64 < xc ? NKL_EXP_HI_F64 : xc;
+    double kr = fma(xc, NKL_LOG2E_F64, NKL_ROUND_F64);
+    double kf = kr - NKL_ROUND_F64;
+    uint64_t k = nkl_bits_f64(kr) - nkl_bits_f64(NKL_ROUND_F64);
+    double r = fma(kf, -NKL_LN2_HI_F64, xc);
+    r = fma(kf, -NKL_LN2_LO_F64, r);
+    double p = fma(NKL_EXP_E13_F64, r, NKL_EXP_E12_F64);
+    p = fma(p, r, NKL_EXP_E11_F64);
+    p = fma(p, r, NKL_EXP_E10_F64);
+    p = fma(p, r, NKL_EXP_E9_F64);
+    p = fma(p, r, NKL_EXP_E8_F64);
+    p = fma(p, r, NKL_EXP_E7_F64);
+    p = fma(p, r, NKL_EXP_E6_F64);
+    p = fma(p, r, NKL_EXP_E5_F64);
+    p = fma(p, r, NKL_EXP_E4_F64);
+    p = fma(p, r, NKL_EXP_E3_F64);
+    p = fma(p, r, NKL_EXP_E2_F64);
+    p = fma(p, r, 1.0);
+    p = fma(p, r, 1.0);
+    uint64_t k1 = ((k + 2048u) >> 1) - 1024u;
+    uint64_t k2 = k - k1;
+    double s1 = nkl_f64_from_bits((k1 + 1023u) << 52);
+    double s2 = nkl_f64_from_bits((k2 + 1023u) << 52);
+    return (p * s1) * s2;
+}
+
+#endif

@@ -1,0 +1,217 @@
+/*
+ * kernels_avx2.c - the AVX2+FMA kernels: the only file built with AVX2 flags.
+ *
+ * Each kernel is kernels_scalar.c with 8 floats / 4 doubles per instruction:
+ * the same term (kl_terms_scalar.h), the same lanes (element i adds into
+ * lane i % 16), unaligned loads, and a masked tail whose missing lanes load
+ * 0 and so add +0, as the scalar tail does.
+ */
+#if !defined(__AVX2__) || !defined(__FMA__)
+#error "kernels_avx2.c must be compiled with AVX2 and FMA enabled (-mavx2 -mfma)"
+#endif
+
+#include "vmath_avx2.h"
+
+/* Lane masks for a tail of r elements: the first r lanes all ones. */
+static const int32_t tail_mask_table[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+
+NKL_INLINE __m256i tail_mask_ps(size_t r) { /* r in 0..8 */
+    return _mm256_loadu_si256((const __m256i *)(tail_mask_table + 8 - r));
+}
+NKL_INLINE __m256i tail_mask_pd(size_t r) { /* r in 0..4: two int32 per lane */
+    return _mm256_loadu_si256((const __m256i *)(tail_mask_table + 8 - 2 * r));
+}
+
+NKL_INLINE __m256 term_ps(__m256 x, __m256 t, int log_target, int masked) {
+    __m256 l;
+    if (!log_target) {
+        /* lt = t == 0 ? 0 : log t;  l = t lt - (t x), one rounding */
+        __m256 t0 = _mm256_cmp_ps(t, _mm256_setzero_ps(), _CMP_EQ_OQ);
+        __m256 lt = _mm256_andnot_ps(t0, nkl_log_ps(t));
+        l = _mm256_fmsub_ps(t, lt, _mm256_mul_ps(t, x));
+        if (masked) l = _mm256_andnot_ps(t0, l);
+    } else {
+        /* l = exp(t) (t - x) */
+        l = _mm256_mul_ps(nkl_exp_ps(t), _mm256_sub_ps(t, x));
+        if (masked) l = _mm256_andnot_ps(_mm256_cmp_ps(t, F32(-INFINITY), _CMP_EQ_OQ), l);
+    }
+    return l;
+}
+
+NKL_INLINE __m256d term_pd(__m256d x, __m256d t, int log_target, int masked) {
+    __m256d l;
+    if (!log_target) {
+        __m256d t0 = _mm256_cmp_pd(t, _mm256_setzero_pd(), _CMP_EQ_OQ);
+        __m256d lt = _mm256_andnot_pd(t0, nkl_log_pd(t));
+        l = _mm256_fmsub_pd(t, lt, _mm256_mul_pd(t, x));
+        if (masked) l = _mm256_andnot_pd(t0, l);
+    } else {
+        l = _mm256_mul_pd(nkl_exp_pd(t), _mm256_sub_pd(t, x));
+        if (masked) l = _mm256_andnot_pd(_mm256_cmp_pd(t, F64(-INFINITY), _CMP_EQ_OQ), l);
+    }
+    return l;
+}
+
+#define SEMANTICS_SWITCH(flags, CALL)                                     \
+    switch ((flags) & NKL_FLAG_SEMANTICS) {                               \
+    case 0: CALL(0, 0); break;                                            \
+    case NKL_MASKED: CALL(0, 1); break;                                   \
+    case NKL_LOG_TARGET: CALL(1, 0); break;                               \
+    default: CALL(1, 1); break;                                           \
+    }
+
+NKL_INLINE void pointwise_f32(const float *x, const float *t, size_t n, float *out,
+                              int log_target, int masked) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(out + i, term_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(t + i),
+                                          log_target, masked));
+    if (i < n) {
+        __m256i m = tail_mask_ps(n - i);
+        __m256 l = term_ps(_mm256_maskload_ps(x + i, m), _mm256_maskload_ps(t + i, m),
+                           log_target, masked);
+        _mm256_maskstore_ps(out + i, m, l);
+    }
+}
+
+NKL_INLINE void pointwise_f64(const double *x, const double *t, size_t n, double *out,
+                              int log_target, int masked) {
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        _mm256_storeu_pd(out + i, term_pd(_mm256_loadu_pd(x + i), _mm256_loadu_pd(t + i),
+                                          log_target, masked));
+    if (i < n) {
+        __m256i m = tail_mask_pd(n - i);
+        __m256d l = term_pd(_mm256_maskload_pd(x + i, m), _mm256_maskload_pd(t + i, m),
+                            log_target, masked);
+        _mm256_maskstore_pd(out + i, m, l);
+    }
+}
+
+static void pointwise_f32_avx2(const float *x, const float *t, size_t n, uint32_t flags,
+                               float *out) {
+#define CALL(lt, m) pointwise_f32(x, t, n, out, lt, m)
+    SEMANTICS_SWITCH(flags, CALL)
+#undef CALL
+}
+
+static void pointwise_f64_avx2(const double *x, const double *t, size_t n, uint32_t flags,
+                               double *out) {
+#define CALL(lt, m) pointwise_f64(x, t, n, out, lt, m)
+    SEMANTICS_SWITCH(flags, CALL)
+#undef CALL
+}
+
+/* 8 float terms widened into lanes [0..3] -> lo, [4..7] -> hi */
+NKL_INLINE void add_widened(__m256d *lo, __m256d *hi, __m256 l) {
+    *lo = _mm256_add_pd(*lo, _mm256_cvtps_pd(_mm256_castps256_ps128(l)));
+    *hi = _mm256_add_pd(*hi, _mm256_cvtps_pd(_mm256_extractf128_ps(l, 1)));
+}
+
+NKL_INLINE nkl_partial chunk_f32(const float *x, const float *t, size_t len, int log_target,
+                                 int masked) {
+    __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0; /* lanes 0-3, 4-7, 8-11, 12-15 */
+    size_t i = 0;
+    for (; i + 16 <= len; i += 16) {
+        add_widened(&a0, &a1, term_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(t + i),
+                                      log_target, masked));
+        add_widened(&a2, &a3, term_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(t + i + 8),
+                                      log_target, masked));
+    }
+    if (i < len) {
+        size_t r = len - i, r0 = r < 8 ? r : 8, r1 = r - r0;
+        __m256i m0 = tail_mask_ps(r0), m1 = tail_mask_ps(r1);
+        add_widened(&a0, &a1, term_ps(_mm256_maskload_ps(x + i, m0),
+                                      _mm256_maskload_ps(t + i, m0), log_target, masked));
+        add_widened(&a2, &a3, term_ps(_mm256_maskload_ps(x + i + 8, m1),
+                                      _mm256_maskload_ps(t + i + 8, m1), log_target, masked));
+    }
+    double acc[NKL_LANES];
+    _mm256_storeu_pd(acc, a0);
+    _mm256_storeu_pd(acc + 4, a1);
+    _mm256_storeu_pd(acc + 8, a2);
+    _mm256_storeu_pd(acc + 12, a3);
+    return nkl_fold_lanes(acc, NULL);
+}
+
+/* nkl_two_sum on 4 lanes: s += v, c += the rounding error. */
+NKL_INLINE void two_sum_pd(__m256d *s, __m256d *c, __m256d v) {
+    __m256d sum = _mm256_add_pd(*s, v);
+    __m256d vv = _mm256_sub_pd(sum, *s);
+    __m256d err = _mm256_add_pd(_mm256_sub_pd(*s, _mm256_sub_pd(sum, vv)), _mm256_sub_pd(v, vv));
+    *s = sum;
+    *c = _mm256_add_pd(*c, err);
+}
+
+NKL_INLINE nkl_partial chunk_f64(const double *x, const double *t, size_t len, int log_target,
+                                 int masked) {
+    __m256d s[4], c[4];
+    for (int j = 0; j < 4; j++) s[j] = c[j] = _mm256_setzero_pd();
+    size_t i = 0;
+    for (; i + 16 <= len; i += 16)
+        for (int j = 0; j < 4; j++)
+            two_sum_pd(&s[j], &c[j], term_pd(_mm256_loadu_pd(x + i + 4 * j),
+                                             _mm256_loadu_pd(t + i + 4 * j), log_target, masked));
+    if (i < len) {
+        size_t r = len - i;
+        for (int j = 0; j < 4; j++) {
+            size_t rj = r > 4 * (size_t)j ? r - 4 * (size_t)j : 0;
+            __m256i m = tail_mask_pd(rj < 4 ? rj : 4);
+            two_sum_pd(&s[j], &c[j], term_pd(_mm256_maskload_pd(x + i + 4 * j, m),
+                                             _mm256_maskload_pd(t + i + 4 * j, m), log_target,
+                                             masked));
+        }
+    }
+    double sum[NKL_LANES], comp[NKL_LANES];
+    for (int j = 0; j < 4; j++) {
+        _mm256_storeu_pd(sum + 4 * j, s[j]);
+        _mm256_storeu_pd(comp + 4 * j, c[j]);
+    }
+    return nkl_fold_lanes(sum, comp);
+}
+
+static nkl_partial chunk_f32_avx2(const float *x, const float *t, size_t len, uint32_t flags) {
+    nkl_partial p;
+#define CALL(lt, m) p = chunk_f32(x, t, len, lt, m)
+    SEMANTICS_SWITCH(flags, CALL)
+#undef CALL
+    return p;
+}
+
+static nkl_partial chunk_f64_avx2(const double *x, const double *t, size_t len, uint32_t flags) {
+    nkl_partial p;
+#define CALL(lt, m) p = chunk_f64(x, t, len, lt, m)
+    SEMANTICS_SWITCH(flags, CALL)
+#undef CALL
+    return p;
+}
+
+/* The vector math alone, for the ulp sweeps (tails through the scalar spec
+   would hide vector bugs, so tails go through a masked vector too). */
+#define MAP_PS(name, fn)                                                               \
+    static void name(const float *in, size_t n, float *out) {                         \
+        size_t i = 0;                                                                  \
+        for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, fn(_mm256_loadu_ps(in + i))); \
+        if (i < n) {                                                                   \
+            __m256i m = tail_mask_ps(n - i);                                           \
+            _mm256_maskstore_ps(out + i, m, fn(_mm256_maskload_ps(in + i, m)));        \
+        }                                                                              \
+    }
+#define MAP_PD(name, fn)                                                               \
+    static void name(const double *in, size_t n, double *out) {                       \
+        size_t i = 0;                                                                  \
+        for (; i + 4 <= n; i += 4) _mm256_storeu_pd(out + i, fn(_mm256_loadu_pd(in + i))); \
+        if (i < n) {                                                                   \
+            __m256i m = tail_mask_pd(n - i);                                           \
+            _mm256_maskstore_pd(out + i, m, fn(_mm256_maskload_pd(in + i, m)));        \
+        }                                                                              \
+    }
+MAP_PS(log_f32_avx2, nkl_log_ps)
+MAP_PS(exp_f32_avx2, nkl_exp_ps)
+MAP_PD(log_f64_avx2, nkl_log_pd)
+MAP_PD(exp_f64_avx2, nkl_exp_pd)
+
+const nkl_kernels nkl_kernels_avx2 = {
+    NKL_ISA_AVX2,   pointwise_f32_avx2, pointwise_f64_avx2, chunk_f32_avx2, chunk_f64_avx2,
+    log_f32_avx2,   exp_f32_avx2,       log_f64_avx2,       exp_f64_avx2,
+};

@@ -1,0 +1,171 @@
+/*
+ * vmath_avx2.h - log and exp on 8 floats / 4 doubles: vmath_scalar.h, lane
+ * by lane, the same operations in the same order. Include only from a file
+ * compiled with AVX2 and FMA enabled.
+ */
+#ifndef NKL_VMATH_AVX2_H
+#define NKL_VMATH_AVX2_H
+
+#include <immintrin.h>
+
+#include "../internal.h"
+#include "../vmath_constants.h"
+
+#define F32(c) _mm256_set1_ps(c)
+#define F64(c) _mm256_set1_pd(c)
+#define I32(c) _mm256_set1_epi32((int)(c))
+#define I64(c) _mm256_set1_epi64x((long long)(c))
+
+/* log of lanes already scaled into the normal range; kadd = -25 for lanes
+   that were subnormal (scaled by 2^25), else 0. */
+NKL_INLINE __m256 log_core_ps(__m256 ts, __m256 kadd) {
+    /* u = bits(ts) + (1.0 - sqrt(1/2)) bits: moves m into [sqrt(1/2), sqrt(2)) */
+    __m256i u = _mm256_add_epi32(_mm256_castps_si256(ts), I32(0x3f800000u - NKL_SQRTHALF_BITS_F32));
+    /* kf = (float)((u >> 23) - 127) + kadd */
+    __m256 kf = _mm256_add_ps(
+        _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(u, 23), I32(127))), kadd);
+    /* m = bits((u & mantissa) + sqrt(1/2) bits); f = m - 1 */
+    __m256 m = _mm256_castsi256_ps(_mm256_add_epi32(_mm256_and_si256(u, I32(0x007fffffu)),
+                                                    I32(NKL_SQRTHALF_BITS_F32)));
+    __m256 f = _mm256_sub_ps(m, F32(1.0f));
+    /* s = f / (2 + f); z = s * s */
+    __m256 s = _mm256_div_ps(f, _mm256_add_ps(F32(2.0f), f));
+    __m256 z = _mm256_mul_ps(s, s);
+    /* p = L1 + z (L2 + z (L3 + z L4)); r = z p */
+    __m256 p = _mm256_fmadd_ps(z, F32(NKL_LOG_L4_F32), F32(NKL_LOG_L3_F32));
+    p = _mm256_fmadd_ps(z, p, F32(NKL_LOG_L2_F32));
+    p = _mm256_fmadd_ps(z, p, F32(NKL_LOG_L1_F32));
+    __m256 r = _mm256_mul_ps(z, p);
+    /* hfsq = (0.5 f) f; w = s (hfsq + r) + kf ln2_lo */
+    __m256 hfsq = _mm256_mul_ps(_mm256_mul_ps(F32(0.5f), f), f);
+    __m256 w = _mm256_mul_ps(s, _mm256_add_ps(hfsq, r));
+    w = _mm256_fmadd_ps(kf, F32(NKL_LN2_LO_F32), w);
+    /* y = kf ln2_hi + (f - (hfsq - w)) */
+    return _mm256_fmadd_ps(kf, F32(NKL_LN2_HI_F32), _mm256_sub_ps(f, _mm256_sub_ps(hfsq, w)));
+}
+
+/* Lanes that are subnormal, zero, negative, infinite or NaN: rare, so they
+   take a branch; the result bits are the same either way. */
+static __m256 log_ps_slow(__m256 t) {
+    /* subnormal = t < 2^-126: scale by 2^25 and take 25 off the exponent */
+    __m256 sub = _mm256_cmp_ps(t, F32(0x1p-126f), _CMP_LT_OQ);
+    __m256 ts = _mm256_blendv_ps(t, _mm256_mul_ps(t, F32(0x1p25f)), sub);
+    __m256 kadd = _mm256_and_ps(sub, F32(-25.0f));
+    __m256 y = log_core_ps(ts, kadd);
+    /* t == inf -> inf; !(t >= 0) -> NaN; t == 0 -> -inf */
+    y = _mm256_blendv_ps(y, F32(INFINITY), _mm256_cmp_ps(t, F32(INFINITY), _CMP_EQ_OQ));
+    y = _mm256_blendv_ps(y, F32(NAN), _mm256_cmp_ps(t, _mm256_setzero_ps(), _CMP_NGE_UQ));
+    y = _mm256_blendv_ps(y, F32(-INFINITY), _mm256_cmp_ps(t, _mm256_setzero_ps(), _CMP_EQ_OQ));
+    return y;
+}
+
+NKL_INLINE __m256 nkl_log_ps(__m256 t) {
+    /* any lane not in [2^-126, FLT_MAX]? */
+    __m256 odd = _mm256_or_ps(_mm256_cmp_ps(t, F32(0x1p-126f), _CMP_NGE_UQ),
+                              _mm256_cmp_ps(t, F32(0x1.fffffep127f), _CMP_GT_OQ));
+    if (NKL_LIKELY(_mm256_testz_ps(odd, odd))) return log_core_ps(t, _mm256_setzero_ps());
+    return log_ps_slow(t);
+}
+
+NKL_INLINE __m256d log_core_pd(__m256d ts, __m256d kadd) {
+    __m256i u = _mm256_add_epi64(_mm256_castpd_si256(ts),
+                                 I64(0x3ff0000000000000ull - NKL_SQRTHALF_BITS_F64));
+    /* kf = ((double)(u >> 52) - 1023) + kadd; (double)e via the 2^52 bit trick (exact) */
+    __m256d e = _mm256_sub_pd(
+        _mm256_castsi256_pd(_mm256_or_si256(_mm256_srli_epi64(u, 52), I64(0x4330000000000000ull))),
+        F64(0x1p52));
+    __m256d kf = _mm256_add_pd(_mm256_sub_pd(e, F64(1023.0)), kadd);
+    __m256d m = _mm256_castsi256_pd(_mm256_add_epi64(
+        _mm256_and_si256(u, I64(0x000fffffffffffffull)), I64(NKL_SQRTHALF_BITS_F64)));
+    __m256d f = _mm256_sub_pd(m, F64(1.0));
+    __m256d s = _mm256_div_pd(f, _mm256_add_pd(F64(2.0), f));
+    __m256d z = _mm256_mul_pd(s, s);
+    __m256d p = _mm256_fmadd_pd(z, F64(NKL_LOG_L9_F64), F64(NKL_LOG_L8_F64));
+    p = _mm256_fmadd_pd(z, p, F64(NKL_LOG_L7_F64));
+    p = _mm256_fmadd_pd(z, p, F64(NKL_LOG_L6_F64));
+    p = _mm256_fmadd_pd(z, p, F64(NKL_LOG_L5_F64));
+    p = _mm256_fmadd_pd(z, p, F64(NKL_LOG_L4_F64));
+    p = _mm256_fmadd_pd(z, p, F64(NKL_LOG_L3_F64));
+    p = _mm256_fmadd_pd(z, p, F64(NKL_LOG_L2_F64));
+    p = _mm256_fmadd_pd(z, p, F64(NKL_LOG_L1_F64));
+    __m256d r = _mm256_mul_pd(z, p);
+    __m256d hfsq = _mm256_mul_pd(_mm256_mul_pd(F64(0.5), f), f);
+    __m256d w = _mm256_mul_pd(s, _mm256_add_pd(hfsq, r));
+    w = _mm256_fmadd_pd(kf, F64(NKL_LN2_LO_F64), w);
+    return _mm256_fmadd_pd(kf, F64(NKL_LN2_HI_F64), _mm256_sub_pd(f, _mm256_sub_pd(hfsq, w)));
+}
+
+static __m256d log_pd_slow(__m256d t) {
+    __m256d sub = _mm256_cmp_pd(t, F64(0x1p-1022), _CMP_LT_OQ);
+    __m256d ts = _mm256_blendv_pd(t, _mm256_mul_pd(t, F64(0x1p54)), sub);
+    __m256d kadd = _mm256_and_pd(sub, F64(-54.0));
+    __m256d y = log_core_pd(ts, kadd);
+    y = _mm256_blendv_pd(y, F64(INFINITY), _mm256_cmp_pd(t, F64(INFINITY), _CMP_EQ_OQ));
+    y = _mm256_blendv_pd(y, F64(NAN), _mm256_cmp_pd(t, _mm256_setzero_pd(), _CMP_NGE_UQ));
+    y = _mm256_blendv_pd(y, F64(-INFINITY), _mm256_cmp_pd(t, _mm256_setzero_pd(), _CMP_EQ_OQ));
+    return y;
+}
+
+NKL_INLINE __m256d nkl_log_pd(__m256d t) {
+    __m256d odd = _mm256_or_pd(_mm256_cmp_pd(t, F64(0x1p-1022), _CMP_NGE_UQ),
+                               _mm256_cmp_pd(t, F64(0x1.fffffffffffffp1023), _CMP_GT_OQ));
+    if (NKL_LIKELY(_mm256_testz_pd(odd, odd))) return log_core_pd(t, _mm256_setzero_pd());
+    return log_pd_slow(t);
+}
+
+NKL_INLINE __m256 nkl_exp_ps(__m256 x) {
+    /* clamp; max/min return their second operand for NaN, so NaN stays */
+    __m256 xc = _mm256_max_ps(F32(NKL_EXP_LO_F32), x);
+    xc = _mm256_min_ps(F32(NKL_EXP_HI_F32), xc);
+    /* kr = x log2e + ROUND (k in its low bits); kf = kr - ROUND */
+    __m256 kr = _mm256_fmadd_ps(xc, F32(NKL_LOG2E_F32), F32(NKL_ROUND_F32));
+    __m256 kf = _mm256_sub_ps(kr, F32(NKL_ROUND_F32));
+    __m256i k = _mm256_sub_epi32(_mm256_castps_si256(kr), I32(nkl_bits_f32(NKL_ROUND_F32)));
+    /* r = x - kf ln2 (hi, then lo) */
+    __m256 r = _mm256_fmadd_ps(kf, F32(-NKL_LN2_HI_F32), xc);
+    r = _mm256_fmadd_ps(kf, F32(-NKL_LN2_LO_F32), r);
+    /* p = 1 + r (1 + r (E2 + ... r E7)) */
+    __m256 p = _mm256_fmadd_ps(F32(NKL_EXP_E7_F32), r, F32(NKL_EXP_E6_F32));
+    p = _mm256_fmadd_ps(p, r, F32(NKL_EXP_E5_F32));
+    p = _mm256_fmadd_ps(p, r, F32(NKL_EXP_E4_F32));
+    p = _mm256_fmadd_ps(p, r, F32(NKL_EXP_E3_F32));
+    p = _mm256_fmadd_ps(p, r, F32(NKL_EXP_E2_F32));
+    p = _mm256_fmadd_ps(p, r, F32(1.0f));
+    p = _mm256_fmadd_ps(p, r, F32(1.0f));
+    /* k1 = floor(k / 2), k2 = k - k1; y = (p 2^k1) 2^k2 */
+    __m256i k1 = _mm256_sub_epi32(_mm256_srli_epi32(_mm256_add_epi32(k, I32(256)), 1), I32(128));
+    __m256i k2 = _mm256_sub_epi32(k, k1);
+    __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, I32(127)), 23));
+    __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k2, I32(127)), 23));
+    return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+}
+
+NKL_INLINE __m256d nkl_exp_pd(__m256d x) {
+    __m256d xc = _mm256_max_pd(F64(NKL_EXP_LO_F64), x);
+    xc = _mm256_min_pd(F64(NKL_EXP_HI_F64), xc);
+    __m256d kr = _mm256_fmadd_pd(xc, F64(NKL_LOG2E_F64), F64(NKL_ROUND_F64));
+    __m256d kf = _mm256_sub_pd(kr, F64(NKL_ROUND_F64));
+    __m256i k = _mm256_sub_epi64(_mm256_castpd_si256(kr), I64(nkl_bits_f64(NKL_ROUND_F64)));
+    __m256d r = _mm256_fmadd_pd(kf, F64(-NKL_LN2_HI_F64), xc);
+    r = _mm256_fmadd_pd(kf, F64(-NKL_LN2_LO_F64), r);
+    __m256d p = _mm256_fmadd_pd(F64(NKL_EXP_E13_F64), r, F64(NKL_EXP_E12_F64));
+    p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_E11_F64));
+    p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_E10_F64));
+    p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_E9_F64));
+    p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_E8_F64));
+    p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_E7_F64));
+    p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_E6_F64));
+    p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_E5_F64));
+    p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_E4_F64));
+    p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_E3_F64));
+    p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_E2_F64));
+    p = _mm256_fmadd_pd(p, r, F64(1.0));
+    p = _mm256_fmadd_pd(p, r, F64(1.0));
+    __m256i k1 = _mm256_sub_epi64(_mm256_srli_epi64(_mm256_add_epi64(k, I64(2048)), 1), I64(1024));
+    __m256i k2 = _mm256_sub_epi64(k, k1);
+    __m256d s1 = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(k1, I64(1023)), 52));
+    __m256d s2 = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(k2, I64(1023)), 52));
+    return _mm256_mul_pd(_mm256_mul_pd(p, s1), s2);
+}
+
+#endif

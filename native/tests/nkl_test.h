@@ -1,0 +1,140 @@
+/*
+ * nkl_test.h - the little the C tests share: checks that count failures,
+ * a deterministic RNG, buffers that end at a no-access page, bit comparisons.
+ */
+#ifndef NKL_TEST_H
+#define NKL_TEST_H
+
+#if !defined(_WIN32)
+#define _DEFAULT_SOURCE /* mmap flags */
+#endif
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nativekl.h"
+
+#if !defined(_WIN32)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
+static int nkl_test_failures = 0;
+static int nkl_test_checks = 0;
+
+#define CHECK(cond, ...)                                                      \
+    do {                                                                      \
+        nkl_test_checks++;                                                    \
+        if (!(cond)) {                                                        \
+            if (++nkl_test_failures <= 25) {                                  \
+                fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond); \
+                fprintf(stderr, __VA_ARGS__);                                 \
+                fputc('\n', stderr);                                          \
+            }                                                                 \
+        }                                                                     \
+    } while (0)
+
+#define CHECK_OK(expr)                                                        \
+    do {                                                                      \
+        nkl_status st_ = (expr);                                              \
+        CHECK(st_ == NKL_OK, "%s -> %d (%s)", #expr, (int)st_, nkl_status_string(st_)); \
+    } while (0)
+
+/* ctest treats 77 as "skipped" (SKIP_RETURN_CODE). */
+#define NKL_TEST_SKIP 77
+
+/* A test registered per ISA (NKL_ISA=scalar|avx2) skips when the CPU lacks it
+   rather than silently testing another path. */
+static inline int nkl_test_env_isa_usable(void) {
+    const char *env = getenv("NKL_ISA");
+    if (!env || strcmp(env, "auto") == 0) return 1;
+    nkl_isa want = strcmp(env, "avx2") == 0 ? NKL_ISA_AVX2 : NKL_ISA_SCALAR;
+    if (!nkl_isa_supported(want)) {
+        printf("skipped: NKL_ISA=%s is not supported on this CPU\n", env);
+        return 0;
+    }
+    if (nkl_active_isa() != want) {
+        fprintf(stderr, "NKL_ISA=%s but the active ISA is %s\n", env, nkl_isa_name(nkl_active_isa()));
+        exit(1);
+    }
+    return 1;
+}
+
+static inline int nkl_test_finish(const char *name) {
+    printf("%s [%s]: %d checks, %d failed\n", name, nkl_isa_name(nkl_active_isa()),
+           nkl_test_checks, nkl_test_failures);
+    return nkl_test_failures ? 1 : 0;
+}
+
+/* splitmix64: small, deterministic, good enough for test data. */
+typedef struct { uint64_t s; } nkl_rng;
+static inline uint64_t rng_next(nkl_rng *r) {
+    uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+/* uniform in [0, 1) */
+static inline double rng_uniform(nkl_rng *r) { return (double)(rng_next(r) >> 11) * 0x1p-53; }
+static inline double rng_normal(nkl_rng *r) {
+    double u = rng_uniform(r), v = rng_uniform(r);
+    return sqrt(-2.0 * log(u + 0x1p-60)) * cos(6.283185307179586 * v);
+}
+
+/*
+ * Guard buffers: `bytes` usable bytes that end exactly at a PROT_NONE page,
+ * so reading or writing one element past the end faults.
+ */
+typedef struct { void *base; size_t total; void *ptr; } nkl_guard;
+
+static inline nkl_guard guard_alloc(size_t bytes) {
+    nkl_guard g;
+#if !defined(_WIN32)
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t data = (bytes + page - 1) / page * page;
+    g.total = data + page;
+    g.base = mmap(NULL, g.total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (g.base == MAP_FAILED) { perror("mmap"); exit(2); }
+    if (mprotect((char *)g.base + data, page, PROT_NONE) != 0) { perror("mprotect"); exit(2); }
+    g.ptr = (char *)g.base + data - bytes;
+#else
+    g.total = bytes;
+    g.base = malloc(bytes ? bytes : 1);
+    g.ptr = g.base;
+#endif
+    return g;
+}
+
+static inline void guard_free(nkl_guard g) {
+#if !defined(_WIN32)
+    munmap(g.base, g.total);
+#else
+    free(g.base);
+#endif
+}
+
+/* Same bits, or both NaN (NaN payloads are not part of the contract). */
+static inline int same_f32(float a, float b) {
+    if (isnan(a) && isnan(b)) return 1;
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+static inline int same_f64(double a, double b) {
+    if (isnan(a) && isnan(b)) return 1;
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* The ISAs this machine can run, for tests that compare paths. */
+static inline int nkl_test_isas(nkl_isa out[2]) {
+    int n = 0;
+    out[n++] = NKL_ISA_SCALAR;
+    if (nkl_isa_supported(NKL_ISA_AVX2)) out[n++] = NKL_ISA_AVX2;
+    return n;
+}
+static inline uint32_t force_flag(nkl_isa isa) {
+    return isa == NKL_ISA_AVX2 ? NKL_FORCE_AVX2 : NKL_FORCE_SCALAR;
+}
+
+#endif
