@@ -2,9 +2,10 @@
  * kl_terms_scalar.h - the pointwise KL term, one element at a time.
  *
  *   log_target off:  L = xlogy(t, t) - t x, evaluated as fma(t, log t, -(t x))
- *                    with log t replaced by 0 where t == 0 (xlogy(0, y) = 0);
- *                    so t == 0 gives +0 - (0 x): +0 for finite x, NaN for
- *                    x = +-inf or NaN, as PyTorch.
+ *                    with log t replaced by t where t == +-0, so that
+ *                    t log t = t t = +0 (xlogy(0, y) = +0, even for t = -0);
+ *                    then t == 0 gives +0 - (0 x): +0 for finite x, NaN for
+ *                    x = +-inf or NaN, exactly as PyTorch.
  *   log_target on:   L = exp(t) (t - x).
  *   masked:          L = +0 where t == 0 (or t == -inf with log_target).
  *
@@ -18,7 +19,7 @@
 NKL_INLINE float nkl_term_f32(float x, float t, int log_target, int masked) {
     float l;
     if (!log_target) {
-        float lt = t == 0.0f ? 0.0f : nkl_log_f32(t);
+        float lt = t == 0.0f ? t : nkl_log_f32(t);
         l = fmaf(t, lt, -(t * x));
         if (masked && t == 0.0f) l = 0.0f;
     } else {
@@ -31,7 +32,7 @@ NKL_INLINE float nkl_term_f32(float x, float t, int log_target, int masked) {
 NKL_INLINE double nkl_term_f64(double x, double t, int log_target, int masked) {
     double l;
     if (!log_target) {
-        double lt = t == 0.0 ? 0.0 : nkl_log_f64(t);
+        double lt = t == 0.0 ? t : nkl_log_f64(t);
         l = fma(t, lt, -(t * x));
         if (masked && t == 0.0) l = 0.0;
     } else {

@@ -25,9 +25,9 @@ NKL_INLINE __m256i tail_mask_pd(size_t r) { /* r in 0..4: two int32 per lane */
 NKL_INLINE __m256 term_ps(__m256 x, __m256 t, int log_target, int masked) {
     __m256 l;
     if (!log_target) {
-        /* lt = t == 0 ? 0 : log t;  l = t lt - (t x), one rounding */
+        /* lt = t == 0 ? t : log t;  l = t lt - (t x), one rounding */
         __m256 t0 = _mm256_cmp_ps(t, _mm256_setzero_ps(), _CMP_EQ_OQ);
-        __m256 lt = _mm256_andnot_ps(t0, nkl_log_ps(t));
+        __m256 lt = _mm256_blendv_ps(nkl_log_ps(t), t, t0);
         l = _mm256_fmsub_ps(t, lt, _mm256_mul_ps(t, x));
         if (masked) l = _mm256_andnot_ps(t0, l);
     } else {
@@ -42,7 +42,7 @@ NKL_INLINE __m256d term_pd(__m256d x, __m256d t, int log_target, int masked) {
     __m256d l;
     if (!log_target) {
         __m256d t0 = _mm256_cmp_pd(t, _mm256_setzero_pd(), _CMP_EQ_OQ);
-        __m256d lt = _mm256_andnot_pd(t0, nkl_log_pd(t));
+        __m256d lt = _mm256_blendv_pd(nkl_log_pd(t), t, t0);
         l = _mm256_fmsub_pd(t, lt, _mm256_mul_pd(t, x));
         if (masked) l = _mm256_andnot_pd(t0, l);
     } else {
