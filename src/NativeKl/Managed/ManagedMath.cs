@@ -1,0 +1,217 @@
+// ManagedMath.cs - log and exp, one element at a time: native/src/vmath_scalar.h
+// line for line (same constants, same operations, same order).
+//
+// Bit identity with the native library needs a real fused multiply-add, so
+// Fma() below is MathF/Math.FusedMultiplyAdd where the runtime has it
+// (.NET Core 3.0+). netstandard2.0 has none: there Fma() is emulated
+// (see the comments on it) and results may differ from native in the last
+// bits. RyuJIT never fuses or reassociates a plain a * b + c, so every other
+// operation rounds exactly as the C code compiled with -ffp-contract=off.
+
+using System;
+using System.Runtime.CompilerServices;
+#if !NETCOREAPP2_0_OR_GREATER
+using System.Runtime.InteropServices;
+#endif
+using static NativeKl.Managed.KlConstants;
+
+namespace NativeKl.Managed
+{
+    internal static class ManagedMath
+    {
+        // ------------------------------------------------ fused multiply-add
+
+        /// <summary>a * b + c with one rounding where the runtime offers it.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Fma(float a, float b, float c)
+        {
+#if NETCOREAPP3_0_OR_GREATER
+            return MathF.FusedMultiplyAdd(a, b, c);
+#else
+            // The product of two floats is exact in double, so this rounds
+            // only the sum, twice (to double, then to float): the same as
+            // fmaf except for rare double-rounding ties.
+            return (float)((double)a * b + c);
+#endif
+        }
+
+        /// <summary>a * b + c with one rounding where the runtime offers it.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static double Fma(double a, double b, double c)
+        {
+#if NETCOREAPP3_0_OR_GREATER
+            return Math.FusedMultiplyAdd(a, b, c);
+#else
+            // No wider type to lean on: two roundings, not bit-identical.
+            return a * b + c;
+#endif
+        }
+
+        // ------------------------------------------------------------ bits
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static uint Bits(float f)
+        {
+#if NETCOREAPP2_0_OR_GREATER
+            return unchecked((uint)BitConverter.SingleToInt32Bits(f));
+#else
+            return new FloatBits { Float = f }.Bits;
+#endif
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float FloatFromBits(uint u)
+        {
+#if NETCOREAPP2_0_OR_GREATER
+            return BitConverter.Int32BitsToSingle(unchecked((int)u));
+#else
+            return new FloatBits { Bits = u }.Float;
+#endif
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static ulong Bits(double d) => unchecked((ulong)BitConverter.DoubleToInt64Bits(d));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static double DoubleFromBits(ulong u) => BitConverter.Int64BitsToDouble(unchecked((long)u));
+
+#if !NETCOREAPP2_0_OR_GREATER
+        // netstandard2.0 lacks BitConverter.SingleToInt32Bits: overlay instead.
+        [StructLayout(LayoutKind.Explicit)]
+        private struct FloatBits
+        {
+            [FieldOffset(0)] public float Float;
+            [FieldOffset(0)] public uint Bits;
+        }
+#endif
+
+        /// <summary>C's NAN: a positive quiet NaN (float.NaN has the sign bit set).</summary>
+        public static readonly float NaNF32 = FloatFromBits(QuietNaNBitsF32);
+        public static readonly double NaNF64 = DoubleFromBits(QuietNaNBitsF64);
+
+        // ------------------------------------------------------------- log
+
+        /// <summary>log t: +inf -> +inf, t &lt; 0 or NaN -> NaN, +-0 -> -inf, subnormals exact.</summary>
+        public static float Log(float t)
+        {
+            // Subnormals are scaled into the normal range; the exponent is taken back in kf.
+            bool subnormal = t < MinNormalF32;
+            float ts = subnormal ? t * SubnormalScaleF32 : t;
+            float kadd = subnormal ? SubnormalExponentF32 : 0.0f;
+            // t = 2^k * m, m in [sqrt(1/2), sqrt(2)): adding bits(1.0) - bits(sqrt(1/2))
+            // bumps the exponent field exactly when t's mantissa is at least
+            // sqrt(1/2)'s, so k = field - 127, and the low bits + bits(sqrt(1/2)) are m.
+            uint u = unchecked(Bits(ts) + (0x3f800000u - SqrtHalfBitsF32));
+            float kf = (float)((int)(u >> 23) - 127) + kadd;
+            float m = FloatFromBits((u & 0x007fffffu) + SqrtHalfBitsF32);
+            float f = m - 1.0f;
+            // log(1 + f) = 2 atanh(s), s = f / (2 + f)
+            float s = f / (2.0f + f);
+            float z = s * s;
+            float p = Fma(z, LogL4F32, LogL3F32);
+            p = Fma(z, p, LogL2F32);
+            p = Fma(z, p, LogL1F32);
+            float r = z * p;
+            float hfsq = (0.5f * f) * f;
+            float w = s * (hfsq + r);
+            w = Fma(kf, Ln2LoF32, w);
+            float y = Fma(kf, Ln2HiF32, f - (hfsq - w));
+            // Special values last, in the C order (the last match wins).
+            if (t == float.PositiveInfinity) y = float.PositiveInfinity;
+            if (!(t >= 0.0f)) y = NaNF32;
+            if (t == 0.0f) y = float.NegativeInfinity;
+            return y;
+        }
+
+        /// <summary>log t: +inf -> +inf, t &lt; 0 or NaN -> NaN, +-0 -> -inf, subnormals exact.</summary>
+        public static double Log(double t)
+        {
+            bool subnormal = t < MinNormalF64;
+            double ts = subnormal ? t * SubnormalScaleF64 : t;
+            double kadd = subnormal ? SubnormalExponentF64 : 0.0;
+            ulong u = unchecked(Bits(ts) + (0x3ff0000000000000UL - SqrtHalfBitsF64));
+            double kf = ((double)(u >> 52) - 1023.0) + kadd;
+            double m = DoubleFromBits((u & 0x000fffffffffffffUL) + SqrtHalfBitsF64);
+            double f = m - 1.0;
+            double s = f / (2.0 + f);
+            double z = s * s;
+            double p = Fma(z, LogL9F64, LogL8F64);
+            p = Fma(z, p, LogL7F64);
+            p = Fma(z, p, LogL6F64);
+            p = Fma(z, p, LogL5F64);
+            p = Fma(z, p, LogL4F64);
+            p = Fma(z, p, LogL3F64);
+            p = Fma(z, p, LogL2F64);
+            p = Fma(z, p, LogL1F64);
+            double r = z * p;
+            double hfsq = (0.5 * f) * f;
+            double w = s * (hfsq + r);
+            w = Fma(kf, Ln2LoF64, w);
+            double y = Fma(kf, Ln2HiF64, f - (hfsq - w));
+            if (t == double.PositiveInfinity) y = double.PositiveInfinity;
+            if (!(t >= 0.0)) y = NaNF64;
+            if (t == 0.0) y = double.NegativeInfinity;
+            return y;
+        }
+
+        // ------------------------------------------------------------- exp
+
+        /// <summary>exp x: NaN -> NaN, overflow -> +inf, underflow rounds once (subnormals).</summary>
+        public static float Exp(float x)
+        {
+            // Clamp; written so that NaN fails both tests and stays NaN.
+            float xc = ExpLoF32 > x ? ExpLoF32 : x;
+            xc = ExpHiF32 < xc ? ExpHiF32 : xc;
+            // kr = x log2(e) + Round: k sits in the low mantissa bits of kr.
+            float kr = Fma(xc, Log2EF32, RoundF32);
+            float kf = kr - RoundF32;
+            uint k = unchecked(Bits(kr) - RoundBitsF32); // k as two's complement
+            // r = x - k ln2, in two steps (hi part exact).
+            float r = Fma(kf, -Ln2HiF32, xc);
+            r = Fma(kf, -Ln2LoF32, r);
+            float p = Fma(ExpE7F32, r, ExpE6F32);
+            p = Fma(p, r, ExpE5F32);
+            p = Fma(p, r, ExpE4F32);
+            p = Fma(p, r, ExpE3F32);
+            p = Fma(p, r, ExpE2F32);
+            p = Fma(p, r, 1.0f);
+            p = Fma(p, r, 1.0f);
+            // 2^k as two normal factors 2^k1 * 2^k2 so a subnormal result rounds once.
+            uint k1 = unchecked(((k + 256u) >> 1) - 128u); // floor(k / 2)
+            uint k2 = unchecked(k - k1);
+            float s1 = FloatFromBits(unchecked((k1 + 127u) << 23));
+            float s2 = FloatFromBits(unchecked((k2 + 127u) << 23));
+            return (p * s1) * s2;
+        }
+
+        /// <summary>exp x: NaN -> NaN, overflow -> +inf, underflow rounds once (subnormals).</summary>
+        public static double Exp(double x)
+        {
+            double xc = ExpLoF64 > x ? ExpLoF64 : x;
+            xc = ExpHiF64 < xc ? ExpHiF64 : xc;
+            double kr = Fma(xc, Log2EF64, RoundF64);
+            double kf = kr - RoundF64;
+            ulong k = unchecked(Bits(kr) - RoundBitsF64);
+            double r = Fma(kf, -Ln2HiF64, xc);
+            r = Fma(kf, -Ln2LoF64, r);
+            double p = Fma(ExpE13F64, r, ExpE12F64);
+            p = Fma(p, r, ExpE11F64);
+            p = Fma(p, r, ExpE10F64);
+            p = Fma(p, r, ExpE9F64);
+            p = Fma(p, r, ExpE8F64);
+            p = Fma(p, r, ExpE7F64);
+            p = Fma(p, r, ExpE6F64);
+            p = Fma(p, r, ExpE5F64);
+            p = Fma(p, r, ExpE4F64);
+            p = Fma(p, r, ExpE3F64);
+            p = Fma(p, r, ExpE2F64);
+            p = Fma(p, r, 1.0);
+            p = Fma(p, r, 1.0);
+            ulong k1 = unchecked(((k + 2048UL) >> 1) - 1024UL);
+            ulong k2 = unchecked(k - k1);
+            double s1 = DoubleFromBits(unchecked((k1 + 1023UL) << 52));
+            double s2 = DoubleFromBits(unchecked((k2 + 1023UL) << 52));
+            return (p * s1) * s2;
+        }
+    }
+}
