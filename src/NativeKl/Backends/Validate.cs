@@ -1,0 +1,70 @@
+using System.Runtime.CompilerServices;
+
+namespace NativeKl.Backends
+{
+    /// <summary>
+    /// Argument checks shared by the float and double entry points, made before any backend runs,
+    /// so the native core's own checks never fire for a caller's mistake.
+    /// </summary>
+    internal static class Validate
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void Options(KlOptions options)
+        {
+            if ((uint)options.Backend > (uint)KlBackendKind.Managed || (uint)options.Isa > (uint)KlIsa.Avx2)
+                throw Error.BadOptions(options);
+        }
+
+        internal static void Reduce(int inputLength, int targetLength, KlReduction reduction, int batchSize,
+                                    KlOptions options, int degreeOfParallelism)
+        {
+            if (targetLength != inputLength) throw Error.LengthMismatch("target", targetLength, "input", inputLength);
+            if ((uint)reduction > (uint)KlReduction.BatchMean) throw Error.UnknownReduction(reduction);
+            if (reduction == KlReduction.None) throw Error.ReductionNone();
+            if (reduction == KlReduction.BatchMean)
+            {
+                // An empty input with batch 0 is PyTorch's shape [0]: 0/0 = NaN, as the C core does.
+                if (batchSize < 0 || (batchSize == 0 && inputLength > 0)) throw Error.BatchSizeNotPositive(batchSize, inputLength);
+                if (batchSize > 0 && inputLength % batchSize != 0) throw Error.BatchSizeDoesNotDivide(batchSize, inputLength);
+            }
+            if (degreeOfParallelism < 1) throw Error.DegreeOfParallelism(degreeOfParallelism);
+            Options(options);
+        }
+
+        internal static void Pointwise(int inputLength, int targetLength, int destinationLength, KlOptions options)
+        {
+            if (targetLength != inputLength) throw Error.LengthMismatch("target", targetLength, "input", inputLength);
+            if (destinationLength < inputLength) throw Error.TooShort("destination", destinationLength, "`input` length", inputLength);
+            Options(options);
+        }
+
+        /// <summary>Checks a [rows, columns] layout; returns the elements input and target span.</summary>
+        internal static void Rows(int inputLength, int inputStride, int targetLength, int targetStride, int rows, int columns,
+                                  int destinationLength, KlOptions options, out int inputExtent, out int targetExtent)
+        {
+            if (rows < 0) throw Error.Negative("rows", rows);
+            if (columns < 0) throw Error.Negative("columns", columns);
+            if (inputStride < columns) throw Error.StrideTooSmall("inputStride", inputStride, columns);
+            if (targetStride < columns) throw Error.StrideTooSmall("targetStride", targetStride, columns);
+            long inputNeeded = Extent(rows, columns, inputStride);
+            long targetNeeded = Extent(rows, columns, targetStride);
+            if (inputLength < inputNeeded) throw Error.RowsDoNotFit("input", inputLength, rows, columns, inputStride, inputNeeded);
+            if (targetLength < targetNeeded) throw Error.RowsDoNotFit("target", targetLength, rows, columns, targetStride, targetNeeded);
+            if (destinationLength < rows) throw Error.TooShort("destination", destinationLength, "`rows`", rows);
+            Options(options);
+            inputExtent = (int)inputNeeded;
+            targetExtent = (int)targetNeeded;
+        }
+
+        internal static void ContiguousRows(int inputLength, int targetLength, int rows, int columns)
+        {
+            if (rows < 0) throw Error.Negative("rows", rows);
+            if (columns < 0) throw Error.Negative("columns", columns);
+            if (inputLength != (long)rows * columns) throw Error.ShapeMismatch("input", inputLength, rows, columns);
+            if (targetLength != inputLength) throw Error.LengthMismatch("target", targetLength, "input", inputLength);
+        }
+
+        private static long Extent(int rows, int columns, int stride) =>
+            rows == 0 || columns == 0 ? 0 : (long)(rows - 1) * stride + columns;
+    }
+}

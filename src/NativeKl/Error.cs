@@ -1,0 +1,99 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using NativeKl.Interop;
+
+namespace NativeKl
+{
+    /// <summary>
+    /// Every exception the library throws is made here (as NSec's Error.cs and LibGit2Sharp's
+    /// Ensure.cs do): argument errors name the parameter and the values, and every native status
+    /// other than NKL_OK goes through <see cref="Check"/>.
+    /// </summary>
+    internal static class Error
+    {
+        /// <summary>The one funnel from a native status to an exception.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void Check(nkl_status status, string function)
+        {
+            if (status != nkl_status.NKL_OK) throw FromStatus(status, function);
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        internal static Exception FromStatus(nkl_status status, string function)
+        {
+            string description;
+            unsafe { description = Utf8(NativeMethods.nkl_status_string(status)); }
+            string message = $"{function} returned {status}: {description}";
+            return status switch
+            {
+                nkl_status.NKL_ERROR_OUT_OF_MEMORY => new OutOfMemoryException(message),
+                nkl_status.NKL_ERROR_ISA_UNAVAILABLE => new PlatformNotSupportedException(message),
+                _ => new NativeKlException((int)status, status.ToString(), message),
+            };
+        }
+
+        internal static unsafe string Utf8(byte* s)
+        {
+            if (s == null) return "";
+            int length = 0;
+            while (s[length] != 0) length++;
+            return System.Text.Encoding.UTF8.GetString(s, length);
+        }
+
+        // ------------------------------------------------------------ arguments
+
+        internal static ArgumentException LengthMismatch(string name, int length, string otherName, int otherLength) =>
+            new ArgumentException($"`{name}` length {length} does not match `{otherName}` length {otherLength}", name);
+
+        internal static ArgumentException TooShort(string name, int length, string what, long needed) =>
+            new ArgumentException($"`{name}` length {length} is shorter than {what} {needed}", name);
+
+        internal static ArgumentException PartialOverlap(string name, string otherName) =>
+            new ArgumentException($"`{name}` partly overlaps `{otherName}`; it may be exactly `{otherName}` (in place) but not shifted against it", name);
+
+        internal static ArgumentException Overlap(string name, string otherName) =>
+            new ArgumentException($"`{name}` overlaps `{otherName}`; the per-row results need their own memory", name);
+
+        internal static ArgumentOutOfRangeException Negative(string name, long value) =>
+            new ArgumentOutOfRangeException(name, value, $"`{name}` {value} must not be negative");
+
+        internal static ArgumentOutOfRangeException BatchSizeNotPositive(int batchSize, int length) =>
+            new ArgumentOutOfRangeException("batchSize", batchSize,
+                $"`batchSize` {batchSize} must be > 0 for BatchMean (`input` length {length})");
+
+        internal static ArgumentException BatchSizeDoesNotDivide(int batchSize, int length) =>
+            new ArgumentException($"`batchSize` {batchSize} does not divide `input` length {length}", "batchSize");
+
+        internal static ArgumentOutOfRangeException UnknownReduction(KlReduction reduction) =>
+            new ArgumentOutOfRangeException("reduction", reduction, $"`reduction` {(int)reduction} is not a KlReduction");
+
+        internal static ArgumentException ReductionNone() =>
+            new ArgumentException("`reduction` None gives one value per element: call KlDivergence.Pointwise", "reduction");
+
+        internal static ArgumentOutOfRangeException BadOptions(KlOptions options) =>
+            new ArgumentOutOfRangeException("options", options, $"`options` holds an undefined Backend ({(int)options.Backend}) or Isa ({(int)options.Isa})");
+
+        internal static ArgumentOutOfRangeException DegreeOfParallelism(int value) =>
+            new ArgumentOutOfRangeException("degreeOfParallelism", value, $"`degreeOfParallelism` {value} must be at least 1");
+
+        internal static ArgumentOutOfRangeException StrideTooSmall(string name, int stride, int columns) =>
+            new ArgumentOutOfRangeException(name, stride, $"`{name}` {stride} is smaller than `columns` {columns}");
+
+        internal static ArgumentException RowsDoNotFit(string name, int length, int rows, int columns, int stride, long needed) =>
+            new ArgumentException($"`{name}` length {length} is shorter than the {needed} elements that {rows} rows of {columns} columns at stride {stride} span", name);
+
+        internal static ArgumentException ShapeMismatch(string name, int length, int rows, int columns) =>
+            new ArgumentException($"`{name}` length {length} is not `rows` {rows} × `columns` {columns}", name);
+
+        internal static ArgumentOutOfRangeException BufferLength(int length) =>
+            new ArgumentOutOfRangeException("length", length, $"`length` {length} must not be negative");
+
+        // --------------------------------------------------------------- state
+
+        internal static ObjectDisposedException Disposed(string typeName) => new ObjectDisposedException(typeName);
+
+        internal static DllNotFoundException NativeUnavailable(string reason) =>
+            new DllNotFoundException("the native backend is unavailable: " + reason);
+    }
+}

@@ -1,0 +1,29 @@
+using System;
+using System.Runtime.InteropServices;
+
+namespace NativeKl.Interop
+{
+    /// <summary>Owns one block from nkl_alloc; releasing it (Dispose or finalisation) calls nkl_free.</summary>
+    internal sealed class NativeMemoryHandle : SafeHandle
+    {
+        private NativeMemoryHandle() : base(IntPtr.Zero, ownsHandle: true) { }
+
+        public override bool IsInvalid => handle == IntPtr.Zero;
+
+        /// <summary>Allocates <paramref name="size"/> bytes aligned to <paramref name="alignment"/>.</summary>
+        internal static unsafe NativeMemoryHandle Allocate(nuint size, nuint alignment)
+        {
+            var memory = new NativeMemoryHandle();
+            void* p;
+            Error.Check(NativeMethods.nkl_alloc(size, alignment, &p), nameof(NativeMethods.nkl_alloc));
+            memory.SetHandle((IntPtr)p);
+            return memory;
+        }
+
+        protected override unsafe bool ReleaseHandle()
+        {
+            NativeMethods.nkl_free((void*)handle);
+            return true;
+        }
+    }
+}

@@ -1,0 +1,123 @@
+using System;
+using NativeKl.Backends;
+using NativeKl.Managed;
+
+namespace NativeKl
+{
+    /// <summary>
+    /// torch.nn.functional.kl_div(input, target, reduction, log_target) over spans: input holds the
+    /// model's log-probabilities x, target the probabilities t (log-probabilities with
+    /// <see cref="KlOptions.LogTarget"/>). The pointwise term is xlogy(t, t) − t·x, or
+    /// exp(t)·(t − x) with a log target; special values are PyTorch's (see native/include/nativekl.h).
+    /// Every call validates its arguments first (the exceptions name the argument and the values),
+    /// allocates nothing on the managed heap, starts no thread unless given a degree of parallelism
+    /// above 1, and returns the same bits whatever the alignment, the ISA or the parallelism.
+    /// Reductions accumulate in double (float data) or compensated double (double data).
+    /// </summary>
+    public static partial class KlDivergence
+    {
+        /// <summary>The sum of the pointwise terms (reduction='sum').</summary>
+        public static float Sum(ReadOnlySpan<float> input, ReadOnlySpan<float> target, KlOptions options = default) =>
+            Reduce(input, target, KlReduction.Sum, 0, options);
+
+        /// <summary>The sum divided by the element count (reduction='mean', PyTorch's default); NaN for empty input.</summary>
+        public static float Mean(ReadOnlySpan<float> input, ReadOnlySpan<float> target, KlOptions options = default) =>
+            Reduce(input, target, KlReduction.Mean, 0, options);
+
+        /// <summary>
+        /// The sum divided by <paramref name="batchSize"/> (reduction='batchmean'): the size of
+        /// dimension 0, or the row count of [rows, columns] data. It must be positive and divide the
+        /// length (0 is accepted for empty input only, giving NaN as PyTorch does). For a 0-d
+        /// tensor PyTorch does not divide: pass 1.
+        /// </summary>
+        public static float BatchMean(ReadOnlySpan<float> input, ReadOnlySpan<float> target, int batchSize, KlOptions options = default) =>
+            Reduce(input, target, KlReduction.BatchMean, batchSize, options);
+
+        /// <summary>
+        /// The reduced KL divergence. <paramref name="batchSize"/> is read only for
+        /// <see cref="KlReduction.BatchMean"/>; <see cref="KlReduction.None"/> is not a reduction here
+        /// (use <see cref="Pointwise(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, KlOptions)"/>).
+        /// With <paramref name="degreeOfParallelism"/> above 1, the fixed 16384-element chunks are
+        /// computed on up to that many threads and combined in order: the result has the same bits
+        /// as the single-threaded call.
+        /// </summary>
+        public static unsafe float Reduce(ReadOnlySpan<float> input, ReadOnlySpan<float> target, KlReduction reduction,
+                                          int batchSize = 0, KlOptions options = default, int degreeOfParallelism = 1)
+        {
+            Validate.Reduce(input.Length, target.Length, reduction, batchSize, options, degreeOfParallelism);
+            KlBackendKind backend = KlBackend.Resolve(options.Backend);
+            if (reduction != KlReduction.BatchMean) batchSize = 0;
+            if (degreeOfParallelism > 1 && input.Length > ManagedKl.ChunkElements)
+            {
+                fixed (float* x = input)
+                fixed (float* t = target)
+                    return (float)ParallelReduction.Reduce(x, t, input.Length, reduction, batchSize, options, backend, degreeOfParallelism);
+            }
+            if (backend == KlBackendKind.Native)
+            {
+                fixed (float* x = input)
+                fixed (float* t = target)
+                    return NativeBackend.Reduce(x, t, input.Length, reduction, batchSize, options.NativeFlags);
+            }
+            return ManagedBackend.Reduce(input, target, reduction, batchSize, options);
+        }
+
+        /// <summary>
+        /// The pointwise terms (reduction='none'): destination[i] = L(input[i], target[i]) for every
+        /// i &lt; input.Length. The destination may be exactly input or target (in place) but must not
+        /// partly overlap them.
+        /// </summary>
+        public static unsafe void Pointwise(ReadOnlySpan<float> input, ReadOnlySpan<float> target, Span<float> destination,
+                                            KlOptions options = default)
+        {
+            Validate.Pointwise(input.Length, target.Length, destination.Length, options);
+            destination = destination.Slice(0, input.Length);
+            if (destination.Overlaps(input, out int inputOffset) && inputOffset != 0) throw Error.PartialOverlap("destination", "input");
+            if (destination.Overlaps(target, out int targetOffset) && targetOffset != 0) throw Error.PartialOverlap("destination", "target");
+            if (KlBackend.Resolve(options.Backend) == KlBackendKind.Native)
+            {
+                fixed (float* x = input)
+                fixed (float* t = target)
+                fixed (float* d = destination)
+                    NativeBackend.Pointwise(x, t, input.Length, options.NativeFlags, d);
+                return;
+            }
+            ManagedBackend.Pointwise(input, target, destination, options);
+        }
+
+        /// <summary>
+        /// One KL per row of contiguous [rows, columns] data: destination[r] is the sum over row r,
+        /// with the same bits as <see cref="Sum(ReadOnlySpan{float}, ReadOnlySpan{float}, KlOptions)"/> of that row.
+        /// </summary>
+        public static void Rows(ReadOnlySpan<float> input, ReadOnlySpan<float> target, int rows, int columns,
+                                Span<float> destination, KlOptions options = default)
+        {
+            Validate.ContiguousRows(input.Length, target.Length, rows, columns);
+            Rows(input, columns, target, columns, rows, columns, destination, options);
+        }
+
+        /// <summary>
+        /// One KL per row of strided [rows, columns] data: row r of input starts at
+        /// r × <paramref name="inputStride"/> (the leading dimension, at least
+        /// <paramref name="columns"/>), likewise for target. destination must not overlap the inputs.
+        /// </summary>
+        public static unsafe void Rows(ReadOnlySpan<float> input, int inputStride, ReadOnlySpan<float> target, int targetStride,
+                                       int rows, int columns, Span<float> destination, KlOptions options = default)
+        {
+            Validate.Rows(input.Length, inputStride, target.Length, targetStride, rows, columns, destination.Length, options,
+                out int inputExtent, out int targetExtent);
+            destination = destination.Slice(0, rows);
+            if (destination.Overlaps(input.Slice(0, inputExtent))) throw Error.Overlap("destination", "input");
+            if (destination.Overlaps(target.Slice(0, targetExtent))) throw Error.Overlap("destination", "target");
+            if (KlBackend.Resolve(options.Backend) == KlBackendKind.Native)
+            {
+                fixed (float* x = input)
+                fixed (float* t = target)
+                fixed (float* d = destination)
+                    NativeBackend.Rows(x, inputStride, t, targetStride, rows, columns, options.NativeFlags, d);
+                return;
+            }
+            ManagedBackend.Rows(input, inputStride, target, targetStride, rows, columns, destination, options);
+        }
+    }
+}
