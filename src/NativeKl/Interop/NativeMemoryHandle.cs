@@ -6,6 +6,8 @@ namespace NativeKl.Interop
     /// <summary>Owns one block from nkl_alloc; releasing it (Dispose or finalisation) calls nkl_free.</summary>
     internal sealed class NativeMemoryHandle : SafeHandle
     {
+        private long _size;
+
         private NativeMemoryHandle() : base(IntPtr.Zero, ownsHandle: true) { }
 
         public override bool IsInvalid => handle == IntPtr.Zero;
@@ -17,12 +19,16 @@ namespace NativeKl.Interop
             void* p;
             Error.Check(NativeMethods.nkl_alloc(size, alignment, &p), nameof(NativeMethods.nkl_alloc));
             memory.SetHandle((IntPtr)p);
+            // Tell the GC what a forgotten buffer holds, so finalisation keeps up with large ones.
+            memory._size = (long)size;
+            if (memory._size > 0) GC.AddMemoryPressure(memory._size);
             return memory;
         }
 
         protected override unsafe bool ReleaseHandle()
         {
             NativeMethods.nkl_free((void*)handle);
+            if (_size > 0) GC.RemoveMemoryPressure(_size);
             return true;
         }
     }

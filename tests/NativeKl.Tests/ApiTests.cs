@@ -1,0 +1,114 @@
+namespace NativeKl.Tests;
+
+/// <summary>The smaller public pieces: the legacy reduction mapping, options, backend choice, rows.</summary>
+public class ApiTests
+{
+    [Theory]
+    // torch.nn._reduction.legacy_get_string: None counts as True.
+    [InlineData(null, null, KlReduction.Mean)]
+    [InlineData(true, null, KlReduction.Mean)]
+    [InlineData(false, null, KlReduction.Sum)]
+    [InlineData(null, true, KlReduction.Mean)]
+    [InlineData(true, true, KlReduction.Mean)]
+    [InlineData(false, true, KlReduction.Sum)]
+    [InlineData(null, false, KlReduction.None)]
+    [InlineData(true, false, KlReduction.None)]
+    [InlineData(false, false, KlReduction.None)]
+    public void Legacy_size_average_and_reduce(bool? sizeAverage, bool? reduce, KlReduction expected) =>
+        Assert.Equal(expected, KlReductions.FromLegacy(sizeAverage, reduce));
+
+    [Fact]
+    public void Reduction_values_match_the_C_enum()
+    {
+        Assert.Equal(0, (int)KlReduction.None);
+        Assert.Equal(1, (int)KlReduction.Sum);
+        Assert.Equal(2, (int)KlReduction.Mean);
+        Assert.Equal(3, (int)KlReduction.BatchMean);
+    }
+
+    [Fact]
+    public void Options_equality_and_hash()
+    {
+        var a = new KlOptions(logTarget: true, masked: true);
+        var b = new KlOptions { LogTarget = true, Masked = true };
+        Assert.Equal(a, b);
+        Assert.True(a == b);
+        Assert.Equal(a.GetHashCode(), b.GetHashCode());
+        Assert.NotEqual(a, a with { Backend = KlBackendKind.Managed });
+        Assert.NotEqual(a, a with { Isa = KlIsa.Scalar });
+        Assert.True(a != new KlOptions(logTarget: true));
+        Assert.Equal(default, new KlOptions());
+        Assert.False(default(KlOptions).Equals((object?)null));
+        Assert.Contains("LogTarget=True", a.ToString());
+        Assert.Equal(new KlOptions(logTarget: true), KlOptions.LogTargetOn);
+    }
+
+    [Fact]
+    public void Auto_uses_the_native_library_when_it_loads()
+    {
+        Assert.True(KlBackend.IsNativeAvailable, KlBackend.NativeLoadError);
+        Assert.Equal(KlBackendKind.Native, KlBackend.Active);
+        Assert.Null(KlBackend.NativeLoadError);
+        Assert.Contains("native library loaded", KlBackend.ActiveReason);
+        Assert.StartsWith("native ", KlBackend.ActiveDescription);
+        Assert.Contains(KlBackend.NativeIsa, new[] { "avx2", "scalar" });
+    }
+
+    [Fact]
+    public void Auto_falls_back_to_managed_and_says_why()
+    {
+        var (backend, reason) = KlBackend.Choose(null, nativeAvailable: false, nativeError: "libnativekl.so could not be loaded");
+        Assert.Equal(KlBackendKind.Managed, backend);
+        Assert.Contains("libnativekl.so could not be loaded", reason);
+        Assert.Equal(KlBackendKind.Managed, KlBackend.Choose("managed", true, null).Backend);
+        Assert.Equal(KlBackendKind.Native, KlBackend.Choose("native", true, null).Backend);
+        Assert.Equal(KlBackendKind.Native, KlBackend.Choose("AUTO", true, null).Backend);
+        Assert.Contains("is not auto, native or managed", KlBackend.Choose("gpu", true, null).Reason);
+    }
+
+    [Fact]
+    public void Missing_library_message_names_the_paths_tried_and_how_to_build()
+    {
+        var paths = NativeKl.Interop.NativeLibraryLoader.CandidatePaths("/nonexistent/dir");
+        Assert.Contains(Path.Combine("/nonexistent/dir", "libnativekl.so"), paths);
+        Assert.Contains(Path.Combine("/nonexistent/dir", "runtimes", "linux-x64", "native", "libnativekl.so"), paths);
+        string message = NativeKl.Interop.NativeLibraryLoader.DescribeMissing(paths, "dlopen failed");
+        Assert.Contains("/nonexistent/dir/libnativekl.so (not found)", message);
+        Assert.Contains("/nonexistent/dir/runtimes/linux-x64/native/libnativekl.so (not found)", message);
+        Assert.Contains("dotnet build src/NativeKl", message);
+        Assert.Contains("cmake", message);
+    }
+
+    public static TheoryData<string> BackendNames() => Registry.BackendNames();
+
+    [Theory, MemberData(nameof(BackendNames))]
+    public void Rows_equal_the_sum_of_each_row_bit_for_bit(string backend)
+    {
+        var options = Registry.With(backend, logTarget: false, masked: false);
+        const int rows = 7, columns = 33, stride = 40, targetStride = 35;
+        var (xd, td) = TestData.Make(rows * stride, false, false, seed: 7);
+        float[] x = TestData.ToFloat(xd), t = TestData.ToFloat(td);
+        var perRow = new float[rows];
+        var perRowD = new double[rows];
+        KlDivergence.Rows(x, stride, t, targetStride, rows, columns, perRow, options);
+        KlDivergence.Rows(xd, stride, td, targetStride, rows, columns, perRowD, options);
+        for (int r = 0; r < rows; r++)
+        {
+            Assert.Equal(KlDivergence.Sum(x.AsSpan(r * stride, columns), t.AsSpan(r * targetStride, columns), options), perRow[r]);
+            Assert.Equal(KlDivergence.Sum(xd.AsSpan(r * stride, columns), td.AsSpan(r * targetStride, columns), options), perRowD[r]);
+        }
+        var contiguous = new float[rows];
+        KlDivergence.Rows(x.AsSpan(0, rows * columns), t.AsSpan(0, rows * columns), rows, columns, contiguous, options);
+        for (int r = 0; r < rows; r++)
+            Assert.Equal(KlDivergence.Sum(x.AsSpan(r * columns, columns), t.AsSpan(r * columns, columns), options), contiguous[r]);
+    }
+
+    [Fact]
+    public void Memory_and_arrays_go_through_the_same_spans()
+    {
+        float[] x = { -1f, -2f, -0.5f };
+        float[] t = { 0.2f, 0.3f, 0.5f };
+        ReadOnlyMemory<float> mx = x, mt = t;
+        Assert.Equal(KlDivergence.Sum(x, t), KlDivergence.Sum(mx.Span, mt.Span));
+    }
+}

@@ -1,0 +1,55 @@
+namespace NativeKl.Tests;
+
+/// <summary>
+/// The independent oracle: torch.nn.functional.kl_div's pointwise term written plainly in double
+/// precision with Math.Log/Math.Exp (not the library's vector math), and the error bound a
+/// correct implementation must meet. Special values follow from IEEE arithmetic, as in nativekl.h.
+/// </summary>
+internal static class Reference
+{
+    public static double Xlogy(double t) => t == 0 ? 0.0 : t * Math.Log(t);   // NaN stays NaN (NaN == 0 is false)
+
+    public static double Term(double x, double t, bool logTarget, bool masked)
+    {
+        if (!logTarget)
+        {
+            if (masked && t == 0) return 0.0;
+            return Xlogy(t) - t * x;
+        }
+        if (masked && double.IsNegativeInfinity(t)) return 0.0;
+        return Math.Exp(t) * (t - x);
+    }
+
+    /// <summary>The magnitude the term's rounding error scales with (the two parts can cancel).</summary>
+    public static double Scale(double x, double t, bool logTarget, bool masked)
+    {
+        if (!logTarget) return masked && t == 0 ? 0 : Math.Abs(Xlogy(t)) + Math.Abs(t * x);
+        return masked && double.IsNegativeInfinity(t) ? 0 : Math.Exp(t) * (Math.Abs(t) + Math.Abs(x));
+    }
+
+    /// <summary>Sum of the terms and of their error scales, in index order, in double.</summary>
+    public static (double Sum, double Scale) Sum(ReadOnlySpan<double> x, ReadOnlySpan<double> t, bool logTarget, bool masked)
+    {
+        double sum = 0, scale = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            sum += Term(x[i], t[i], logTarget, masked);
+            scale += Scale(x[i], t[i], logTarget, masked);
+        }
+        return (sum, scale);
+    }
+
+    public const double Float32Epsilon = 1.0 / (1 << 23);
+    public const double Float64Epsilon = 1.0 / (1L << 52);
+
+    /// <summary>
+    /// Whether <paramref name="actual"/> is <paramref name="expected"/> within k·eps·scale (plus the
+    /// rounding of the result to its type); any NaN equals any NaN, infinities must match in sign.
+    /// </summary>
+    public static bool Close(double actual, double expected, double scale, double eps, double k = 8)
+    {
+        if (double.IsNaN(expected) || double.IsNaN(actual)) return double.IsNaN(expected) && double.IsNaN(actual);
+        if (double.IsInfinity(expected) || double.IsInfinity(actual)) return actual == expected;
+        return Math.Abs(actual - expected) <= k * eps * scale + eps * Math.Abs(expected) + double.Epsilon;
+    }
+}
