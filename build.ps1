@@ -1,0 +1,68 @@
+#!/usr/bin/env pwsh
+# build.ps1 - the whole pipeline on a fresh clone:
+#   C core (CMake) -> C tests (ctest) -> managed build -> C# tests (both library builds)
+# and one closing line `N passed, N failed` over all of them. Exits non-zero on any failure.
+#
+#   dotnet tool restore; dotnet pwsh ./build.ps1 [-Configuration Release|Debug]
+param(
+    [ValidateSet('Release', 'Debug')] [string] $Configuration = 'Release'
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$root = $PSScriptRoot
+$nativeTests = Join-Path $root 'build/native-tests'
+$results = Join-Path $root "artifacts/test-results/$Configuration"
+$passed = 0; $failed = 0; $broken = @()
+
+function Invoke-Step([string] $name, [scriptblock] $block) {
+    Write-Host "==> $name" -ForegroundColor Cyan
+    & $block
+    if ($LASTEXITCODE -ne 0) { $script:broken += "$name (exit $LASTEXITCODE)" }
+    $global:LASTEXITCODE = 0
+}
+
+# ------------------------------------------------------------ C core and C tests
+Invoke-Step 'native: configure' { cmake -S $root -B $nativeTests -DCMAKE_BUILD_TYPE=Release -DNKL_BUILD_TESTS=ON -DNKL_BUILD_BENCH=OFF }
+Invoke-Step 'native: build' { cmake --build $nativeTests --parallel }
+Write-Host '==> native: ctest' -ForegroundColor Cyan
+$ctest = & ctest --test-dir $nativeTests --output-on-failure 2>&1 | Tee-Object -Variable ctestLines | Out-Host
+$ctestExit = $LASTEXITCODE
+$summary = $ctestLines | Select-String -Pattern '(\d+)% tests passed, (\d+) tests failed out of (\d+)' | Select-Object -Last 1
+if ($summary) {
+    $cFailed = [int]$summary.Matches[0].Groups[2].Value
+    $cTotal = [int]$summary.Matches[0].Groups[3].Value
+    $cSkipped = @($ctestLines | Select-String -Pattern '\*\*\*Skipped|Not Run').Count
+    $passed += $cTotal - $cFailed - $cSkipped
+    $failed += $cFailed
+    Write-Host "C tests: $($cTotal - $cFailed - $cSkipped) passed, $cFailed failed, $cSkipped skipped"
+} else {
+    $broken += 'ctest (no summary line)'
+}
+if ($ctestExit -ne 0) { $broken += "ctest (exit $ctestExit)" }
+
+# ------------------------------------------------------------ managed build and C# tests
+Invoke-Step 'managed: build' { dotnet build (Join-Path $root 'NativeKl.sln') -c $Configuration -nologo }
+
+if (Test-Path $results) { Remove-Item -Recurse -Force $results }
+foreach ($project in 'NativeKl.Tests', 'NativeKl.Tests.NetStandard') {
+    $trx = "$project.trx"
+    Invoke-Step "managed: test $project" {
+        dotnet test (Join-Path $root "tests/$project/$project.csproj") -c $Configuration --no-build -nologo `
+            --logger "trx;LogFileName=$trx" --results-directory $results
+    }
+    $file = Join-Path $results $trx
+    if (Test-Path $file) {
+        $counters = ([xml](Get-Content -Raw $file)).TestRun.ResultSummary.Counters
+        $passed += [int]$counters.passed
+        $failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+        Write-Host "$project`: $($counters.passed) passed, $($counters.failed) failed"
+    } else {
+        $broken += "$project (no TRX results)"
+    }
+}
+
+foreach ($b in $broken) { Write-Host "failed step: $b" -ForegroundColor Red }
+Write-Host "$passed passed, $failed failed"
+if ($failed -gt 0 -or $broken.Count -gt 0) { exit 1 }
+exit 0
