@@ -22,33 +22,43 @@ NKL_INLINE __m256i tail_mask_pd(size_t r) { /* r in 0..4: two int32 per lane */
     return _mm256_loadu_si256((const __m256i *)(tail_mask_table + 8 - 2 * r));
 }
 
+/* Lanes where t is zero, negative, subnormal, infinite or NaN. */
+static __m256 term_ps_slow(__m256 x, __m256 t, int masked) {
+    /* lt = t == 0 ? t : log t;  l = t lt - (t x), one rounding */
+    __m256 t0 = _mm256_cmp_ps(t, _mm256_setzero_ps(), _CMP_EQ_OQ);
+    __m256 lt = _mm256_blendv_ps(nkl_log_ps(t), t, t0);
+    __m256 l = _mm256_fmsub_ps(t, lt, _mm256_mul_ps(t, x));
+    return masked ? _mm256_andnot_ps(t0, l) : l;
+}
+
+static __m256d term_pd_slow(__m256d x, __m256d t, int masked) {
+    __m256d t0 = _mm256_cmp_pd(t, _mm256_setzero_pd(), _CMP_EQ_OQ);
+    __m256d lt = _mm256_blendv_pd(nkl_log_pd(t), t, t0);
+    __m256d l = _mm256_fmsub_pd(t, lt, _mm256_mul_pd(t, x));
+    return masked ? _mm256_andnot_pd(t0, l) : l;
+}
+
 NKL_INLINE __m256 term_ps(__m256 x, __m256 t, int log_target, int masked) {
-    __m256 l;
     if (!log_target) {
-        /* lt = t == 0 ? t : log t;  l = t lt - (t x), one rounding */
-        __m256 t0 = _mm256_cmp_ps(t, _mm256_setzero_ps(), _CMP_EQ_OQ);
-        __m256 lt = _mm256_blendv_ps(nkl_log_ps(t), t, t0);
-        l = _mm256_fmsub_ps(t, lt, _mm256_mul_ps(t, x));
-        if (masked) l = _mm256_andnot_ps(t0, l);
-    } else {
-        /* l = exp(t) (t - x) */
-        l = _mm256_mul_ps(nkl_exp_ps(t), _mm256_sub_ps(t, x));
-        if (masked) l = _mm256_andnot_ps(_mm256_cmp_ps(t, F32(-INFINITY), _CMP_EQ_OQ), l);
+        /* all t positive normal: no zero to mask, log needs no fix-up */
+        if (NKL_LIKELY(nkl_all_normal_ps(t)))
+            return _mm256_fmsub_ps(t, nkl_log_normal_ps(t), _mm256_mul_ps(t, x));
+        return term_ps_slow(x, t, masked);
     }
+    /* l = exp(t) (t - x) */
+    __m256 l = _mm256_mul_ps(nkl_exp_ps(t), _mm256_sub_ps(t, x));
+    if (masked) l = _mm256_andnot_ps(_mm256_cmp_ps(t, F32(-INFINITY), _CMP_EQ_OQ), l);
     return l;
 }
 
 NKL_INLINE __m256d term_pd(__m256d x, __m256d t, int log_target, int masked) {
-    __m256d l;
     if (!log_target) {
-        __m256d t0 = _mm256_cmp_pd(t, _mm256_setzero_pd(), _CMP_EQ_OQ);
-        __m256d lt = _mm256_blendv_pd(nkl_log_pd(t), t, t0);
-        l = _mm256_fmsub_pd(t, lt, _mm256_mul_pd(t, x));
-        if (masked) l = _mm256_andnot_pd(t0, l);
-    } else {
-        l = _mm256_mul_pd(nkl_exp_pd(t), _mm256_sub_pd(t, x));
-        if (masked) l = _mm256_andnot_pd(_mm256_cmp_pd(t, F64(-INFINITY), _CMP_EQ_OQ), l);
+        if (NKL_LIKELY(nkl_all_normal_pd(t)))
+            return _mm256_fmsub_pd(t, nkl_log_normal_pd(t), _mm256_mul_pd(t, x));
+        return term_pd_slow(x, t, masked);
     }
+    __m256d l = _mm256_mul_pd(nkl_exp_pd(t), _mm256_sub_pd(t, x));
+    if (masked) l = _mm256_andnot_pd(_mm256_cmp_pd(t, F64(-INFINITY), _CMP_EQ_OQ), l);
     return l;
 }
 

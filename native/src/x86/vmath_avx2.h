@@ -16,14 +16,15 @@
 #define I32(c) _mm256_set1_epi32((int)(c))
 #define I64(c) _mm256_set1_epi64x((long long)(c))
 
-/* log of lanes already scaled into the normal range; kadd = -25 for lanes
-   that were subnormal (scaled by 2^25), else 0. */
-NKL_INLINE __m256 log_core_ps(__m256 ts, __m256 kadd) {
+/* log of lanes in the normal range. `scaled`: some lanes were subnormal,
+   scaled by 2^25, and kadd holds -25 for them (0 elsewhere). Adding a zero
+   kadd changes no bit, so the unscaled form skips it. */
+NKL_INLINE __m256 log_core_ps(__m256 ts, __m256 kadd, const int scaled) {
     /* u = bits(ts) + (1.0 - sqrt(1/2)) bits: moves m into [sqrt(1/2), sqrt(2)) */
     __m256i u = _mm256_add_epi32(_mm256_castps_si256(ts), I32(0x3f800000u - NKL_SQRTHALF_BITS_F32));
     /* kf = (float)((u >> 23) - 127) + kadd */
-    __m256 kf = _mm256_add_ps(
-        _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(u, 23), I32(127))), kadd);
+    __m256 kf = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(u, 23), I32(127)));
+    if (scaled) kf = _mm256_add_ps(kf, kadd);
     /* m = bits((u & mantissa) + sqrt(1/2) bits); f = m - 1 */
     __m256 m = _mm256_castsi256_ps(_mm256_add_epi32(_mm256_and_si256(u, I32(0x007fffffu)),
                                                     I32(NKL_SQRTHALF_BITS_F32)));
@@ -51,7 +52,7 @@ static __m256 log_ps_slow(__m256 t) {
     __m256 sub = _mm256_cmp_ps(t, F32(0x1p-126f), _CMP_LT_OQ);
     __m256 ts = _mm256_blendv_ps(t, _mm256_mul_ps(t, F32(0x1p25f)), sub);
     __m256 kadd = _mm256_and_ps(sub, F32(-25.0f));
-    __m256 y = log_core_ps(ts, kadd);
+    __m256 y = log_core_ps(ts, kadd, 1);
     /* t == inf -> inf; !(t >= 0) -> NaN; t == 0 -> -inf */
     y = _mm256_blendv_ps(y, F32(INFINITY), _mm256_cmp_ps(t, F32(INFINITY), _CMP_EQ_OQ));
     y = _mm256_blendv_ps(y, F32(NAN), _mm256_cmp_ps(t, _mm256_setzero_ps(), _CMP_NGE_UQ));
@@ -59,22 +60,30 @@ static __m256 log_ps_slow(__m256 t) {
     return y;
 }
 
-NKL_INLINE __m256 nkl_log_ps(__m256 t) {
-    /* any lane not in [2^-126, FLT_MAX]? */
+/* Is every lane in [2^-126, FLT_MAX] (positive, normal, finite)? */
+NKL_INLINE int nkl_all_normal_ps(__m256 t) {
     __m256 odd = _mm256_or_ps(_mm256_cmp_ps(t, F32(0x1p-126f), _CMP_NGE_UQ),
                               _mm256_cmp_ps(t, F32(0x1.fffffep127f), _CMP_GT_OQ));
-    if (NKL_LIKELY(_mm256_testz_ps(odd, odd))) return log_core_ps(t, _mm256_setzero_ps());
+    return _mm256_testz_ps(odd, odd);
+}
+
+/* log of lanes known to be positive, normal and finite */
+NKL_INLINE __m256 nkl_log_normal_ps(__m256 t) { return log_core_ps(t, _mm256_setzero_ps(), 0); }
+
+NKL_INLINE __m256 nkl_log_ps(__m256 t) {
+    if (NKL_LIKELY(nkl_all_normal_ps(t))) return nkl_log_normal_ps(t);
     return log_ps_slow(t);
 }
 
-NKL_INLINE __m256d log_core_pd(__m256d ts, __m256d kadd) {
+NKL_INLINE __m256d log_core_pd(__m256d ts, __m256d kadd, const int scaled) {
     __m256i u = _mm256_add_epi64(_mm256_castpd_si256(ts),
                                  I64(0x3ff0000000000000ull - NKL_SQRTHALF_BITS_F64));
     /* kf = ((double)(u >> 52) - 1023) + kadd; (double)e via the 2^52 bit trick (exact) */
     __m256d e = _mm256_sub_pd(
         _mm256_castsi256_pd(_mm256_or_si256(_mm256_srli_epi64(u, 52), I64(0x4330000000000000ull))),
         F64(0x1p52));
-    __m256d kf = _mm256_add_pd(_mm256_sub_pd(e, F64(1023.0)), kadd);
+    __m256d kf = _mm256_sub_pd(e, F64(1023.0));
+    if (scaled) kf = _mm256_add_pd(kf, kadd);
     __m256d m = _mm256_castsi256_pd(_mm256_add_epi64(
         _mm256_and_si256(u, I64(0x000fffffffffffffull)), I64(NKL_SQRTHALF_BITS_F64)));
     __m256d f = _mm256_sub_pd(m, F64(1.0));
@@ -99,28 +108,31 @@ static __m256d log_pd_slow(__m256d t) {
     __m256d sub = _mm256_cmp_pd(t, F64(0x1p-1022), _CMP_LT_OQ);
     __m256d ts = _mm256_blendv_pd(t, _mm256_mul_pd(t, F64(0x1p54)), sub);
     __m256d kadd = _mm256_and_pd(sub, F64(-54.0));
-    __m256d y = log_core_pd(ts, kadd);
+    __m256d y = log_core_pd(ts, kadd, 1);
     y = _mm256_blendv_pd(y, F64(INFINITY), _mm256_cmp_pd(t, F64(INFINITY), _CMP_EQ_OQ));
     y = _mm256_blendv_pd(y, F64(NAN), _mm256_cmp_pd(t, _mm256_setzero_pd(), _CMP_NGE_UQ));
     y = _mm256_blendv_pd(y, F64(-INFINITY), _mm256_cmp_pd(t, _mm256_setzero_pd(), _CMP_EQ_OQ));
     return y;
 }
 
-NKL_INLINE __m256d nkl_log_pd(__m256d t) {
+NKL_INLINE int nkl_all_normal_pd(__m256d t) {
     __m256d odd = _mm256_or_pd(_mm256_cmp_pd(t, F64(0x1p-1022), _CMP_NGE_UQ),
                                _mm256_cmp_pd(t, F64(0x1.fffffffffffffp1023), _CMP_GT_OQ));
-    if (NKL_LIKELY(_mm256_testz_pd(odd, odd))) return log_core_pd(t, _mm256_setzero_pd());
+    return _mm256_testz_pd(odd, odd);
+}
+
+NKL_INLINE __m256d nkl_log_normal_pd(__m256d t) { return log_core_pd(t, _mm256_setzero_pd(), 0); }
+
+NKL_INLINE __m256d nkl_log_pd(__m256d t) {
+    if (NKL_LIKELY(nkl_all_normal_pd(t))) return nkl_log_normal_pd(t);
     return log_pd_slow(t);
 }
 
-NKL_INLINE __m256 nkl_exp_ps(__m256 x) {
-    /* clamp; max/min return their second operand for NaN, so NaN stays */
-    __m256 xc = _mm256_max_ps(F32(NKL_EXP_LO_F32), x);
-    xc = _mm256_min_ps(F32(NKL_EXP_HI_F32), xc);
+/* exp(x) = 2^k p for x already clamped: kr holds k in its low bits, p = exp(r). */
+NKL_INLINE __m256 exp_poly_ps(__m256 xc, __m256 *kr_out) {
     /* kr = x log2e + ROUND (k in its low bits); kf = kr - ROUND */
     __m256 kr = _mm256_fmadd_ps(xc, F32(NKL_LOG2E_F32), F32(NKL_ROUND_F32));
     __m256 kf = _mm256_sub_ps(kr, F32(NKL_ROUND_F32));
-    __m256i k = _mm256_sub_epi32(_mm256_castps_si256(kr), I32(nkl_bits_f32(NKL_ROUND_F32)));
     /* r = x - kf ln2 (hi, then lo) */
     __m256 r = _mm256_fmadd_ps(kf, F32(-NKL_LN2_HI_F32), xc);
     r = _mm256_fmadd_ps(kf, F32(-NKL_LN2_LO_F32), r);
@@ -131,21 +143,49 @@ NKL_INLINE __m256 nkl_exp_ps(__m256 x) {
     p = _mm256_fmadd_ps(p, r, F32(NKL_EXP_E3_F32));
     p = _mm256_fmadd_ps(p, r, F32(NKL_EXP_E2_F32));
     p = _mm256_fmadd_ps(p, r, F32(1.0f));
-    p = _mm256_fmadd_ps(p, r, F32(1.0f));
+    *kr_out = kr;
+    return _mm256_fmadd_ps(p, r, F32(1.0f));
+}
+
+/* Lanes whose result is not a normal number, or whose input is NaN: the
+   spec's two-factor scaling. Lanes at or below the low clamp give +0 there;
+   they are set to +0 directly, so no multiply produces a subnormal (which
+   costs a microcode assist on some CPUs). */
+static __m256 exp_ps_slow(__m256 x) {
+    /* clamp; max/min return their second operand for NaN, so NaN stays */
+    __m256 xc = _mm256_max_ps(F32(NKL_EXP_LO_F32), x);
+    xc = _mm256_min_ps(F32(NKL_EXP_HI_F32), xc);
+    __m256 zero = _mm256_cmp_ps(xc, F32(NKL_EXP_LO_F32), _CMP_EQ_OQ);
+    xc = _mm256_andnot_ps(zero, xc);
+    __m256 kr;
+    __m256 p = exp_poly_ps(xc, &kr);
+    __m256i k = _mm256_sub_epi32(_mm256_castps_si256(kr), I32(nkl_bits_f32(NKL_ROUND_F32)));
     /* k1 = floor(k / 2), k2 = k - k1; y = (p 2^k1) 2^k2 */
     __m256i k1 = _mm256_sub_epi32(_mm256_srli_epi32(_mm256_add_epi32(k, I32(256)), 1), I32(128));
     __m256i k2 = _mm256_sub_epi32(k, k1);
     __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, I32(127)), 23));
     __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k2, I32(127)), 23));
-    return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+    return _mm256_andnot_ps(zero, _mm256_mul_ps(_mm256_mul_ps(p, s1), s2));
 }
 
-NKL_INLINE __m256d nkl_exp_pd(__m256d x) {
-    __m256d xc = _mm256_max_pd(F64(NKL_EXP_LO_F64), x);
-    xc = _mm256_min_pd(F64(NKL_EXP_HI_F64), xc);
+/* exp: for x in [-86, 88], k is in [-124, 127] and p 2^k is normal, so one
+   exact multiply by 2^k gives the spec's (p 2^k1) 2^k2 bit for bit. */
+NKL_INLINE __m256 nkl_exp_ps(__m256 x) {
+    __m256 in = _mm256_and_ps(_mm256_cmp_ps(x, F32(-86.0f), _CMP_GE_OQ),
+                              _mm256_cmp_ps(x, F32(88.0f), _CMP_LE_OQ));
+    if (NKL_LIKELY(_mm256_movemask_ps(in) == 0xff)) {
+        __m256 kr;
+        __m256 p = exp_poly_ps(x, &kr);
+        /* 2^k = bits (k + 127) << 23, k = bits(kr) - bits(ROUND) */
+        __m256i e = _mm256_add_epi32(_mm256_castps_si256(kr), I32(127u - nkl_bits_f32(NKL_ROUND_F32)));
+        return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(e, 23)));
+    }
+    return exp_ps_slow(x);
+}
+
+NKL_INLINE __m256d exp_poly_pd(__m256d xc, __m256d *kr_out) {
     __m256d kr = _mm256_fmadd_pd(xc, F64(NKL_LOG2E_F64), F64(NKL_ROUND_F64));
     __m256d kf = _mm256_sub_pd(kr, F64(NKL_ROUND_F64));
-    __m256i k = _mm256_sub_epi64(_mm256_castpd_si256(kr), I64(nkl_bits_f64(NKL_ROUND_F64)));
     __m256d r = _mm256_fmadd_pd(kf, F64(-NKL_LN2_HI_F64), xc);
     r = _mm256_fmadd_pd(kf, F64(-NKL_LN2_LO_F64), r);
     __m256d p = _mm256_fmadd_pd(F64(NKL_EXP_E13_F64), r, F64(NKL_EXP_E12_F64));
@@ -160,12 +200,37 @@ NKL_INLINE __m256d nkl_exp_pd(__m256d x) {
     p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_E3_F64));
     p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_E2_F64));
     p = _mm256_fmadd_pd(p, r, F64(1.0));
-    p = _mm256_fmadd_pd(p, r, F64(1.0));
+    *kr_out = kr;
+    return _mm256_fmadd_pd(p, r, F64(1.0));
+}
+
+static __m256d exp_pd_slow(__m256d x) {
+    __m256d xc = _mm256_max_pd(F64(NKL_EXP_LO_F64), x);
+    xc = _mm256_min_pd(F64(NKL_EXP_HI_F64), xc);
+    __m256d zero = _mm256_cmp_pd(xc, F64(NKL_EXP_LO_F64), _CMP_EQ_OQ);
+    xc = _mm256_andnot_pd(zero, xc);
+    __m256d kr;
+    __m256d p = exp_poly_pd(xc, &kr);
+    __m256i k = _mm256_sub_epi64(_mm256_castpd_si256(kr), I64(nkl_bits_f64(NKL_ROUND_F64)));
     __m256i k1 = _mm256_sub_epi64(_mm256_srli_epi64(_mm256_add_epi64(k, I64(2048)), 1), I64(1024));
     __m256i k2 = _mm256_sub_epi64(k, k1);
     __m256d s1 = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(k1, I64(1023)), 52));
     __m256d s2 = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(k2, I64(1023)), 52));
-    return _mm256_mul_pd(_mm256_mul_pd(p, s1), s2);
+    return _mm256_andnot_pd(zero, _mm256_mul_pd(_mm256_mul_pd(p, s1), s2));
+}
+
+/* For x in [-700, 700], k is in [-1010, 1010] and p 2^k is normal. */
+NKL_INLINE __m256d nkl_exp_pd(__m256d x) {
+    __m256d in = _mm256_and_pd(_mm256_cmp_pd(x, F64(-700.0), _CMP_GE_OQ),
+                               _mm256_cmp_pd(x, F64(700.0), _CMP_LE_OQ));
+    if (NKL_LIKELY(_mm256_movemask_pd(in) == 0xf)) {
+        __m256d kr;
+        __m256d p = exp_poly_pd(x, &kr);
+        __m256i e = _mm256_add_epi64(_mm256_castpd_si256(kr),
+                                     I64(1023u - nkl_bits_f64(NKL_ROUND_F64)));
+        return _mm256_mul_pd(p, _mm256_castsi256_pd(_mm256_slli_epi64(e, 52)));
+    }
+    return exp_pd_slow(x);
 }
 
 #endif
