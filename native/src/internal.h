@@ -22,13 +22,21 @@
 
 /*
  * Canonical order. A reduction cuts the data into chunks of
- * NKL_CHUNK_ELEMENTS from index 0. Inside a chunk, element i adds into lane
- * i % NKL_LANES (float64 lanes; float64 data also keeps a per-lane
- * compensation); a tail shorter than NKL_LANES adds +0 into the missing lanes,
- * exactly as masked vector loads do. The lanes fold into one nkl_partial in
- * lane order, and partials combine in chunk order, both with nkl_two_sum.
+ * NKL_CHUNK_ELEMENTS from index 0, and each chunk into blocks of
+ * NKL_BLOCK = 16 elements. Inside a block, terms are pre-added in a fixed
+ * pattern, then added into float64 lanes:
+ *   float32: lane j (0..7) += (double)(L[j] + L[j + 8])          (float add)
+ *   float64: lane j (0..3) += (L[j] + L[j + 4]) + (L[j + 8] + L[j + 12]),
+ *            compensated per lane with nkl_two_sum.
+ * A last block shorter than 16 uses +0 for the missing terms, exactly as
+ * masked vector loads do. The lanes fold into one nkl_partial in lane order,
+ * and partials combine in chunk order, both with nkl_two_sum. The pre-adds
+ * cost at most 1 ulp of |L| per term, so the error stays a few ulp of
+ * sum |L| whatever the length.
  */
-#define NKL_LANES 16
+#define NKL_BLOCK 16
+#define NKL_LANES_F32 8
+#define NKL_LANES_F64 4
 #define NKL_FLAG_SEMANTICS (NKL_LOG_TARGET | NKL_MASKED)
 
 typedef void (*nkl_pointwise_f32_fn)(const float *x, const float *t, size_t n, uint32_t flags,
@@ -78,10 +86,10 @@ NKL_INLINE void nkl_two_sum(double *s, double *c, double v) {
     *c += err;
 }
 
-/* Folds NKL_LANES lane sums (and their compensations, if any) in lane order. */
-NKL_INLINE nkl_partial nkl_fold_lanes(const double *sum, const double *comp) {
+/* Folds `lanes` lane sums (and their compensations, if any) in lane order. */
+NKL_INLINE nkl_partial nkl_fold_lanes(const double *sum, const double *comp, int lanes) {
     nkl_partial p = {0.0, 0.0};
-    for (int j = 0; j < NKL_LANES; j++) {
+    for (int j = 0; j < lanes; j++) {
         nkl_two_sum(&p.sum, &p.compensation, sum[j]);
         if (comp) p.compensation += comp[j];
     }

@@ -36,30 +36,31 @@ static void pointwise_f64_scalar(const double *x, const double *t, size_t n, uin
 #undef CALL
 }
 
-/* float32: float64 lanes, plain sums; missing tail lanes add +0. */
+/* float32: pairs pre-added in float, then plain float64 lanes. */
 NKL_INLINE nkl_partial chunk_f32(const float *x, const float *t, size_t len, int log_target,
                                  int masked) {
-    double acc[NKL_LANES] = {0};
-    for (size_t i = 0; i < len; i += NKL_LANES) {
-        for (size_t j = 0; j < NKL_LANES; j++) {
-            float l = i + j < len ? nkl_term_f32(x[i + j], t[i + j], log_target, masked) : 0.0f;
-            acc[j] += (double)l;
-        }
+    double acc[NKL_LANES_F32] = {0};
+    float l[NKL_BLOCK];
+    for (size_t i = 0; i < len; i += NKL_BLOCK) {
+        for (size_t j = 0; j < NKL_BLOCK; j++)
+            l[j] = i + j < len ? nkl_term_f32(x[i + j], t[i + j], log_target, masked) : 0.0f;
+        for (size_t j = 0; j < NKL_LANES_F32; j++) acc[j] += (double)(l[j] + l[j + 8]);
     }
-    return nkl_fold_lanes(acc, NULL);
+    return nkl_fold_lanes(acc, NULL, NKL_LANES_F32);
 }
 
-/* float64: compensated lanes (nkl_two_sum); missing tail lanes add +0. */
+/* float64: quads pre-added, then compensated lanes (nkl_two_sum). */
 NKL_INLINE nkl_partial chunk_f64(const double *x, const double *t, size_t len, int log_target,
                                  int masked) {
-    double sum[NKL_LANES] = {0}, comp[NKL_LANES] = {0};
-    for (size_t i = 0; i < len; i += NKL_LANES) {
-        for (size_t j = 0; j < NKL_LANES; j++) {
-            double l = i + j < len ? nkl_term_f64(x[i + j], t[i + j], log_target, masked) : 0.0;
-            nkl_two_sum(&sum[j], &comp[j], l);
-        }
+    double sum[NKL_LANES_F64] = {0}, comp[NKL_LANES_F64] = {0};
+    double l[NKL_BLOCK];
+    for (size_t i = 0; i < len; i += NKL_BLOCK) {
+        for (size_t j = 0; j < NKL_BLOCK; j++)
+            l[j] = i + j < len ? nkl_term_f64(x[i + j], t[i + j], log_target, masked) : 0.0;
+        for (size_t j = 0; j < NKL_LANES_F64; j++)
+            nkl_two_sum(&sum[j], &comp[j], (l[j] + l[j + 4]) + (l[j + 8] + l[j + 12]));
     }
-    return nkl_fold_lanes(sum, comp);
+    return nkl_fold_lanes(sum, comp, NKL_LANES_F64);
 }
 
 static nkl_partial chunk_f32_scalar(const float *x, const float *t, size_t len, uint32_t flags) {

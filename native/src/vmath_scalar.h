@@ -26,8 +26,7 @@ NKL_INLINE float nkl_log_f32(float t) {
     float f = m - 1.0f;
     float s = f / (2.0f + f);
     float z = s * s;
-    float p = fmaf(z, NKL_LOG_L4_F32, NKL_LOG_L3_F32);
-    p = fmaf(z, p, NKL_LOG_L2_F32);
+    float p = fmaf(z, NKL_LOG_L3_F32, NKL_LOG_L2_F32);
     p = fmaf(z, p, NKL_LOG_L1_F32);
     float r = z * p;
     float hfsq = (0.5f * f) * f;
@@ -50,9 +49,7 @@ NKL_INLINE double nkl_log_f64(double t) {
     double f = m - 1.0;
     double s = f / (2.0 + f);
     double z = s * s;
-    double p = fma(z, NKL_LOG_L9_F64, NKL_LOG_L8_F64);
-    p = fma(z, p, NKL_LOG_L7_F64);
-    p = fma(z, p, NKL_LOG_L6_F64);
+    double p = fma(z, NKL_LOG_L7_F64, NKL_LOG_L6_F64);
     p = fma(z, p, NKL_LOG_L5_F64);
     p = fma(z, p, NKL_LOG_L4_F64);
     p = fma(z, p, NKL_LOG_L3_F64);
@@ -78,8 +75,7 @@ NKL_INLINE float nkl_exp_f32(float x) {
     uint32_t k = nkl_bits_f32(kr) - nkl_bits_f32(NKL_ROUND_F32); /* k as two's complement */
     float r = fmaf(kf, -NKL_LN2_HI_F32, xc);
     r = fmaf(kf, -NKL_LN2_LO_F32, r);
-    float p = fmaf(NKL_EXP_E7_F32, r, NKL_EXP_E6_F32);
-    p = fmaf(p, r, NKL_EXP_E5_F32);
+    float p = fmaf(NKL_EXP_E6_F32, r, NKL_EXP_E5_F32);
     p = fmaf(p, r, NKL_EXP_E4_F32);
     p = fmaf(p, r, NKL_EXP_E3_F32);
     p = fmaf(p, r, NKL_EXP_E2_F32);
@@ -100,9 +96,7 @@ NKL_INLINE double nkl_exp_f64(double x) {
     uint64_t k = nkl_bits_f64(kr) - nkl_bits_f64(NKL_ROUND_F64);
     double r = fma(kf, -NKL_LN2_HI_F64, xc);
     r = fma(kf, -NKL_LN2_LO_F64, r);
-    double p = fma(NKL_EXP_E13_F64, r, NKL_EXP_E12_F64);
-    p = fma(p, r, NKL_EXP_E11_F64);
-    p = fma(p, r, NKL_EXP_E10_F64);
+    double p = fma(NKL_EXP_E11_F64, r, NKL_EXP_E10_F64);
     p = fma(p, r, NKL_EXP_E9_F64);
     p = fma(p, r, NKL_EXP_E8_F64);
     p = fma(p, r, NKL_EXP_E7_F64);

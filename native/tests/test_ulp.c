@@ -27,12 +27,13 @@
  * scalar path returns the AVX2 bits. Without AVX2 the scalar path alone runs.
  *
  * Measured max errors (x86-64, gcc 12, glibc 2.36; scalar == AVX2 bit for bit):
- *   log f32  0.8580 ulp at x = 0x1.665aa6p-1          every float32 (2^32 patterns)
- *   exp f32  0.9386 ulp at x = 0x1.ab05d2p+4          every float32 (2^32 patterns)
- *   log f64  0.8423 ulp at x = 0x1.6a09e667f3bbfp+0   25.5M points (+ specials)
- *   exp f64  0.8770 ulp at x = -0x1.1aa179acf86d9p+9  26.6M points (+ specials)
- *   (scalar float32 at stride 7: log 0.8535 at 0x1.681a8ep+0, exp 0.9312 at
- *   -0x1.1c309ap+6; a full scalar sweep gives the AVX2 numbers.)
+ *   log f32  0.8399 ulp at x = 0x1.69cf3ep+0           every float32 (2^32 patterns)
+ *   exp f32  0.8912 ulp at x = 0x1.4ce7a6p+2           every float32 (2^32 patterns)
+ *   log f64  0.8252 ulp at x = 0x1.6635349658344p+0    25.5M points (+ specials)
+ *   exp f64  0.8652 ulp at x = -0x1.62662d716ab8p+9    26.6M points (+ specials)
+ *   (scalar float32 at stride 7: log 0.8198 at 0x1.686db6p-1, exp 0.8822 at
+ *   -0x1.aaf86cp+4; a full scalar sweep gives the AVX2 numbers.)
+ *   (minimax coefficients, vmath_constants.h; measured 2026-11-28.)
  * Run time: about 55-85 s on 2 shared cores (the float32 sweeps dominate).
  * The requirement is 2 ulp; the test also asserts the measured bound rounded
  * up to the next 0.25 ulp (LOG/EXP_*_BOUND below) so that regressions show.

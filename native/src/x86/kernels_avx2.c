@@ -2,9 +2,9 @@
  * kernels_avx2.c - the AVX2+FMA kernels: the only file built with AVX2 flags.
  *
  * Each kernel is kernels_scalar.c with 8 floats / 4 doubles per instruction:
- * the same term (kl_terms_scalar.h), the same lanes (element i adds into
- * lane i % 16), unaligned loads, and a masked tail whose missing lanes load
- * 0 and so add +0, as the scalar tail does.
+ * the same term (kl_terms_scalar.h), the same blocks and lanes (internal.h),
+ * unaligned loads, and a masked tail whose missing lanes load 0 and so give
+ * +0 terms, as the scalar tail does.
  */
 #if !defined(__AVX2__) || !defined(__FMA__)
 #error "kernels_avx2.c must be compiled with AVX2 and FMA enabled (-mavx2 -mfma)"
@@ -112,36 +112,49 @@ static void pointwise_f64_avx2(const double *x, const double *t, size_t n, uint3
 #undef CALL
 }
 
-/* 8 float terms widened into lanes [0..3] -> lo, [4..7] -> hi */
-NKL_INLINE void add_widened(__m256d *lo, __m256d *hi, __m256 l) {
-    *lo = _mm256_add_pd(*lo, _mm256_cvtps_pd(_mm256_castps256_ps128(l)));
-    *hi = _mm256_add_pd(*hi, _mm256_cvtps_pd(_mm256_extractf128_ps(l, 1)));
+/* Terms at x + i, t + i: all lanes loaded (full), or the first `r` lanes
+   with zeros in the rest (a tail). */
+NKL_INLINE __m256 load_term_ps(const float *x, const float *t, size_t r, int full, int log_target,
+                               int masked) {
+    if (full) return term_ps(_mm256_loadu_ps(x), _mm256_loadu_ps(t), log_target, masked);
+    __m256i m = tail_mask_ps(r);
+    return term_ps(_mm256_maskload_ps(x, m), _mm256_maskload_ps(t, m), log_target, masked);
+}
+
+NKL_INLINE __m256d load_term_pd(const double *x, const double *t, size_t r, int full,
+                                int log_target, int masked) {
+    if (full) return term_pd(_mm256_loadu_pd(x), _mm256_loadu_pd(t), log_target, masked);
+    __m256i m = tail_mask_pd(r);
+    return term_pd(_mm256_maskload_pd(x, m), _mm256_maskload_pd(t, m), log_target, masked);
+}
+
+/* min(max(v - lo, 0), n): how many lanes of a vector starting at lo are < v */
+#define LANES_LEFT(v, lo, n) ((v) <= (lo) ? 0 : (v) - (lo) >= (n) ? (n) : (v) - (lo))
+
+/* w[j] = L[j] + L[j + 8] (float) for the block at i; full or tail (r terms left) */
+NKL_INLINE __m256 block_f32(const float *x, const float *t, size_t r, int full, int log_target,
+                            int masked) {
+    return _mm256_add_ps(
+        load_term_ps(x, t, LANES_LEFT(r, 0, 8), full, log_target, masked),
+        load_term_ps(x + 8, t + 8, LANES_LEFT(r, 8, 8), full, log_target, masked));
+}
+
+NKL_INLINE void add_widened(__m256d *lo, __m256d *hi, __m256 w) {
+    *lo = _mm256_add_pd(*lo, _mm256_cvtps_pd(_mm256_castps256_ps128(w)));
+    *hi = _mm256_add_pd(*hi, _mm256_cvtps_pd(_mm256_extractf128_ps(w, 1)));
 }
 
 NKL_INLINE nkl_partial chunk_f32(const float *x, const float *t, size_t len, int log_target,
                                  int masked) {
-    __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0; /* lanes 0-3, 4-7, 8-11, 12-15 */
+    __m256d lo = _mm256_setzero_pd(), hi = lo; /* lanes 0-3, 4-7 */
     size_t i = 0;
-    for (; i + 16 <= len; i += 16) {
-        add_widened(&a0, &a1, term_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(t + i),
-                                      log_target, masked));
-        add_widened(&a2, &a3, term_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(t + i + 8),
-                                      log_target, masked));
-    }
-    if (i < len) {
-        size_t r = len - i, r0 = r < 8 ? r : 8, r1 = r - r0;
-        __m256i m0 = tail_mask_ps(r0), m1 = tail_mask_ps(r1);
-        add_widened(&a0, &a1, term_ps(_mm256_maskload_ps(x + i, m0),
-                                      _mm256_maskload_ps(t + i, m0), log_target, masked));
-        add_widened(&a2, &a3, term_ps(_mm256_maskload_ps(x + i + 8, m1),
-                                      _mm256_maskload_ps(t + i + 8, m1), log_target, masked));
-    }
-    double acc[NKL_LANES];
-    _mm256_storeu_pd(acc, a0);
-    _mm256_storeu_pd(acc + 4, a1);
-    _mm256_storeu_pd(acc + 8, a2);
-    _mm256_storeu_pd(acc + 12, a3);
-    return nkl_fold_lanes(acc, NULL);
+    for (; i + NKL_BLOCK <= len; i += NKL_BLOCK)
+        add_widened(&lo, &hi, block_f32(x + i, t + i, NKL_BLOCK, 1, log_target, masked));
+    if (i < len) add_widened(&lo, &hi, block_f32(x + i, t + i, len - i, 0, log_target, masked));
+    double acc[NKL_LANES_F32];
+    _mm256_storeu_pd(acc, lo);
+    _mm256_storeu_pd(acc + 4, hi);
+    return nkl_fold_lanes(acc, NULL, NKL_LANES_F32);
 }
 
 /* nkl_two_sum on 4 lanes: s += v, c += the rounding error. */
@@ -153,31 +166,27 @@ NKL_INLINE void two_sum_pd(__m256d *s, __m256d *c, __m256d v) {
     *c = _mm256_add_pd(*c, err);
 }
 
+/* w[j] = (L[j] + L[j + 4]) + (L[j + 8] + L[j + 12]) for the block at i */
+NKL_INLINE __m256d block_f64(const double *x, const double *t, size_t r, int full, int log_target,
+                             int masked) {
+    __m256d l0 = load_term_pd(x, t, LANES_LEFT(r, 0, 4), full, log_target, masked);
+    __m256d l1 = load_term_pd(x + 4, t + 4, LANES_LEFT(r, 4, 4), full, log_target, masked);
+    __m256d l2 = load_term_pd(x + 8, t + 8, LANES_LEFT(r, 8, 4), full, log_target, masked);
+    __m256d l3 = load_term_pd(x + 12, t + 12, LANES_LEFT(r, 12, 4), full, log_target, masked);
+    return _mm256_add_pd(_mm256_add_pd(l0, l1), _mm256_add_pd(l2, l3));
+}
+
 NKL_INLINE nkl_partial chunk_f64(const double *x, const double *t, size_t len, int log_target,
                                  int masked) {
-    __m256d s[4], c[4];
-    for (int j = 0; j < 4; j++) s[j] = c[j] = _mm256_setzero_pd();
+    __m256d s = _mm256_setzero_pd(), c = s;
     size_t i = 0;
-    for (; i + 16 <= len; i += 16)
-        for (int j = 0; j < 4; j++)
-            two_sum_pd(&s[j], &c[j], term_pd(_mm256_loadu_pd(x + i + 4 * j),
-                                             _mm256_loadu_pd(t + i + 4 * j), log_target, masked));
-    if (i < len) {
-        size_t r = len - i;
-        for (int j = 0; j < 4; j++) {
-            size_t rj = r > 4 * (size_t)j ? r - 4 * (size_t)j : 0;
-            __m256i m = tail_mask_pd(rj < 4 ? rj : 4);
-            two_sum_pd(&s[j], &c[j], term_pd(_mm256_maskload_pd(x + i + 4 * j, m),
-                                             _mm256_maskload_pd(t + i + 4 * j, m), log_target,
-                                             masked));
-        }
-    }
-    double sum[NKL_LANES], comp[NKL_LANES];
-    for (int j = 0; j < 4; j++) {
-        _mm256_storeu_pd(sum + 4 * j, s[j]);
-        _mm256_storeu_pd(comp + 4 * j, c[j]);
-    }
-    return nkl_fold_lanes(sum, comp);
+    for (; i + NKL_BLOCK <= len; i += NKL_BLOCK)
+        two_sum_pd(&s, &c, block_f64(x + i, t + i, NKL_BLOCK, 1, log_target, masked));
+    if (i < len) two_sum_pd(&s, &c, block_f64(x + i, t + i, len - i, 0, log_target, masked));
+    double sum[NKL_LANES_F64], comp[NKL_LANES_F64];
+    _mm256_storeu_pd(sum, s);
+    _mm256_storeu_pd(comp, c);
+    return nkl_fold_lanes(sum, comp, NKL_LANES_F64);
 }
 
 static nkl_partial chunk_f32_avx2(const float *x, const float *t, size_t len, uint32_t flags) {

@@ -32,9 +32,8 @@ NKL_INLINE __m256 log_core_ps(__m256 ts, __m256 kadd, const int scaled) {
     /* s = f / (2 + f); z = s * s */
     __m256 s = _mm256_div_ps(f, _mm256_add_ps(F32(2.0f), f));
     __m256 z = _mm256_mul_ps(s, s);
-    /* p = L1 + z (L2 + z (L3 + z L4)); r = z p */
-    __m256 p = _mm256_fmadd_ps(z, F32(NKL_LOG_L4_F32), F32(NKL_LOG_L3_F32));
-    p = _mm256_fmadd_ps(z, p, F32(NKL_LOG_L2_F32));
+    /* p = L1 + z (L2 + z L3); r = z p */
+    __m256 p = _mm256_fmadd_ps(z, F32(NKL_LOG_L3_F32), F32(NKL_LOG_L2_F32));
     p = _mm256_fmadd_ps(z, p, F32(NKL_LOG_L1_F32));
     __m256 r = _mm256_mul_ps(z, p);
     /* hfsq = (0.5 f) f; w = s (hfsq + r) + kf ln2_lo */
@@ -78,20 +77,17 @@ NKL_INLINE __m256 nkl_log_ps(__m256 t) {
 NKL_INLINE __m256d log_core_pd(__m256d ts, __m256d kadd, const int scaled) {
     __m256i u = _mm256_add_epi64(_mm256_castpd_si256(ts),
                                  I64(0x3ff0000000000000ull - NKL_SQRTHALF_BITS_F64));
-    /* kf = ((double)(u >> 52) - 1023) + kadd; (double)e via the 2^52 bit trick (exact) */
-    __m256d e = _mm256_sub_pd(
+    /* kf = ((double)(u >> 52) - 1023) + kadd: (2^52 + e) - (2^52 + 1023) = e - 1023, exactly */
+    __m256d kf = _mm256_sub_pd(
         _mm256_castsi256_pd(_mm256_or_si256(_mm256_srli_epi64(u, 52), I64(0x4330000000000000ull))),
-        F64(0x1p52));
-    __m256d kf = _mm256_sub_pd(e, F64(1023.0));
+        F64(0x1p52 + 1023.0));
     if (scaled) kf = _mm256_add_pd(kf, kadd);
     __m256d m = _mm256_castsi256_pd(_mm256_add_epi64(
         _mm256_and_si256(u, I64(0x000fffffffffffffull)), I64(NKL_SQRTHALF_BITS_F64)));
     __m256d f = _mm256_sub_pd(m, F64(1.0));
     __m256d s = _mm256_div_pd(f, _mm256_add_pd(F64(2.0), f));
     __m256d z = _mm256_mul_pd(s, s);
-    __m256d p = _mm256_fmadd_pd(z, F64(NKL_LOG_L9_F64), F64(NKL_LOG_L8_F64));
-    p = _mm256_fmadd_pd(z, p, F64(NKL_LOG_L7_F64));
-    p = _mm256_fmadd_pd(z, p, F64(NKL_LOG_L6_F64));
+    __m256d p = _mm256_fmadd_pd(z, F64(NKL_LOG_L7_F64), F64(NKL_LOG_L6_F64));
     p = _mm256_fmadd_pd(z, p, F64(NKL_LOG_L5_F64));
     p = _mm256_fmadd_pd(z, p, F64(NKL_LOG_L4_F64));
     p = _mm256_fmadd_pd(z, p, F64(NKL_LOG_L3_F64));
@@ -136,9 +132,8 @@ NKL_INLINE __m256 exp_poly_ps(__m256 xc, __m256 *kr_out) {
     /* r = x - kf ln2 (hi, then lo) */
     __m256 r = _mm256_fmadd_ps(kf, F32(-NKL_LN2_HI_F32), xc);
     r = _mm256_fmadd_ps(kf, F32(-NKL_LN2_LO_F32), r);
-    /* p = 1 + r (1 + r (E2 + ... r E7)) */
-    __m256 p = _mm256_fmadd_ps(F32(NKL_EXP_E7_F32), r, F32(NKL_EXP_E6_F32));
-    p = _mm256_fmadd_ps(p, r, F32(NKL_EXP_E5_F32));
+    /* p = 1 + r (1 + r (E2 + ... r E6)) */
+    __m256 p = _mm256_fmadd_ps(F32(NKL_EXP_E6_F32), r, F32(NKL_EXP_E5_F32));
     p = _mm256_fmadd_ps(p, r, F32(NKL_EXP_E4_F32));
     p = _mm256_fmadd_ps(p, r, F32(NKL_EXP_E3_F32));
     p = _mm256_fmadd_ps(p, r, F32(NKL_EXP_E2_F32));
@@ -188,9 +183,7 @@ NKL_INLINE __m256d exp_poly_pd(__m256d xc, __m256d *kr_out) {
     __m256d kf = _mm256_sub_pd(kr, F64(NKL_ROUND_F64));
     __m256d r = _mm256_fmadd_pd(kf, F64(-NKL_LN2_HI_F64), xc);
     r = _mm256_fmadd_pd(kf, F64(-NKL_LN2_LO_F64), r);
-    __m256d p = _mm256_fmadd_pd(F64(NKL_EXP_E13_F64), r, F64(NKL_EXP_E12_F64));
-    p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_E11_F64));
-    p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_E10_F64));
+    __m256d p = _mm256_fmadd_pd(F64(NKL_EXP_E11_F64), r, F64(NKL_EXP_E10_F64));
     p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_E9_F64));
     p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_E8_F64));
     p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_E7_F64));
