@@ -29,8 +29,9 @@
  *   float64: lane j (0..3) += (L[j] + L[j + 4]) + (L[j + 8] + L[j + 12]),
  *            compensated per lane with nkl_two_sum.
  * A last block shorter than 16 uses +0 for the missing terms, exactly as
- * masked vector loads do. The lanes fold into one nkl_partial in lane order,
- * and partials combine in chunk order, both with nkl_two_sum. The pre-adds
+ * masked vector loads do. The float32 lanes fold by a fixed tree
+ * (nkl_fold_f32_lanes); the float64 lanes fold in lane order with
+ * nkl_two_sum; partials combine in chunk order with nkl_two_sum. The pre-adds
  * cost at most 1 ulp of |L| per term, so the error stays a few ulp of
  * sum |L| whatever the length.
  */
@@ -93,6 +94,14 @@ NKL_INLINE nkl_partial nkl_fold_lanes(const double *sum, const double *comp, int
         nkl_two_sum(&p.sum, &p.compensation, sum[j]);
         if (comp) p.compensation += comp[j];
     }
+    return p;
+}
+
+/* The float32 lanes (float64 sums of float32 terms): a fixed tree,
+   ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)), as SIMD folds it. */
+NKL_INLINE nkl_partial nkl_fold_f32_lanes(const double *a) {
+    double v0 = a[0] + a[4], v1 = a[1] + a[5], v2 = a[2] + a[6], v3 = a[3] + a[7];
+    nkl_partial p = {(v0 + v2) + (v1 + v3), 0.0};
     return p;
 }
 

@@ -46,7 +46,7 @@ NKL_INLINE nkl_partial chunk_f32(const float *x, const float *t, size_t len, int
             l[j] = i + j < len ? nkl_term_f32(x[i + j], t[i + j], log_target, masked) : 0.0f;
         for (size_t j = 0; j < NKL_LANES_F32; j++) acc[j] += (double)(l[j] + l[j + 8]);
     }
-    return nkl_fold_lanes(acc, NULL, NKL_LANES_F32);
+    return nkl_fold_f32_lanes(acc);
 }
 
 /* float64: quads pre-added, then compensated lanes (nkl_two_sum). */

@@ -70,6 +70,28 @@ NKL_INLINE __m256d term_pd(__m256d x, __m256d t, int log_target, int masked) {
     default: CALL(1, 1); break;                                           \
     }
 
+/* Terms at x + i, t + i: all lanes loaded (full), or the first `r` lanes
+   with zeros in the rest (a tail). */
+NKL_INLINE __m256 load_term_ps(const float *x, const float *t, size_t r, int full, int log_target,
+                               int masked) {
+    if (full) return term_ps(_mm256_loadu_ps(x), _mm256_loadu_ps(t), log_target, masked);
+    /* missing lanes: x = 0 and t = 0 (log_target) or t = 1, whose term is
+       +0 either way (the spec's +0) without taking the slow path for t = 0 */
+    __m256i m = tail_mask_ps(r);
+    __m256 tt = _mm256_maskload_ps(t, m);
+    if (!log_target) tt = _mm256_blendv_ps(F32(1.0f), tt, _mm256_castsi256_ps(m));
+    return term_ps(_mm256_maskload_ps(x, m), tt, log_target, masked);
+}
+
+NKL_INLINE __m256d load_term_pd(const double *x, const double *t, size_t r, int full,
+                                int log_target, int masked) {
+    if (full) return term_pd(_mm256_loadu_pd(x), _mm256_loadu_pd(t), log_target, masked);
+    __m256i m = tail_mask_pd(r);
+    __m256d tt = _mm256_maskload_pd(t, m);
+    if (!log_target) tt = _mm256_blendv_pd(F64(1.0), tt, _mm256_castsi256_pd(m));
+    return term_pd(_mm256_maskload_pd(x, m), tt, log_target, masked);
+}
+
 NKL_INLINE void pointwise_f32(const float *x, const float *t, size_t n, float *out,
                               int log_target, int masked) {
     size_t i = 0;
@@ -78,9 +100,7 @@ NKL_INLINE void pointwise_f32(const float *x, const float *t, size_t n, float *o
                                           log_target, masked));
     if (i < n) {
         __m256i m = tail_mask_ps(n - i);
-        __m256 l = term_ps(_mm256_maskload_ps(x + i, m), _mm256_maskload_ps(t + i, m),
-                           log_target, masked);
-        _mm256_maskstore_ps(out + i, m, l);
+        _mm256_maskstore_ps(out + i, m, load_term_ps(x + i, t + i, n - i, 0, log_target, masked));
     }
 }
 
@@ -92,9 +112,7 @@ NKL_INLINE void pointwise_f64(const double *x, const double *t, size_t n, double
                                           log_target, masked));
     if (i < n) {
         __m256i m = tail_mask_pd(n - i);
-        __m256d l = term_pd(_mm256_maskload_pd(x + i, m), _mm256_maskload_pd(t + i, m),
-                            log_target, masked);
-        _mm256_maskstore_pd(out + i, m, l);
+        _mm256_maskstore_pd(out + i, m, load_term_pd(x + i, t + i, n - i, 0, log_target, masked));
     }
 }
 
@@ -112,36 +130,30 @@ static void pointwise_f64_avx2(const double *x, const double *t, size_t n, uint3
 #undef CALL
 }
 
-/* Terms at x + i, t + i: all lanes loaded (full), or the first `r` lanes
-   with zeros in the rest (a tail). */
-NKL_INLINE __m256 load_term_ps(const float *x, const float *t, size_t r, int full, int log_target,
-                               int masked) {
-    if (full) return term_ps(_mm256_loadu_ps(x), _mm256_loadu_ps(t), log_target, masked);
-    __m256i m = tail_mask_ps(r);
-    return term_ps(_mm256_maskload_ps(x, m), _mm256_maskload_ps(t, m), log_target, masked);
-}
-
-NKL_INLINE __m256d load_term_pd(const double *x, const double *t, size_t r, int full,
-                                int log_target, int masked) {
-    if (full) return term_pd(_mm256_loadu_pd(x), _mm256_loadu_pd(t), log_target, masked);
-    __m256i m = tail_mask_pd(r);
-    return term_pd(_mm256_maskload_pd(x, m), _mm256_maskload_pd(t, m), log_target, masked);
-}
-
 /* min(max(v - lo, 0), n): how many lanes of a vector starting at lo are < v */
 #define LANES_LEFT(v, lo, n) ((v) <= (lo) ? 0 : (v) - (lo) >= (n) ? (n) : (v) - (lo))
 
 /* w[j] = L[j] + L[j + 8] (float) for the block at i; full or tail (r terms left) */
 NKL_INLINE __m256 block_f32(const float *x, const float *t, size_t r, int full, int log_target,
                             int masked) {
-    return _mm256_add_ps(
-        load_term_ps(x, t, LANES_LEFT(r, 0, 8), full, log_target, masked),
-        load_term_ps(x + 8, t + 8, LANES_LEFT(r, 8, 8), full, log_target, masked));
+    __m256 l0 = load_term_ps(x, t, LANES_LEFT(r, 0, 8), full, log_target, masked);
+    /* a tail of <= 8 has only +0 terms in the second half */
+    __m256 l1 = full || r > 8 ? load_term_ps(x + 8, t + 8, LANES_LEFT(r, 8, 8), full, log_target, masked)
+                              : _mm256_setzero_ps();
+    return _mm256_add_ps(l0, l1);
 }
 
 NKL_INLINE void add_widened(__m256d *lo, __m256d *hi, __m256 w) {
     *lo = _mm256_add_pd(*lo, _mm256_cvtps_pd(_mm256_castps256_ps128(w)));
     *hi = _mm256_add_pd(*hi, _mm256_cvtps_pd(_mm256_extractf128_ps(w, 1)));
+}
+
+/* nkl_fold_f32_lanes in registers: v = lo + hi; (v0 + v2) + (v1 + v3) */
+NKL_INLINE nkl_partial fold_f32_lanes(__m256d lo, __m256d hi) {
+    __m256d v = _mm256_add_pd(lo, hi);
+    __m128d w = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    nkl_partial p = {_mm_cvtsd_f64(_mm_add_sd(w, _mm_unpackhi_pd(w, w))), 0.0};
+    return p;
 }
 
 NKL_INLINE nkl_partial chunk_f32(const float *x, const float *t, size_t len, int log_target,
@@ -151,10 +163,7 @@ NKL_INLINE nkl_partial chunk_f32(const float *x, const float *t, size_t len, int
     for (; i + NKL_BLOCK <= len; i += NKL_BLOCK)
         add_widened(&lo, &hi, block_f32(x + i, t + i, NKL_BLOCK, 1, log_target, masked));
     if (i < len) add_widened(&lo, &hi, block_f32(x + i, t + i, len - i, 0, log_target, masked));
-    double acc[NKL_LANES_F32];
-    _mm256_storeu_pd(acc, lo);
-    _mm256_storeu_pd(acc + 4, hi);
-    return nkl_fold_lanes(acc, NULL, NKL_LANES_F32);
+    return fold_f32_lanes(lo, hi);
 }
 
 /* nkl_two_sum on 4 lanes: s += v, c += the rounding error. */
