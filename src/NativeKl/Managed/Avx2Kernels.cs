@@ -1,9 +1,9 @@
 // Avx2Kernels.cs - the AVX2+FMA kernels: native/src/x86/kernels_avx2.c.
 //
-// The same term as ScalarKernels.Term, the same lanes (element i adds into
-// lane i % 16), unaligned loads. Where C uses masked loads for a tail, this
+// The same term as ScalarKernels.Term, the same blocks and lanes
+// (CanonicalSum), unaligned loads. Where C uses masked loads for a tail, this
 // copies the tail into a zero-filled stack buffer: the missing lanes hold
-// +0 either way, so they compute a +0 term and add +0, as the scalar tail.
+// +0 either way, so they compute +0 terms, as the scalar tail.
 
 #if NET8_0_OR_GREATER
 using System;
@@ -22,49 +22,57 @@ namespace NativeKl.Managed
 
         // --------------------------------------------------------------- term
 
+        /// <summary>Lanes where t is zero, negative, subnormal, infinite or NaN.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static Vector256<float> TermSlow(Vector256<float> x, Vector256<float> t, bool masked)
+        {
+            // lt = t == 0 ? t : log t;  l = t lt - (t x), one rounding
+            Vector256<float> t0 = Avx.Compare(t, Vector256<float>.Zero, FloatComparisonMode.OrderedEqualNonSignaling);
+            Vector256<float> lt = Avx.BlendVariable(Avx2Math.Log(t), t, t0);
+            Vector256<float> l = Fma.MultiplySubtract(t, lt, Avx.Multiply(t, x));
+            return masked ? Avx.AndNot(t0, l) : l; // +0 where t == 0
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static Vector256<double> TermSlow(Vector256<double> x, Vector256<double> t, bool masked)
+        {
+            Vector256<double> t0 = Avx.Compare(t, Vector256<double>.Zero, FloatComparisonMode.OrderedEqualNonSignaling);
+            Vector256<double> lt = Avx.BlendVariable(Avx2Math.Log(t), t, t0);
+            Vector256<double> l = Fma.MultiplySubtract(t, lt, Avx.Multiply(t, x));
+            return masked ? Avx.AndNot(t0, l) : l;
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<float> Term(Vector256<float> x, Vector256<float> t, bool logTarget, bool masked)
         {
-            Vector256<float> l;
             if (!logTarget)
             {
-                // lt = t == 0 ? 0 : log t;  l = t lt - (t x), one rounding
-                Vector256<float> t0 = Avx.Compare(t, Vector256<float>.Zero, FloatComparisonMode.OrderedEqualNonSignaling);
-                Vector256<float> lt = Avx.AndNot(t0, Avx2Math.Log(t));
-                l = Fma.MultiplySubtract(t, lt, Avx.Multiply(t, x));
-                if (masked) l = Avx.AndNot(t0, l); // +0 where t == 0
+                // all t positive normal: no zero to mask, log needs no fix-up
+                if (Avx2Math.AllNormal(t))
+                    return Fma.MultiplySubtract(t, Avx2Math.LogNormal(t), Avx.Multiply(t, x));
+                return TermSlow(x, t, masked);
             }
-            else
-            {
-                // l = exp(t) (t - x)
-                l = Avx.Multiply(Avx2Math.Exp(t), Avx.Subtract(t, x));
-                if (masked) // +0 where t == -inf
-                    l = Avx.AndNot(Avx.Compare(t, Vector256.Create(float.NegativeInfinity),
-                                               FloatComparisonMode.OrderedEqualNonSignaling), l);
-            }
+            // l = exp(t) (t - x)
+            Vector256<float> l = Avx.Multiply(Avx2Math.Exp(t), Avx.Subtract(t, x));
+            if (masked) // +0 where t == -inf
+                l = Avx.AndNot(Avx.Compare(t, Vector256.Create(float.NegativeInfinity),
+                                           FloatComparisonMode.OrderedEqualNonSignaling), l);
             return l;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<double> Term(Vector256<double> x, Vector256<double> t, bool logTarget, bool masked)
         {
-            Vector256<double> l;
             if (!logTarget)
             {
-                // lt = t == 0 ? 0 : log t;  l = t lt - (t x), one rounding
-                Vector256<double> t0 = Avx.Compare(t, Vector256<double>.Zero, FloatComparisonMode.OrderedEqualNonSignaling);
-                Vector256<double> lt = Avx.AndNot(t0, Avx2Math.Log(t));
-                l = Fma.MultiplySubtract(t, lt, Avx.Multiply(t, x));
-                if (masked) l = Avx.AndNot(t0, l); // +0 where t == 0
+                if (Avx2Math.AllNormal(t))
+                    return Fma.MultiplySubtract(t, Avx2Math.LogNormal(t), Avx.Multiply(t, x));
+                return TermSlow(x, t, masked);
             }
-            else
-            {
-                // l = exp(t) (t - x)
-                l = Avx.Multiply(Avx2Math.Exp(t), Avx.Subtract(t, x));
-                if (masked) // +0 where t == -inf
-                    l = Avx.AndNot(Avx.Compare(t, Vector256.Create(double.NegativeInfinity),
-                                               FloatComparisonMode.OrderedEqualNonSignaling), l);
-            }
+            Vector256<double> l = Avx.Multiply(Avx2Math.Exp(t), Avx.Subtract(t, x));
+            if (masked)
+                l = Avx.AndNot(Avx.Compare(t, Vector256.Create(double.NegativeInfinity),
+                                           FloatComparisonMode.OrderedEqualNonSignaling), l);
             return l;
         }
 
@@ -130,50 +138,45 @@ namespace NativeKl.Managed
 
         // -------------------------------------------------------------- chunks
 
-        /// <summary>8 float terms widened to double: lanes [0..3] into lo, [4..7] into hi.</summary>
+        /// <summary>w[j] = L[j] + L[j + 8] (float) for the 16 elements at x, t.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void AddWidened(ref Vector256<double> lo, ref Vector256<double> hi, Vector256<float> l)
+        private static Vector256<float> Block(ref float x, ref float t, bool logTarget, bool masked) =>
+            Avx.Add(Term(Vector256.LoadUnsafe(ref x), Vector256.LoadUnsafe(ref t), logTarget, masked),
+                    Term(Vector256.LoadUnsafe(ref x, 8), Vector256.LoadUnsafe(ref t, 8), logTarget, masked));
+
+        /// <summary>8 float pair sums widened to double: lanes [0..3] into lo, [4..7] into hi.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void AddWidened(ref Vector256<double> lo, ref Vector256<double> hi, Vector256<float> w)
         {
-            lo = Avx.Add(lo, Avx.ConvertToVector256Double(l.GetLower()));                // lo += (double)l[0..3]
-            hi = Avx.Add(hi, Avx.ConvertToVector256Double(Avx.ExtractVector128(l, 1)));  // hi += (double)l[4..7]
+            lo = Avx.Add(lo, Avx.ConvertToVector256Double(w.GetLower()));                // lo += (double)w[0..3]
+            hi = Avx.Add(hi, Avx.ConvertToVector256Double(Avx.ExtractVector128(w, 1)));  // hi += (double)w[4..7]
         }
 
-        /// <summary>float data: 16 double lanes in four vectors, plain sums.</summary>
+        /// <summary>float data: per block of 16, pairs added in float, then 8 double lanes, plain sums.</summary>
         public static KlPartial Chunk(ReadOnlySpan<float> x, ReadOnlySpan<float> t, bool logTarget, bool masked)
         {
             int len = x.Length;
             Debug.Assert(len <= ManagedKl.ChunkElements);
             ref float xr = ref MemoryMarshal.GetReference(x);
             ref float tr = ref MemoryMarshal.GetReference(t);
-            // lanes 0-3, 4-7, 8-11, 12-15
-            Vector256<double> a0 = Vector256<double>.Zero, a1 = a0, a2 = a0, a3 = a0;
+            Vector256<double> lo = Vector256<double>.Zero, hi = lo; // lanes 0-3, 4-7
             int i = 0;
-            for (; i + 16 <= len; i += 16)
-            {
-                AddWidened(ref a0, ref a1, Term(Vector256.LoadUnsafe(ref xr, (nuint)i),
-                                                Vector256.LoadUnsafe(ref tr, (nuint)i), logTarget, masked));
-                AddWidened(ref a2, ref a3, Term(Vector256.LoadUnsafe(ref xr, (nuint)(i + 8)),
-                                                Vector256.LoadUnsafe(ref tr, (nuint)(i + 8)), logTarget, masked));
-            }
-            Span<double> acc = stackalloc double[CanonicalSum.Lanes];
+            for (; i + CanonicalSum.Block <= len; i += CanonicalSum.Block)
+                AddWidened(ref lo, ref hi, Block(ref Unsafe.Add(ref xr, i), ref Unsafe.Add(ref tr, i), logTarget, masked));
             if (i < len)
             {
-                // The tail of 1..15 elements, zero-filled to 16: x in [0, 16), t in [16, 32).
+                // The last 1..15 elements, zero-filled to 16: x in [0, 16), t in [16, 32).
                 Span<float> buf = stackalloc float[32];
                 buf.Clear();
                 x.Slice(i).CopyTo(buf);
                 t.Slice(i).CopyTo(buf.Slice(16));
                 ref float br = ref MemoryMarshal.GetReference(buf);
-                AddWidened(ref a0, ref a1, Term(Vector256.LoadUnsafe(ref br, 0),
-                                                Vector256.LoadUnsafe(ref br, 16), logTarget, masked));
-                AddWidened(ref a2, ref a3, Term(Vector256.LoadUnsafe(ref br, 8),
-                                                Vector256.LoadUnsafe(ref br, 24), logTarget, masked));
+                AddWidened(ref lo, ref hi, Block(ref br, ref Unsafe.Add(ref br, 16), logTarget, masked));
             }
-            a0.CopyTo(acc);
-            a1.CopyTo(acc.Slice(4));
-            a2.CopyTo(acc.Slice(8));
-            a3.CopyTo(acc.Slice(12));
-            return CanonicalSum.FoldLanes(acc, ReadOnlySpan<double>.Empty);
+            Span<double> acc = stackalloc double[CanonicalSum.LanesF32];
+            lo.CopyTo(acc);
+            hi.CopyTo(acc.Slice(4));
+            return CanonicalSum.FoldLanes(acc, ReadOnlySpan<double>.Empty, CanonicalSum.LanesF32);
         }
 
         /// <summary>CanonicalSum.TwoSum on 4 lanes: s += v, c += the rounding error.</summary>
@@ -188,51 +191,43 @@ namespace NativeKl.Managed
             c = Avx.Add(c, err);                                           // c += err
         }
 
-        /// <summary>double data: 16 compensated lanes in four vector pairs.</summary>
+        /// <summary>w[j] = (L[j] + L[j + 4]) + (L[j + 8] + L[j + 12]) for the 16 elements at x, t.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<double> Block(ref double x, ref double t, bool logTarget, bool masked)
+        {
+            Vector256<double> l0 = Term(Vector256.LoadUnsafe(ref x), Vector256.LoadUnsafe(ref t), logTarget, masked);
+            Vector256<double> l1 = Term(Vector256.LoadUnsafe(ref x, 4), Vector256.LoadUnsafe(ref t, 4), logTarget, masked);
+            Vector256<double> l2 = Term(Vector256.LoadUnsafe(ref x, 8), Vector256.LoadUnsafe(ref t, 8), logTarget, masked);
+            Vector256<double> l3 = Term(Vector256.LoadUnsafe(ref x, 12), Vector256.LoadUnsafe(ref t, 12), logTarget, masked);
+            return Avx.Add(Avx.Add(l0, l1), Avx.Add(l2, l3));
+        }
+
+        /// <summary>double data: per block of 16, quads pre-added, then 4 compensated lanes.</summary>
         public static KlPartial Chunk(ReadOnlySpan<double> x, ReadOnlySpan<double> t, bool logTarget, bool masked)
         {
             int len = x.Length;
             Debug.Assert(len <= ManagedKl.ChunkElements);
             ref double xr = ref MemoryMarshal.GetReference(x);
             ref double tr = ref MemoryMarshal.GetReference(t);
-            Vector256<double> s0 = Vector256<double>.Zero, s1 = s0, s2 = s0, s3 = s0;
-            Vector256<double> c0 = s0, c1 = s0, c2 = s0, c3 = s0;
+            Vector256<double> s = Vector256<double>.Zero, c = s;
             int i = 0;
-            for (; i + 16 <= len; i += 16)
-            {
-                TwoSum(ref s0, ref c0, Term(Vector256.LoadUnsafe(ref xr, (nuint)i),
-                                            Vector256.LoadUnsafe(ref tr, (nuint)i), logTarget, masked));
-                TwoSum(ref s1, ref c1, Term(Vector256.LoadUnsafe(ref xr, (nuint)(i + 4)),
-                                            Vector256.LoadUnsafe(ref tr, (nuint)(i + 4)), logTarget, masked));
-                TwoSum(ref s2, ref c2, Term(Vector256.LoadUnsafe(ref xr, (nuint)(i + 8)),
-                                            Vector256.LoadUnsafe(ref tr, (nuint)(i + 8)), logTarget, masked));
-                TwoSum(ref s3, ref c3, Term(Vector256.LoadUnsafe(ref xr, (nuint)(i + 12)),
-                                            Vector256.LoadUnsafe(ref tr, (nuint)(i + 12)), logTarget, masked));
-            }
-            Span<double> sum = stackalloc double[CanonicalSum.Lanes];
-            Span<double> comp = stackalloc double[CanonicalSum.Lanes];
+            for (; i + CanonicalSum.Block <= len; i += CanonicalSum.Block)
+                TwoSum(ref s, ref c, Block(ref Unsafe.Add(ref xr, i), ref Unsafe.Add(ref tr, i), logTarget, masked));
             if (i < len)
             {
-                // The tail of 1..15 elements, zero-filled to 16: x in [0, 16), t in [16, 32).
+                // The last 1..15 elements, zero-filled to 16: x in [0, 16), t in [16, 32).
                 Span<double> buf = stackalloc double[32];
                 buf.Clear();
                 x.Slice(i).CopyTo(buf);
                 t.Slice(i).CopyTo(buf.Slice(16));
                 ref double br = ref MemoryMarshal.GetReference(buf);
-                TwoSum(ref s0, ref c0, Term(Vector256.LoadUnsafe(ref br, 0), Vector256.LoadUnsafe(ref br, 16), logTarget, masked));
-                TwoSum(ref s1, ref c1, Term(Vector256.LoadUnsafe(ref br, 4), Vector256.LoadUnsafe(ref br, 20), logTarget, masked));
-                TwoSum(ref s2, ref c2, Term(Vector256.LoadUnsafe(ref br, 8), Vector256.LoadUnsafe(ref br, 24), logTarget, masked));
-                TwoSum(ref s3, ref c3, Term(Vector256.LoadUnsafe(ref br, 12), Vector256.LoadUnsafe(ref br, 28), logTarget, masked));
+                TwoSum(ref s, ref c, Block(ref br, ref Unsafe.Add(ref br, 16), logTarget, masked));
             }
-            s0.CopyTo(sum);
-            s1.CopyTo(sum.Slice(4));
-            s2.CopyTo(sum.Slice(8));
-            s3.CopyTo(sum.Slice(12));
-            c0.CopyTo(comp);
-            c1.CopyTo(comp.Slice(4));
-            c2.CopyTo(comp.Slice(8));
-            c3.CopyTo(comp.Slice(12));
-            return CanonicalSum.FoldLanes(sum, comp);
+            Span<double> sum = stackalloc double[CanonicalSum.LanesF64];
+            Span<double> comp = stackalloc double[CanonicalSum.LanesF64];
+            s.CopyTo(sum);
+            c.CopyTo(comp);
+            return CanonicalSum.FoldLanes(sum, comp, CanonicalSum.LanesF64);
         }
     }
 }

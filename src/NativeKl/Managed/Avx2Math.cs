@@ -29,25 +29,25 @@ namespace NativeKl.Managed
 
         // ------------------------------------------------------------ log f32
 
-        /// <summary>log of lanes already scaled into the normal range; kadd = -25
-        /// for lanes that were subnormal (scaled by 2^25), else 0.</summary>
+        /// <summary>log of lanes in the normal range. scaled: some lanes were
+        /// subnormal, scaled by 2^25, and kadd holds -25 for them (0 elsewhere).
+        /// Adding a zero kadd changes no bit, so the unscaled form skips it.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<float> LogCore(Vector256<float> ts, Vector256<float> kadd)
+        private static Vector256<float> LogCore(Vector256<float> ts, Vector256<float> kadd, bool scaled)
         {
             // u = bits(ts) + (bits(1.0) - bits(sqrt(1/2))): m moves into [sqrt(1/2), sqrt(2))
             Vector256<int> u = Avx2.Add(ts.AsInt32(), I32(0x3f800000u - SqrtHalfBitsF32));
             // kf = (float)((u >> 23) - 127) + kadd
-            Vector256<float> kf = Avx.Add(
-                Avx.ConvertToVector256Single(Avx2.Subtract(Avx2.ShiftRightLogical(u, 23), I32(127))), kadd);
+            Vector256<float> kf = Avx.ConvertToVector256Single(Avx2.Subtract(Avx2.ShiftRightLogical(u, 23), I32(127)));
+            if (scaled) kf = Avx.Add(kf, kadd);
             // m = bits((u & mantissa) + bits(sqrt(1/2))); f = m - 1
             Vector256<float> m = Avx2.Add(Avx2.And(u, I32(0x007fffffu)), I32(SqrtHalfBitsF32)).AsSingle();
             Vector256<float> f = Avx.Subtract(m, F32(1.0f));
             // s = f / (2 + f); z = s * s
             Vector256<float> s = Avx.Divide(f, Avx.Add(F32(2.0f), f));
             Vector256<float> z = Avx.Multiply(s, s);
-            // p = L1 + z (L2 + z (L3 + z L4)); r = z p
-            Vector256<float> p = Fma.MultiplyAdd(z, F32(LogL4F32), F32(LogL3F32));
-            p = Fma.MultiplyAdd(z, p, F32(LogL2F32));
+            // p = L1 + z (L2 + z L3); r = z p
+            Vector256<float> p = Fma.MultiplyAdd(z, F32(LogL3F32), F32(LogL2F32));
             p = Fma.MultiplyAdd(z, p, F32(LogL1F32));
             Vector256<float> r = Avx.Multiply(z, p);
             // hfsq = (0.5 f) f; w = s (hfsq + r) + kf ln2_lo
@@ -67,7 +67,7 @@ namespace NativeKl.Managed
             Vector256<float> sub = Avx.Compare(t, F32(MinNormalF32), FloatComparisonMode.OrderedLessThanNonSignaling);
             Vector256<float> ts = Avx.BlendVariable(t, Avx.Multiply(t, F32(SubnormalScaleF32)), sub);
             Vector256<float> kadd = Avx.And(sub, F32(SubnormalExponentF32));
-            Vector256<float> y = LogCore(ts, kadd);
+            Vector256<float> y = LogCore(ts, kadd, true);
             // t == inf -> inf; !(t >= 0) -> NaN; t == 0 -> -inf (the last match wins)
             y = Avx.BlendVariable(y, F32(float.PositiveInfinity),
                 Avx.Compare(t, F32(float.PositiveInfinity), FloatComparisonMode.OrderedEqualNonSignaling));
@@ -78,40 +78,48 @@ namespace NativeKl.Managed
             return y;
         }
 
+        /// <summary>Is every lane in [2^-126, FLT_MAX] (positive, normal, finite)?</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool AllNormal(Vector256<float> t)
+        {
+            Vector256<float> odd = Avx.Or(
+                Avx.Compare(t, F32(MinNormalF32), FloatComparisonMode.UnorderedNotGreaterThanOrEqualNonSignaling),
+                Avx.Compare(t, F32(float.MaxValue), FloatComparisonMode.OrderedGreaterThanNonSignaling));
+            return Avx.TestZ(odd, odd);
+        }
+
+        /// <summary>log of lanes known to be positive, normal and finite (see AllNormal).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> LogNormal(Vector256<float> t) => LogCore(t, Vector256<float>.Zero, false);
+
         /// <summary>log t lane by lane, as ManagedMath.Log(float).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> Log(Vector256<float> t)
         {
-            // any lane not in [2^-126, FLT_MAX]?
-            Vector256<float> odd = Avx.Or(
-                Avx.Compare(t, F32(MinNormalF32), FloatComparisonMode.UnorderedNotGreaterThanOrEqualNonSignaling),
-                Avx.Compare(t, F32(float.MaxValue), FloatComparisonMode.OrderedGreaterThanNonSignaling));
-            if (Avx.TestZ(odd, odd)) return LogCore(t, Vector256<float>.Zero);
+            if (AllNormal(t)) return LogNormal(t);
             return LogSlow(t);
         }
 
         // ------------------------------------------------------------ log f64
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<double> LogCore(Vector256<double> ts, Vector256<double> kadd)
+        private static Vector256<double> LogCore(Vector256<double> ts, Vector256<double> kadd, bool scaled)
         {
             // u = bits(ts) + (bits(1.0) - bits(sqrt(1/2)))
             Vector256<long> u = Avx2.Add(ts.AsInt64(), I64(0x3ff0000000000000UL - SqrtHalfBitsF64));
-            // e = (double)(u >> 52), exactly, via the 2^52 bit trick
-            Vector256<double> e = Avx.Subtract(
-                Avx2.Or(Avx2.ShiftRightLogical(u, 52), I64(0x4330000000000000UL)).AsDouble(), F64(4503599627370496.0));
-            // kf = (e - 1023) + kadd
-            Vector256<double> kf = Avx.Add(Avx.Subtract(e, F64(1023.0)), kadd);
+            // kf = ((double)(u >> 52) - 1023) + kadd: (2^52 + e) - (2^52 + 1023) = e - 1023, exactly
+            Vector256<double> kf = Avx.Subtract(
+                Avx2.Or(Avx2.ShiftRightLogical(u, 52), I64(0x4330000000000000UL)).AsDouble(),
+                F64(4503599627370496.0 + 1023.0));
+            if (scaled) kf = Avx.Add(kf, kadd);
             // m = bits((u & mantissa) + bits(sqrt(1/2))); f = m - 1
             Vector256<double> m = Avx2.Add(Avx2.And(u, I64(0x000fffffffffffffUL)), I64(SqrtHalfBitsF64)).AsDouble();
             Vector256<double> f = Avx.Subtract(m, F64(1.0));
             // s = f / (2 + f); z = s * s
             Vector256<double> s = Avx.Divide(f, Avx.Add(F64(2.0), f));
             Vector256<double> z = Avx.Multiply(s, s);
-            // p = L1 + z (L2 + ... z L9); r = z p
-            Vector256<double> p = Fma.MultiplyAdd(z, F64(LogL9F64), F64(LogL8F64));
-            p = Fma.MultiplyAdd(z, p, F64(LogL7F64));
-            p = Fma.MultiplyAdd(z, p, F64(LogL6F64));
+            // p = L1 + z (L2 + ... z L7); r = z p
+            Vector256<double> p = Fma.MultiplyAdd(z, F64(LogL7F64), F64(LogL6F64));
             p = Fma.MultiplyAdd(z, p, F64(LogL5F64));
             p = Fma.MultiplyAdd(z, p, F64(LogL4F64));
             p = Fma.MultiplyAdd(z, p, F64(LogL3F64));
@@ -133,7 +141,7 @@ namespace NativeKl.Managed
             Vector256<double> sub = Avx.Compare(t, F64(MinNormalF64), FloatComparisonMode.OrderedLessThanNonSignaling);
             Vector256<double> ts = Avx.BlendVariable(t, Avx.Multiply(t, F64(SubnormalScaleF64)), sub);
             Vector256<double> kadd = Avx.And(sub, F64(SubnormalExponentF64));
-            Vector256<double> y = LogCore(ts, kadd);
+            Vector256<double> y = LogCore(ts, kadd, true);
             // t == inf -> inf; !(t >= 0) -> NaN; t == 0 -> -inf
             y = Avx.BlendVariable(y, F64(double.PositiveInfinity),
                 Avx.Compare(t, F64(double.PositiveInfinity), FloatComparisonMode.OrderedEqualNonSignaling));
@@ -144,70 +152,102 @@ namespace NativeKl.Managed
             return y;
         }
 
+        /// <summary>Is every lane in [2^-1022, DBL_MAX] (positive, normal, finite)?</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool AllNormal(Vector256<double> t)
+        {
+            Vector256<double> odd = Avx.Or(
+                Avx.Compare(t, F64(MinNormalF64), FloatComparisonMode.UnorderedNotGreaterThanOrEqualNonSignaling),
+                Avx.Compare(t, F64(double.MaxValue), FloatComparisonMode.OrderedGreaterThanNonSignaling));
+            return Avx.TestZ(odd, odd);
+        }
+
+        /// <summary>log of lanes known to be positive, normal and finite (see AllNormal).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<double> LogNormal(Vector256<double> t) => LogCore(t, Vector256<double>.Zero, false);
+
         /// <summary>log t lane by lane, as ManagedMath.Log(double).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<double> Log(Vector256<double> t)
         {
-            // any lane not in [2^-1022, DBL_MAX]?
-            Vector256<double> odd = Avx.Or(
-                Avx.Compare(t, F64(MinNormalF64), FloatComparisonMode.UnorderedNotGreaterThanOrEqualNonSignaling),
-                Avx.Compare(t, F64(double.MaxValue), FloatComparisonMode.OrderedGreaterThanNonSignaling));
-            if (Avx.TestZ(odd, odd)) return LogCore(t, Vector256<double>.Zero);
+            if (AllNormal(t)) return LogNormal(t);
             return LogSlow(t);
         }
 
         // ------------------------------------------------------------ exp f32
 
-        /// <summary>exp x lane by lane, as ManagedMath.Exp(float).</summary>
+        /// <summary>exp(x) = 2^k p for x already clamped: kr holds k in its low bits, p = exp(r).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<float> Exp(Vector256<float> x)
+        private static Vector256<float> ExpPoly(Vector256<float> xc, out Vector256<float> kr)
         {
-            // clamp; vmaxps/vminps return their second operand on NaN, so NaN stays
-            Vector256<float> xc = Avx.Max(F32(ExpLoF32), x);
-            xc = Avx.Min(F32(ExpHiF32), xc);
             // kr = x log2e + Round (k in its low bits); kf = kr - Round
-            Vector256<float> kr = Fma.MultiplyAdd(xc, F32(Log2EF32), F32(RoundF32));
+            kr = Fma.MultiplyAdd(xc, F32(Log2EF32), F32(RoundF32));
             Vector256<float> kf = Avx.Subtract(kr, F32(RoundF32));
-            Vector256<int> k = Avx2.Subtract(kr.AsInt32(), I32(RoundBitsF32));
             // r = x - kf ln2 (hi, then lo)
             Vector256<float> r = Fma.MultiplyAdd(kf, F32(-Ln2HiF32), xc);
             r = Fma.MultiplyAdd(kf, F32(-Ln2LoF32), r);
-            // p = 1 + r (1 + r (E2 + ... r E7))
-            Vector256<float> p = Fma.MultiplyAdd(F32(ExpE7F32), r, F32(ExpE6F32));
-            p = Fma.MultiplyAdd(p, r, F32(ExpE5F32));
+            // p = 1 + r (1 + r (E2 + ... r E6))
+            Vector256<float> p = Fma.MultiplyAdd(F32(ExpE6F32), r, F32(ExpE5F32));
             p = Fma.MultiplyAdd(p, r, F32(ExpE4F32));
             p = Fma.MultiplyAdd(p, r, F32(ExpE3F32));
             p = Fma.MultiplyAdd(p, r, F32(ExpE2F32));
             p = Fma.MultiplyAdd(p, r, F32(1.0f));
-            p = Fma.MultiplyAdd(p, r, F32(1.0f));
+            return Fma.MultiplyAdd(p, r, F32(1.0f));
+        }
+
+        /// <summary>Lanes whose result is not a normal number, or whose input is NaN:
+        /// the spec's two-factor scaling. Lanes at the low clamp give +0 there; they
+        /// are set to +0 directly, so no multiply produces a subnormal.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static Vector256<float> ExpSlow(Vector256<float> x)
+        {
+            // clamp; vmaxps/vminps return their second operand on NaN, so NaN stays
+            Vector256<float> xc = Avx.Max(F32(ExpLoF32), x);
+            xc = Avx.Min(F32(ExpHiF32), xc);
+            Vector256<float> zero = Avx.Compare(xc, F32(ExpLoF32), FloatComparisonMode.OrderedEqualNonSignaling);
+            xc = Avx.AndNot(zero, xc);
+            Vector256<float> p = ExpPoly(xc, out Vector256<float> kr);
+            Vector256<int> k = Avx2.Subtract(kr.AsInt32(), I32(RoundBitsF32));
             // k1 = floor(k / 2), k2 = k - k1; y = (p 2^k1) 2^k2
             Vector256<int> k1 = Avx2.Subtract(Avx2.ShiftRightLogical(Avx2.Add(k, I32(256)), 1), I32(128));
             Vector256<int> k2 = Avx2.Subtract(k, k1);
             Vector256<float> s1 = Avx2.ShiftLeftLogical(Avx2.Add(k1, I32(127)), 23).AsSingle();
             Vector256<float> s2 = Avx2.ShiftLeftLogical(Avx2.Add(k2, I32(127)), 23).AsSingle();
-            return Avx.Multiply(Avx.Multiply(p, s1), s2);
+            return Avx.AndNot(zero, Avx.Multiply(Avx.Multiply(p, s1), s2));
+        }
+
+        /// <summary>exp x lane by lane, as ManagedMath.Exp(float). For x in [-86, 88],
+        /// k is in [-124, 127] and p 2^k is normal, so one exact multiply by 2^k gives
+        /// the spec's (p 2^k1) 2^k2 bit for bit.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Exp(Vector256<float> x)
+        {
+            Vector256<float> inRange = Avx.And(
+                Avx.Compare(x, F32(ExpFastLoF32), FloatComparisonMode.OrderedGreaterThanOrEqualNonSignaling),
+                Avx.Compare(x, F32(ExpFastHiF32), FloatComparisonMode.OrderedLessThanOrEqualNonSignaling));
+            if (Avx.MoveMask(inRange) == 0xff)
+            {
+                Vector256<float> p = ExpPoly(x, out Vector256<float> kr);
+                // 2^k = bits (k + 127) << 23, k = bits(kr) - bits(Round)
+                Vector256<int> e = Avx2.Add(kr.AsInt32(), I32(unchecked(127u - RoundBitsF32)));
+                return Avx.Multiply(p, Avx2.ShiftLeftLogical(e, 23).AsSingle());
+            }
+            return ExpSlow(x);
         }
 
         // ------------------------------------------------------------ exp f64
 
-        /// <summary>exp x lane by lane, as ManagedMath.Exp(double).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<double> Exp(Vector256<double> x)
+        private static Vector256<double> ExpPoly(Vector256<double> xc, out Vector256<double> kr)
         {
-            // clamp; NaN stays (second operand)
-            Vector256<double> xc = Avx.Max(F64(ExpLoF64), x);
-            xc = Avx.Min(F64(ExpHiF64), xc);
-            // kr = x log2e + Round; kf = kr - Round; k = bits(kr) - bits(Round)
-            Vector256<double> kr = Fma.MultiplyAdd(xc, F64(Log2EF64), F64(RoundF64));
+            // kr = x log2e + Round; kf = kr - Round
+            kr = Fma.MultiplyAdd(xc, F64(Log2EF64), F64(RoundF64));
             Vector256<double> kf = Avx.Subtract(kr, F64(RoundF64));
-            Vector256<long> k = Avx2.Subtract(kr.AsInt64(), I64(RoundBitsF64));
             // r = x - kf ln2 (hi, then lo)
             Vector256<double> r = Fma.MultiplyAdd(kf, F64(-Ln2HiF64), xc);
             r = Fma.MultiplyAdd(kf, F64(-Ln2LoF64), r);
-            // p = 1 + r (1 + r (E2 + ... r E13))
-            Vector256<double> p = Fma.MultiplyAdd(F64(ExpE13F64), r, F64(ExpE12F64));
-            p = Fma.MultiplyAdd(p, r, F64(ExpE11F64));
-            p = Fma.MultiplyAdd(p, r, F64(ExpE10F64));
+            // p = 1 + r (1 + r (E2 + ... r E11))
+            Vector256<double> p = Fma.MultiplyAdd(F64(ExpE11F64), r, F64(ExpE10F64));
             p = Fma.MultiplyAdd(p, r, F64(ExpE9F64));
             p = Fma.MultiplyAdd(p, r, F64(ExpE8F64));
             p = Fma.MultiplyAdd(p, r, F64(ExpE7F64));
@@ -217,13 +257,42 @@ namespace NativeKl.Managed
             p = Fma.MultiplyAdd(p, r, F64(ExpE3F64));
             p = Fma.MultiplyAdd(p, r, F64(ExpE2F64));
             p = Fma.MultiplyAdd(p, r, F64(1.0));
-            p = Fma.MultiplyAdd(p, r, F64(1.0));
+            return Fma.MultiplyAdd(p, r, F64(1.0));
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static Vector256<double> ExpSlow(Vector256<double> x)
+        {
+            // clamp; NaN stays (second operand); lanes at the low clamp give +0
+            Vector256<double> xc = Avx.Max(F64(ExpLoF64), x);
+            xc = Avx.Min(F64(ExpHiF64), xc);
+            Vector256<double> zero = Avx.Compare(xc, F64(ExpLoF64), FloatComparisonMode.OrderedEqualNonSignaling);
+            xc = Avx.AndNot(zero, xc);
+            Vector256<double> p = ExpPoly(xc, out Vector256<double> kr);
+            Vector256<long> k = Avx2.Subtract(kr.AsInt64(), I64(RoundBitsF64));
             // k1 = floor(k / 2), k2 = k - k1; y = (p 2^k1) 2^k2
             Vector256<long> k1 = Avx2.Subtract(Avx2.ShiftRightLogical(Avx2.Add(k, I64(2048)), 1), I64(1024));
             Vector256<long> k2 = Avx2.Subtract(k, k1);
             Vector256<double> s1 = Avx2.ShiftLeftLogical(Avx2.Add(k1, I64(1023)), 52).AsDouble();
             Vector256<double> s2 = Avx2.ShiftLeftLogical(Avx2.Add(k2, I64(1023)), 52).AsDouble();
-            return Avx.Multiply(Avx.Multiply(p, s1), s2);
+            return Avx.AndNot(zero, Avx.Multiply(Avx.Multiply(p, s1), s2));
+        }
+
+        /// <summary>exp x lane by lane, as ManagedMath.Exp(double). For x in [-700, 700],
+        /// k is in [-1010, 1010] and p 2^k is normal: one exact multiply by 2^k.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<double> Exp(Vector256<double> x)
+        {
+            Vector256<double> inRange = Avx.And(
+                Avx.Compare(x, F64(ExpFastLoF64), FloatComparisonMode.OrderedGreaterThanOrEqualNonSignaling),
+                Avx.Compare(x, F64(ExpFastHiF64), FloatComparisonMode.OrderedLessThanOrEqualNonSignaling));
+            if (Avx.MoveMask(inRange) == 0xf)
+            {
+                Vector256<double> p = ExpPoly(x, out Vector256<double> kr);
+                Vector256<long> e = Avx2.Add(kr.AsInt64(), I64(unchecked(1023UL - RoundBitsF64)));
+                return Avx.Multiply(p, Avx2.ShiftLeftLogical(e, 52).AsDouble());
+            }
+            return ExpSlow(x);
         }
     }
 }

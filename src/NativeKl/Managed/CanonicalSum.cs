@@ -3,10 +3,14 @@
 // and the final total.
 //
 // Canonical order: a reduction cuts the data into chunks of ChunkElements
-// from index 0. Inside a chunk, element i adds into lane i % Lanes (double
-// lanes; double data also keeps a per-lane compensation); a tail shorter than
-// Lanes adds +0 into the missing lanes. The lanes fold into one KlPartial in
-// lane order, and partials combine in chunk order, both with TwoSum.
+// from index 0, and each chunk into blocks of Block = 16 elements. Inside a
+// block, terms are pre-added in a fixed pattern, then added into double lanes:
+//   float data:  lane j (0..7) += (double)(L[j] + L[j + 8])          (float add)
+//   double data: lane j (0..3) += (L[j] + L[j + 4]) + (L[j + 8] + L[j + 12]),
+//                compensated per lane with TwoSum.
+// A last block shorter than 16 uses +0 for the missing terms. The lanes fold
+// into one KlPartial in lane order, and partials combine in chunk order, both
+// with TwoSum.
 
 using System;
 using System.Runtime.CompilerServices;
@@ -15,8 +19,12 @@ namespace NativeKl.Managed
 {
     internal static class CanonicalSum
     {
-        /// <summary>Accumulator lanes per chunk: element i goes to lane i % Lanes.</summary>
-        public const int Lanes = 16;
+        /// <summary>Elements per block (NKL_BLOCK).</summary>
+        public const int Block = 16;
+        /// <summary>Double lanes for float data (NKL_LANES_F32).</summary>
+        public const int LanesF32 = 8;
+        /// <summary>Compensated double lanes for double data (NKL_LANES_F64).</summary>
+        public const int LanesF64 = 4;
 
         /// <summary>
         /// s + v into (s, c): s takes the rounded sum, c gathers its exact
@@ -33,12 +41,12 @@ namespace NativeKl.Managed
             c += err;
         }
 
-        /// <summary>Folds Lanes lane sums (and compensations, when comp is not empty) in lane order.</summary>
-        public static KlPartial FoldLanes(ReadOnlySpan<double> sum, ReadOnlySpan<double> comp)
+        /// <summary>Folds `lanes` lane sums (and compensations, when comp is not empty) in lane order.</summary>
+        public static KlPartial FoldLanes(ReadOnlySpan<double> sum, ReadOnlySpan<double> comp, int lanes)
         {
             bool hasComp = !comp.IsEmpty;
             var p = new KlPartial();
-            for (int j = 0; j < Lanes; j++)
+            for (int j = 0; j < lanes; j++)
             {
                 TwoSum(ref p.Sum, ref p.Compensation, sum[j]);
                 if (hasComp) p.Compensation += comp[j];

@@ -23,42 +23,36 @@ namespace NativeKl.Managed
         public const uint SqrtHalfBitsF32 = 0x3f3504f3u;
         public const ulong SqrtHalfBitsF64 = 0x3fe6a09e667f3bcdUL;
 
-        // log: R(z) = z * (L1 + z * (L2 + ...)), Lj = 2 / (2j + 1).
-        public const float LogL1F32 = 0.666666686534881591796875f;                 // 0x1.555556p-1f
-        public const float LogL2F32 = 0.4000000059604644775390625f;                // 0x1.99999ap-2f
-        public const float LogL3F32 = 0.2857142984867095947265625f;                // 0x1.24924ap-2f
-        public const float LogL4F32 = 0.22222222387790679931640625f;               // 0x1.c71c72p-3f
+        // log: R(z) = z * (L1 + z * (L2 + ...)): minimax fits (spec v2).
+        public const float LogL1F32 = 0.666667759418487548828125f;                 // 0x1.55557ap-1f
+        public const float LogL2F32 = 0.3997754156589508056640625f;                // 0x1.995ebap-2f
+        public const float LogL3F32 = 0.2987170517444610595703125f;                // 0x1.31e2e2p-2f
 
-        public const double LogL1F64 = 0.6666666666666666;                         // 0x1.5555555555555p-1
-        public const double LogL2F64 = 0.4;                                        // 0x1.999999999999ap-2
-        public const double LogL3F64 = 0.2857142857142857;                         // 0x1.2492492492492p-2
-        public const double LogL4F64 = 0.2222222222222222;                         // 0x1.c71c71c71c71cp-3
-        public const double LogL5F64 = 0.18181818181818182;                        // 0x1.745d1745d1746p-3
-        public const double LogL6F64 = 0.15384615384615385;                        // 0x1.3b13b13b13b14p-3
-        public const double LogL7F64 = 0.13333333333333333;                        // 0x1.1111111111111p-3
-        public const double LogL8F64 = 0.11764705882352941;                        // 0x1.e1e1e1e1e1e1ep-4
-        public const double LogL9F64 = 0.10526315789473684;                        // 0x1.af286bca1af28p-4
+        public const double LogL1F64 = 0.666666666666591;                          // 0x1.55555555552acp-1
+        public const double LogL2F64 = 0.40000000004781333;                        // 0x1.9999999a6be2ap-2
+        public const double LogL3F64 = 0.2857142757443696;                         // 0x1.249248794a218p-2
+        public const double LogL4F64 = 0.22222315683901722;                        // 0x1.c71cef384cb6ap-3
+        public const double LogL5F64 = 0.1817761847783474;                         // 0x1.744712868469ep-3
+        public const double LogL6F64 = 0.15462716133661705;                        // 0x1.3cad2a481cd91p-3
+        public const double LogL7F64 = 0.1334129549273331;                         // 0x1.113acfb234771p-3
 
-        // exp: p(r) = 1 + r + E2 r^2 + ...; En = 1 / n!.
-        public const float ExpE2F32 = 0.5f;                                        // 0x1.000000p-1f
-        public const float ExpE3F32 = 0.16666667163372039794921875f;               // 0x1.555556p-3f
-        public const float ExpE4F32 = 0.0416666679084300994873046875f;             // 0x1.555556p-5f
-        public const float ExpE5F32 = 0.008333333767950534820556640625f;           // 0x1.111112p-7f
-        public const float ExpE6F32 = 0.001388888922519981861114501953125f;        // 0x1.6c16c2p-10f
-        public const float ExpE7F32 = 0.000198412701138295233249664306640625f;     // 0x1.a01a02p-13f
+        // exp: p(r) = 1 + r (1 + r (E2 + r (E3 + ...))): minimax fits (spec v2).
+        public const float ExpE2F32 = 0.499999940395355224609375f;                 // 0x1.fffffcp-2f
+        public const float ExpE3F32 = 0.16666519641876220703125f;                  // 0x1.555490p-3f
+        public const float ExpE4F32 = 0.041668407618999481201171875f;              // 0x1.5558fcp-5f
+        public const float ExpE5F32 = 0.008368914015591144561767578125f;           // 0x1.123b8ap-7f
+        public const float ExpE6F32 = 0.00138141843490302562713623046875f;         // 0x1.6a216cp-10f
 
-        public const double ExpE2F64 = 0.5;                                        // 0x1.0000000000000p-1
-        public const double ExpE3F64 = 0.16666666666666666;                        // 0x1.5555555555555p-3
-        public const double ExpE4F64 = 0.041666666666666664;                       // 0x1.5555555555555p-5
-        public const double ExpE5F64 = 0.008333333333333333;                       // 0x1.1111111111111p-7
-        public const double ExpE6F64 = 0.001388888888888889;                       // 0x1.6c16c16c16c17p-10
-        public const double ExpE7F64 = 0.0001984126984126984;                      // 0x1.a01a01a01a01ap-13
-        public const double ExpE8F64 = 2.48015873015873e-05;                       // 0x1.a01a01a01a01ap-16
-        public const double ExpE9F64 = 2.7557319223985893e-06;                     // 0x1.71de3a556c734p-19
-        public const double ExpE10F64 = 2.755731922398589e-07;                     // 0x1.27e4fb7789f5cp-22
-        public const double ExpE11F64 = 2.505210838544172e-08;                     // 0x1.ae64567f544e4p-26
-        public const double ExpE12F64 = 2.08767569878681e-09;                      // 0x1.1eed8eff8d898p-29
-        public const double ExpE13F64 = 1.6059043836821613e-10;                    // 0x1.6124613a86d09p-33
+        public const double ExpE2F64 = 0.5000000000000011;                         // 0x1.000000000000ap-1
+        public const double ExpE3F64 = 0.16666666666666405;                        // 0x1.55555555554f7p-3
+        public const double ExpE4F64 = 0.0416666666665269;                         // 0x1.55555555506a7p-5
+        public const double ExpE5F64 = 0.00833333333349878;                        // 0x1.111111112859fp-7
+        public const double ExpE6F64 = 0.0013888888944591409;                      // 0x1.6c16c184964d4p-10
+        public const double ExpE7F64 = 0.00019841269499208165;                     // 0x1.a01a0127bfd46p-13
+        public const double ExpE8F64 = 2.4801492010934512e-05;                     // 0x1.a01998da2ad50p-16
+        public const double ExpE9F64 = 2.75575910982575e-06;                       // 0x1.71df297a112a2p-19
+        public const double ExpE10F64 = 2.763066518477962e-07;                     // 0x1.28ae981934f74p-22
+        public const double ExpE11F64 = 2.4999170498634633e-08;                    // 0x1.ad7b83bc4d5f5p-26
 
         // exp input clamps: below Lo the result is 0, above Hi +inf; they keep
         // 2^k representable as two normal factors.
@@ -66,6 +60,13 @@ namespace NativeKl.Managed
         public const float ExpHiF32 = 89.0f;
         public const double ExpLoF64 = -746.0;
         public const double ExpHiF64 = 710.0;
+
+        // exp fast path of the vector code (no change in bits): for x in
+        // [FastLo, FastHi], p 2^k is normal and one multiply by 2^k is exact.
+        public const float ExpFastLoF32 = -86.0f;
+        public const float ExpFastHiF32 = 88.0f;
+        public const double ExpFastLoF64 = -700.0;
+        public const double ExpFastHiF64 = 700.0;
 
         // x + Round - Round rounds x to an integer (ties to even) for |x| < 2^22 / 2^51.
         public const float RoundF32 = 12582912.0f;                                 // 0x1.8p23f

@@ -108,8 +108,7 @@ namespace NativeKl.Managed
             // log(1 + f) = 2 atanh(s), s = f / (2 + f)
             float s = f / (2.0f + f);
             float z = s * s;
-            float p = Fma(z, LogL4F32, LogL3F32);
-            p = Fma(z, p, LogL2F32);
+            float p = Fma(z, LogL3F32, LogL2F32);
             p = Fma(z, p, LogL1F32);
             float r = z * p;
             float hfsq = (0.5f * f) * f;
@@ -135,9 +134,7 @@ namespace NativeKl.Managed
             double f = m - 1.0;
             double s = f / (2.0 + f);
             double z = s * s;
-            double p = Fma(z, LogL9F64, LogL8F64);
-            p = Fma(z, p, LogL7F64);
-            p = Fma(z, p, LogL6F64);
+            double p = Fma(z, LogL7F64, LogL6F64);
             p = Fma(z, p, LogL5F64);
             p = Fma(z, p, LogL4F64);
             p = Fma(z, p, LogL3F64);
@@ -169,8 +166,7 @@ namespace NativeKl.Managed
             // r = x - k ln2, in two steps (hi part exact).
             float r = Fma(kf, -Ln2HiF32, xc);
             r = Fma(kf, -Ln2LoF32, r);
-            float p = Fma(ExpE7F32, r, ExpE6F32);
-            p = Fma(p, r, ExpE5F32);
+            float p = Fma(ExpE6F32, r, ExpE5F32);
             p = Fma(p, r, ExpE4F32);
             p = Fma(p, r, ExpE3F32);
             p = Fma(p, r, ExpE2F32);
@@ -194,9 +190,7 @@ namespace NativeKl.Managed
             ulong k = unchecked(Bits(kr) - RoundBitsF64);
             double r = Fma(kf, -Ln2HiF64, xc);
             r = Fma(kf, -Ln2LoF64, r);
-            double p = Fma(ExpE13F64, r, ExpE12F64);
-            p = Fma(p, r, ExpE11F64);
-            p = Fma(p, r, ExpE10F64);
+            double p = Fma(ExpE11F64, r, ExpE10F64);
             p = Fma(p, r, ExpE9F64);
             p = Fma(p, r, ExpE8F64);
             p = Fma(p, r, ExpE7F64);

@@ -15,8 +15,9 @@ namespace NativeKl.Managed
         /// <summary>
         /// The pointwise KL term.
         ///   logTarget off: L = xlogy(t, t) - t x, as fma(t, log t, -(t x)) with
-        ///                  log t replaced by 0 where t == 0 (xlogy(0, y) = 0): t == 0
-        ///                  gives +0 for finite x, NaN for x = +-inf or NaN (as PyTorch).
+        ///                  log t replaced by t where t == +-0, so that t log t = t t = +0
+        ///                  (xlogy(0, y) = +0, even for t = -0); then t == 0 gives
+        ///                  +0 - (0 x): +0 for finite x, NaN for x = +-inf or NaN (as PyTorch).
         ///   logTarget on:  L = exp(t) (t - x).
         ///   masked:        L = +0 where t == 0 (t == -inf with logTarget).
         /// </summary>
@@ -26,7 +27,7 @@ namespace NativeKl.Managed
             float l;
             if (!logTarget)
             {
-                float lt = t == 0.0f ? 0.0f : Log(t);
+                float lt = t == 0.0f ? t : Log(t);
                 l = Fma(t, lt, -(t * x));
                 if (masked && t == 0.0f) l = 0.0f;
             }
@@ -45,7 +46,7 @@ namespace NativeKl.Managed
             double l;
             if (!logTarget)
             {
-                double lt = t == 0.0 ? 0.0 : Log(t);
+                double lt = t == 0.0 ? t : Log(t);
                 l = Fma(t, lt, -(t * x));
                 if (masked && t == 0.0) l = 0.0;
             }
@@ -70,42 +71,44 @@ namespace NativeKl.Managed
             for (int i = 0; i < x.Length; i++) output[i] = Term(x[i], t[i], logTarget, masked);
         }
 
-        /// <summary>float data: double lanes, plain sums; missing tail lanes add +0.</summary>
+        /// <summary>float data: per block of 16, pairs L[j] + L[j + 8] added in float,
+        /// then widened into 8 plain double lanes; missing terms of a short last block are +0.</summary>
         public static KlPartial Chunk(ReadOnlySpan<float> x, ReadOnlySpan<float> t, bool logTarget, bool masked)
         {
             int len = x.Length;
             Debug.Assert(len <= ManagedKl.ChunkElements);
-            Span<double> acc = stackalloc double[CanonicalSum.Lanes];
+            Span<double> acc = stackalloc double[CanonicalSum.LanesF32];
+            Span<float> l = stackalloc float[CanonicalSum.Block];
             acc.Clear();
-            for (int i = 0; i < len; i += CanonicalSum.Lanes)
+            for (int i = 0; i < len; i += CanonicalSum.Block)
             {
-                for (int j = 0; j < CanonicalSum.Lanes; j++)
-                {
-                    float l = i + j < len ? Term(x[i + j], t[i + j], logTarget, masked) : 0.0f;
-                    acc[j] += (double)l;
-                }
+                for (int j = 0; j < CanonicalSum.Block; j++)
+                    l[j] = i + j < len ? Term(x[i + j], t[i + j], logTarget, masked) : 0.0f;
+                for (int j = 0; j < CanonicalSum.LanesF32; j++)
+                    acc[j] += (double)(l[j] + l[j + 8]);
             }
-            return CanonicalSum.FoldLanes(acc, ReadOnlySpan<double>.Empty);
+            return CanonicalSum.FoldLanes(acc, ReadOnlySpan<double>.Empty, CanonicalSum.LanesF32);
         }
 
-        /// <summary>double data: compensated lanes (TwoSum); missing tail lanes add +0.</summary>
+        /// <summary>double data: per block of 16, (L[j] + L[j + 4]) + (L[j + 8] + L[j + 12])
+        /// into 4 compensated lanes (TwoSum); missing terms of a short last block are +0.</summary>
         public static KlPartial Chunk(ReadOnlySpan<double> x, ReadOnlySpan<double> t, bool logTarget, bool masked)
         {
             int len = x.Length;
             Debug.Assert(len <= ManagedKl.ChunkElements);
-            Span<double> sum = stackalloc double[CanonicalSum.Lanes];
-            Span<double> comp = stackalloc double[CanonicalSum.Lanes];
+            Span<double> sum = stackalloc double[CanonicalSum.LanesF64];
+            Span<double> comp = stackalloc double[CanonicalSum.LanesF64];
+            Span<double> l = stackalloc double[CanonicalSum.Block];
             sum.Clear();
             comp.Clear();
-            for (int i = 0; i < len; i += CanonicalSum.Lanes)
+            for (int i = 0; i < len; i += CanonicalSum.Block)
             {
-                for (int j = 0; j < CanonicalSum.Lanes; j++)
-                {
-                    double l = i + j < len ? Term(x[i + j], t[i + j], logTarget, masked) : 0.0;
-                    CanonicalSum.TwoSum(ref sum[j], ref comp[j], l);
-                }
+                for (int j = 0; j < CanonicalSum.Block; j++)
+                    l[j] = i + j < len ? Term(x[i + j], t[i + j], logTarget, masked) : 0.0;
+                for (int j = 0; j < CanonicalSum.LanesF64; j++)
+                    CanonicalSum.TwoSum(ref sum[j], ref comp[j], (l[j] + l[j + 4]) + (l[j + 8] + l[j + 12]));
             }
-            return CanonicalSum.FoldLanes(sum, comp);
+            return CanonicalSum.FoldLanes(sum, comp, CanonicalSum.LanesF64);
         }
     }
 }
