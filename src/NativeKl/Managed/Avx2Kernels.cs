@@ -176,7 +176,7 @@ namespace NativeKl.Managed
             Span<double> acc = stackalloc double[CanonicalSum.LanesF32];
             lo.CopyTo(acc);
             hi.CopyTo(acc.Slice(4));
-            return CanonicalSum.FoldLanes(acc, ReadOnlySpan<double>.Empty, CanonicalSum.LanesF32);
+            return CanonicalSum.FoldF32Lanes(acc);
         }
 
         /// <summary>CanonicalSum.TwoSum on 4 lanes: s += v, c += the rounding error.</summary>

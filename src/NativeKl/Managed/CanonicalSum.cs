@@ -41,7 +41,7 @@ namespace NativeKl.Managed
             c += err;
         }
 
-        /// <summary>Folds `lanes` lane sums (and compensations, when comp is not empty) in lane order.</summary>
+        /// <summary>Folds `lanes` lane sums (and compensations, when comp is not empty) in lane order (float64 data).</summary>
         public static KlPartial FoldLanes(ReadOnlySpan<double> sum, ReadOnlySpan<double> comp, int lanes)
         {
             bool hasComp = !comp.IsEmpty;
@@ -52,6 +52,16 @@ namespace NativeKl.Managed
                 if (hasComp) p.Compensation += comp[j];
             }
             return p;
+        }
+
+        /// <summary>
+        /// The float32 lanes (double sums of float terms) fold by a fixed tree,
+        /// ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)), as nkl_fold_f32_lanes does.
+        /// </summary>
+        public static KlPartial FoldF32Lanes(ReadOnlySpan<double> a)
+        {
+            double v0 = a[0] + a[4], v1 = a[1] + a[5], v2 = a[2] + a[6], v3 = a[3] + a[7];
+            return new KlPartial { Sum = (v0 + v2) + (v1 + v3), Compensation = 0.0 };
         }
 
         /// <summary>Adds partial p into the running acc, in chunk order.</summary>

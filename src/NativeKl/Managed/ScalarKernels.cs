@@ -87,7 +87,7 @@ namespace NativeKl.Managed
                 for (int j = 0; j < CanonicalSum.LanesF32; j++)
                     acc[j] += (double)(l[j] + l[j + 8]);
             }
-            return CanonicalSum.FoldLanes(acc, ReadOnlySpan<double>.Empty, CanonicalSum.LanesF32);
+            return CanonicalSum.FoldF32Lanes(acc);
         }
 
         /// <summary>double data: per block of 16, (L[j] + L[j + 4]) + (L[j + 8] + L[j + 12])
