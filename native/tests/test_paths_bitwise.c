@@ -3,7 +3,8 @@
  * no result depends on the address of the data.
  *
  * For every length 0..257 and 1,000,003, float32 and float64, each of the
- * four semantics (log_target x masked): pointwise output, the SUM, and the
+ * four semantics (log_target x masked), on data with special values and on
+ * clean data (the all-normal fast paths): pointwise output, the SUM, and the
  * per-chunk partials of both paths are compared bit for bit (NaN matches NaN).
  * The data starts at offsets 0..7 elements from one allocation whose last
  * byte sits before a no-access page (offset 7 ends exactly there), so a read
@@ -13,8 +14,9 @@
 
 enum { MAX_OFFSET = 7 };
 
-/* log-probabilities / probabilities with special values sprinkled in */
-static void fill(nkl_rng *r, double *x, double *t, size_t n, int log_target) {
+/* log-probabilities / probabilities with special values sprinkled in, or
+   (clean) none at all, so that the all-normal fast paths run too */
+static void fill(nkl_rng *r, double *x, double *t, size_t n, int log_target, int clean) {
     static const double specials[] = {0.0, -0.0, INFINITY, -INFINITY, NAN, -0.25, 1.75,
                                       1e-310, 1e-40, 1e30, -1e30, 100.0, 1000.0};
     const size_t ns = sizeof specials / sizeof specials[0];
@@ -22,6 +24,7 @@ static void fill(nkl_rng *r, double *x, double *t, size_t n, int log_target) {
         double a = 2.0 * rng_normal(r), b = 2.0 * rng_normal(r);
         x[i] = -log1p(exp(-a)) - 1.0;       /* a log-probability */
         t[i] = log_target ? -log1p(exp(-b)) - 1.0 : 1.0 / (1.0 + exp(-b)) * 0.3;
+        if (clean) continue;
         if (rng_next(r) % 16 == 0) t[i] = specials[rng_next(r) % ns];
         if (rng_next(r) % 32 == 0) x[i] = specials[rng_next(r) % ns];
         if (rng_next(r) % 8 == 0) t[i] = log_target ? -INFINITY : 0.0; /* masked classes */
@@ -40,9 +43,10 @@ static void check_length(nkl_rng *rng, size_t n, int *checked_avx2) {
     size_t nchunks = nkl_chunk_count(n);
     nkl_partial *p_ref = malloc((nchunks + 1) * sizeof *p_ref), *p = malloc((nchunks + 1) * sizeof *p);
 
-    for (uint32_t sem = 0; sem < 4; sem++) {
+    for (uint32_t pass = 0; pass < 8; pass++) {
+        uint32_t sem = pass & 3;
         int log_target = (sem & NKL_LOG_TARGET) != 0;
-        fill(rng, xs, ts, n, log_target);
+        fill(rng, xs, ts, n, log_target, pass >= 4);
         float sum32_ref = 0;
         double sum64_ref = 0;
         for (int off = 0; off <= MAX_OFFSET; off++) {
