@@ -26,14 +26,17 @@ NKL_INLINE __m256i tail_mask_pd(size_t r) { /* r in 0..4: two int32 per lane */
 static __m256 term_ps_slow(__m256 x, __m256 t, int masked) {
     /* lt = t == 0 ? t : log t;  l = t lt - (t x), one rounding */
     __m256 t0 = _mm256_cmp_ps(t, _mm256_setzero_ps(), _CMP_EQ_OQ);
-    __m256 lt = _mm256_blendv_ps(nkl_log_ps(t), t, t0);
+    /* zeros (masked classes) are the usual odd lanes: log of 1 there, then t */
+    __m256 tz = _mm256_blendv_ps(t, F32(1.0f), t0);
+    __m256 lt = _mm256_blendv_ps(nkl_all_normal_ps(tz) ? nkl_log_normal_ps(tz) : nkl_log_ps(t), t, t0);
     __m256 l = _mm256_fmsub_ps(t, lt, _mm256_mul_ps(t, x));
     return masked ? _mm256_andnot_ps(t0, l) : l;
 }
 
 static __m256d term_pd_slow(__m256d x, __m256d t, int masked) {
     __m256d t0 = _mm256_cmp_pd(t, _mm256_setzero_pd(), _CMP_EQ_OQ);
-    __m256d lt = _mm256_blendv_pd(nkl_log_pd(t), t, t0);
+    __m256d tz = _mm256_blendv_pd(t, F64(1.0), t0);
+    __m256d lt = _mm256_blendv_pd(nkl_all_normal_pd(tz) ? nkl_log_normal_pd(tz) : nkl_log_pd(t), t, t0);
     __m256d l = _mm256_fmsub_pd(t, lt, _mm256_mul_pd(t, x));
     return masked ? _mm256_andnot_pd(t0, l) : l;
 }

@@ -165,16 +165,23 @@ static __m256 exp_ps_slow(__m256 x) {
 
 /* exp: for x in [-86, 88], k is in [-124, 127] and p 2^k is normal, so one
    exact multiply by 2^k gives the spec's (p 2^k1) 2^k2 bit for bit. */
+NKL_INLINE __m256 exp_normal_ps(__m256 x) {
+    __m256 kr;
+    __m256 p = exp_poly_ps(x, &kr);
+    /* 2^k = bits (k + 127) << 23, k = bits(kr) - bits(ROUND) */
+    __m256i e = _mm256_add_epi32(_mm256_castps_si256(kr), I32(127u - nkl_bits_f32(NKL_ROUND_F32)));
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(e, 23)));
+}
+
 NKL_INLINE __m256 nkl_exp_ps(__m256 x) {
     __m256 in = _mm256_and_ps(_mm256_cmp_ps(x, F32(-86.0f), _CMP_GE_OQ),
                               _mm256_cmp_ps(x, F32(88.0f), _CMP_LE_OQ));
-    if (NKL_LIKELY(_mm256_movemask_ps(in) == 0xff)) {
-        __m256 kr;
-        __m256 p = exp_poly_ps(x, &kr);
-        /* 2^k = bits (k + 127) << 23, k = bits(kr) - bits(ROUND) */
-        __m256i e = _mm256_add_epi32(_mm256_castps_si256(kr), I32(127u - nkl_bits_f32(NKL_ROUND_F32)));
-        return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(e, 23)));
-    }
+    if (NKL_LIKELY(_mm256_movemask_ps(in) == 0xff)) return exp_normal_ps(x);
+    /* the usual odd lanes are masked classes, x <= -104 (down to -inf), where
+       the spec gives +0: compute them as exp(0), then clear them */
+    __m256 zero = _mm256_cmp_ps(x, F32(NKL_EXP_LO_F32), _CMP_LE_OQ);
+    if (_mm256_movemask_ps(_mm256_or_ps(in, zero)) == 0xff)
+        return _mm256_andnot_ps(zero, exp_normal_ps(_mm256_andnot_ps(zero, x)));
     return exp_ps_slow(x);
 }
 
@@ -213,16 +220,20 @@ static __m256d exp_pd_slow(__m256d x) {
 }
 
 /* For x in [-700, 700], k is in [-1010, 1010] and p 2^k is normal. */
+NKL_INLINE __m256d exp_normal_pd(__m256d x) {
+    __m256d kr;
+    __m256d p = exp_poly_pd(x, &kr);
+    __m256i e = _mm256_add_epi64(_mm256_castpd_si256(kr), I64(1023u - nkl_bits_f64(NKL_ROUND_F64)));
+    return _mm256_mul_pd(p, _mm256_castsi256_pd(_mm256_slli_epi64(e, 52)));
+}
+
 NKL_INLINE __m256d nkl_exp_pd(__m256d x) {
     __m256d in = _mm256_and_pd(_mm256_cmp_pd(x, F64(-700.0), _CMP_GE_OQ),
                                _mm256_cmp_pd(x, F64(700.0), _CMP_LE_OQ));
-    if (NKL_LIKELY(_mm256_movemask_pd(in) == 0xf)) {
-        __m256d kr;
-        __m256d p = exp_poly_pd(x, &kr);
-        __m256i e = _mm256_add_epi64(_mm256_castpd_si256(kr),
-                                     I64(1023u - nkl_bits_f64(NKL_ROUND_F64)));
-        return _mm256_mul_pd(p, _mm256_castsi256_pd(_mm256_slli_epi64(e, 52)));
-    }
+    if (NKL_LIKELY(_mm256_movemask_pd(in) == 0xf)) return exp_normal_pd(x);
+    __m256d zero = _mm256_cmp_pd(x, F64(NKL_EXP_LO_F64), _CMP_LE_OQ);
+    if (_mm256_movemask_pd(_mm256_or_pd(in, zero)) == 0xf)
+        return _mm256_andnot_pd(zero, exp_normal_pd(_mm256_andnot_pd(zero, x)));
     return exp_pd_slow(x);
 }
 
