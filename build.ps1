@@ -1,6 +1,7 @@
 #!/usr/bin/env pwsh
 # build.ps1 - the whole pipeline on a fresh clone:
 #   C core (CMake) -> C tests (ctest) -> managed build -> C# tests (both library builds)
+#   -> leak check (LeakSanitizer over a NativeBuffer stress run, with a positive control)
 # and one closing line `N passed, N failed` over all of them. Exits non-zero on any failure.
 #
 #   dotnet tool restore; dotnet pwsh ./build.ps1 [-Configuration Release|Debug]
@@ -61,6 +62,16 @@ foreach ($project in 'NativeKl.Tests', 'NativeKl.Tests.NetStandard') {
         $broken += "$project (no TRX results)"
     }
 }
+
+# ------------------------------------------------------------ leak check (LeakSanitizer)
+# The stress run must show no leaked nkl_alloc block, and its positive control must catch one.
+$leakCheck = Join-Path $root 'tests/NativeKl.LeakCheck/run.sh'
+Write-Host '==> leak check' -ForegroundColor Cyan
+& bash $leakCheck 20000 | Out-Host
+if ($LASTEXITCODE -eq 0) { $passed++ } else { $failed++; Write-Host 'leak check: FAILED' -ForegroundColor Red }
+& bash $leakCheck 200 --leak-one | Out-Host
+if ($LASTEXITCODE -ne 0) { $passed++ } else { $failed++; Write-Host 'leak check control: a deliberate leak went unseen' -ForegroundColor Red }
+$global:LASTEXITCODE = 0
 
 foreach ($b in $broken) { Write-Host "failed step: $b" -ForegroundColor Red }
 Write-Host "$passed passed, $failed failed"
