@@ -3,8 +3,9 @@
  * no result depends on the address of the data.
  *
  * For every length 0..257 and 1,000,003, float32 and float64, each of the
- * four semantics (log_target x masked), on data with special values and on
- * clean data (the all-normal fast paths): pointwise output, the SUM, and the
+ * four semantics (log_target x masked), on data with special values, clean
+ * data, and data whose only odd values are zero-probability targets (the
+ * fast paths): pointwise output, the SUM, and the
  * per-chunk partials of both paths are compared bit for bit (NaN matches NaN).
  * The data starts at offsets 0..7 elements from one allocation whose last
  * byte sits before a no-access page (offset 7 ends exactly there), so a read
@@ -14,9 +15,10 @@
 
 enum { MAX_OFFSET = 7 };
 
-/* log-probabilities / probabilities with special values sprinkled in, or
-   (clean) none at all, so that the all-normal fast paths run too */
-static void fill(nkl_rng *r, double *x, double *t, size_t n, int log_target, int clean) {
+/* log-probabilities / probabilities with special values sprinkled in (kind 0),
+   none at all (kind 1), or only zero-probability targets, as masked classes
+   give (kind 2), so that every fast path runs too */
+static void fill(nkl_rng *r, double *x, double *t, size_t n, int log_target, int kind) {
     static const double specials[] = {0.0, -0.0, INFINITY, -INFINITY, NAN, -0.25, 1.75,
                                       1e-310, 1e-40, 1e30, -1e30, 100.0, 1000.0};
     const size_t ns = sizeof specials / sizeof specials[0];
@@ -24,7 +26,11 @@ static void fill(nkl_rng *r, double *x, double *t, size_t n, int log_target, int
         double a = 2.0 * rng_normal(r), b = 2.0 * rng_normal(r);
         x[i] = -log1p(exp(-a)) - 1.0;       /* a log-probability */
         t[i] = log_target ? -log1p(exp(-b)) - 1.0 : 1.0 / (1.0 + exp(-b)) * 0.3;
-        if (clean) continue;
+        if (kind == 1) continue;
+        if (kind == 2) {
+            if (rng_next(r) % 8 == 0) t[i] = log_target ? -INFINITY : (rng_next(r) % 2 ? 0.0 : -0.0);
+            continue;
+        }
         if (rng_next(r) % 16 == 0) t[i] = specials[rng_next(r) % ns];
         if (rng_next(r) % 32 == 0) x[i] = specials[rng_next(r) % ns];
         if (rng_next(r) % 8 == 0) t[i] = log_target ? -INFINITY : 0.0; /* masked classes */
@@ -43,10 +49,10 @@ static void check_length(nkl_rng *rng, size_t n, int *checked_avx2) {
     size_t nchunks = nkl_chunk_count(n);
     nkl_partial *p_ref = malloc((nchunks + 1) * sizeof *p_ref), *p = malloc((nchunks + 1) * sizeof *p);
 
-    for (uint32_t pass = 0; pass < 8; pass++) {
+    for (uint32_t pass = 0; pass < 12; pass++) {
         uint32_t sem = pass & 3;
         int log_target = (sem & NKL_LOG_TARGET) != 0;
-        fill(rng, xs, ts, n, log_target, pass >= 4);
+        fill(rng, xs, ts, n, log_target, (int)(pass / 4));
         float sum32_ref = 0;
         double sum64_ref = 0;
         for (int off = 0; off <= MAX_OFFSET; off++) {

@@ -137,23 +137,37 @@ static void pointwise_f64_avx2(const double *x, const double *t, size_t n, uint3
 #define LANES_LEFT(v, lo, n) ((v) <= (lo) ? 0 : (v) - (lo) >= (n) ? (n) : (v) - (lo))
 
 /* w[j] = L[j] + L[j + 8] (float) for the block at i; full or tail (r terms left) */
-/* The log-target-off term for lanes known to be positive normal targets. */
-NKL_INLINE __m256 term_normal_ps(const float *x, const float *t) {
-    __m256 tt = _mm256_loadu_ps(t);
-    return _mm256_fmsub_ps(tt, nkl_log_normal_ps(tt), _mm256_mul_ps(tt, _mm256_loadu_ps(x)));
+/*
+ * The log-target-off term where zero targets are the only odd lanes: tz = t
+ * with zeros replaced by 1 (t + 1 there, t + 0 elsewhere: exact), so that
+ * l = tz log(tz) - t x. For t = +-0 that is 1 * +0 - 0 x = +0 - 0 x, the
+ * spec's t * t - 0 x; elsewhere tz = t. No branch for zeros: masked classes
+ * and one-hot targets run at full speed.
+ */
+NKL_INLINE __m256 zeros_to_one_ps(__m256 t, __m256 *t0) {
+    *t0 = _mm256_cmp_ps(t, _mm256_setzero_ps(), _CMP_EQ_OQ);
+    return _mm256_add_ps(t, _mm256_and_ps(*t0, F32(1.0f)));
+}
+
+NKL_INLINE __m256 term_tz_ps(__m256 x, __m256 t, __m256 tz, __m256 t0, int masked) {
+    __m256 l = _mm256_fmsub_ps(tz, nkl_log_normal_ps(tz), _mm256_mul_ps(t, x));
+    return masked ? _mm256_andnot_ps(t0, l) : l;
 }
 
 NKL_INLINE __m256 block_f32(const float *x, const float *t, size_t r, int full, int log_target,
                             int masked) {
-    /* the common case, one check for the whole block: 16 positive normal targets */
+    /* the common case, one check for the whole block: 16 targets positive
+       normal or zero */
     if (full && !log_target) {
-        __m256 t0 = _mm256_loadu_ps(t), t1 = _mm256_loadu_ps(t + 8);
+        __m256 t0 = _mm256_loadu_ps(t), t1 = _mm256_loadu_ps(t + 8), z0, z1;
+        __m256 tz0 = zeros_to_one_ps(t0, &z0), tz1 = zeros_to_one_ps(t1, &z1);
         __m256 lo = F32(0x1p-126f), hi = F32(0x1.fffffep127f);
         __m256 odd = _mm256_or_ps(
-            _mm256_or_ps(_mm256_cmp_ps(t0, lo, _CMP_NGE_UQ), _mm256_cmp_ps(t0, hi, _CMP_GT_OQ)),
-            _mm256_or_ps(_mm256_cmp_ps(t1, lo, _CMP_NGE_UQ), _mm256_cmp_ps(t1, hi, _CMP_GT_OQ)));
+            _mm256_or_ps(_mm256_cmp_ps(tz0, lo, _CMP_NGE_UQ), _mm256_cmp_ps(tz0, hi, _CMP_GT_OQ)),
+            _mm256_or_ps(_mm256_cmp_ps(tz1, lo, _CMP_NGE_UQ), _mm256_cmp_ps(tz1, hi, _CMP_GT_OQ)));
         if (NKL_LIKELY(_mm256_testz_ps(odd, odd)))
-            return _mm256_add_ps(term_normal_ps(x, t), term_normal_ps(x + 8, t + 8));
+            return _mm256_add_ps(term_tz_ps(_mm256_loadu_ps(x), t0, tz0, z0, masked),
+                                 term_tz_ps(_mm256_loadu_ps(x + 8), t1, tz1, z1, masked));
     }
     __m256 l0 = load_term_ps(x, t, LANES_LEFT(r, 0, 8), full, log_target, masked);
     /* a tail of <= 8 has only +0 terms in the second half */
@@ -195,27 +209,35 @@ NKL_INLINE void two_sum_pd(__m256d *s, __m256d *c, __m256d v) {
 }
 
 /* w[j] = (L[j] + L[j + 4]) + (L[j + 8] + L[j + 12]) for the block at i */
-/* The log-target-off term for lanes known to be positive normal targets. */
-NKL_INLINE __m256d term_normal_pd(const double *x, const double *t) {
-    __m256d tt = _mm256_loadu_pd(t);
-    return _mm256_fmsub_pd(tt, nkl_log_normal_pd(tt), _mm256_mul_pd(tt, _mm256_loadu_pd(x)));
+NKL_INLINE __m256d zeros_to_one_pd(__m256d t, __m256d *t0) {
+    *t0 = _mm256_cmp_pd(t, _mm256_setzero_pd(), _CMP_EQ_OQ);
+    return _mm256_add_pd(t, _mm256_and_pd(*t0, F64(1.0)));
+}
+
+NKL_INLINE __m256d term_tz_pd(__m256d x, __m256d t, __m256d tz, __m256d t0, int masked) {
+    __m256d l = _mm256_fmsub_pd(tz, nkl_log_normal_pd(tz), _mm256_mul_pd(t, x));
+    return masked ? _mm256_andnot_pd(t0, l) : l;
 }
 
 NKL_INLINE __m256d block_f64(const double *x, const double *t, size_t r, int full, int log_target,
                              int masked) {
-    /* the common case, one check for the whole block: 16 positive normal targets */
     if (full && !log_target) {
         __m256d t0 = _mm256_loadu_pd(t), t1 = _mm256_loadu_pd(t + 4);
-        __m256d t2 = _mm256_loadu_pd(t + 8), t3 = _mm256_loadu_pd(t + 12);
+        __m256d t2 = _mm256_loadu_pd(t + 8), t3 = _mm256_loadu_pd(t + 12), z0, z1, z2, z3;
+        __m256d tz0 = zeros_to_one_pd(t0, &z0), tz1 = zeros_to_one_pd(t1, &z1);
+        __m256d tz2 = zeros_to_one_pd(t2, &z2), tz3 = zeros_to_one_pd(t3, &z3);
         __m256d lo = F64(0x1p-1022), hi = F64(0x1.fffffffffffffp1023);
         __m256d odd = _mm256_or_pd(
-            _mm256_or_pd(_mm256_or_pd(_mm256_cmp_pd(t0, lo, _CMP_NGE_UQ), _mm256_cmp_pd(t0, hi, _CMP_GT_OQ)),
-                         _mm256_or_pd(_mm256_cmp_pd(t1, lo, _CMP_NGE_UQ), _mm256_cmp_pd(t1, hi, _CMP_GT_OQ))),
-            _mm256_or_pd(_mm256_or_pd(_mm256_cmp_pd(t2, lo, _CMP_NGE_UQ), _mm256_cmp_pd(t2, hi, _CMP_GT_OQ)),
-                         _mm256_or_pd(_mm256_cmp_pd(t3, lo, _CMP_NGE_UQ), _mm256_cmp_pd(t3, hi, _CMP_GT_OQ))));
+            _mm256_or_pd(_mm256_or_pd(_mm256_cmp_pd(tz0, lo, _CMP_NGE_UQ), _mm256_cmp_pd(tz0, hi, _CMP_GT_OQ)),
+                         _mm256_or_pd(_mm256_cmp_pd(tz1, lo, _CMP_NGE_UQ), _mm256_cmp_pd(tz1, hi, _CMP_GT_OQ))),
+            _mm256_or_pd(_mm256_or_pd(_mm256_cmp_pd(tz2, lo, _CMP_NGE_UQ), _mm256_cmp_pd(tz2, hi, _CMP_GT_OQ)),
+                         _mm256_or_pd(_mm256_cmp_pd(tz3, lo, _CMP_NGE_UQ), _mm256_cmp_pd(tz3, hi, _CMP_GT_OQ))));
         if (NKL_LIKELY(_mm256_testz_pd(odd, odd)))
-            return _mm256_add_pd(_mm256_add_pd(term_normal_pd(x, t), term_normal_pd(x + 4, t + 4)),
-                                 _mm256_add_pd(term_normal_pd(x + 8, t + 8), term_normal_pd(x + 12, t + 12)));
+            return _mm256_add_pd(
+                _mm256_add_pd(term_tz_pd(_mm256_loadu_pd(x), t0, tz0, z0, masked),
+                              term_tz_pd(_mm256_loadu_pd(x + 4), t1, tz1, z1, masked)),
+                _mm256_add_pd(term_tz_pd(_mm256_loadu_pd(x + 8), t2, tz2, z2, masked),
+                              term_tz_pd(_mm256_loadu_pd(x + 12), t3, tz3, z3, masked)));
     }
     __m256d l0 = load_term_pd(x, t, LANES_LEFT(r, 0, 4), full, log_target, masked);
     __m256d l1 = load_term_pd(x + 4, t + 4, LANES_LEFT(r, 4, 4), full, log_target, masked);
