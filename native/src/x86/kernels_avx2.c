@@ -239,10 +239,12 @@ NKL_INLINE __m256d block_f64(const double *x, const double *t, size_t r, int ful
                 _mm256_add_pd(term_tz_pd(_mm256_loadu_pd(x + 8), t2, tz2, z2, masked),
                               term_tz_pd(_mm256_loadu_pd(x + 12), t3, tz3, z3, masked)));
     }
+    /* in a tail, quarters with no element left hold only +0 terms */
+    __m256d zero = _mm256_setzero_pd();
     __m256d l0 = load_term_pd(x, t, LANES_LEFT(r, 0, 4), full, log_target, masked);
-    __m256d l1 = load_term_pd(x + 4, t + 4, LANES_LEFT(r, 4, 4), full, log_target, masked);
-    __m256d l2 = load_term_pd(x + 8, t + 8, LANES_LEFT(r, 8, 4), full, log_target, masked);
-    __m256d l3 = load_term_pd(x + 12, t + 12, LANES_LEFT(r, 12, 4), full, log_target, masked);
+    __m256d l1 = full || r > 4 ? load_term_pd(x + 4, t + 4, LANES_LEFT(r, 4, 4), full, log_target, masked) : zero;
+    __m256d l2 = full || r > 8 ? load_term_pd(x + 8, t + 8, LANES_LEFT(r, 8, 4), full, log_target, masked) : zero;
+    __m256d l3 = full || r > 12 ? load_term_pd(x + 12, t + 12, LANES_LEFT(r, 12, 4), full, log_target, masked) : zero;
     return _mm256_add_pd(_mm256_add_pd(l0, l1), _mm256_add_pd(l2, l3));
 }
 
