@@ -22,30 +22,54 @@ NKL_INLINE __m256i tail_mask_pd(size_t r) { /* r in 0..4: two int32 per lane */
     return _mm256_loadu_si256((const __m256i *)(tail_mask_table + 8 - 2 * r));
 }
 
-/* Lanes where t is zero, negative, subnormal, infinite or NaN. */
+/*
+ * The log-target-off term where zero targets are the only odd lanes: tz = t
+ * with zeros replaced by 1 (t + 1 there, t + 0 elsewhere: exact), so that
+ * l = tz log(tz) - t x. For t = +-0 that is 1 * +0 - 0 x = +0 - 0 x, the
+ * spec's t * t - 0 x; elsewhere tz = t. No branch for zeros: masked classes
+ * and one-hot targets run at full speed.
+ */
+NKL_INLINE __m256 zeros_to_one_ps(__m256 t, __m256 *t0) {
+    *t0 = _mm256_cmp_ps(t, _mm256_setzero_ps(), _CMP_EQ_OQ);
+    return _mm256_add_ps(t, _mm256_and_ps(*t0, F32(1.0f)));
+}
+
+NKL_INLINE __m256 term_tz_ps(__m256 x, __m256 t, __m256 tz, __m256 t0, int masked) {
+    __m256 l = _mm256_fmsub_ps(tz, nkl_log_normal_ps(tz), _mm256_mul_ps(t, x));
+    return masked ? _mm256_andnot_ps(t0, l) : l;
+}
+
+NKL_INLINE __m256d zeros_to_one_pd(__m256d t, __m256d *t0) {
+    *t0 = _mm256_cmp_pd(t, _mm256_setzero_pd(), _CMP_EQ_OQ);
+    return _mm256_add_pd(t, _mm256_and_pd(*t0, F64(1.0)));
+}
+
+NKL_INLINE __m256d term_tz_pd(__m256d x, __m256d t, __m256d tz, __m256d t0, int masked) {
+    __m256d l = _mm256_fmsub_pd(tz, nkl_log_normal_pd(tz), _mm256_mul_pd(t, x));
+    return masked ? _mm256_andnot_pd(t0, l) : l;
+}
+
+/* Vectors with a negative, subnormal, infinite or NaN target (zeros may be
+   among them too): the spec's log with every fix-up, lt = t where t == 0. */
 static __m256 term_ps_slow(__m256 x, __m256 t, int masked) {
-    /* lt = t == 0 ? t : log t;  l = t lt - (t x), one rounding */
     __m256 t0 = _mm256_cmp_ps(t, _mm256_setzero_ps(), _CMP_EQ_OQ);
-    /* zeros (masked classes) are the usual odd lanes: log of 1 there, then t */
-    __m256 tz = _mm256_blendv_ps(t, F32(1.0f), t0);
-    __m256 lt = _mm256_blendv_ps(nkl_all_normal_ps(tz) ? nkl_log_normal_ps(tz) : nkl_log_ps(t), t, t0);
+    __m256 lt = _mm256_blendv_ps(nkl_log_ps(t), t, t0);
     __m256 l = _mm256_fmsub_ps(t, lt, _mm256_mul_ps(t, x));
     return masked ? _mm256_andnot_ps(t0, l) : l;
 }
 
 static __m256d term_pd_slow(__m256d x, __m256d t, int masked) {
     __m256d t0 = _mm256_cmp_pd(t, _mm256_setzero_pd(), _CMP_EQ_OQ);
-    __m256d tz = _mm256_blendv_pd(t, F64(1.0), t0);
-    __m256d lt = _mm256_blendv_pd(nkl_all_normal_pd(tz) ? nkl_log_normal_pd(tz) : nkl_log_pd(t), t, t0);
+    __m256d lt = _mm256_blendv_pd(nkl_log_pd(t), t, t0);
     __m256d l = _mm256_fmsub_pd(t, lt, _mm256_mul_pd(t, x));
     return masked ? _mm256_andnot_pd(t0, l) : l;
 }
 
 NKL_INLINE __m256 term_ps(__m256 x, __m256 t, int log_target, int masked) {
     if (!log_target) {
-        /* all t positive normal: no zero to mask, log needs no fix-up */
-        if (NKL_LIKELY(nkl_all_normal_ps(t)))
-            return _mm256_fmsub_ps(t, nkl_log_normal_ps(t), _mm256_mul_ps(t, x));
+        /* all t positive normal or zero: no branch, no fix-up */
+        __m256 t0, tz = zeros_to_one_ps(t, &t0);
+        if (NKL_LIKELY(nkl_all_normal_ps(tz))) return term_tz_ps(x, t, tz, t0, masked);
         return term_ps_slow(x, t, masked);
     }
     /* l = exp(t) (t - x) */
@@ -56,8 +80,8 @@ NKL_INLINE __m256 term_ps(__m256 x, __m256 t, int log_target, int masked) {
 
 NKL_INLINE __m256d term_pd(__m256d x, __m256d t, int log_target, int masked) {
     if (!log_target) {
-        if (NKL_LIKELY(nkl_all_normal_pd(t)))
-            return _mm256_fmsub_pd(t, nkl_log_normal_pd(t), _mm256_mul_pd(t, x));
+        __m256d t0, tz = zeros_to_one_pd(t, &t0);
+        if (NKL_LIKELY(nkl_all_normal_pd(tz))) return term_tz_pd(x, t, tz, t0, masked);
         return term_pd_slow(x, t, masked);
     }
     __m256d l = _mm256_mul_pd(nkl_exp_pd(t), _mm256_sub_pd(t, x));
@@ -79,7 +103,7 @@ NKL_INLINE __m256 load_term_ps(const float *x, const float *t, size_t r, int ful
                                int masked) {
     if (full) return term_ps(_mm256_loadu_ps(x), _mm256_loadu_ps(t), log_target, masked);
     /* missing lanes: x = 0 and t = 0 (log_target) or t = 1, whose term is
-       +0 either way (the spec's +0) without taking the slow path for t = 0 */
+       +0 either way, the spec's +0 for missing terms */
     __m256i m = tail_mask_ps(r);
     __m256 tt = _mm256_maskload_ps(t, m);
     if (!log_target) tt = _mm256_blendv_ps(F32(1.0f), tt, _mm256_castsi256_ps(m));
@@ -137,23 +161,6 @@ static void pointwise_f64_avx2(const double *x, const double *t, size_t n, uint3
 #define LANES_LEFT(v, lo, n) ((v) <= (lo) ? 0 : (v) - (lo) >= (n) ? (n) : (v) - (lo))
 
 /* w[j] = L[j] + L[j + 8] (float) for the block at i; full or tail (r terms left) */
-/*
- * The log-target-off term where zero targets are the only odd lanes: tz = t
- * with zeros replaced by 1 (t + 1 there, t + 0 elsewhere: exact), so that
- * l = tz log(tz) - t x. For t = +-0 that is 1 * +0 - 0 x = +0 - 0 x, the
- * spec's t * t - 0 x; elsewhere tz = t. No branch for zeros: masked classes
- * and one-hot targets run at full speed.
- */
-NKL_INLINE __m256 zeros_to_one_ps(__m256 t, __m256 *t0) {
-    *t0 = _mm256_cmp_ps(t, _mm256_setzero_ps(), _CMP_EQ_OQ);
-    return _mm256_add_ps(t, _mm256_and_ps(*t0, F32(1.0f)));
-}
-
-NKL_INLINE __m256 term_tz_ps(__m256 x, __m256 t, __m256 tz, __m256 t0, int masked) {
-    __m256 l = _mm256_fmsub_ps(tz, nkl_log_normal_ps(tz), _mm256_mul_ps(t, x));
-    return masked ? _mm256_andnot_ps(t0, l) : l;
-}
-
 NKL_INLINE __m256 block_f32(const float *x, const float *t, size_t r, int full, int log_target,
                             int masked) {
     /* the common case, one check for the whole block: 16 targets positive
@@ -209,16 +216,6 @@ NKL_INLINE void two_sum_pd(__m256d *s, __m256d *c, __m256d v) {
 }
 
 /* w[j] = (L[j] + L[j + 4]) + (L[j + 8] + L[j + 12]) for the block at i */
-NKL_INLINE __m256d zeros_to_one_pd(__m256d t, __m256d *t0) {
-    *t0 = _mm256_cmp_pd(t, _mm256_setzero_pd(), _CMP_EQ_OQ);
-    return _mm256_add_pd(t, _mm256_and_pd(*t0, F64(1.0)));
-}
-
-NKL_INLINE __m256d term_tz_pd(__m256d x, __m256d t, __m256d tz, __m256d t0, int masked) {
-    __m256d l = _mm256_fmsub_pd(tz, nkl_log_normal_pd(tz), _mm256_mul_pd(t, x));
-    return masked ? _mm256_andnot_pd(t0, l) : l;
-}
-
 NKL_INLINE __m256d block_f64(const double *x, const double *t, size_t r, int full, int log_target,
                              int masked) {
     if (full && !log_target) {
