@@ -12,6 +12,16 @@
 
 #include "vmath_avx2.h"
 
+/* Streams are prefetched this many bytes ahead: the hardware prefetcher alone
+   leaves the kernel and the memory stream poorly overlapped at N = 16M
+   (measured 1.13-1.31 -> 0.74-0.77 ns/element, float32). A prefetch never
+   faults, so reading ahead past the end is harmless. */
+#define PREFETCH_AHEAD 4096
+NKL_INLINE void prefetch2(const void *a, const void *b) {
+    _mm_prefetch((const char *)a + PREFETCH_AHEAD, _MM_HINT_T0);
+    _mm_prefetch((const char *)b + PREFETCH_AHEAD, _MM_HINT_T0);
+}
+
 /* Lane masks for a tail of r elements: the first r lanes all ones. */
 static const int32_t tail_mask_table[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 
@@ -122,9 +132,11 @@ NKL_INLINE __m256d load_term_pd(const double *x, const double *t, size_t r, int 
 NKL_INLINE void pointwise_f32(const float *x, const float *t, size_t n, float *out,
                               int log_target, int masked) {
     size_t i = 0;
-    for (; i + 8 <= n; i += 8)
+    for (; i + 8 <= n; i += 8) {
+        if (i % 16 == 0) prefetch2(x + i, t + i);
         _mm256_storeu_ps(out + i, term_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(t + i),
                                           log_target, masked));
+    }
     if (i < n) {
         __m256i m = tail_mask_ps(n - i);
         _mm256_maskstore_ps(out + i, m, load_term_ps(x + i, t + i, n - i, 0, log_target, masked));
@@ -134,9 +146,11 @@ NKL_INLINE void pointwise_f32(const float *x, const float *t, size_t n, float *o
 NKL_INLINE void pointwise_f64(const double *x, const double *t, size_t n, double *out,
                               int log_target, int masked) {
     size_t i = 0;
-    for (; i + 4 <= n; i += 4)
+    for (; i + 4 <= n; i += 4) {
+        if (i % 8 == 0) prefetch2(x + i, t + i);
         _mm256_storeu_pd(out + i, term_pd(_mm256_loadu_pd(x + i), _mm256_loadu_pd(t + i),
                                           log_target, masked));
+    }
     if (i < n) {
         __m256i m = tail_mask_pd(n - i);
         _mm256_maskstore_pd(out + i, m, load_term_pd(x + i, t + i, n - i, 0, log_target, masked));
@@ -200,8 +214,10 @@ NKL_INLINE nkl_partial chunk_f32(const float *x, const float *t, size_t len, int
                                  int masked) {
     __m256d lo = _mm256_setzero_pd(), hi = lo; /* lanes 0-3, 4-7 */
     size_t i = 0;
-    for (; i + NKL_BLOCK <= len; i += NKL_BLOCK)
+    for (; i + NKL_BLOCK <= len; i += NKL_BLOCK) {
+        prefetch2(x + i, t + i);
         add_widened(&lo, &hi, block_f32(x + i, t + i, NKL_BLOCK, 1, log_target, masked));
+    }
     if (i < len) add_widened(&lo, &hi, block_f32(x + i, t + i, len - i, 0, log_target, masked));
     return fold_f32_lanes(lo, hi);
 }
@@ -249,8 +265,11 @@ NKL_INLINE nkl_partial chunk_f64(const double *x, const double *t, size_t len, i
                                  int masked) {
     __m256d s = _mm256_setzero_pd(), c = s;
     size_t i = 0;
-    for (; i + NKL_BLOCK <= len; i += NKL_BLOCK)
+    for (; i + NKL_BLOCK <= len; i += NKL_BLOCK) {
+        prefetch2(x + i, t + i);
+        prefetch2(x + i + 8, t + i + 8); /* a 16-double block spans two cache lines */
         two_sum_pd(&s, &c, block_f64(x + i, t + i, NKL_BLOCK, 1, log_target, masked));
+    }
     if (i < len) two_sum_pd(&s, &c, block_f64(x + i, t + i, len - i, 0, log_target, masked));
     double sum[NKL_LANES_F64], comp[NKL_LANES_F64];
     _mm256_storeu_pd(sum, s);
