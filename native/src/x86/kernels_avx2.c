@@ -175,17 +175,22 @@ static void pointwise_f64_avx2(const double *x, const double *t, size_t n, uint3
 #define LANES_LEFT(v, lo, n) ((v) <= (lo) ? 0 : (v) - (lo) >= (n) ? (n) : (v) - (lo))
 
 /* w[j] = L[j] + L[j + 8] (float) for the block at i; full or tail (r terms left) */
+/* the term for lanes known to hold positive normal targets */
+NKL_INLINE __m256 term_normal_ps(const float *x, __m256 t) {
+    return _mm256_fmsub_ps(t, nkl_log_normal_ps(t), _mm256_mul_ps(t, _mm256_loadu_ps(x)));
+}
+
 NKL_INLINE __m256 block_f32(const float *x, const float *t, size_t r, int full, int log_target,
                             int masked) {
-    /* the common case, one check for the whole block: 16 targets positive
-       normal or zero */
+    /* the common cases, one check for the whole block: 16 positive normal
+       targets, or 16 targets positive normal or zero */
     if (full && !log_target) {
         __m256 t0 = _mm256_loadu_ps(t), t1 = _mm256_loadu_ps(t + 8), z0, z1;
+        __m256 odd = _mm256_or_ps(nkl_not_normal_ps(t0), nkl_not_normal_ps(t1));
+        if (NKL_LIKELY(_mm256_testz_ps(odd, odd)))
+            return _mm256_add_ps(term_normal_ps(x, t0), term_normal_ps(x + 8, t1));
         __m256 tz0 = zeros_to_one_ps(t0, &z0), tz1 = zeros_to_one_ps(t1, &z1);
-        __m256 lo = F32(0x1p-126f), hi = F32(0x1.fffffep127f);
-        __m256 odd = _mm256_or_ps(
-            _mm256_or_ps(_mm256_cmp_ps(tz0, lo, _CMP_NGE_UQ), _mm256_cmp_ps(tz0, hi, _CMP_GT_OQ)),
-            _mm256_or_ps(_mm256_cmp_ps(tz1, lo, _CMP_NGE_UQ), _mm256_cmp_ps(tz1, hi, _CMP_GT_OQ)));
+        odd = _mm256_or_ps(nkl_not_normal_ps(tz0), nkl_not_normal_ps(tz1));
         if (NKL_LIKELY(_mm256_testz_ps(odd, odd)))
             return _mm256_add_ps(term_tz_ps(_mm256_loadu_ps(x), t0, tz0, z0, masked),
                                  term_tz_ps(_mm256_loadu_ps(x + 8), t1, tz1, z1, masked));
@@ -232,19 +237,25 @@ NKL_INLINE void two_sum_pd(__m256d *s, __m256d *c, __m256d v) {
 }
 
 /* w[j] = (L[j] + L[j + 4]) + (L[j + 8] + L[j + 12]) for the block at i */
+/* the term for lanes known to hold positive normal targets */
+NKL_INLINE __m256d term_normal_pd(const double *x, __m256d t) {
+    return _mm256_fmsub_pd(t, nkl_log_normal_pd(t), _mm256_mul_pd(t, _mm256_loadu_pd(x)));
+}
+
 NKL_INLINE __m256d block_f64(const double *x, const double *t, size_t r, int full, int log_target,
                              int masked) {
     if (full && !log_target) {
         __m256d t0 = _mm256_loadu_pd(t), t1 = _mm256_loadu_pd(t + 4);
         __m256d t2 = _mm256_loadu_pd(t + 8), t3 = _mm256_loadu_pd(t + 12), z0, z1, z2, z3;
+        __m256d odd = _mm256_or_pd(_mm256_or_pd(nkl_not_normal_pd(t0), nkl_not_normal_pd(t1)),
+                                   _mm256_or_pd(nkl_not_normal_pd(t2), nkl_not_normal_pd(t3)));
+        if (NKL_LIKELY(_mm256_testz_pd(odd, odd)))
+            return _mm256_add_pd(_mm256_add_pd(term_normal_pd(x, t0), term_normal_pd(x + 4, t1)),
+                                 _mm256_add_pd(term_normal_pd(x + 8, t2), term_normal_pd(x + 12, t3)));
         __m256d tz0 = zeros_to_one_pd(t0, &z0), tz1 = zeros_to_one_pd(t1, &z1);
         __m256d tz2 = zeros_to_one_pd(t2, &z2), tz3 = zeros_to_one_pd(t3, &z3);
-        __m256d lo = F64(0x1p-1022), hi = F64(0x1.fffffffffffffp1023);
-        __m256d odd = _mm256_or_pd(
-            _mm256_or_pd(_mm256_or_pd(_mm256_cmp_pd(tz0, lo, _CMP_NGE_UQ), _mm256_cmp_pd(tz0, hi, _CMP_GT_OQ)),
-                         _mm256_or_pd(_mm256_cmp_pd(tz1, lo, _CMP_NGE_UQ), _mm256_cmp_pd(tz1, hi, _CMP_GT_OQ))),
-            _mm256_or_pd(_mm256_or_pd(_mm256_cmp_pd(tz2, lo, _CMP_NGE_UQ), _mm256_cmp_pd(tz2, hi, _CMP_GT_OQ)),
-                         _mm256_or_pd(_mm256_cmp_pd(tz3, lo, _CMP_NGE_UQ), _mm256_cmp_pd(tz3, hi, _CMP_GT_OQ))));
+        odd = _mm256_or_pd(_mm256_or_pd(nkl_not_normal_pd(tz0), nkl_not_normal_pd(tz1)),
+                           _mm256_or_pd(nkl_not_normal_pd(tz2), nkl_not_normal_pd(tz3)));
         if (NKL_LIKELY(_mm256_testz_pd(odd, odd)))
             return _mm256_add_pd(
                 _mm256_add_pd(term_tz_pd(_mm256_loadu_pd(x), t0, tz0, z0, masked),

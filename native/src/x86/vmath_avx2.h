@@ -59,10 +59,15 @@ static __m256 log_ps_slow(__m256 t) {
     return y;
 }
 
-/* Is every lane in [2^-126, FLT_MAX] (positive, normal, finite)? */
+/* Lanes not in [2^-126, FLT_MAX]: zero, negative, subnormal, infinite, NaN. */
+NKL_INLINE __m256 nkl_not_normal_ps(__m256 t) {
+    return _mm256_or_ps(_mm256_cmp_ps(t, F32(0x1p-126f), _CMP_NGE_UQ),
+                        _mm256_cmp_ps(t, F32(0x1.fffffep127f), _CMP_GT_OQ));
+}
+
+/* Is every lane positive, normal and finite? */
 NKL_INLINE int nkl_all_normal_ps(__m256 t) {
-    __m256 odd = _mm256_or_ps(_mm256_cmp_ps(t, F32(0x1p-126f), _CMP_NGE_UQ),
-                              _mm256_cmp_ps(t, F32(0x1.fffffep127f), _CMP_GT_OQ));
+    __m256 odd = nkl_not_normal_ps(t);
     return _mm256_testz_ps(odd, odd);
 }
 
@@ -111,9 +116,13 @@ static __m256d log_pd_slow(__m256d t) {
     return y;
 }
 
+NKL_INLINE __m256d nkl_not_normal_pd(__m256d t) {
+    return _mm256_or_pd(_mm256_cmp_pd(t, F64(0x1p-1022), _CMP_NGE_UQ),
+                        _mm256_cmp_pd(t, F64(0x1.fffffffffffffp1023), _CMP_GT_OQ));
+}
+
 NKL_INLINE int nkl_all_normal_pd(__m256d t) {
-    __m256d odd = _mm256_or_pd(_mm256_cmp_pd(t, F64(0x1p-1022), _CMP_NGE_UQ),
-                               _mm256_cmp_pd(t, F64(0x1.fffffffffffffp1023), _CMP_GT_OQ));
+    __m256d odd = nkl_not_normal_pd(t);
     return _mm256_testz_pd(odd, odd);
 }
 
