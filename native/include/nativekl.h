@@ -237,6 +237,45 @@ NKL_API nkl_status nkl_kl_div_rows_f64(const double *input, size_t input_stride,
                                        const double *target, size_t target_stride,
                                        size_t rows, size_t cols, uint32_t flags, double *out);
 
+/* ------------------------------------------------------- gradients */
+
+/*
+ * nkl_kl_div_backward_f32, nkl_kl_div_backward_f64 - kl_div forward and
+ * backward in one pass over memory.
+ *
+ * With s = grad_output / divisor (divisor as for the reduction: 1 for NONE
+ * and SUM, n for MEAN, batch for BATCHMEAN; the quotient rounded once to the
+ * data's type), writes for every i:
+ *
+ *   log_target off:  grad_input[i]  = -(t s)
+ *                    grad_target[i] = ((log t + t/t) - x) s
+ *   log_target on:   grad_input[i]  = -(exp(t) s)
+ *                    grad_target[i] = (exp(t) ((t - x) + 1)) s
+ *
+ * which is PyTorch's autograd of the formula: d/dt is NaN at t = 0 (0/0 from
+ * xlogy's gradient) and at t = +inf; NKL_MASKED makes both gradients exactly
+ * +0 where the target has probability 0 (t == 0, or t == -inf with
+ * NKL_LOG_TARGET). For NONE, grad_output is the upstream gradient of every
+ * element (the backward of sum(output) * grad_output).
+ *
+ *   value        NULL, or: NONE: n pointwise terms; otherwise the reduced
+ *                value, bit for bit what nkl_kl_div_* returns.
+ *   grad_input   n values (required unless n == 0).
+ *   grad_target  n values, or NULL when not wanted (then t/t and the d/dt
+ *                work are skipped).
+ *
+ * Outputs must not overlap the inputs or each other. Errors: as
+ * nkl_kl_div_* (NKL_ERROR_OVERLAP for any overlap of the outputs).
+ */
+NKL_API nkl_status nkl_kl_div_backward_f32(const float *input, const float *target, size_t n,
+                                           nkl_reduction reduction, size_t batch, uint32_t flags,
+                                           float grad_output, float *value, float *grad_input,
+                                           float *grad_target);
+NKL_API nkl_status nkl_kl_div_backward_f64(const double *input, const double *target, size_t n,
+                                           nkl_reduction reduction, size_t batch, uint32_t flags,
+                                           double grad_output, double *value, double *grad_input,
+                                           double *grad_target);
+
 /* ------------------------------------------------------------ chunk API */
 
 /*

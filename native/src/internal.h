@@ -49,6 +49,13 @@ typedef nkl_partial (*nkl_chunk_f32_fn)(const float *x, const float *t, size_t l
                                         uint32_t flags);
 typedef nkl_partial (*nkl_chunk_f64_fn)(const double *x, const double *t, size_t len,
                                         uint32_t flags);
+/* Forward and backward for one chunk: writes the gradients (gt may be NULL)
+   and, if lo is not NULL, the pointwise terms; returns the terms' partial. */
+typedef nkl_partial (*nkl_grad_f32_fn)(const float *x, const float *t, size_t len, uint32_t flags,
+                                       float s, float *lo, float *gx, float *gt);
+typedef nkl_partial (*nkl_grad_f64_fn)(const double *x, const double *t, size_t len,
+                                       uint32_t flags, double s, double *lo, double *gx,
+                                       double *gt);
 typedef void (*nkl_map_f32_fn)(const float *in, size_t n, float *out);
 typedef void (*nkl_map_f64_fn)(const double *in, size_t n, double *out);
 
@@ -58,6 +65,8 @@ typedef struct nkl_kernels {
     nkl_pointwise_f64_fn pointwise_f64;
     nkl_chunk_f32_fn chunk_f32;
     nkl_chunk_f64_fn chunk_f64;
+    nkl_grad_f32_fn grad_f32;
+    nkl_grad_f64_fn grad_f64;
     /* The vector math on its own, for the ulp sweeps. */
     nkl_map_f32_fn log_f32, exp_f32;
     nkl_map_f64_fn log_f64, exp_f64;

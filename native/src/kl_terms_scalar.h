@@ -42,4 +42,51 @@ NKL_INLINE double nkl_term_f64(double x, double t, int log_target, int masked) {
     return l;
 }
 
+/*
+ * The term and its gradients (nativekl.h, nkl_kl_div_backward_*), sharing
+ * log t or exp t with the term: l has the bits of nkl_term_*. t / t is 1 for
+ * finite non-zero t and NaN at t = 0 and t = +-inf, as PyTorch's autograd.
+ */
+NKL_INLINE float nkl_term_grad_f32(float x, float t, int log_target, int masked, float s,
+                                   float *dx, float *dt) {
+    float l, gx, gt;
+    if (!log_target) {
+        float lt = t == 0.0f ? t : nkl_log_f32(t);
+        l = fmaf(t, lt, -(t * x));
+        gx = -(t * s);
+        gt = ((lt + t / t) - x) * s;
+        if (masked && t == 0.0f) l = gx = gt = 0.0f;
+    } else {
+        float e = nkl_exp_f32(t), d = t - x;
+        l = e * d;
+        gx = -(e * s);
+        gt = (e * (d + 1.0f)) * s;
+        if (masked && t == -INFINITY) l = gx = gt = 0.0f;
+    }
+    *dx = gx;
+    *dt = gt;
+    return l;
+}
+
+NKL_INLINE double nkl_term_grad_f64(double x, double t, int log_target, int masked, double s,
+                                    double *dx, double *dt) {
+    double l, gx, gt;
+    if (!log_target) {
+        double lt = t == 0.0 ? t : nkl_log_f64(t);
+        l = fma(t, lt, -(t * x));
+        gx = -(t * s);
+        gt = ((lt + t / t) - x) * s;
+        if (masked && t == 0.0) l = gx = gt = 0.0;
+    } else {
+        double e = nkl_exp_f64(t), d = t - x;
+        l = e * d;
+        gx = -(e * s);
+        gt = (e * (d + 1.0)) * s;
+        if (masked && t == -INFINITY) l = gx = gt = 0.0;
+    }
+    *dx = gx;
+    *dt = gt;
+    return l;
+}
+
 #endif

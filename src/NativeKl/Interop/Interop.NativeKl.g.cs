@@ -57,6 +57,12 @@ namespace NativeKl.Interop
         [DllImport(LibraryName, EntryPoint = "nkl_kl_div_rows_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_kl_div_rows_f64(double* input, nuint input_stride, double* target, nuint target_stride, nuint rows, nuint cols, uint flags, double* @out);
 
+        [DllImport(LibraryName, EntryPoint = "nkl_kl_div_backward_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern nkl_status nkl_kl_div_backward_f32(float* input, float* target, nuint n, nkl_reduction reduction, nuint batch, uint flags, float grad_output, float* value, float* grad_input, float* grad_target);
+
+        [DllImport(LibraryName, EntryPoint = "nkl_kl_div_backward_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern nkl_status nkl_kl_div_backward_f64(double* input, double* target, nuint n, nkl_reduction reduction, nuint batch, uint flags, double grad_output, double* value, double* grad_input, double* grad_target);
+
         [DllImport(LibraryName, EntryPoint = "nkl_chunk_count", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nuint nkl_chunk_count(nuint n);
 
