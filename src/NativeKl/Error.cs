@@ -68,8 +68,11 @@ namespace NativeKl
         internal static ArgumentOutOfRangeException UnknownReduction(KlReduction reduction) =>
             new ArgumentOutOfRangeException("reduction", reduction, $"`reduction` {(int)reduction} is not a KlReduction");
 
-        internal static ArgumentException ReductionNone() =>
-            new ArgumentException("`reduction` None gives one value per element: call KlDivergence.Pointwise", "reduction");
+        internal static ArgumentException ReductionNone(string method = "Pointwise") =>
+            new ArgumentException($"`reduction` None gives one value per element: call KlDivergence.{method}", "reduction");
+
+        internal static ArgumentException OutputOverlap(string name, string otherName) =>
+            new ArgumentException($"`{name}` overlaps `{otherName}`; the gradients and values of a backward call need their own memory (no in-place)", name);
 
         internal static ArgumentOutOfRangeException BadOptions(KlOptions options) =>
             new ArgumentOutOfRangeException("options", options, $"`options` holds an undefined Backend ({(int)options.Backend}) or Isa ({(int)options.Isa})");

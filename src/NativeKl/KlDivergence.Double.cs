@@ -110,5 +110,78 @@ namespace NativeKl
             }
             ManagedBackend.Rows(input, inputStride, target, targetStride, rows, columns, destination, options);
         }
+
+        /// <summary>
+        /// kl_div forward and backward in one pass over memory, for a reduction (Sum, Mean or
+        /// BatchMean): returns the reduced value (the bits of
+        /// <see cref="Reduce(ReadOnlySpan{double}, ReadOnlySpan{double}, KlReduction, int, KlOptions, int)"/>)
+        /// and writes, with s = <paramref name="gradOutput"/> / divisor in double (divisor
+        /// 1 for Sum, input.Length for Mean, <paramref name="batchSize"/> for BatchMean):
+        /// <list type="bullet">
+        /// <item><description><paramref name="gradInput"/>[i] = ∂value/∂input[i] · gradOutput: −t·s, or −exp(t)·s with a log target;</description></item>
+        /// <item><description><paramref name="gradTarget"/>[i] = ((log t + t/t) − x)·s, or exp(t)·((t − x) + 1)·s with a log target,
+        /// if <paramref name="gradTarget"/> is not empty (empty: not wanted, and not computed).</description></item>
+        /// </list>
+        /// These are PyTorch's autograd results: the target gradient is NaN at t = 0 (xlogy's 0/0) and t = +∞;
+        /// with <see cref="KlOptions.Masked"/> both gradients are exactly +0 where the target has probability 0.
+        /// The outputs must not overlap the inputs or each other; only the first input.Length elements are written.
+        /// </summary>
+        public static double Backward(ReadOnlySpan<double> input, ReadOnlySpan<double> target, KlReduction reduction,
+                                     Span<double> gradInput, Span<double> gradTarget = default, int batchSize = 0,
+                                     double gradOutput = 1.0, KlOptions options = default)
+        {
+            Validate.Backward(input.Length, target.Length, reduction, batchSize, pointwise: false,
+                gradInput.Length, gradTarget.Length, 0, options);
+            if (reduction != KlReduction.BatchMean) batchSize = 0;
+            return BackwardCore(input, target, reduction, batchSize, gradOutput, default, gradInput, gradTarget, options);
+        }
+
+        /// <summary>
+        /// kl_div forward and backward for reduction='none': the backward of Σᵢ Lᵢ·gradOutput, i.e.
+        /// <paramref name="gradOutput"/> is the upstream gradient of every element (s = gradOutput).
+        /// Writes <paramref name="gradInput"/>[i] = −t·s (−exp(t)·s with a log target), and, where not
+        /// empty, <paramref name="gradTarget"/>[i] = ((log t + t/t) − x)·s (exp(t)·((t − x) + 1)·s) and
+        /// <paramref name="values"/>[i] = Lᵢ, the bits of
+        /// <see cref="Pointwise(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, KlOptions)"/>.
+        /// Special values and masking as <see cref="Backward(ReadOnlySpan{double}, ReadOnlySpan{double}, KlReduction, Span{double}, Span{double}, int, double, KlOptions)"/>;
+        /// the outputs must not overlap the inputs or each other.
+        /// </summary>
+        public static void PointwiseBackward(ReadOnlySpan<double> input, ReadOnlySpan<double> target, Span<double> gradInput,
+                                             Span<double> gradTarget = default, Span<double> values = default,
+                                             double gradOutput = 1.0, KlOptions options = default)
+        {
+            Validate.Backward(input.Length, target.Length, KlReduction.None, 0, pointwise: true,
+                gradInput.Length, gradTarget.Length, values.Length, options);
+            BackwardCore(input, target, KlReduction.None, 0, gradOutput, values, gradInput, gradTarget, options);
+        }
+
+        private static unsafe double BackwardCore(ReadOnlySpan<double> input, ReadOnlySpan<double> target, KlReduction reduction,
+                                                 int batchSize, double gradOutput, Span<double> values, Span<double> gradInput,
+                                                 Span<double> gradTarget, KlOptions options)
+        {
+            int n = input.Length;
+            gradInput = gradInput.Slice(0, n);
+            if (!gradTarget.IsEmpty) gradTarget = gradTarget.Slice(0, n);
+            if (!values.IsEmpty) values = values.Slice(0, n);
+            Validate.Disjoint<double>(gradInput, "gradInput", input, "input");
+            Validate.Disjoint<double>(gradInput, "gradInput", target, "target");
+            Validate.Disjoint<double>(gradTarget, "gradTarget", input, "input");
+            Validate.Disjoint<double>(gradTarget, "gradTarget", target, "target");
+            Validate.Disjoint<double>(gradTarget, "gradTarget", gradInput, "gradInput");
+            Validate.Disjoint<double>(values, "values", input, "input");
+            Validate.Disjoint<double>(values, "values", target, "target");
+            Validate.Disjoint<double>(values, "values", gradInput, "gradInput");
+            Validate.Disjoint<double>(values, "values", gradTarget, "gradTarget");
+            if (KlBackend.Resolve(options.Backend) == KlBackendKind.Native)
+            {
+                fixed (double* x = input)
+                fixed (double* t = target)
+                fixed (double* v = values)
+                fixed (double* gx = gradInput)
+                fixed (double* gt = gradTarget)
+                    return NativeBackend.Backward(x, t, n, reduction, batchSize, options.NativeFlags, gradOutput, v, gx, gt);
+            }
+            return ManagedBackend.Backward(input, target, reduction, batchSize, gradOutput, values, gradInput, gradTarget, options);
+        }
     }
 }

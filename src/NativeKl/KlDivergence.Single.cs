@@ -119,5 +119,78 @@ namespace NativeKl
             }
             ManagedBackend.Rows(input, inputStride, target, targetStride, rows, columns, destination, options);
         }
+
+        /// <summary>
+        /// kl_div forward and backward in one pass over memory, for a reduction (Sum, Mean or
+        /// BatchMean): returns the reduced value (the bits of
+        /// <see cref="Reduce(ReadOnlySpan{float}, ReadOnlySpan{float}, KlReduction, int, KlOptions, int)"/>)
+        /// and writes, with s = <paramref name="gradOutput"/> / divisor rounded once to float (divisor
+        /// 1 for Sum, input.Length for Mean, <paramref name="batchSize"/> for BatchMean):
+        /// <list type="bullet">
+        /// <item><description><paramref name="gradInput"/>[i] = ∂value/∂input[i] · gradOutput: −t·s, or −exp(t)·s with a log target;</description></item>
+        /// <item><description><paramref name="gradTarget"/>[i] = ((log t + t/t) − x)·s, or exp(t)·((t − x) + 1)·s with a log target,
+        /// if <paramref name="gradTarget"/> is not empty (empty: not wanted, and not computed).</description></item>
+        /// </list>
+        /// These are PyTorch's autograd results: the target gradient is NaN at t = 0 (xlogy's 0/0) and t = +∞;
+        /// with <see cref="KlOptions.Masked"/> both gradients are exactly +0 where the target has probability 0.
+        /// The outputs must not overlap the inputs or each other; only the first input.Length elements are written.
+        /// </summary>
+        public static float Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> target, KlReduction reduction,
+                                     Span<float> gradInput, Span<float> gradTarget = default, int batchSize = 0,
+                                     float gradOutput = 1.0f, KlOptions options = default)
+        {
+            Validate.Backward(input.Length, target.Length, reduction, batchSize, pointwise: false,
+                gradInput.Length, gradTarget.Length, 0, options);
+            if (reduction != KlReduction.BatchMean) batchSize = 0;
+            return BackwardCore(input, target, reduction, batchSize, gradOutput, default, gradInput, gradTarget, options);
+        }
+
+        /// <summary>
+        /// kl_div forward and backward for reduction='none': the backward of Σᵢ Lᵢ·gradOutput, i.e.
+        /// <paramref name="gradOutput"/> is the upstream gradient of every element (s = gradOutput).
+        /// Writes <paramref name="gradInput"/>[i] = −t·s (−exp(t)·s with a log target), and, where not
+        /// empty, <paramref name="gradTarget"/>[i] = ((log t + t/t) − x)·s (exp(t)·((t − x) + 1)·s) and
+        /// <paramref name="values"/>[i] = Lᵢ, the bits of
+        /// <see cref="Pointwise(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, KlOptions)"/>.
+        /// Special values and masking as <see cref="Backward(ReadOnlySpan{float}, ReadOnlySpan{float}, KlReduction, Span{float}, Span{float}, int, float, KlOptions)"/>;
+        /// the outputs must not overlap the inputs or each other.
+        /// </summary>
+        public static void PointwiseBackward(ReadOnlySpan<float> input, ReadOnlySpan<float> target, Span<float> gradInput,
+                                             Span<float> gradTarget = default, Span<float> values = default,
+                                             float gradOutput = 1.0f, KlOptions options = default)
+        {
+            Validate.Backward(input.Length, target.Length, KlReduction.None, 0, pointwise: true,
+                gradInput.Length, gradTarget.Length, values.Length, options);
+            BackwardCore(input, target, KlReduction.None, 0, gradOutput, values, gradInput, gradTarget, options);
+        }
+
+        private static unsafe float BackwardCore(ReadOnlySpan<float> input, ReadOnlySpan<float> target, KlReduction reduction,
+                                                 int batchSize, float gradOutput, Span<float> values, Span<float> gradInput,
+                                                 Span<float> gradTarget, KlOptions options)
+        {
+            int n = input.Length;
+            gradInput = gradInput.Slice(0, n);
+            if (!gradTarget.IsEmpty) gradTarget = gradTarget.Slice(0, n);
+            if (!values.IsEmpty) values = values.Slice(0, n);
+            Validate.Disjoint<float>(gradInput, "gradInput", input, "input");
+            Validate.Disjoint<float>(gradInput, "gradInput", target, "target");
+            Validate.Disjoint<float>(gradTarget, "gradTarget", input, "input");
+            Validate.Disjoint<float>(gradTarget, "gradTarget", target, "target");
+            Validate.Disjoint<float>(gradTarget, "gradTarget", gradInput, "gradInput");
+            Validate.Disjoint<float>(values, "values", input, "input");
+            Validate.Disjoint<float>(values, "values", target, "target");
+            Validate.Disjoint<float>(values, "values", gradInput, "gradInput");
+            Validate.Disjoint<float>(values, "values", gradTarget, "gradTarget");
+            if (KlBackend.Resolve(options.Backend) == KlBackendKind.Native)
+            {
+                fixed (float* x = input)
+                fixed (float* t = target)
+                fixed (float* v = values)
+                fixed (float* gx = gradInput)
+                fixed (float* gt = gradTarget)
+                    return NativeBackend.Backward(x, t, n, reduction, batchSize, options.NativeFlags, gradOutput, v, gx, gt);
+            }
+            return ManagedBackend.Backward(input, target, reduction, batchSize, gradOutput, values, gradInput, gradTarget, options);
+        }
     }
 }

@@ -39,6 +39,27 @@ namespace NativeKl.Backends
                     target.Slice(r * targetStride, columns), options.LogTarget, options.Masked));
         }
 
+        /// <summary>Forward and backward as api.c's BACKWARD: s = (float)(gradOutput / divisor); the value as Reduce's.</summary>
+        internal static float Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> target, KlReduction reduction, int batchSize,
+                                       float gradOutput, Span<float> values, Span<float> gradInput, Span<float> gradTarget, KlOptions options)
+        {
+            double d = Divisor.Of(reduction, input.Length, batchSize);
+            float s = (float)((double)gradOutput / d);
+            KlPartial acc = ManagedKl.Grad(input, target, options.LogTarget, options.Masked, s,
+                reduction == KlReduction.None ? values : default, gradInput, gradTarget);
+            return reduction == KlReduction.None ? 0.0f : (float)(ManagedKl.Total(acc) / d);
+        }
+
+        internal static double Backward(ReadOnlySpan<double> input, ReadOnlySpan<double> target, KlReduction reduction, int batchSize,
+                                        double gradOutput, Span<double> values, Span<double> gradInput, Span<double> gradTarget, KlOptions options)
+        {
+            double d = Divisor.Of(reduction, input.Length, batchSize);
+            double s = gradOutput / d;
+            KlPartial acc = ManagedKl.Grad(input, target, options.LogTarget, options.Masked, s,
+                reduction == KlReduction.None ? values : default, gradInput, gradTarget);
+            return reduction == KlReduction.None ? 0.0 : ManagedKl.Total(acc) / d;
+        }
+
         internal static double Finish(ReadOnlySpan<KlPartial> partials, int length, KlReduction reduction, int batchSize)
         {
             var acc = new KlPartial();

@@ -43,6 +43,30 @@ namespace NativeKl.Backends
             Error.Check(NativeMethods.nkl_kl_div_rows_f64(input, (nuint)inputStride, target, (nuint)targetStride,
                 (nuint)rows, (nuint)columns, flags, destination), nameof(NativeMethods.nkl_kl_div_rows_f64));
 
+        /// <summary>
+        /// nkl_kl_div_backward_f32: for None the pointwise terms go to values (may be null) and 0 is
+        /// returned; otherwise the reduced value is returned.
+        /// </summary>
+        internal static float Backward(float* input, float* target, int length, KlReduction reduction, int batchSize, uint flags,
+                                       float gradOutput, float* values, float* gradInput, float* gradTarget)
+        {
+            float value = 0.0f;
+            float* v = reduction == KlReduction.None ? values : &value;
+            Error.Check(NativeMethods.nkl_kl_div_backward_f32(input, target, (nuint)length, (nkl_reduction)reduction, (nuint)batchSize,
+                flags, gradOutput, v, gradInput, gradTarget), nameof(NativeMethods.nkl_kl_div_backward_f32));
+            return value;
+        }
+
+        internal static double Backward(double* input, double* target, int length, KlReduction reduction, int batchSize, uint flags,
+                                        double gradOutput, double* values, double* gradInput, double* gradTarget)
+        {
+            double value = 0.0;
+            double* v = reduction == KlReduction.None ? values : &value;
+            Error.Check(NativeMethods.nkl_kl_div_backward_f64(input, target, (nuint)length, (nkl_reduction)reduction, (nuint)batchSize,
+                flags, gradOutput, v, gradInput, gradTarget), nameof(NativeMethods.nkl_kl_div_backward_f64));
+            return value;
+        }
+
         internal static void Partials(float* input, float* target, int length, uint flags, int firstChunk, int chunkCount, KlPartial* partials) =>
             Error.Check(NativeMethods.nkl_kl_div_partials_f32(input, target, (nuint)length, flags, (nuint)firstChunk,
                 (nuint)chunkCount, (nkl_partial*)partials), nameof(NativeMethods.nkl_kl_div_partials_f32));

@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.CompilerServices;
 
 namespace NativeKl.Backends
@@ -36,6 +37,40 @@ namespace NativeKl.Backends
             if (targetLength != inputLength) throw Error.LengthMismatch("target", targetLength, "input", inputLength);
             if (destinationLength < inputLength) throw Error.TooShort("destination", destinationLength, "`input` length", inputLength);
             Options(options);
+        }
+
+        /// <summary>
+        /// Checks a backward call: reduction None for <c>PointwiseBackward</c> (pointwise true), a
+        /// reduction otherwise. gradTarget and values may be empty (not wanted); if not, they must
+        /// hold <c>input.Length</c> elements.
+        /// </summary>
+        internal static void Backward(int inputLength, int targetLength, KlReduction reduction, int batchSize, bool pointwise,
+                                      int gradInputLength, int gradTargetLength, int valuesLength, KlOptions options)
+        {
+            if (targetLength != inputLength) throw Error.LengthMismatch("target", targetLength, "input", inputLength);
+            if (!pointwise)
+            {
+                if ((uint)reduction > (uint)KlReduction.BatchMean) throw Error.UnknownReduction(reduction);
+                if (reduction == KlReduction.None) throw Error.ReductionNone("PointwiseBackward");
+                if (reduction == KlReduction.BatchMean)
+                {
+                    if (batchSize < 0 || (batchSize == 0 && inputLength > 0)) throw Error.BatchSizeNotPositive(batchSize, inputLength);
+                    if (batchSize > 0 && inputLength % batchSize != 0) throw Error.BatchSizeDoesNotDivide(batchSize, inputLength);
+                }
+            }
+            if (gradInputLength < inputLength) throw Error.TooShort("gradInput", gradInputLength, "`input` length", inputLength);
+            if (gradTargetLength != 0 && gradTargetLength < inputLength)
+                throw Error.TooShort("gradTarget", gradTargetLength, "`input` length", inputLength);
+            if (valuesLength != 0 && valuesLength < inputLength)
+                throw Error.TooShort("values", valuesLength, "`input` length", inputLength);
+            Options(options);
+        }
+
+        /// <summary>An output of a backward call must share no memory with an input or another output.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void Disjoint<T>(ReadOnlySpan<T> output, string name, ReadOnlySpan<T> other, string otherName)
+        {
+            if (output.Overlaps(other)) throw Error.OutputOverlap(name, otherName);
         }
 
         /// <summary>Checks a [rows, columns] layout; returns the elements input and target span.</summary>

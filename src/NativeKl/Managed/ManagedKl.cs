@@ -126,6 +126,59 @@ namespace NativeKl.Managed
             return acc;
         }
 
+        // ------------------------------------------------- forward and backward
+
+        /// <summary>
+        /// Forward and backward over all chunks in order (the chunk loop of api.c's BACKWARD): writes
+        /// gradInput, and gradTarget and the pointwise terms (values) where those are not empty; returns
+        /// the combined partial of the terms, the same partial <see cref="Sum(ReadOnlySpan{float}, ReadOnlySpan{float}, bool, bool)"/> gives.
+        /// s is the upstream gradient over the divisor, already rounded to float.
+        /// </summary>
+        public static KlPartial Grad(ReadOnlySpan<float> input, ReadOnlySpan<float> target, bool logTarget, bool masked, float s,
+                                     Span<float> values, Span<float> gradInput, Span<float> gradTarget)
+        {
+            Debug.Assert(input.Length == target.Length && gradInput.Length >= input.Length);
+            Debug.Assert((values.IsEmpty || values.Length >= input.Length) && (gradTarget.IsEmpty || gradTarget.Length >= input.Length));
+            bool hasValues = !values.IsEmpty, hasGradTarget = !gradTarget.IsEmpty;
+            var acc = new KlPartial();
+            for (int off = 0; off < input.Length; off += ChunkElements)
+            {
+                int len = Math.Min(ChunkElements, input.Length - off);
+                ReadOnlySpan<float> x = input.Slice(off, len), t = target.Slice(off, len);
+                Span<float> lo = hasValues ? values.Slice(off, len) : default;
+                Span<float> gx = gradInput.Slice(off, len);
+                Span<float> gt = hasGradTarget ? gradTarget.Slice(off, len) : default;
+#if NET8_0_OR_GREATER
+                if (UsesAvx2) { Combine(ref acc, Avx2Kernels.Grad(x, t, logTarget, masked, s, lo, gx, gt)); continue; }
+#endif
+                Combine(ref acc, ScalarKernels.Grad(x, t, logTarget, masked, s, lo, gx, gt));
+            }
+            return acc;
+        }
+
+        /// <summary>Forward and backward over all chunks in order (see the float overload).</summary>
+        public static KlPartial Grad(ReadOnlySpan<double> input, ReadOnlySpan<double> target, bool logTarget, bool masked, double s,
+                                     Span<double> values, Span<double> gradInput, Span<double> gradTarget)
+        {
+            Debug.Assert(input.Length == target.Length && gradInput.Length >= input.Length);
+            Debug.Assert((values.IsEmpty || values.Length >= input.Length) && (gradTarget.IsEmpty || gradTarget.Length >= input.Length));
+            bool hasValues = !values.IsEmpty, hasGradTarget = !gradTarget.IsEmpty;
+            var acc = new KlPartial();
+            for (int off = 0; off < input.Length; off += ChunkElements)
+            {
+                int len = Math.Min(ChunkElements, input.Length - off);
+                ReadOnlySpan<double> x = input.Slice(off, len), t = target.Slice(off, len);
+                Span<double> lo = hasValues ? values.Slice(off, len) : default;
+                Span<double> gx = gradInput.Slice(off, len);
+                Span<double> gt = hasGradTarget ? gradTarget.Slice(off, len) : default;
+#if NET8_0_OR_GREATER
+                if (UsesAvx2) { Combine(ref acc, Avx2Kernels.Grad(x, t, logTarget, masked, s, lo, gx, gt)); continue; }
+#endif
+                Combine(ref acc, ScalarKernels.Grad(x, t, logTarget, masked, s, lo, gx, gt));
+            }
+            return acc;
+        }
+
         // ----------------------------------------------------------- vector math
 
         /// <summary>The library's log (not Math.Log): the bits of the native nkl log.</summary>
