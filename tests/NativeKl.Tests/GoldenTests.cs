@@ -8,8 +8,8 @@ namespace NativeKl.Tests;
 /// </summary>
 public class GoldenTests
 {
-    private static readonly string Root = Path.Combine(TestData.RepoRoot, "tests", "golden");
-    private static readonly Lazy<JsonElement[]> Cases = new(LoadCases);
+    internal static readonly string Root = Path.Combine(TestData.RepoRoot, "tests", "golden");
+    internal static readonly Lazy<JsonElement[]> Cases = new(LoadCases);
 
     private static JsonElement[] LoadCases()
     {
@@ -43,7 +43,7 @@ public class GoldenTests
     }
 
     /// <summary>Reads an array as doubles (float32 files widened exactly).</summary>
-    private static double[] Load(JsonElement descriptor)
+    internal static double[] Load(JsonElement descriptor)
     {
         string dtype = descriptor.GetProperty("dtype").GetString()!;
         int size = dtype == "float32" ? 4 : 8;

@@ -39,6 +39,37 @@ internal static class Reference
         return (sum, scale);
     }
 
+    /// <summary>
+    /// d(L·s)/dx, PyTorch's autograd of the formula: −t·s, or −exp(t)·s with a log target;
+    /// +0 where masked semantics zero the term.
+    /// </summary>
+    public static double GradInput(double x, double t, bool logTarget, bool masked, double s)
+    {
+        if (!logTarget) return masked && t == 0 ? 0.0 : -t * s;
+        return masked && double.IsNegativeInfinity(t) ? 0.0 : -Math.Exp(t) * s;
+    }
+
+    /// <summary>
+    /// d(L·s)/dt: (log t + t/t − x)·s (xlogy's gradient: NaN at t = 0 and t = +inf), or
+    /// exp(t)·((t − x) + 1)·s with a log target; +0 where masked semantics zero the term.
+    /// </summary>
+    public static double GradTarget(double x, double t, bool logTarget, bool masked, double s)
+    {
+        if (!logTarget) return masked && t == 0 ? 0.0 : (Math.Log(t) + t / t - x) * s;
+        return masked && double.IsNegativeInfinity(t) ? 0.0 : Math.Exp(t) * ((t - x) + 1) * s;
+    }
+
+    /// <summary>The magnitude the rounding error of <see cref="GradTarget"/> scales with (its parts can cancel).</summary>
+    public static double GradTargetScale(double x, double t, bool logTarget, bool masked, double s)
+    {
+        if (!logTarget) return masked && t == 0 ? 0 : (Math.Abs(Math.Log(t)) + 1 + Math.Abs(x)) * Math.Abs(s);
+        return masked && double.IsNegativeInfinity(t) ? 0 : Math.Exp(t) * (Math.Abs(t) + Math.Abs(x) + 1) * Math.Abs(s);
+    }
+
+    /// <summary>The magnitude of <see cref="GradInput"/>.</summary>
+    public static double GradInputScale(double x, double t, bool logTarget, bool masked, double s) =>
+        Math.Abs(GradInput(x, t, logTarget, masked, s));
+
     public const double Float32Epsilon = 1.0 / (1 << 23);
     public const double Float64Epsilon = 1.0 / (1L << 52);
 
