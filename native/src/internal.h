@@ -31,7 +31,8 @@
  * A last block shorter than 16 uses +0 for the missing terms, exactly as
  * masked vector loads do. The float32 lanes fold by a fixed tree
  * (nkl_fold_f32_lanes); the float64 lanes fold in lane order with
- * nkl_two_sum; partials combine in chunk order with nkl_two_sum. The pre-adds
+ * nkl_two_sum (nkl_fold_f64_lanes); partials combine in chunk order with
+ * nkl_two_sum. The pre-adds
  * cost at most 1 ulp of |L| per term, so the error stays a few ulp of
  * sum |L| whatever the length.
  */
@@ -96,12 +97,12 @@ NKL_INLINE void nkl_two_sum(double *s, double *c, double v) {
     *c += err;
 }
 
-/* Folds `lanes` lane sums (and their compensations, if any) in lane order. */
-NKL_INLINE nkl_partial nkl_fold_lanes(const double *sum, const double *comp, int lanes) {
+/* Folds the float64 lanes' sums and compensations in lane order. */
+NKL_INLINE nkl_partial nkl_fold_f64_lanes(const double *sum, const double *comp) {
     nkl_partial p = {0.0, 0.0};
-    for (int j = 0; j < lanes; j++) {
+    for (int j = 0; j < NKL_LANES_F64; j++) {
         nkl_two_sum(&p.sum, &p.compensation, sum[j]);
-        if (comp) p.compensation += comp[j];
+        p.compensation += comp[j];
     }
     return p;
 }

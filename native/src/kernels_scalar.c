@@ -60,7 +60,7 @@ NKL_INLINE nkl_partial chunk_f64(const double *x, const double *t, size_t len, i
         for (size_t j = 0; j < NKL_LANES_F64; j++)
             nkl_two_sum(&sum[j], &comp[j], (l[j] + l[j + 4]) + (l[j + 8] + l[j + 12]));
     }
-    return nkl_fold_lanes(sum, comp, NKL_LANES_F64);
+    return nkl_fold_f64_lanes(sum, comp);
 }
 
 static nkl_partial chunk_f32_scalar(const float *x, const float *t, size_t len, uint32_t flags) {
@@ -121,7 +121,7 @@ NKL_INLINE nkl_partial grad_f64(const double *x, const double *t, size_t len, do
         for (size_t j = 0; j < NKL_LANES_F64; j++)
             nkl_two_sum(&sum[j], &comp[j], (l[j] + l[j + 4]) + (l[j + 8] + l[j + 12]));
     }
-    return nkl_fold_lanes(sum, comp, NKL_LANES_F64);
+    return nkl_fold_f64_lanes(sum, comp);
 }
 
 static nkl_partial grad_f32_scalar(const float *x, const float *t, size_t len, uint32_t flags,

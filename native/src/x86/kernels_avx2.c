@@ -285,7 +285,7 @@ NKL_INLINE nkl_partial chunk_f64(const double *x, const double *t, size_t len, i
     double sum[NKL_LANES_F64], comp[NKL_LANES_F64];
     _mm256_storeu_pd(sum, s);
     _mm256_storeu_pd(comp, c);
-    return nkl_fold_lanes(sum, comp, NKL_LANES_F64);
+    return nkl_fold_f64_lanes(sum, comp);
 }
 
 static nkl_partial chunk_f32_avx2(const float *x, const float *t, size_t len, uint32_t flags) {
@@ -459,7 +459,7 @@ NKL_INLINE nkl_partial grad_f64(const double *x, const double *t, size_t len, do
     double sums[NKL_LANES_F64], comps[NKL_LANES_F64];
     _mm256_storeu_pd(sums, sum);
     _mm256_storeu_pd(comps, comp);
-    return nkl_fold_lanes(sums, comps, NKL_LANES_F64);
+    return nkl_fold_f64_lanes(sums, comps);
 }
 
 static nkl_partial grad_f32_avx2(const float *x, const float *t, size_t len, uint32_t flags,
