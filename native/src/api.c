@@ -101,11 +101,16 @@ static nkl_status row_extent(size_t rows, size_t cols, size_t stride, size_t siz
 
 /* ------------------------------------------------- chunked reductions */
 
+/* Elements of the chunk starting at off (the last chunk may be shorter). */
+static size_t chunk_len(size_t n, size_t off) {
+    return n - off < NKL_CHUNK_ELEMENTS ? n - off : NKL_CHUNK_ELEMENTS;
+}
+
 static nkl_partial sum_f32(const nkl_kernels *k, const float *x, const float *t, size_t n,
                            uint32_t semantics) {
     nkl_partial acc = {0.0, 0.0};
     for (size_t off = 0; off < n; off += NKL_CHUNK_ELEMENTS) {
-        size_t len = n - off < NKL_CHUNK_ELEMENTS ? n - off : NKL_CHUNK_ELEMENTS;
+        size_t len = chunk_len(n, off);
         nkl_combine(&acc, k->chunk_f32(x + off, t + off, len, semantics));
     }
     return acc;
@@ -115,7 +120,7 @@ static nkl_partial sum_f64(const nkl_kernels *k, const double *x, const double *
                            uint32_t semantics) {
     nkl_partial acc = {0.0, 0.0};
     for (size_t off = 0; off < n; off += NKL_CHUNK_ELEMENTS) {
-        size_t len = n - off < NKL_CHUNK_ELEMENTS ? n - off : NKL_CHUNK_ELEMENTS;
+        size_t len = chunk_len(n, off);
         nkl_combine(&acc, k->chunk_f64(x + off, t + off, len, semantics));
     }
     return acc;
@@ -224,7 +229,7 @@ nkl_status nkl_kl_div_rows_f64(const double *input, size_t input_stride, const d
         uint32_t sem = flags & NKL_FLAG_SEMANTICS;                                             \
         nkl_partial acc = {0.0, 0.0};                                                          \
         for (size_t off = 0; off < n; off += NKL_CHUNK_ELEMENTS) {                             \
-            size_t len = n - off < NKL_CHUNK_ELEMENTS ? n - off : NKL_CHUNK_ELEMENTS;          \
+            size_t len = chunk_len(n, off);                                                   \
             nkl_combine(&acc, k->grad_##SUFFIX(input + off, target + off, len, sem, s,          \
                                                lo ? lo + off : NULL, grad_input + off,          \
                                                grad_target ? grad_target + off : NULL));        \
@@ -258,7 +263,7 @@ nkl_status nkl_kl_div_partials_f32(const float *input, const float *target, size
     PARTIALS_CHECKS(float)
     for (size_t c = 0; c < chunk_count; c++) {
         size_t off = (first_chunk + c) * NKL_CHUNK_ELEMENTS;
-        size_t len = n - off < NKL_CHUNK_ELEMENTS ? n - off : NKL_CHUNK_ELEMENTS;
+        size_t len = chunk_len(n, off);
         partials[c] = k->chunk_f32(input + off, target + off, len, flags & NKL_FLAG_SEMANTICS);
     }
     return NKL_OK;
@@ -270,7 +275,7 @@ nkl_status nkl_kl_div_partials_f64(const double *input, const double *target, si
     PARTIALS_CHECKS(double)
     for (size_t c = 0; c < chunk_count; c++) {
         size_t off = (first_chunk + c) * NKL_CHUNK_ELEMENTS;
-        size_t len = n - off < NKL_CHUNK_ELEMENTS ? n - off : NKL_CHUNK_ELEMENTS;
+        size_t len = chunk_len(n, off);
         partials[c] = k->chunk_f64(input + off, target + off, len, flags & NKL_FLAG_SEMANTICS);
     }
     return NKL_OK;

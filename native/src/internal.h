@@ -41,6 +41,16 @@
 #define NKL_LANES_F64 4
 #define NKL_FLAG_SEMANTICS (NKL_LOG_TARGET | NKL_MASKED)
 
+/* Calls CALL(log_target, masked) with the flags' semantics as constants, so
+   that each kernel is compiled once per combination with no branch inside. */
+#define SEMANTICS_SWITCH(flags, CALL)                                     \
+    switch ((flags) & NKL_FLAG_SEMANTICS) {                               \
+    case 0: CALL(0, 0); break;                                            \
+    case NKL_MASKED: CALL(0, 1); break;                                   \
+    case NKL_LOG_TARGET: CALL(1, 0); break;                               \
+    default: CALL(1, 1); break;                                           \
+    }
+
 typedef void (*nkl_pointwise_f32_fn)(const float *x, const float *t, size_t n, uint32_t flags,
                                      float *out);
 typedef void (*nkl_pointwise_f64_fn)(const double *x, const double *t, size_t n, uint32_t flags,

@@ -4,14 +4,6 @@
  */
 #include "kl_terms_scalar.h"
 
-#define SEMANTICS_SWITCH(flags, CALL)                                     \
-    switch ((flags) & NKL_FLAG_SEMANTICS) {                               \
-    case 0: CALL(0, 0); break;                                            \
-    case NKL_MASKED: CALL(0, 1); break;                                   \
-    case NKL_LOG_TARGET: CALL(1, 0); break;                               \
-    default: CALL(1, 1); break;                                           \
-    }
-
 NKL_INLINE void pointwise_f32(const float *x, const float *t, size_t n, float *out,
                               int log_target, int masked) {
     for (size_t i = 0; i < n; i++) out[i] = nkl_term_f32(x[i], t[i], log_target, masked);

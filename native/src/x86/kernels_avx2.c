@@ -99,14 +99,6 @@ NKL_INLINE __m256d term_pd(__m256d x, __m256d t, int log_target, int masked) {
     return l;
 }
 
-#define SEMANTICS_SWITCH(flags, CALL)                                     \
-    switch ((flags) & NKL_FLAG_SEMANTICS) {                               \
-    case 0: CALL(0, 0); break;                                            \
-    case NKL_MASKED: CALL(0, 1); break;                                   \
-    case NKL_LOG_TARGET: CALL(1, 0); break;                               \
-    default: CALL(1, 1); break;                                           \
-    }
-
 /* Terms at x + i, t + i: all lanes loaded (full), or the first `r` lanes
    with zeros in the rest (a tail). */
 NKL_INLINE __m256 load_term_ps(const float *x, const float *t, size_t r, int full, int log_target,
@@ -236,6 +228,14 @@ NKL_INLINE void two_sum_pd(__m256d *s, __m256d *c, __m256d v) {
     *c = _mm256_add_pd(*c, err);
 }
 
+/* nkl_fold_f64_lanes of the 4 compensated lanes held in registers */
+NKL_INLINE nkl_partial fold_f64_lanes(__m256d s, __m256d c) {
+    double sum[NKL_LANES_F64], comp[NKL_LANES_F64];
+    _mm256_storeu_pd(sum, s);
+    _mm256_storeu_pd(comp, c);
+    return nkl_fold_f64_lanes(sum, comp);
+}
+
 /* w[j] = (L[j] + L[j + 4]) + (L[j + 8] + L[j + 12]) for the block at i */
 /* the term for lanes known to hold positive normal targets */
 NKL_INLINE __m256d term_normal_pd(const double *x, __m256d t) {
@@ -282,10 +282,7 @@ NKL_INLINE nkl_partial chunk_f64(const double *x, const double *t, size_t len, i
         two_sum_pd(&s, &c, block_f64(x + i, t + i, NKL_BLOCK, 1, log_target, masked));
     }
     if (i < len) two_sum_pd(&s, &c, block_f64(x + i, t + i, len - i, 0, log_target, masked));
-    double sum[NKL_LANES_F64], comp[NKL_LANES_F64];
-    _mm256_storeu_pd(sum, s);
-    _mm256_storeu_pd(comp, c);
-    return nkl_fold_f64_lanes(sum, comp);
+    return fold_f64_lanes(s, c);
 }
 
 static nkl_partial chunk_f32_avx2(const float *x, const float *t, size_t len, uint32_t flags) {
@@ -456,10 +453,7 @@ NKL_INLINE nkl_partial grad_f64(const double *x, const double *t, size_t len, do
                                   log_target, masked);
         two_sum_pd(&sum, &comp, _mm256_add_pd(_mm256_add_pd(l[0], l[1]), _mm256_add_pd(l[2], l[3])));
     }
-    double sums[NKL_LANES_F64], comps[NKL_LANES_F64];
-    _mm256_storeu_pd(sums, sum);
-    _mm256_storeu_pd(comps, comp);
-    return nkl_fold_f64_lanes(sums, comps);
+    return fold_f64_lanes(sum, comp);
 }
 
 static nkl_partial grad_f32_avx2(const float *x, const float *t, size_t len, uint32_t flags,
