@@ -93,7 +93,12 @@ typedef enum nkl_status {
     /* An alignment is not a power of two, or is smaller than sizeof(void*). */
     NKL_ERROR_INVALID_ALIGNMENT = 10,
     /* The system could not provide the requested memory. */
-    NKL_ERROR_OUT_OF_MEMORY = 11
+    NKL_ERROR_OUT_OF_MEMORY = 11,
+    /* A temperature is not finite and > 0, or its reciprocal is not finite
+       and > 0 in the data's type. */
+    NKL_ERROR_INVALID_TEMPERATURE = 12,
+    /* A row weight is negative, infinite or NaN. */
+    NKL_ERROR_INVALID_WEIGHT = 13
 } nkl_status;
 
 /*
@@ -275,6 +280,131 @@ NKL_API nkl_status nkl_kl_div_backward_f64(const double *input, const double *ta
                                            nkl_reduction reduction, size_t batch, uint32_t flags,
                                            double grad_output, double *value, double *grad_input,
                                            double *grad_target);
+
+/* ------------------------------------------------- distillation from logits */
+
+/*
+ * Knowledge distillation (and policy matching) from raw logits, fused:
+ * the composite
+ *
+ *   F.kl_div(F.log_softmax(s / T, 1), F.softmax(u / T, 1), reduction) [* T * T]
+ *
+ * and its gradients for [rows, cols] student logits s and teacher logits u,
+ * in one read of each row for the value and at most one more for the
+ * gradients. Nothing of size rows x cols is allocated (nothing at all).
+ *
+ * Per row r, with a = s_r / T, q = softmax(a) and p = softmax(u_r / T):
+ *
+ *   KL_r = sum_c p_c (log p_c - log q_c)       (KL(p || q), >= 0 up to rounding)
+ *
+ * computed from online log-sum-exps (each lane keeps a running maximum and
+ * rescales its sums when it grows), so no exp ever sees a raw logit: logits
+ * of any magnitude give finite, accurate results. Classes with p_c = 0 (a
+ * teacher logit of -inf, or a probability that underflows) contribute exactly
+ * 0, so -inf logits mask classes out. A student logit of -inf where p_c > 0
+ * gives +inf. A row with a NaN or +inf logit, or whose logits are all -inf,
+ * gives NaN.
+ *
+ * NKL_TEACHER_LOG_PROBS: the teacher rows hold log-probabilities l used as
+ * given, p_c = exp(l_c) (no softmax, no temperature):
+ *   KL_r = sum_c p_c (l_c - log q_c)
+ * which is F.kl_div(F.log_softmax(s / T, 1), l, reduction, log_target=True)
+ * except that l_c = -inf contributes 0 (PyTorch gives NaN there).
+ *
+ * Loss: loss_r = w_r * KL_r [* T^2 with NKL_SCALE_T2] with w_r the row's
+ * weight (1 without weights). A row of weight 0 is ignored: it is not read,
+ * contributes exactly 0 to the value and the gradients, and is not counted
+ * in a divisor. Reductions:
+ *   NONE       out[r] = loss_r (rows values);
+ *   SUM        sum of loss_r;
+ *   BATCHMEAN  sum / kept rows (PyTorch's batchmean: / rows without weights);
+ *   MEAN       sum / (kept rows * cols) (PyTorch's 'mean' over the composite).
+ * No kept row: SUM 0, BATCHMEAN and MEAN NaN (0/0). cols == 0: each KL_r is
+ * 0 (a sum over no classes), so MEAN is NaN.
+ *
+ * Rows are summed in order in compensated float64; the float32 kernels
+ * accumulate each row in float64 lanes. The result has the same bits on
+ * every ISA and alignment. s / T is computed as s * (1/T) with 1/T rounded
+ * to the data's type (exact when T is a power of two, as PyTorch's s / T).
+ *
+ * Gradients (nkl_distill_backward_*), with g_r = grad_output * w_r [* T^2] /
+ * divisor (divisor 1 for NONE and SUM; grad_output is then the upstream
+ * gradient of every row):
+ *   d/ds_rc = g_r / T * (q_c - p_c)                         (student logits)
+ *   d/du_rc = g_r / T * p_c (log p_c - log q_c - KL_r)      (teacher logits)
+ *   d/dl_rc = g_r * p_c ((l_c - log q_c) + 1)               (teacher log-probs)
+ * and the student's with teacher log-probs is g_r / T (q_c sum_k p_k - p_c).
+ * Classes with p_c = 0 get exactly 0 in the teacher's gradient (PyTorch's
+ * autograd of the composite gives NaN for the whole row when softmax(u / T)
+ * underflows to 0 somewhere: the NaN gradient of xlogy at 0; here the
+ * gradient is the finite limit). Ignored rows get +0 everywhere.
+ */
+
+/* Distillation flags (with at most one NKL_FORCE_* flag). */
+#define NKL_TEACHER_LOG_PROBS 0x4u /* teacher rows are log-probabilities, used as given */
+#define NKL_SCALE_T2 0x8u          /* multiply each row's loss (and gradients) by T^2 */
+
+/*
+ * The shape and options of a distillation call. Strides are in elements,
+ * from one row's start to the next, and must be >= cols (0 is not "dense":
+ * pass cols). The struct is plain data; keep one per shape and reuse it.
+ */
+typedef struct nkl_distill_desc {
+    size_t rows;
+    size_t cols;
+    size_t student_stride;
+    size_t teacher_stride;
+    double temperature; /* T: finite, > 0, with 1/T finite and > 0 in the data's type */
+    int32_t reduction;  /* an nkl_reduction */
+    uint32_t flags;     /* NKL_TEACHER_LOG_PROBS | NKL_SCALE_T2 | NKL_FORCE_* */
+} nkl_distill_desc;
+
+/*
+ * nkl_distill_f32, nkl_distill_f64 - the distillation loss.
+ *
+ *   desc         shape, strides, temperature, reduction, flags.
+ *   student      logits, row r at student + r * student_stride.
+ *   teacher      logits (or log-probabilities), at teacher + r * teacher_stride.
+ *   row_weights  rows weights (finite, >= 0), or NULL for all 1; 0 ignores a row.
+ *   out          NONE: rows values; otherwise one value. Must not overlap
+ *                the inputs.
+ *
+ * Errors: NKL_ERROR_NULL_POINTER (desc, or an array whose extent is > 0),
+ * NKL_ERROR_SIZE_OVERFLOW, NKL_ERROR_INVALID_STRIDE,
+ * NKL_ERROR_INVALID_REDUCTION, NKL_ERROR_INVALID_FLAGS,
+ * NKL_ERROR_INVALID_TEMPERATURE, NKL_ERROR_INVALID_WEIGHT, NKL_ERROR_OVERLAP,
+ * NKL_ERROR_ISA_UNAVAILABLE. Nothing is written on error. Reentrant.
+ */
+NKL_API nkl_status nkl_distill_f32(const nkl_distill_desc *desc, const float *student,
+                                   const float *teacher, const float *row_weights, float *out);
+NKL_API nkl_status nkl_distill_f64(const nkl_distill_desc *desc, const double *student,
+                                   const double *teacher, const double *row_weights,
+                                   double *out);
+
+/*
+ * nkl_distill_backward_f32, nkl_distill_backward_f64 - the loss and its
+ * gradients in one call (formulas above).
+ *
+ *   value         NULL, or as out of nkl_distill_* (the same bits).
+ *   grad_student  d loss / d student, row r at grad_student +
+ *                 r * grad_student_stride (required unless rows * cols == 0).
+ *   grad_teacher  d loss / d teacher at grad_teacher + r * grad_teacher_stride,
+ *                 or NULL when not wanted.
+ *
+ * Only the cols elements of each row are written. Outputs must not overlap
+ * the inputs or each other (the spans from the first to the last element,
+ * strides included). Errors: as nkl_distill_*.
+ */
+NKL_API nkl_status nkl_distill_backward_f32(const nkl_distill_desc *desc, const float *student,
+                                            const float *teacher, const float *row_weights,
+                                            float grad_output, float *value, float *grad_student,
+                                            size_t grad_student_stride, float *grad_teacher,
+                                            size_t grad_teacher_stride);
+NKL_API nkl_status nkl_distill_backward_f64(const nkl_distill_desc *desc, const double *student,
+                                            const double *teacher, const double *row_weights,
+                                            double grad_output, double *value,
+                                            double *grad_student, size_t grad_student_stride,
+                                            double *grad_teacher, size_t grad_teacher_stride);
 
 /* ------------------------------------------------------------ chunk API */
 

@@ -34,6 +34,9 @@ const char *nkl_status_string(nkl_status status) {
     case NKL_ERROR_INVALID_ALIGNMENT:
         return "the alignment is not a power of two of at least sizeof(void*)";
     case NKL_ERROR_OUT_OF_MEMORY: return "out of memory";
+    case NKL_ERROR_INVALID_TEMPERATURE:
+        return "the temperature is not finite and > 0, or its reciprocal is not";
+    case NKL_ERROR_INVALID_WEIGHT: return "a row weight is negative, infinite or NaN";
     }
     return "unknown status code";
 }

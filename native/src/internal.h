@@ -67,6 +67,53 @@ typedef nkl_partial (*nkl_grad_f32_fn)(const float *x, const float *t, size_t le
 typedef nkl_partial (*nkl_grad_f64_fn)(const double *x, const double *t, size_t len,
                                        uint32_t flags, double s, double *lo, double *gx,
                                        double *gt);
+/*
+ * Distillation, one row (distill.c holds the API; the kernels are per ISA).
+ * The value pass leaves per-lane state: a running maximum of each stream
+ * (student a = s/T; teacher b = u/T, or none for log-probabilities) and, in
+ * float64, za = sum exp(a - ma), zb = sum p (exp(b - mb) or exp(l)) and
+ * acc = sum p * ((b - mb) - (a - ma)) (or p * (l - (a - ma))), terms with
+ * p == 0 counting 0. Canonical order (kernels_scalar.c is the spec): float32
+ * uses 8 lanes and blocks of 16 (lane j takes elements j and j + 8 of each
+ * block), float64 4 lanes and blocks of 8; a block first raises the lane
+ * maxima (rescaling that lane's sums), then adds its terms, the two elements
+ * of a lane pre-added in the data's type. A short last block is padded with
+ * -inf logits. nkl_distill_finish_row folds the lanes into the row.
+ */
+#define NKL_DISTILL_LANES 8
+typedef struct nkl_distill_lanes {
+    double ma[NKL_DISTILL_LANES], mb[NKL_DISTILL_LANES];
+    double za[NKL_DISTILL_LANES], zb[NKL_DISTILL_LANES], acc[NKL_DISTILL_LANES];
+} nkl_distill_lanes;
+
+/* A row's statistics: lse(a) = ma + la, lse(b) = mb + lb (logits), zb =
+   sum p, kl = KL_r; and what the gradient pass needs, in the data's type. */
+typedef struct nkl_distill_row {
+    double ma, la, mb, lb, zb, kl;
+} nkl_distill_row;
+
+/* The gradient pass of one row, elementwise with a = s ia, b = u ib:
+     lq = (a - ma) - la, q = exp(lq), lp = (b - mb) - lb, p = exp(lp),
+     gs = (q zb - p) cs,  gu = p == 0 ? 0 : (p ((lp - lq) - kl)) cu.
+   Logits: ib = 1/T, zb = 1. Log-probabilities: ib = 1, mb = lb = 0 (so
+   lp = l exactly), zb = sum p, kl = -1 (so the factor is (l - lq) + 1). */
+typedef struct nkl_distill_grad_f32 {
+    float ia, ib, ma, la, mb, lb, zb, kl, cs, cu;
+} nkl_distill_grad_f32;
+typedef struct nkl_distill_grad_f64 {
+    double ia, ib, ma, la, mb, lb, zb, kl, cs, cu;
+} nkl_distill_grad_f64;
+
+typedef void (*nkl_distill_lanes_f32_fn)(const float *s, const float *u, size_t cols, float inv_t,
+                                         int log_probs, nkl_distill_lanes *st);
+typedef void (*nkl_distill_lanes_f64_fn)(const double *s, const double *u, size_t cols,
+                                         double inv_t, int log_probs, nkl_distill_lanes *st);
+/* gu may be NULL (no teacher gradient). */
+typedef void (*nkl_distill_grad_f32_fn)(const float *s, const float *u, size_t cols,
+                                        const nkl_distill_grad_f32 *g, float *gs, float *gu);
+typedef void (*nkl_distill_grad_f64_fn)(const double *s, const double *u, size_t cols,
+                                        const nkl_distill_grad_f64 *g, double *gs, double *gu);
+
 typedef void (*nkl_map_f32_fn)(const float *in, size_t n, float *out);
 typedef void (*nkl_map_f64_fn)(const double *in, size_t n, double *out);
 
@@ -78,6 +125,10 @@ typedef struct nkl_kernels {
     nkl_chunk_f64_fn chunk_f64;
     nkl_grad_f32_fn grad_f32;
     nkl_grad_f64_fn grad_f64;
+    nkl_distill_lanes_f32_fn distill_lanes_f32;
+    nkl_distill_lanes_f64_fn distill_lanes_f64;
+    nkl_distill_grad_f32_fn distill_grad_f32;
+    nkl_distill_grad_f64_fn distill_grad_f64;
     /* The vector math on its own, for the ulp sweeps. */
     nkl_map_f32_fn log_f32, exp_f32;
     nkl_map_f64_fn log_f64, exp_f64;
@@ -87,6 +138,15 @@ extern const nkl_kernels nkl_kernels_scalar;
 #if defined(NKL_HAVE_X86)
 extern const nkl_kernels nkl_kernels_avx2;
 int nkl_cpu_has_avx2_fma(void);
+/* x86/distill_avx2.c */
+void nkl_distill_lanes_f32_avx2(const float *s, const float *u, size_t cols, float inv_t,
+                                int log_probs, nkl_distill_lanes *st);
+void nkl_distill_lanes_f64_avx2(const double *s, const double *u, size_t cols, double inv_t,
+                                int log_probs, nkl_distill_lanes *st);
+void nkl_distill_grad_f32_avx2(const float *s, const float *u, size_t cols,
+                               const nkl_distill_grad_f32 *g, float *gs, float *gu);
+void nkl_distill_grad_f64_avx2(const double *s, const double *u, size_t cols,
+                               const nkl_distill_grad_f64 *g, double *gs, double *gu);
 #endif
 
 /* The table for an explicit ISA, or NULL if this CPU/OS cannot run it. */

@@ -2,6 +2,8 @@
  * kernels_scalar.c - the portable kernels, and the specification of the
  * canonical order (internal.h) that the vector kernels reproduce.
  */
+#include <float.h>
+
 #include "kl_terms_scalar.h"
 
 NKL_INLINE void pointwise_f32(const float *x, const float *t, size_t n, float *out,
@@ -134,6 +136,98 @@ static nkl_partial grad_f64_scalar(const double *x, const double *t, size_t len,
     return p;
 }
 
+/* ------------------------------------------------------------ distillation */
+
+/* max as MAXPS/MAXPD compute it: x if x > y, else y (y when either is NaN). */
+NKL_INLINE float max_f32(float x, float y) { return x > y ? x : y; }
+NKL_INLINE double max_f64(double x, double y) { return x > y ? x : y; }
+
+/*
+ * The value pass of one row (internal.h): lane l of a block takes elements
+ * l and l + H (H = 8 floats, 4 doubles). The maxima start at -FLT_MAX (not
+ * -inf, so that a - ma is -inf for a = -inf, never NaN); a lane whose
+ * maximum grows rescales its sums first: za *= exp(ma - nma), zb *= exp(mb
+ * - nmb), acc = exp(mb - nmb) (acc + (da - db) zb) with da, db the growths
+ * in float64 (acc is left alone while zb == 0: nothing counted yet).
+ */
+#define DISTILL_LANES_SCALAR(T, H, LOWEST, EXP, s, u, cols, inv_t, log_probs, st)             \
+    do {                                                                                   \
+        T ma[H], mb[H];                                                                    \
+        double za[H] = {0}, zb[H] = {0}, acc[H] = {0};                                     \
+        for (int l = 0; l < H; l++) ma[l] = mb[l] = -(LOWEST);                             \
+        for (size_t i = 0; i < (cols); i += 2 * H) {                                       \
+            T a[2 * H], b[2 * H];                                                          \
+            for (size_t j = 0; j < 2 * H; j++) {                                           \
+                int in = i + j < (cols);                                                   \
+                a[j] = in ? (s)[i + j] * (inv_t) : (T)-INFINITY;                           \
+                b[j] = in ? ((log_probs) ? (u)[i + j] : (u)[i + j] * (inv_t)) : (T)-INFINITY; \
+            }                                                                              \
+            for (int l = 0; l < H; l++) {                                                  \
+                T nma = MAX(MAX(a[l], a[l + H]), ma[l]);                                   \
+                T nmb = (log_probs) ? mb[l] : MAX(MAX(b[l], b[l + H]), mb[l]);             \
+                if (nma > ma[l] || nmb > mb[l]) {                                          \
+                    double ra = (double)EXP(ma[l] - nma), rb = (double)EXP(mb[l] - nmb);   \
+                    double da = (double)nma - (double)ma[l], db = (double)nmb - (double)mb[l]; \
+                    if (zb[l] != 0.0) acc[l] = rb * (acc[l] + (da - db) * zb[l]);          \
+                    za[l] *= ra;                                                           \
+                    zb[l] *= rb;                                                           \
+                    ma[l] = nma;                                                           \
+                    mb[l] = nmb;                                                           \
+                }                                                                          \
+                T a0 = a[l] - ma[l], a1 = a[l + H] - ma[l];                                \
+                T b0 = (log_probs) ? b[l] : b[l] - mb[l];                                  \
+                T b1 = (log_probs) ? b[l + H] : b[l + H] - mb[l];                          \
+                T e0 = EXP(b0), e1 = EXP(b1);                                              \
+                T t0 = e0 != 0 ? e0 * (b0 - a0) : (T)0;                                    \
+                T t1 = e1 != 0 ? e1 * (b1 - a1) : (T)0;                                    \
+                za[l] += (double)(EXP(a0) + EXP(a1));                                      \
+                zb[l] += (double)(e0 + e1);                                                \
+                acc[l] += (double)(t0 + t1);                                               \
+            }                                                                              \
+        }                                                                                  \
+        for (int l = 0; l < H; l++) {                                                      \
+            (st)->ma[l] = ma[l];                                                           \
+            (st)->mb[l] = mb[l];                                                           \
+            (st)->za[l] = za[l];                                                           \
+            (st)->zb[l] = zb[l];                                                           \
+            (st)->acc[l] = acc[l];                                                         \
+        }                                                                                  \
+    } while (0)
+
+static void distill_lanes_f32_scalar(const float *s, const float *u, size_t cols, float inv_t,
+                                     int log_probs, nkl_distill_lanes *st) {
+#define MAX max_f32
+    DISTILL_LANES_SCALAR(float, 8, FLT_MAX, nkl_exp_f32, s, u, cols, inv_t, log_probs, st);
+#undef MAX
+}
+
+static void distill_lanes_f64_scalar(const double *s, const double *u, size_t cols, double inv_t,
+                                     int log_probs, nkl_distill_lanes *st) {
+#define MAX max_f64
+    DISTILL_LANES_SCALAR(double, 4, DBL_MAX, nkl_exp_f64, s, u, cols, inv_t, log_probs, st);
+#undef MAX
+}
+
+/* The gradient pass (internal.h, nkl_distill_grad_f32): elementwise. */
+#define DISTILL_GRAD_SCALAR(T, EXP, s, u, cols, g, gs, gu)                                 \
+    for (size_t c = 0; c < (cols); c++) {                                                  \
+        T lq = ((s)[c] * (g)->ia - (g)->ma) - (g)->la;                                     \
+        T lp = ((u)[c] * (g)->ib - (g)->mb) - (g)->lb;                                     \
+        T q = EXP(lq), p = EXP(lp);                                                        \
+        (gs)[c] = (q * (g)->zb - p) * (g)->cs;                                             \
+        if (gu) (gu)[c] = p != 0 ? (p * ((lp - lq) - (g)->kl)) * (g)->cu : (T)0;           \
+    }
+
+static void distill_grad_f32_scalar(const float *s, const float *u, size_t cols,
+                                    const nkl_distill_grad_f32 *g, float *gs, float *gu) {
+    DISTILL_GRAD_SCALAR(float, nkl_exp_f32, s, u, cols, g, gs, gu)
+}
+
+static void distill_grad_f64_scalar(const double *s, const double *u, size_t cols,
+                                    const nkl_distill_grad_f64 *g, double *gs, double *gu) {
+    DISTILL_GRAD_SCALAR(double, nkl_exp_f64, s, u, cols, g, gs, gu)
+}
+
 static void log_f32_scalar(const float *in, size_t n, float *out) {
     for (size_t i = 0; i < n; i++) out[i] = nkl_log_f32(in[i]);
 }
@@ -148,7 +242,19 @@ static void exp_f64_scalar(const double *in, size_t n, double *out) {
 }
 
 const nkl_kernels nkl_kernels_scalar = {
-    NKL_ISA_SCALAR,  pointwise_f32_scalar, pointwise_f64_scalar, chunk_f32_scalar,
-    chunk_f64_scalar, grad_f32_scalar,     grad_f64_scalar,      log_f32_scalar,
-    exp_f32_scalar,  log_f64_scalar,       exp_f64_scalar,
+    .isa = NKL_ISA_SCALAR,
+    .pointwise_f32 = pointwise_f32_scalar,
+    .pointwise_f64 = pointwise_f64_scalar,
+    .chunk_f32 = chunk_f32_scalar,
+    .chunk_f64 = chunk_f64_scalar,
+    .grad_f32 = grad_f32_scalar,
+    .grad_f64 = grad_f64_scalar,
+    .distill_lanes_f32 = distill_lanes_f32_scalar,
+    .distill_lanes_f64 = distill_lanes_f64_scalar,
+    .distill_grad_f32 = distill_grad_f32_scalar,
+    .distill_grad_f64 = distill_grad_f64_scalar,
+    .log_f32 = log_f32_scalar,
+    .exp_f32 = exp_f32_scalar,
+    .log_f64 = log_f64_scalar,
+    .exp_f64 = exp_f64_scalar,
 };

@@ -500,7 +500,19 @@ MAP_PD(log_f64_avx2, nkl_log_pd)
 MAP_PD(exp_f64_avx2, nkl_exp_pd)
 
 const nkl_kernels nkl_kernels_avx2 = {
-    NKL_ISA_AVX2,   pointwise_f32_avx2, pointwise_f64_avx2, chunk_f32_avx2, chunk_f64_avx2,
-    grad_f32_avx2,  grad_f64_avx2,
-    log_f32_avx2,   exp_f32_avx2,       log_f64_avx2,       exp_f64_avx2,
+    .isa = NKL_ISA_AVX2,
+    .pointwise_f32 = pointwise_f32_avx2,
+    .pointwise_f64 = pointwise_f64_avx2,
+    .chunk_f32 = chunk_f32_avx2,
+    .chunk_f64 = chunk_f64_avx2,
+    .grad_f32 = grad_f32_avx2,
+    .grad_f64 = grad_f64_avx2,
+    .distill_lanes_f32 = nkl_distill_lanes_f32_avx2,
+    .distill_lanes_f64 = nkl_distill_lanes_f64_avx2,
+    .distill_grad_f32 = nkl_distill_grad_f32_avx2,
+    .distill_grad_f64 = nkl_distill_grad_f64_avx2,
+    .log_f32 = log_f32_avx2,
+    .exp_f32 = exp_f32_avx2,
+    .log_f64 = log_f64_avx2,
+    .exp_f64 = exp_f64_avx2,
 };

@@ -1,0 +1,303 @@
+/*
+ * distill_avx2.c - the distillation kernels with AVX2+FMA: kernels_scalar.c's
+ * DISTILL_LANES_SCALAR and DISTILL_GRAD_SCALAR, one vector per lane set.
+ * Built with AVX2 flags, like kernels_avx2.c; only dispatch calls in here.
+ */
+#if !defined(__AVX2__) || !defined(__FMA__)
+#error "distill_avx2.c must be compiled with AVX2 and FMA enabled (-mavx2 -mfma)"
+#endif
+
+#include <float.h>
+
+#include "vmath_avx2.h"
+
+#if defined(_MSC_VER)
+#  define NKL_NOINLINE __declspec(noinline)
+#else
+#  define NKL_NOINLINE __attribute__((noinline))
+#endif
+
+/* ------------------------------------------------------------- float32 */
+
+/* The lane state: maxima in float, sums in float64 (lanes 0-3 in [0], 4-7 in [1]). */
+typedef struct lanes_ps {
+    __m256 ma, mb;
+    __m256d za[2], zb[2], acc[2];
+} lanes_ps;
+
+NKL_INLINE __m256d half_pd(__m256 v, int h) { /* lanes 4h..4h+3, widened exactly */
+    return _mm256_cvtps_pd(h ? _mm256_extractf128_ps(v, 1) : _mm256_castps256_ps128(v));
+}
+NKL_INLINE __m256d half_mask_pd(__m256 m, int h) { /* a float lane mask as double lanes */
+    __m128i m4 = h ? _mm256_extracti128_si256(_mm256_castps_si256(m), 1)
+                   : _mm256_castsi256_si128(_mm256_castps_si256(m));
+    return _mm256_castsi256_pd(_mm256_cvtepi32_epi64(m4));
+}
+
+/* Lanes whose maximum grew (mask changed): rescale their sums, as the spec. */
+static NKL_NOINLINE void rescale_ps(lanes_ps *st, __m256 nma, __m256 nmb, __m256 changed) {
+    /* ra = exp(ma - nma), rb = exp(mb - nmb) */
+    __m256 ra = nkl_exp_ps(_mm256_sub_ps(st->ma, nma));
+    __m256 rb = nkl_exp_ps(_mm256_sub_ps(st->mb, nmb));
+    for (int h = 0; h < 2; h++) {
+        __m256d m = half_mask_pd(changed, h);
+        __m256d rah = half_pd(ra, h), rbh = half_pd(rb, h);
+        /* da = nma - ma, db = nmb - mb in float64 */
+        __m256d da = _mm256_sub_pd(half_pd(nma, h), half_pd(st->ma, h));
+        __m256d db = _mm256_sub_pd(half_pd(nmb, h), half_pd(st->mb, h));
+        /* acc = rb (acc + (da - db) zb) where zb != 0 */
+        __m256d acc = _mm256_mul_pd(rbh, _mm256_add_pd(st->acc[h], _mm256_mul_pd(_mm256_sub_pd(da, db), st->zb[h])));
+        __m256d nz = _mm256_cmp_pd(st->zb[h], _mm256_setzero_pd(), _CMP_NEQ_UQ);
+        st->acc[h] = _mm256_blendv_pd(st->acc[h], acc, _mm256_and_pd(m, nz));
+        st->za[h] = _mm256_blendv_pd(st->za[h], _mm256_mul_pd(st->za[h], rah), m);
+        st->zb[h] = _mm256_blendv_pd(st->zb[h], _mm256_mul_pd(st->zb[h], rbh), m);
+    }
+    st->ma = _mm256_blendv_ps(st->ma, nma, changed);
+    st->mb = _mm256_blendv_ps(st->mb, nmb, changed);
+}
+
+/* One block of 16: a0/a1 = s/T of elements 0-7/8-15, b0/b1 the teacher's. */
+NKL_INLINE void block_ps(lanes_ps *st, __m256 a0, __m256 a1, __m256 b0, __m256 b1,
+                         const int log_probs) {
+    /* nma = max(max(a0, a1), ma), likewise nmb; changed = nma > ma or nmb > mb */
+    __m256 nma = _mm256_max_ps(_mm256_max_ps(a0, a1), st->ma);
+    __m256 changed = _mm256_cmp_ps(nma, st->ma, _CMP_GT_OQ);
+    __m256 nmb = st->mb;
+    if (!log_probs) {
+        nmb = _mm256_max_ps(_mm256_max_ps(b0, b1), st->mb);
+        changed = _mm256_or_ps(changed, _mm256_cmp_ps(nmb, st->mb, _CMP_GT_OQ));
+    }
+    if (_mm256_movemask_ps(changed)) rescale_ps(st, nma, nmb, changed);
+    /* a = a - ma, b = b - mb (logits) */
+    a0 = _mm256_sub_ps(a0, st->ma);
+    a1 = _mm256_sub_ps(a1, st->ma);
+    if (!log_probs) {
+        b0 = _mm256_sub_ps(b0, st->mb);
+        b1 = _mm256_sub_ps(b1, st->mb);
+    }
+    /* e = exp(b); t = e != 0 ? e (b - a) : 0 */
+    __m256 e0 = nkl_exp_ps(b0), e1 = nkl_exp_ps(b1);
+    __m256 t0 = _mm256_and_ps(_mm256_cmp_ps(e0, _mm256_setzero_ps(), _CMP_NEQ_UQ),
+                              _mm256_mul_ps(e0, _mm256_sub_ps(b0, a0)));
+    __m256 t1 = _mm256_and_ps(_mm256_cmp_ps(e1, _mm256_setzero_ps(), _CMP_NEQ_UQ),
+                              _mm256_mul_ps(e1, _mm256_sub_ps(b1, a1)));
+    /* the lane pairs pre-added in float, then widened into the float64 sums */
+    __m256 ea = _mm256_add_ps(nkl_exp_ps(a0), nkl_exp_ps(a1));
+    __m256 eb = _mm256_add_ps(e0, e1), tt = _mm256_add_ps(t0, t1);
+    for (int h = 0; h < 2; h++) {
+        st->za[h] = _mm256_add_pd(st->za[h], half_pd(ea, h));
+        st->zb[h] = _mm256_add_pd(st->zb[h], half_pd(eb, h));
+        st->acc[h] = _mm256_add_pd(st->acc[h], half_pd(tt, h));
+    }
+}
+
+NKL_INLINE void lanes_f32(const float *s, const float *u, size_t cols, float inv_t,
+                          const int log_probs, nkl_distill_lanes *out) {
+    lanes_ps st;
+    st.ma = st.mb = _mm256_set1_ps(-FLT_MAX);
+    for (int h = 0; h < 2; h++) st.za[h] = st.zb[h] = st.acc[h] = _mm256_setzero_pd();
+    __m256 it = _mm256_set1_ps(inv_t);
+    size_t i = 0;
+    for (; i + 16 <= cols; i += 16) {
+        __m256 a0 = _mm256_mul_ps(_mm256_loadu_ps(s + i), it);
+        __m256 a1 = _mm256_mul_ps(_mm256_loadu_ps(s + i + 8), it);
+        __m256 b0 = _mm256_loadu_ps(u + i), b1 = _mm256_loadu_ps(u + i + 8);
+        if (!log_probs) {
+            b0 = _mm256_mul_ps(b0, it);
+            b1 = _mm256_mul_ps(b1, it);
+        }
+        block_ps(&st, a0, a1, b0, b1, log_probs);
+    }
+    if (i < cols) { /* the last block, padded with -inf logits (-inf / T = -inf) */
+        float sb[16], ub[16];
+        for (size_t j = 0; j < 16; j++) sb[j] = ub[j] = -INFINITY;
+        memcpy(sb, s + i, (cols - i) * sizeof(float));
+        memcpy(ub, u + i, (cols - i) * sizeof(float));
+        __m256 a0 = _mm256_mul_ps(_mm256_loadu_ps(sb), it);
+        __m256 a1 = _mm256_mul_ps(_mm256_loadu_ps(sb + 8), it);
+        __m256 b0 = _mm256_loadu_ps(ub), b1 = _mm256_loadu_ps(ub + 8);
+        if (!log_probs) {
+            b0 = _mm256_mul_ps(b0, it);
+            b1 = _mm256_mul_ps(b1, it);
+        }
+        block_ps(&st, a0, a1, b0, b1, log_probs);
+    }
+    float ma[8], mb[8];
+    _mm256_storeu_ps(ma, st.ma);
+    _mm256_storeu_ps(mb, st.mb);
+    for (int l = 0; l < 8; l++) {
+        out->ma[l] = ma[l];
+        out->mb[l] = mb[l];
+    }
+    for (int h = 0; h < 2; h++) {
+        _mm256_storeu_pd(out->za + 4 * h, st.za[h]);
+        _mm256_storeu_pd(out->zb + 4 * h, st.zb[h]);
+        _mm256_storeu_pd(out->acc + 4 * h, st.acc[h]);
+    }
+}
+
+void nkl_distill_lanes_f32_avx2(const float *s, const float *u, size_t cols, float inv_t,
+                                int log_probs, nkl_distill_lanes *st) {
+    if (log_probs) lanes_f32(s, u, cols, inv_t, 1, st);
+    else lanes_f32(s, u, cols, inv_t, 0, st);
+}
+
+/* Eight elements of the gradient pass. */
+NKL_INLINE void grad_ps(__m256 sv, __m256 uv, const nkl_distill_grad_f32 *g, __m256 *gs,
+                        __m256 *gu) {
+    /* lq = (s ia - ma) - la, lp = (u ib - mb) - lb, q = exp(lq), p = exp(lp) */
+    __m256 lq = _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(sv, _mm256_set1_ps(g->ia)), _mm256_set1_ps(g->ma)),
+                              _mm256_set1_ps(g->la));
+    __m256 lp = _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(uv, _mm256_set1_ps(g->ib)), _mm256_set1_ps(g->mb)),
+                              _mm256_set1_ps(g->lb));
+    __m256 q = nkl_exp_ps(lq), p = nkl_exp_ps(lp);
+    /* gs = (q zb - p) cs; gu = p != 0 ? (p ((lp - lq) - kl)) cu : 0 */
+    *gs = _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(q, _mm256_set1_ps(g->zb)), p), _mm256_set1_ps(g->cs));
+    __m256 f = _mm256_sub_ps(_mm256_sub_ps(lp, lq), _mm256_set1_ps(g->kl));
+    *gu = _mm256_and_ps(_mm256_cmp_ps(p, _mm256_setzero_ps(), _CMP_NEQ_UQ),
+                        _mm256_mul_ps(_mm256_mul_ps(p, f), _mm256_set1_ps(g->cu)));
+}
+
+void nkl_distill_grad_f32_avx2(const float *s, const float *u, size_t cols,
+                               const nkl_distill_grad_f32 *g, float *gs, float *gu) {
+    size_t i = 0;
+    __m256 vs, vu;
+    for (; i + 8 <= cols; i += 8) {
+        grad_ps(_mm256_loadu_ps(s + i), _mm256_loadu_ps(u + i), g, &vs, &vu);
+        _mm256_storeu_ps(gs + i, vs);
+        if (gu) _mm256_storeu_ps(gu + i, vu);
+    }
+    if (i < cols) {
+        float sb[8] = {0}, ub[8] = {0}, os[8], ou[8];
+        memcpy(sb, s + i, (cols - i) * sizeof(float));
+        memcpy(ub, u + i, (cols - i) * sizeof(float));
+        grad_ps(_mm256_loadu_ps(sb), _mm256_loadu_ps(ub), g, &vs, &vu);
+        _mm256_storeu_ps(os, vs);
+        _mm256_storeu_ps(ou, vu);
+        memcpy(gs + i, os, (cols - i) * sizeof(float));
+        if (gu) memcpy(gu + i, ou, (cols - i) * sizeof(float));
+    }
+}
+
+/* ------------------------------------------------------------- float64 */
+
+typedef struct lanes_pd {
+    __m256d ma, mb, za, zb, acc;
+} lanes_pd;
+
+static NKL_NOINLINE void rescale_pd(lanes_pd *st, __m256d nma, __m256d nmb, __m256d changed) {
+    __m256d ra = nkl_exp_pd(_mm256_sub_pd(st->ma, nma));
+    __m256d rb = nkl_exp_pd(_mm256_sub_pd(st->mb, nmb));
+    __m256d da = _mm256_sub_pd(nma, st->ma), db = _mm256_sub_pd(nmb, st->mb);
+    __m256d acc = _mm256_mul_pd(rb, _mm256_add_pd(st->acc, _mm256_mul_pd(_mm256_sub_pd(da, db), st->zb)));
+    __m256d nz = _mm256_cmp_pd(st->zb, _mm256_setzero_pd(), _CMP_NEQ_UQ);
+    st->acc = _mm256_blendv_pd(st->acc, acc, _mm256_and_pd(changed, nz));
+    st->za = _mm256_blendv_pd(st->za, _mm256_mul_pd(st->za, ra), changed);
+    st->zb = _mm256_blendv_pd(st->zb, _mm256_mul_pd(st->zb, rb), changed);
+    st->ma = _mm256_blendv_pd(st->ma, nma, changed);
+    st->mb = _mm256_blendv_pd(st->mb, nmb, changed);
+}
+
+NKL_INLINE void block_pd(lanes_pd *st, __m256d a0, __m256d a1, __m256d b0, __m256d b1,
+                         const int log_probs) {
+    __m256d nma = _mm256_max_pd(_mm256_max_pd(a0, a1), st->ma);
+    __m256d changed = _mm256_cmp_pd(nma, st->ma, _CMP_GT_OQ);
+    __m256d nmb = st->mb;
+    if (!log_probs) {
+        nmb = _mm256_max_pd(_mm256_max_pd(b0, b1), st->mb);
+        changed = _mm256_or_pd(changed, _mm256_cmp_pd(nmb, st->mb, _CMP_GT_OQ));
+    }
+    if (_mm256_movemask_pd(changed)) rescale_pd(st, nma, nmb, changed);
+    a0 = _mm256_sub_pd(a0, st->ma);
+    a1 = _mm256_sub_pd(a1, st->ma);
+    if (!log_probs) {
+        b0 = _mm256_sub_pd(b0, st->mb);
+        b1 = _mm256_sub_pd(b1, st->mb);
+    }
+    __m256d e0 = nkl_exp_pd(b0), e1 = nkl_exp_pd(b1);
+    __m256d t0 = _mm256_and_pd(_mm256_cmp_pd(e0, _mm256_setzero_pd(), _CMP_NEQ_UQ),
+                               _mm256_mul_pd(e0, _mm256_sub_pd(b0, a0)));
+    __m256d t1 = _mm256_and_pd(_mm256_cmp_pd(e1, _mm256_setzero_pd(), _CMP_NEQ_UQ),
+                               _mm256_mul_pd(e1, _mm256_sub_pd(b1, a1)));
+    st->za = _mm256_add_pd(st->za, _mm256_add_pd(nkl_exp_pd(a0), nkl_exp_pd(a1)));
+    st->zb = _mm256_add_pd(st->zb, _mm256_add_pd(e0, e1));
+    st->acc = _mm256_add_pd(st->acc, _mm256_add_pd(t0, t1));
+}
+
+NKL_INLINE void lanes_f64(const double *s, const double *u, size_t cols, double inv_t,
+                          const int log_probs, nkl_distill_lanes *out) {
+    lanes_pd st;
+    st.ma = st.mb = _mm256_set1_pd(-DBL_MAX);
+    st.za = st.zb = st.acc = _mm256_setzero_pd();
+    __m256d it = _mm256_set1_pd(inv_t);
+    size_t i = 0;
+    for (; i + 8 <= cols; i += 8) {
+        __m256d a0 = _mm256_mul_pd(_mm256_loadu_pd(s + i), it);
+        __m256d a1 = _mm256_mul_pd(_mm256_loadu_pd(s + i + 4), it);
+        __m256d b0 = _mm256_loadu_pd(u + i), b1 = _mm256_loadu_pd(u + i + 4);
+        if (!log_probs) {
+            b0 = _mm256_mul_pd(b0, it);
+            b1 = _mm256_mul_pd(b1, it);
+        }
+        block_pd(&st, a0, a1, b0, b1, log_probs);
+    }
+    if (i < cols) {
+        double sb[8], ub[8];
+        for (size_t j = 0; j < 8; j++) sb[j] = ub[j] = -INFINITY;
+        memcpy(sb, s + i, (cols - i) * sizeof(double));
+        memcpy(ub, u + i, (cols - i) * sizeof(double));
+        __m256d a0 = _mm256_mul_pd(_mm256_loadu_pd(sb), it);
+        __m256d a1 = _mm256_mul_pd(_mm256_loadu_pd(sb + 4), it);
+        __m256d b0 = _mm256_loadu_pd(ub), b1 = _mm256_loadu_pd(ub + 4);
+        if (!log_probs) {
+            b0 = _mm256_mul_pd(b0, it);
+            b1 = _mm256_mul_pd(b1, it);
+        }
+        block_pd(&st, a0, a1, b0, b1, log_probs);
+    }
+    _mm256_storeu_pd(out->ma, st.ma);
+    _mm256_storeu_pd(out->mb, st.mb);
+    _mm256_storeu_pd(out->za, st.za);
+    _mm256_storeu_pd(out->zb, st.zb);
+    _mm256_storeu_pd(out->acc, st.acc);
+}
+
+void nkl_distill_lanes_f64_avx2(const double *s, const double *u, size_t cols, double inv_t,
+                                int log_probs, nkl_distill_lanes *st) {
+    if (log_probs) lanes_f64(s, u, cols, inv_t, 1, st);
+    else lanes_f64(s, u, cols, inv_t, 0, st);
+}
+
+NKL_INLINE void grad_pd(__m256d sv, __m256d uv, const nkl_distill_grad_f64 *g, __m256d *gs,
+                        __m256d *gu) {
+    __m256d lq = _mm256_sub_pd(_mm256_sub_pd(_mm256_mul_pd(sv, _mm256_set1_pd(g->ia)), _mm256_set1_pd(g->ma)),
+                               _mm256_set1_pd(g->la));
+    __m256d lp = _mm256_sub_pd(_mm256_sub_pd(_mm256_mul_pd(uv, _mm256_set1_pd(g->ib)), _mm256_set1_pd(g->mb)),
+                               _mm256_set1_pd(g->lb));
+    __m256d q = nkl_exp_pd(lq), p = nkl_exp_pd(lp);
+    *gs = _mm256_mul_pd(_mm256_sub_pd(_mm256_mul_pd(q, _mm256_set1_pd(g->zb)), p), _mm256_set1_pd(g->cs));
+    __m256d f = _mm256_sub_pd(_mm256_sub_pd(lp, lq), _mm256_set1_pd(g->kl));
+    *gu = _mm256_and_pd(_mm256_cmp_pd(p, _mm256_setzero_pd(), _CMP_NEQ_UQ),
+                        _mm256_mul_pd(_mm256_mul_pd(p, f), _mm256_set1_pd(g->cu)));
+}
+
+void nkl_distill_grad_f64_avx2(const double *s, const double *u, size_t cols,
+                               const nkl_distill_grad_f64 *g, double *gs, double *gu) {
+    size_t i = 0;
+    __m256d vs, vu;
+    for (; i + 4 <= cols; i += 4) {
+        grad_pd(_mm256_loadu_pd(s + i), _mm256_loadu_pd(u + i), g, &vs, &vu);
+        _mm256_storeu_pd(gs + i, vs);
+        if (gu) _mm256_storeu_pd(gu + i, vu);
+    }
+    if (i < cols) {
+        double sb[4] = {0}, ub[4] = {0}, os[4], ou[4];
+        memcpy(sb, s + i, (cols - i) * sizeof(double));
+        memcpy(ub, u + i, (cols - i) * sizeof(double));
+        grad_pd(_mm256_loadu_pd(sb), _mm256_loadu_pd(ub), g, &vs, &vu);
+        _mm256_storeu_pd(os, vs);
+        _mm256_storeu_pd(ou, vu);
+        memcpy(gs + i, os, (cols - i) * sizeof(double));
+        if (gu) memcpy(gu + i, ou, (cols - i) * sizeof(double));
+    }
+}

@@ -1,0 +1,572 @@
+/*
+ * test_distill.c - distillation from logits (nkl_distill_*): against a
+ * long double reference (random shapes, strides, temperatures, both teacher
+ * modes, weights, every reduction), PyTorch's golden cases, extreme and
+ * masked logits, central finite differences of the gradients in float64,
+ * scalar == AVX2 bit for bit, and argument checks that write nothing.
+ */
+#include <float.h>
+
+#include "nkl_test.h"
+#include "golden/golden_distill.h"
+
+typedef long double ld;
+
+/* ------------------------------------------------------------ reference */
+
+typedef struct ref_row {
+    ld kl;  /* KL_r */
+    ld tol; /* error scale: sum p (|log p| + |log q| + 1) + |la| + |lb| */
+} ref_row;
+
+/*
+ * One row in long double from the scaled logits a (student) and b (teacher
+ * logits, or log-probabilities when log_probs), exactly as the kernel sees
+ * them. Writes log q and log p (cols values each).
+ */
+static ref_row ref_row_stats(const ld *a, const ld *b, size_t cols, int log_probs, ld *lq, ld *lp) {
+    ld ma = -INFINITY, mb = -INFINITY, za = 0, zb = 0;
+    for (size_t c = 0; c < cols; c++) {
+        if (a[c] > ma) ma = a[c];
+        if (b[c] > mb) mb = b[c];
+    }
+    for (size_t c = 0; c < cols; c++) {
+        za += expl(a[c] - ma);
+        zb += expl(b[c] - mb);
+    }
+    ld la = logl(za), lb = logl(zb);
+    ref_row r = {0, 1};
+    for (size_t c = 0; c < cols; c++) {
+        lq[c] = a[c] == -INFINITY ? -INFINITY : (a[c] - ma) - la;
+        lp[c] = log_probs ? b[c] : (b[c] == -INFINITY ? -INFINITY : (b[c] - mb) - lb);
+        ld p = expl(lp[c]);
+        if (p == 0) continue;
+        r.kl += p * (lp[c] - lq[c]);
+        r.tol += p * (fabsl(lp[c]) + fabsl(lq[c]) + 1);
+    }
+    r.tol += fabsl(la) + (log_probs ? 0 : fabsl(lb));
+    return r;
+}
+
+/* x (1 + |log x|), 0 for x = 0: the error scale of exp(log x) */
+static ld mag(ld x, ld log_x) { return x == 0 ? 0 : x * (1 + fabsl(log_x)); }
+
+/* ------------------------------------------------------------ one call, either type */
+
+typedef struct call {
+    int bits;
+    nkl_distill_desc d;
+    const void *s, *u, *w; /* arrays of the call's type */
+} call;
+
+static nkl_status run(const call *c, void *value, double grad_output, void *gs, size_t gs_stride,
+                      void *gu, size_t gu_stride, int backward) {
+    if (c->bits == 32) {
+        if (!backward) return nkl_distill_f32(&c->d, c->s, c->u, c->w, value);
+        return nkl_distill_backward_f32(&c->d, c->s, c->u, c->w, (float)grad_output, value, gs,
+                                        gs_stride, gu, gu_stride);
+    }
+    if (!backward) return nkl_distill_f64(&c->d, c->s, c->u, c->w, value);
+    return nkl_distill_backward_f64(&c->d, c->s, c->u, c->w, grad_output, value, gs, gs_stride,
+                                    gu, gu_stride);
+}
+
+static double get(int bits, const void *p, size_t i) {
+    return bits == 32 ? (double)((const float *)p)[i] : ((const double *)p)[i];
+}
+static void put(int bits, void *p, size_t i, double v) {
+    if (bits == 32) ((float *)p)[i] = (float)v;
+    else ((double *)p)[i] = v;
+}
+static int same(int bits, double a, double b) {
+    return bits == 32 ? same_f32((float)a, (float)b) : same_f64(a, b);
+}
+
+/*
+ * Checks value and gradients of one call against the reference, with
+ * tolerances k eps (sum of the terms' magnitudes). The reference uses the
+ * logits scaled exactly as the kernel scales them (s * (1/T rounded)).
+ */
+static void check_against_reference(const call *c, const char *what) {
+    size_t rows = c->d.rows, cols = c->d.cols, sz = c->bits / 8;
+    int log_probs = (c->d.flags & NKL_TEACHER_LOG_PROBS) != 0;
+    double eps = c->bits == 32 ? 0x1p-23 : 0x1p-52, k = 16;
+    double t = c->d.temperature, t2 = (c->d.flags & NKL_SCALE_T2) ? t * t : 1;
+    double inv_t = c->bits == 32 ? (double)(float)(1.0 / t) : 1.0 / t;
+    ld *a = malloc((cols + 1) * sizeof(ld)), *b = malloc((cols + 1) * sizeof(ld));
+    ld *lq = malloc((cols + 1) * sizeof(ld)), *lp = malloc((cols + 1) * sizeof(ld));
+    ref_row *rr = malloc((rows + 1) * sizeof(ref_row));
+    size_t kept = 0;
+    ld total = 0, total_tol = 0;
+    for (size_t r = 0; r < rows; r++) {
+        double w = c->w ? get(c->bits, c->w, r) : 1;
+        rr[r].kl = 0;
+        rr[r].tol = 0;
+        if (w == 0) continue;
+        kept++;
+        for (size_t j = 0; j < cols; j++) {
+            double sv = get(c->bits, c->s, r * c->d.student_stride + j);
+            double uv = get(c->bits, c->u, r * c->d.teacher_stride + j);
+            a[j] = c->bits == 32 ? (ld)(float)((float)sv * (float)inv_t) : (ld)(sv * inv_t);
+            b[j] = log_probs ? (ld)uv
+                             : (c->bits == 32 ? (ld)(float)((float)uv * (float)inv_t) : (ld)(uv * inv_t));
+        }
+        rr[r] = ref_row_stats(a, b, cols, log_probs, lq, lp);
+        total += w * t2 * rr[r].kl;
+        total_tol += w * t2 * rr[r].tol;
+    }
+    ld divisor = 1;
+    if (c->d.reduction == NKL_REDUCTION_MEAN) divisor = (ld)kept * cols;
+    if (c->d.reduction == NKL_REDUCTION_BATCHMEAN) divisor = (ld)kept;
+
+    /* value alone, and value + gradients */
+    size_t nv = c->d.reduction == NKL_REDUCTION_NONE ? rows : 1;
+    size_t gstride = cols + 3;
+    void *v1 = calloc(nv + 1, sz), *v2 = calloc(nv + 1, sz);
+    void *gs = calloc(rows * gstride + 1, sz), *gu = calloc(rows * gstride + 1, sz);
+    double gout = 0.75;
+    CHECK_OK(run(c, v1, 0, NULL, 0, NULL, 0, 0));
+    CHECK_OK(run(c, v2, gout, gs, gstride, gu, gstride, 1));
+    for (size_t i = 0; i < nv; i++)
+        CHECK(same(c->bits, get(c->bits, v1, i), get(c->bits, v2, i)),
+              "%s: value differs with gradients at %zu", what, i);
+    if (c->d.reduction == NKL_REDUCTION_NONE) {
+        for (size_t r = 0; r < rows; r++) {
+            double w = c->w ? get(c->bits, c->w, r) : 1;
+            double want = (double)(w * t2 * rr[r].kl), got = get(c->bits, v1, r);
+            double tol = k * eps * (double)(w * t2 * rr[r].tol) + (c->bits == 32 ? fabs(want) * eps : 0);
+            CHECK(fabs(got - want) <= tol, "%s: row %zu: %.9g, reference %.9g (tol %.3g)", what, r,
+                  got, want, tol);
+        }
+    } else {
+        double want = (double)(total / divisor), got = get(c->bits, v1, 0);
+        double tol = k * eps * (double)(total_tol / divisor) + (c->bits == 32 ? fabs(want) * eps : 0);
+        if (isnan(want)) CHECK(isnan(got), "%s: %.9g, reference NaN", what, got);
+        else CHECK(fabs(got - want) <= tol, "%s: %.9g, reference %.9g (tol %.3g)", what, got, want, tol);
+    }
+
+    /* gradients, element by element */
+    for (size_t r = 0; r < rows; r++) {
+        double w = c->w ? get(c->bits, c->w, r) : 1;
+        if (w == 0) {
+            for (size_t j = 0; j < cols; j++) {
+                CHECK(get(c->bits, gs, r * gstride + j) == 0 && !signbit(get(c->bits, gs, r * gstride + j)),
+                      "%s: ignored row %zu: grad_student not +0", what, r);
+                CHECK(get(c->bits, gu, r * gstride + j) == 0, "%s: ignored row %zu: grad_teacher", what, r);
+            }
+            continue;
+        }
+        for (size_t j = 0; j < cols; j++) {
+            double sv = get(c->bits, c->s, r * c->d.student_stride + j);
+            double uv = get(c->bits, c->u, r * c->d.teacher_stride + j);
+            a[j] = c->bits == 32 ? (ld)(float)((float)sv * (float)inv_t) : (ld)(sv * inv_t);
+            b[j] = log_probs ? (ld)uv
+                             : (c->bits == 32 ? (ld)(float)((float)uv * (float)inv_t) : (ld)(uv * inv_t));
+        }
+        ref_row st = ref_row_stats(a, b, cols, log_probs, lq, lp);
+        ld g = (ld)gout * w * t2 / divisor, mass = 0;
+        /* what underflow in the data's type may lose: a few of its smallest subnormals */
+        ld tiny = (c->bits == 32 ? 0x1p-146L : 0x1p-1071L) * (1 + fabsl(g) / t);
+        for (size_t j = 0; j < cols; j++) mass += expl(lp[j]);
+        for (size_t j = 0; j < cols; j++) {
+            ld q = expl(lq[j]), p = expl(lp[j]);
+            ld want_s = g / t * (q * mass - p);
+            ld want_u = p == 0 ? 0 : log_probs ? g * p * ((lp[j] - lq[j]) + 1) : g / t * p * ((lp[j] - lq[j]) - st.kl);
+            /* q sum p: the float64 lanes' sum of p may be off by cols / 4 eps (recursive summation) */
+            ld tol_s = k * eps * fabsl(g / t) * (mag(q, lq[j]) + mag(p, lp[j]) + q * mass * (c->bits == 64 ? 1 + cols / 4.0L : 1));
+            ld fac = p == 0 ? 0 : p * (1 + fabsl(lp[j]) + fabsl(lq[j]) + fabsl(st.kl) + st.tol);
+            ld tol_u = p == 0 ? 0 : k * eps * fabsl(log_probs ? g : g / t) * fac * (1 + fabsl(lp[j] - lq[j]) + fabsl(st.kl));
+            double got_s = get(c->bits, gs, r * gstride + j), got_u = get(c->bits, gu, r * gstride + j);
+            CHECK(fabsl(got_s - want_s) <= tol_s + tiny, "%s: grad_student[%zu][%zu] %.9g, reference %.9Lg",
+                  what, r, j, got_s, want_s);
+            CHECK(fabsl(got_u - want_u) <= tol_u + tiny * (1 + (p == 0 ? 0 : fabsl(lp[j] - lq[j])) + fabsl(st.kl)), "%s: grad_teacher[%zu][%zu] %.9g, reference %.9Lg",
+                  what, r, j, got_u, want_u);
+        }
+        /* the padding between rows is never written */
+        for (size_t j = cols; j < gstride && r + 1 < rows; j++)
+            CHECK(get(c->bits, gs, r * gstride + j) == 0, "%s: padding written", what);
+    }
+    free(a); free(b); free(lq); free(lp); free(rr); free(v1); free(v2); free(gs); free(gu);
+}
+
+/* Fills logits: scale * N(0, 1) (teacher log-probabilities: log_softmax of that). */
+static void fill(int bits, void *p, size_t rows, size_t cols, size_t stride, double scale, int log_probs,
+                 nkl_rng *rng) {
+    for (size_t i = 0; i < rows * stride; i++) put(bits, p, i, NAN); /* padding: must not be read */
+    for (size_t r = 0; r < rows; r++) {
+        double m = -INFINITY, z = 0;
+        for (size_t j = 0; j < cols; j++) {
+            double v = scale * rng_normal(rng);
+            put(bits, p, r * stride + j, v);
+            if (v > m) m = v;
+        }
+        if (!log_probs) continue;
+        for (size_t j = 0; j < cols; j++) z += exp(get(bits, p, r * stride + j) - m);
+        for (size_t j = 0; j < cols; j++) put(bits, p, r * stride + j, get(bits, p, r * stride + j) - m - log(z));
+    }
+}
+
+static void random_cases(void) {
+    nkl_rng rng = {42};
+    static const size_t col_list[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100, 255, 256, 257, 1000, 32000};
+    static const double temps[] = {1, 2, 4, 0.5, 3.7, 0.3};
+    int n = 0;
+    for (int bits = 32; bits <= 64; bits += 32) {
+        for (size_t ci = 0; ci < sizeof col_list / sizeof *col_list; ci++) {
+            size_t cols = col_list[ci];
+            size_t rows_list[] = {1, 3, cols >= 32000 ? 4 : 64};
+            for (int ri = 0; ri < 3; ri++, n++) {
+                size_t rows = rows_list[ri];
+                size_t ss = cols + (size_t)(n % 3), ts = cols + (size_t)(n % 5 == 0 ? 7 : 0);
+                size_t sz = (size_t)bits / 8;
+                void *s = malloc(rows * ss * sz + 8), *u = malloc(rows * ts * sz + 8), *w = malloc(rows * sz + 8);
+                int log_probs = n % 4 == 3;
+                double scale = n % 7 == 0 ? 30 : 3;
+                fill(bits, s, rows, cols, ss, scale, 0, &rng);
+                fill(bits, u, rows, cols, ts, scale, log_probs, &rng);
+                for (size_t r = 0; r < rows; r++) put(bits, w, r, (r % 3 == 1) ? 0 : 0.5 + rng_uniform(&rng));
+                call c = {bits, {rows, cols, ss, ts, temps[n % 6], NKL_REDUCTION_NONE, 0}, s, u, NULL};
+                if (log_probs) c.d.flags |= NKL_TEACHER_LOG_PROBS;
+                if (n % 2) c.d.flags |= NKL_SCALE_T2;
+                char what[160];
+                for (int red = 0; red <= 3; red++) {
+                    c.d.reduction = red;
+                    c.w = (red + n) % 2 ? w : NULL;
+                    snprintf(what, sizeof what, "f%d %zux%zu T=%g lp=%d red=%d w=%d", bits, rows, cols,
+                             c.d.temperature, log_probs, red, c.w != NULL);
+                    check_against_reference(&c, what);
+                }
+                free(s); free(u); free(w);
+            }
+        }
+    }
+}
+
+/* -------------------------------------------------------- golden (PyTorch) */
+
+static void golden_cases(void) {
+    for (int i = 0; i < NKLG_DISTILL_COUNT; i++) {
+        const nklg_distill *g = &nklg_distill_cases[i];
+        size_t n = g->rows * g->cols, sz = (size_t)g->bits / 8;
+        call c = {g->bits, {g->rows, g->cols, g->cols, g->cols, g->temperature, NKL_REDUCTION_BATCHMEAN,
+                            NKL_SCALE_T2}, g->student, g->teacher, NULL};
+        void *v = calloc(1, 8), *gs = calloc(n, sz), *gu = calloc(n, sz);
+        CHECK_OK(run(&c, v, 1.0, gs, g->cols, gu, g->cols, 1));
+        double eps = g->bits == 32 ? 0x1p-23 : 0x1p-52;
+        double got = get(g->bits, v, 0);
+        CHECK(fabs(got - g->loss) <= 16 * eps * (1 + fabs(g->loss)), "%s: loss %.9g, PyTorch %.9g", g->name,
+              got, g->loss);
+        ld a[16], b[16], lq[16], lp[16];
+        for (size_t r = 0; r < g->rows; r++) {
+            for (size_t j = 0; j < g->cols; j++) {
+                a[j] = get(g->bits, g->student, r * g->cols + j) / g->temperature;
+                b[j] = get(g->bits, g->teacher, r * g->cols + j) / g->temperature;
+            }
+            ref_row st = ref_row_stats(a, b, g->cols, 0, lq, lp);
+            double big_s = 0, big_u = 0;
+            for (size_t j = 0; j < g->cols; j++) {
+                big_s = fmax(big_s, fabs(get(g->bits, g->grad_student, r * g->cols + j)));
+                big_u = fmax(big_u, fabs(get(g->bits, g->grad_teacher, r * g->cols + j)));
+            }
+            for (size_t j = 0; j < g->cols; j++) {
+                size_t e = r * g->cols + j;
+                double ws = get(g->bits, g->grad_student, e), wu = get(g->bits, g->grad_teacher, e);
+                CHECK(fabs(get(g->bits, gs, e) - ws) <= 32 * eps * big_s, "%s: grad_student[%zu] %.9g, PyTorch %.9g",
+                      g->name, e, get(g->bits, gs, e), ws);
+                /* the factor (log p - log q - KL) cancels: its terms' size counts */
+                double scale = (double)(expl(lp[j]) * (1 + fabsl(lp[j]) + fabsl(lq[j]) + fabsl(st.kl)));
+                scale *= g->temperature / (double)g->rows;
+                CHECK(fabs(get(g->bits, gu, e) - wu) <= 32 * eps * (big_u + scale), "%s: grad_teacher[%zu] %.17g, PyTorch %.17g (max %.3g)",
+                      g->name, e, get(g->bits, gu, e), wu, big_u);
+            }
+        }
+        free(v); free(gs); free(gu);
+    }
+}
+
+/* ------------------------------------------------- extreme and masked logits */
+
+static void extreme_cases(void) {
+    nkl_rng rng = {7};
+    for (int bits = 32; bits <= 64; bits += 32) {
+        size_t sz = (size_t)bits / 8;
+        for (int si = 0; si < 3; si++) {
+            double scale = si == 0 ? 100 : si == 1 ? 1000 : 3e4;
+            for (size_t cols = 5; cols <= 1000; cols = cols * 7 + 3) {
+                size_t rows = 4;
+                void *s = malloc(rows * cols * sz), *u = malloc(rows * cols * sz);
+                fill(bits, s, rows, cols, cols, scale, 0, &rng);
+                fill(bits, u, rows, cols, cols, scale, 0, &rng);
+                call c = {bits, {rows, cols, cols, cols, 2, NKL_REDUCTION_NONE, 0}, s, u, NULL};
+                char what[96];
+                snprintf(what, sizeof what, "f%d extreme x%g %zux%zu", bits, scale, rows, cols);
+                check_against_reference(&c, what);
+                void *v = calloc(rows, sz);
+                CHECK_OK(run(&c, v, 0, NULL, 0, NULL, 0, 0));
+                for (size_t r = 0; r < rows; r++)
+                    CHECK(isfinite(get(bits, v, r)) && get(bits, v, r) >= -1e-3 * scale,
+                          "%s: row %zu not finite: %g", what, r, get(bits, v, r));
+                /* identical student and teacher shifted by a large constant: KL = 0 */
+                for (size_t i = 0; i < rows * cols; i++) put(bits, u, i, get(bits, s, i) + 1024);
+                CHECK_OK(run(&c, v, 0, NULL, 0, NULL, 0, 0));
+                for (size_t r = 0; r < rows; r++)
+                    CHECK(fabs(get(bits, v, r)) <= 64 * (bits == 32 ? 0x1p-23 : 0x1p-52) * (1 + log((double)cols)),
+                          "%s: shifted copy: KL %g, not ~0", what, get(bits, v, r));
+                free(s); free(u); free(v);
+            }
+        }
+    }
+}
+
+/* Masked classes (-inf logits) give the KL of the remaining classes. */
+static void masked_cases(void) {
+    nkl_rng rng = {9};
+    for (int bits = 32; bits <= 64; bits += 32) {
+        size_t sz = (size_t)bits / 8;
+        for (size_t cols = 2; cols <= 300; cols += 37) {
+            void *s = malloc(cols * sz), *u = malloc(cols * sz), *s2 = malloc(cols * sz), *u2 = malloc(cols * sz);
+            fill(bits, s, 1, cols, cols, 3, 0, &rng);
+            fill(bits, u, 1, cols, cols, 3, 0, &rng);
+            size_t kept = 0;
+            for (size_t j = 0; j < cols; j++) {
+                if (j % 3 == 1) { /* masked in both */
+                    put(bits, s, j, -INFINITY);
+                    put(bits, u, j, -INFINITY);
+                } else if (j % 5 == 2) { /* masked in the teacher only: q > 0, p = 0 */
+                    put(bits, u, j, -INFINITY);
+                    put(bits, s2, kept, get(bits, s, j));
+                    put(bits, u2, kept++, -INFINITY);
+                } else {
+                    put(bits, s2, kept, get(bits, s, j));
+                    put(bits, u2, kept++, get(bits, u, j));
+                }
+            }
+            call c = {bits, {1, cols, cols, cols, 1.5, NKL_REDUCTION_SUM, 0}, s, u, NULL};
+            call c2 = {bits, {1, kept, kept, kept, 1.5, NKL_REDUCTION_SUM, 0}, s2, u2, NULL};
+            double v[2] = {0, 0}, v2[2] = {0, 0};
+            char what[64];
+            snprintf(what, sizeof what, "f%d masked cols=%zu", bits, cols);
+            check_against_reference(&c, what);
+            CHECK_OK(run(&c, v, 0, NULL, 0, NULL, 0, 0));
+            CHECK_OK(run(&c2, v2, 0, NULL, 0, NULL, 0, 0));
+            double a = get(bits, v, 0), b = get(bits, v2, 0);
+            CHECK(isfinite(a) && fabs(a - b) <= 1e-4 * (1 + fabs(b)), "%s: %g, without the masked classes %g", what, a, b);
+            free(s); free(u); free(s2); free(u2);
+        }
+    }
+}
+
+/* Special rows: NaN / +inf logits, all -inf, -inf student where p > 0, cols 0, no kept rows. */
+static void special_cases(void) {
+    float s[4] = {1, 2, 3, 4}, u[4] = {4, 3, 2, 1}, v[4];
+    nkl_distill_desc d = {1, 4, 4, 4, 1, NKL_REDUCTION_SUM, 0};
+    float sv[4];
+    memcpy(sv, s, sizeof s);
+    sv[2] = NAN;
+    CHECK_OK(nkl_distill_f32(&d, sv, u, NULL, v));
+    CHECK(isnan(v[0]), "NaN student logit: %g", v[0]);
+    sv[2] = INFINITY;
+    CHECK_OK(nkl_distill_f32(&d, sv, u, NULL, v));
+    CHECK(isnan(v[0]), "+inf student logit: %g", v[0]);
+    CHECK_OK(nkl_distill_f32(&d, s, sv, NULL, v));
+    CHECK(isnan(v[0]), "+inf teacher logit: %g", v[0]);
+    float ninf[4] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    CHECK_OK(nkl_distill_f32(&d, ninf, u, NULL, v));
+    CHECK(isnan(v[0]), "all -inf student: %g", v[0]);
+    CHECK_OK(nkl_distill_f32(&d, s, ninf, NULL, v));
+    CHECK(isnan(v[0]), "all -inf teacher: %g", v[0]);
+    sv[2] = -INFINITY;
+    CHECK_OK(nkl_distill_f32(&d, sv, u, NULL, v));
+    CHECK(v[0] == INFINITY, "-inf student where p > 0: %g", v[0]);
+    d.cols = 0;
+    CHECK_OK(nkl_distill_f32(&d, s, u, NULL, v));
+    CHECK(v[0] == 0, "cols 0, sum: %g", v[0]);
+    d.reduction = NKL_REDUCTION_MEAN;
+    CHECK_OK(nkl_distill_f32(&d, s, u, NULL, v));
+    CHECK(isnan(v[0]), "cols 0, mean: %g", v[0]);
+    d.cols = 4;
+    d.reduction = NKL_REDUCTION_BATCHMEAN;
+    float w0 = 0;
+    CHECK_OK(nkl_distill_f32(&d, s, u, &w0, v));
+    CHECK(isnan(v[0]), "no kept row, batchmean: %g", v[0]);
+    d.reduction = NKL_REDUCTION_SUM;
+    float nan_row[4] = {NAN, NAN, NAN, NAN};
+    CHECK_OK(nkl_distill_f32(&d, nan_row, nan_row, &w0, v));
+    CHECK(v[0] == 0 && !signbit(v[0]), "ignored NaN row: %g", v[0]);
+    /* identical rows: KL 0 up to rounding, never far below */
+    CHECK_OK(nkl_distill_f32(&d, s, s, NULL, v));
+    CHECK(fabsf(v[0]) <= 1e-6f, "identical rows: %g", v[0]);
+    /* teacher log-probabilities with a -inf class contribute 0 there */
+    float lp[4] = {logf(0.5f), -INFINITY, logf(0.25f), logf(0.25f)};
+    d.flags = NKL_TEACHER_LOG_PROBS;
+    CHECK_OK(nkl_distill_f32(&d, s, lp, NULL, v));
+    CHECK(isfinite(v[0]), "log-probs with -inf: %g", v[0]);
+}
+
+/* ------------------------------------------------------ finite differences */
+
+static double loss64(nkl_distill_desc *d, const double *s, const double *u, const double *w) {
+    double v;
+    nkl_distill_desc one = *d;
+    CHECK_OK(nkl_distill_f64(&one, s, u, w, &v));
+    return v;
+}
+
+static void finite_differences(void) {
+    nkl_rng rng = {11};
+    for (int mode = 0; mode < 4; mode++) {
+        size_t rows = 3, cols = 11;
+        double s[33], u[33], w[3] = {1, 0.5, 2}, gs[33], gu[33], v;
+        fill(64, s, rows, cols, cols, 2, 0, &rng);
+        fill(64, u, rows, cols, cols, 2, mode & 1, &rng);
+        nkl_distill_desc d = {rows, cols, cols, cols, mode & 2 ? 2.5 : 1, NKL_REDUCTION_BATCHMEAN,
+                              (mode & 1 ? NKL_TEACHER_LOG_PROBS : 0) | NKL_SCALE_T2};
+        CHECK_OK(nkl_distill_backward_f64(&d, s, u, w, 1.0, &v, gs, cols, gu, cols));
+        for (size_t i = 0; i < rows * cols; i++) {
+            for (int which = 0; which < 2; which++) {
+                double *x = which ? u : s, keep = x[i], h = 1e-5 * fmax(1, fabs(keep));
+                x[i] = keep + h;
+                double fp = loss64(&d, s, u, w);
+                x[i] = keep - h;
+                double fm = loss64(&d, s, u, w);
+                x[i] = keep;
+                double fd = (fp - fm) / (2 * h), an = which ? gu[i] : gs[i];
+                CHECK(fabs(fd - an) <= 1e-7 * (1 + fabs(an)), "finite difference mode %d d/d%s[%zu]: %.12g, analytic %.12g",
+                      mode, which ? "teacher" : "student", i, fd, an);
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------ scalar == AVX2 */
+
+static void bitwise_paths(void) {
+    if (!nkl_isa_supported(NKL_ISA_AVX2)) return;
+    nkl_rng rng = {5};
+    for (int bits = 32; bits <= 64; bits += 32) {
+        size_t sz = (size_t)bits / 8;
+        for (size_t cols = 0; cols <= 140; cols += (cols < 40 ? 1 : 13)) {
+            for (int variant = 0; variant < 6; variant++) {
+                size_t rows = 3, off = (size_t)variant % 3, n = rows * cols + off;
+                /* misaligned by off elements, ending at a no-access page */
+                nkl_guard gsb = guard_alloc(n * sz), gub = guard_alloc(n * sz);
+                char *s = (char *)gsb.ptr + off * sz, *u = (char *)gub.ptr + off * sz;
+                fill(bits, s, rows, cols, cols, variant == 5 ? 300 : 3, variant == 4, &rng);
+                fill(bits, u, rows, cols, cols, variant == 5 ? 300 : 3, variant == 4, &rng);
+                for (size_t i = 0; i < rows * cols; i++) { /* sprinkle specials */
+                    uint64_t z = rng_next(&rng) % 41;
+                    if (z == 0) put(bits, u, i, -INFINITY);
+                    if (z == 1) put(bits, s, i, -INFINITY);
+                    if (z == 2 && variant == 3) put(bits, s, i, NAN);
+                    if (z == 3) put(bits, u, i, (double)(rng_next(&rng) % 2 ? 80 : -80));
+                }
+                nkl_distill_desc d = {rows, cols, cols, cols, variant == 2 ? 0.7 : 1.3, NKL_REDUCTION_NONE,
+                                      (variant == 4 ? NKL_TEACHER_LOG_PROBS : 0)};
+                for (int red = 0; red <= 3; red++) {
+                    d.reduction = red;
+                    double vals[2][4], gsv[2][512], guv[2][512];
+                    for (int p = 0; p < 2; p++) {
+                        nkl_distill_desc dp = d;
+                        dp.flags |= p ? NKL_FORCE_AVX2 : NKL_FORCE_SCALAR;
+                        call c = {bits, dp, s, u, NULL};
+                        void *v = calloc(rows + 1, sz), *gs = calloc(n + 1, sz), *gu = calloc(n + 1, sz);
+                        CHECK_OK(run(&c, v, 0.5, gs, cols, gu, cols, 1));
+                        for (size_t i = 0; i < rows; i++) vals[p][i] = get(bits, v, i);
+                        for (size_t i = 0; i < rows * cols; i++) {
+                            gsv[p][i] = get(bits, gs, i);
+                            guv[p][i] = get(bits, gu, i);
+                        }
+                        free(v); free(gs); free(gu);
+                    }
+                    size_t nv = red == NKL_REDUCTION_NONE ? rows : 1;
+                    for (size_t i = 0; i < nv; i++)
+                        CHECK(same(bits, vals[0][i], vals[1][i]), "f%d cols %zu variant %d red %d: value %zu: %a vs %a",
+                              bits, cols, variant, red, i, vals[0][i], vals[1][i]);
+                    for (size_t i = 0; i < rows * cols; i++) {
+                        CHECK(same(bits, gsv[0][i], gsv[1][i]), "f%d cols %zu variant %d: grad_student %zu: %a vs %a",
+                              bits, cols, variant, i, gsv[0][i], gsv[1][i]);
+                        CHECK(same(bits, guv[0][i], guv[1][i]), "f%d cols %zu variant %d: grad_teacher %zu: %a vs %a",
+                              bits, cols, variant, i, guv[0][i], guv[1][i]);
+                    }
+                }
+                guard_free(gsb);
+                guard_free(gub);
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------ argument checks */
+
+static void bad_arguments(void) {
+    float s[12] = {0}, u[12] = {0}, w[3] = {1, 1, 1}, out[4] = {7, 7, 7, 7}, gs[12], gu[12];
+    nkl_distill_desc ok = {3, 4, 4, 4, 2, NKL_REDUCTION_SUM, 0}, d;
+#define EXPECT(status, expr)                                                              \
+    do {                                                                                  \
+        out[0] = 7;                                                                       \
+        nkl_status st_ = (expr);                                                          \
+        CHECK(st_ == (status), "%s -> %d, expected %d", #expr, (int)st_, (int)(status));  \
+        CHECK(out[0] == 7, "%s wrote its output", #expr);                                 \
+    } while (0)
+    EXPECT(NKL_ERROR_NULL_POINTER, nkl_distill_f32(NULL, s, u, NULL, out));
+    d = ok; EXPECT(NKL_ERROR_NULL_POINTER, nkl_distill_f32(&d, NULL, u, NULL, out));
+    d = ok; EXPECT(NKL_ERROR_NULL_POINTER, nkl_distill_f32(&d, s, NULL, NULL, out));
+    d = ok; EXPECT(NKL_ERROR_NULL_POINTER, nkl_distill_f32(&d, s, u, NULL, NULL));
+    d = ok; EXPECT(NKL_ERROR_NULL_POINTER, nkl_distill_backward_f32(&d, s, u, NULL, 1, out, NULL, 4, NULL, 0));
+    d = ok; d.flags = NKL_LOG_TARGET; EXPECT(NKL_ERROR_INVALID_FLAGS, nkl_distill_f32(&d, s, u, NULL, out));
+    d = ok; d.flags = 0x80; EXPECT(NKL_ERROR_INVALID_FLAGS, nkl_distill_f32(&d, s, u, NULL, out));
+    d = ok; d.flags = NKL_FORCE_SCALAR | NKL_FORCE_AVX2; EXPECT(NKL_ERROR_INVALID_FLAGS, nkl_distill_f32(&d, s, u, NULL, out));
+    d = ok; d.reduction = 4; EXPECT(NKL_ERROR_INVALID_REDUCTION, nkl_distill_f32(&d, s, u, NULL, out));
+    d = ok; d.reduction = -1; EXPECT(NKL_ERROR_INVALID_REDUCTION, nkl_distill_f32(&d, s, u, NULL, out));
+    double bad_t[] = {0, -1, NAN, INFINITY, -INFINITY, 1e-320, 1e-45};
+    for (size_t i = 0; i < sizeof bad_t / sizeof *bad_t; i++) {
+        d = ok; d.temperature = bad_t[i];
+        EXPECT(NKL_ERROR_INVALID_TEMPERATURE, nkl_distill_f32(&d, s, u, NULL, out));
+    }
+    d = ok; d.temperature = 1e-300; /* fine in float64, 1/T overflows float */
+    EXPECT(NKL_ERROR_INVALID_TEMPERATURE, nkl_distill_f32(&d, s, u, NULL, out));
+    d = ok; d.student_stride = 3; EXPECT(NKL_ERROR_INVALID_STRIDE, nkl_distill_f32(&d, s, u, NULL, out));
+    d = ok; d.teacher_stride = 0; EXPECT(NKL_ERROR_INVALID_STRIDE, nkl_distill_f32(&d, s, u, NULL, out));
+    d = ok; EXPECT(NKL_ERROR_INVALID_STRIDE, nkl_distill_backward_f32(&d, s, u, NULL, 1, out, gs, 3, NULL, 0));
+    d = ok; EXPECT(NKL_ERROR_INVALID_STRIDE, nkl_distill_backward_f32(&d, s, u, NULL, 1, out, gs, 4, gu, 2));
+    d = ok; d.rows = SIZE_MAX / 2; EXPECT(NKL_ERROR_SIZE_OVERFLOW, nkl_distill_f32(&d, s, u, NULL, out));
+    d = ok; d.cols = SIZE_MAX / 2; d.student_stride = d.teacher_stride = d.cols;
+    EXPECT(NKL_ERROR_SIZE_OVERFLOW, nkl_distill_f32(&d, s, u, NULL, out));
+    float bad_w[][3] = {{1, -1, 1}, {1, NAN, 1}, {INFINITY, 1, 1}};
+    for (int i = 0; i < 3; i++) {
+        d = ok;
+        EXPECT(NKL_ERROR_INVALID_WEIGHT, nkl_distill_f32(&d, s, u, bad_w[i], out));
+    }
+    d = ok; d.reduction = NKL_REDUCTION_NONE;
+    EXPECT(NKL_ERROR_OVERLAP, nkl_distill_f32(&d, s, u, NULL, s + 2));
+    EXPECT(NKL_ERROR_OVERLAP, nkl_distill_f32(&d, s, u, w, w));
+    d = ok;
+    EXPECT(NKL_ERROR_OVERLAP, nkl_distill_backward_f32(&d, s, u, NULL, 1, out, u, 4, NULL, 0));
+    EXPECT(NKL_ERROR_OVERLAP, nkl_distill_backward_f32(&d, s, u, NULL, 1, out, gs, 4, gs + 1, 4));
+    EXPECT(NKL_ERROR_OVERLAP, nkl_distill_backward_f32(&d, s, u, NULL, 1, gs + 11, gs, 4, NULL, 0));
+    /* nothing written to the gradients on error either */
+    for (int i = 0; i < 12; i++) gs[i] = 7;
+    d = ok; d.temperature = 0;
+    EXPECT(NKL_ERROR_INVALID_TEMPERATURE, nkl_distill_backward_f32(&d, s, u, NULL, 1, out, gs, 4, NULL, 0));
+    int untouched = 1;
+    for (int i = 0; i < 12; i++) untouched &= gs[i] == 7;
+    CHECK(untouched, "gradients written on error");
+    /* empty shapes are fine with NULL arrays */
+    d = ok; d.rows = 0; CHECK_OK(nkl_distill_f32(&d, NULL, NULL, NULL, out));
+    CHECK(out[0] == 0, "no rows, sum: %g", out[0]);
+    d = ok; d.rows = 0; CHECK_OK(nkl_distill_backward_f32(&d, NULL, NULL, NULL, 1, NULL, NULL, 4, NULL, 0));
+#undef EXPECT
+}
+
+int main(void) {
+    if (!nkl_test_env_isa_usable()) return NKL_TEST_SKIP;
+    bad_arguments();
+    special_cases();
+    golden_cases();
+    finite_differences();
+    masked_cases();
+    extreme_cases();
+    random_cases();
+    bitwise_paths();
+    return nkl_test_finish("test_distill");
+}
