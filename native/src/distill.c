@@ -155,7 +155,7 @@ static void set_divisor(const nkl_distill_desc *d, plan *p) {
         size_t rows = d->rows, cols = d->cols, bytes = sizeof(T);                                  \
         size_t nv = d->reduction == NKL_REDUCTION_NONE ? rows : 1;                                 \
         size_t gs_extent = 0, gu_extent = 0;                                                       \
-        if (!backward && !value) return NKL_ERROR_NULL_POINTER;                                    \
+        if (!backward && !value && nv > 0) return NKL_ERROR_NULL_POINTER;                          \
         if (backward) {                                                                            \
             TRY(extent(rows, cols, gs_stride, bytes, &gs_extent));                                 \
             if (gu) TRY(extent(rows, cols, gu_stride, bytes, &gu_extent));                         \

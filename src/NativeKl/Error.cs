@@ -89,6 +89,20 @@ namespace NativeKl
         internal static ArgumentException ShapeMismatch(string name, int length, int rows, int columns) =>
             new ArgumentException($"`{name}` length {length} is not `rows` {rows} × `columns` {columns}", name);
 
+        internal static ArgumentException DistillReductionNone(string method) =>
+            new ArgumentException($"`reduction` None gives one value per row: call Distillation.{method}", "reduction");
+
+        internal static ArgumentOutOfRangeException BadTemperature(double temperature) =>
+            new ArgumentOutOfRangeException("options", temperature,
+                $"`options.Temperature` {temperature} must be finite and > 0, with a finite reciprocal in the data's type");
+
+        internal static ArgumentOutOfRangeException BadRowWeight(int row, double weight) =>
+            new ArgumentOutOfRangeException("rowWeights", weight, $"`rowWeights[{row}]` {weight} must be finite and >= 0");
+
+        internal static ArgumentOutOfRangeException BadDistillationOptions(DistillationOptions options) =>
+            new ArgumentOutOfRangeException("options", options,
+                $"`options` holds an undefined Backend ({(int)options.Backend}), Isa ({(int)options.Isa}) or Teacher ({(int)options.Teacher})");
+
         internal static ArgumentOutOfRangeException BufferLength(int length) =>
             new ArgumentOutOfRangeException("length", length, $"`length` {length} must not be negative");
 

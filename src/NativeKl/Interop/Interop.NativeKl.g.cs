@@ -22,6 +22,8 @@ namespace NativeKl.Interop
         internal const uint NKL_MASKED = 0x2;
         internal const uint NKL_FORCE_SCALAR = 0x100;
         internal const uint NKL_FORCE_AVX2 = 0x200;
+        internal const uint NKL_TEACHER_LOG_PROBS = 0x4;
+        internal const uint NKL_SCALE_T2 = 0x8;
         internal const uint NKL_CHUNK_ELEMENTS = 16384;
 
         [DllImport(LibraryName, EntryPoint = "nkl_version", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -63,6 +65,18 @@ namespace NativeKl.Interop
         [DllImport(LibraryName, EntryPoint = "nkl_kl_div_backward_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_kl_div_backward_f64(double* input, double* target, nuint n, nkl_reduction reduction, nuint batch, uint flags, double grad_output, double* value, double* grad_input, double* grad_target);
 
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern nkl_status nkl_distill_f32(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float* @out);
+
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern nkl_status nkl_distill_f64(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double* @out);
+
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_backward_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern nkl_status nkl_distill_backward_f32(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float grad_output, float* value, float* grad_student, nuint grad_student_stride, float* grad_teacher, nuint grad_teacher_stride);
+
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_backward_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern nkl_status nkl_distill_backward_f64(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double grad_output, double* value, double* grad_student, nuint grad_student_stride, double* grad_teacher, nuint grad_teacher_stride);
+
         [DllImport(LibraryName, EntryPoint = "nkl_chunk_count", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nuint nkl_chunk_count(nuint n);
 
@@ -96,6 +110,8 @@ namespace NativeKl.Interop
         NKL_ERROR_ISA_UNAVAILABLE = 9,
         NKL_ERROR_INVALID_ALIGNMENT = 10,
         NKL_ERROR_OUT_OF_MEMORY = 11,
+        NKL_ERROR_INVALID_TEMPERATURE = 12,
+        NKL_ERROR_INVALID_WEIGHT = 13,
     }
 
     internal enum nkl_reduction : uint
@@ -111,6 +127,21 @@ namespace NativeKl.Interop
         NKL_ISA_AUTO = 0,
         NKL_ISA_SCALAR = 1,
         NKL_ISA_AVX2 = 2,
+    }
+
+    [StructLayout(LayoutKind.Explicit, Size = 48)]
+    internal struct nkl_distill_desc
+    {
+        /// <summary>sizeof(nkl_distill_desc) as clang computed it.</summary>
+        internal const int SizeOf = 48;
+
+        [FieldOffset(0)] internal nuint rows;
+        [FieldOffset(8)] internal nuint cols;
+        [FieldOffset(16)] internal nuint student_stride;
+        [FieldOffset(24)] internal nuint teacher_stride;
+        [FieldOffset(32)] internal double temperature;
+        [FieldOffset(40)] internal int reduction;
+        [FieldOffset(44)] internal uint flags;
     }
 
     [StructLayout(LayoutKind.Explicit, Size = 16)]

@@ -1,0 +1,315 @@
+// ManagedDistill.cs - distillation from logits in C#: native/src/distill.c and
+// the scalar specification of its kernels (kernels_scalar.c), operation for
+// operation, so the managed backend gives the native bits (with a true fused
+// multiply-add: .NET Core 3.0+; see ManagedMath.Fma).
+//
+// Arguments are validated by the caller (Distillation.cs).
+
+using System;
+
+namespace NativeKl.Managed
+{
+    internal static class ManagedDistill
+    {
+        private const int LanesF32 = 8, LanesF64 = 4;
+
+        /// <summary>The value pass's per-lane state (internal.h nkl_distill_lanes).</summary>
+        private unsafe struct LaneState
+        {
+            public fixed double Ma[LanesF32], Mb[LanesF32], Za[LanesF32], Zb[LanesF32], Acc[LanesF32];
+        }
+
+        /// <summary>A row's statistics (internal.h nkl_distill_row).</summary>
+        private struct Row
+        {
+            public double Ma, La, Mb, Lb, Zb, Kl;
+        }
+
+        private struct Plan
+        {
+            public double Divisor, T2;
+        }
+
+        /// <summary>max as MAXPS/MAXPD compute it: x if x &gt; y, else y (y when either is NaN).</summary>
+        private static float Max(float x, float y) => x > y ? x : y;
+        private static double Max(double x, double y) => x > y ? x : y;
+
+        private static Plan MakePlan<T>(ReadOnlySpan<T> weights, int rows, int cols, double temperature,
+                                        KlReduction reduction, bool scaleT2) where T : struct, IEquatable<T>
+        {
+            long kept = rows;
+            if (!weights.IsEmpty)
+            {
+                kept = 0;
+                for (int r = 0; r < rows; r++) if (!weights[r].Equals(default)) kept++;
+            }
+            double divisor = reduction switch
+            {
+                KlReduction.Mean => (double)kept * cols,
+                KlReduction.BatchMean => kept,
+                _ => 1.0,
+            };
+            return new Plan { Divisor = divisor, T2 = scaleT2 ? temperature * temperature : 1.0 };
+        }
+
+        /// <summary>distill.c finish_row: folds the lanes into the row's statistics.</summary>
+        private static unsafe Row FinishRow(ref LaneState st, int lanes, bool logProbs)
+        {
+            double ma = st.Ma[0], mb = st.Mb[0];
+            for (int l = 1; l < lanes; l++)
+            {
+                if (st.Ma[l] > ma) ma = st.Ma[l];
+                if (st.Mb[l] > mb) mb = st.Mb[l];
+            }
+            double za = 0.0, zb = 0.0, acc = 0.0;
+            for (int l = 0; l < lanes; l++)
+            {
+                double rb = logProbs ? 1.0 : ManagedMath.Exp(st.Mb[l] - mb);
+                double db = logProbs ? 0.0 : mb - st.Mb[l];
+                za += st.Za[l] * ManagedMath.Exp(st.Ma[l] - ma);
+                acc += st.Zb[l] != 0.0 ? rb * (st.Acc[l] + ((ma - st.Ma[l]) - db) * st.Zb[l]) : st.Acc[l];
+                zb += st.Zb[l] * rb;
+            }
+            var row = new Row { Ma = ma, La = ManagedMath.Log(za) };
+            if (logProbs)
+            {
+                row.Mb = 0.0;
+                row.Lb = 0.0;
+                row.Zb = zb;
+                row.Kl = zb < double.PositiveInfinity ? acc + row.La * zb : double.NaN;
+            }
+            else
+            {
+                row.Mb = mb;
+                row.Lb = ManagedMath.Log(zb);
+                row.Zb = 1.0;
+                row.Kl = (acc / zb - row.Lb) + row.La;
+            }
+            return row;
+        }
+
+        // ---------------------------------------------------------------- float
+
+        /// <summary>The value pass of one row (kernels_scalar.c DISTILL_LANES_SCALAR, 8 lanes).</summary>
+        private static unsafe void Lanes(ReadOnlySpan<float> s, ReadOnlySpan<float> u, float invT, bool logProbs, ref LaneState st)
+        {
+            const int H = LanesF32;
+            Span<float> ma = stackalloc float[H], mb = stackalloc float[H], a = stackalloc float[2 * H], b = stackalloc float[2 * H];
+            Span<double> za = stackalloc double[H], zb = stackalloc double[H], acc = stackalloc double[H];
+            for (int l = 0; l < H; l++) { ma[l] = mb[l] = -float.MaxValue; za[l] = zb[l] = acc[l] = 0; }
+            int cols = s.Length;
+            for (int i = 0; i < cols; i += 2 * H)
+            {
+                for (int j = 0; j < 2 * H; j++)
+                {
+                    bool inside = i + j < cols;
+                    a[j] = inside ? s[i + j] * invT : float.NegativeInfinity;
+                    b[j] = inside ? (logProbs ? u[i + j] : u[i + j] * invT) : float.NegativeInfinity;
+                }
+                for (int l = 0; l < H; l++)
+                {
+                    float nma = Max(Max(a[l], a[l + H]), ma[l]);
+                    float nmb = logProbs ? mb[l] : Max(Max(b[l], b[l + H]), mb[l]);
+                    if (nma > ma[l] || nmb > mb[l])
+                    {
+                        double ra = ManagedMath.Exp(ma[l] - nma), rb = ManagedMath.Exp(mb[l] - nmb);
+                        double da = (double)nma - ma[l], db = (double)nmb - mb[l];
+                        if (zb[l] != 0.0) acc[l] = rb * (acc[l] + (da - db) * zb[l]);
+                        za[l] *= ra;
+                        zb[l] *= rb;
+                        ma[l] = nma;
+                        mb[l] = nmb;
+                    }
+                    float a0 = a[l] - ma[l], a1 = a[l + H] - ma[l];
+                    float b0 = logProbs ? b[l] : b[l] - mb[l];
+                    float b1 = logProbs ? b[l + H] : b[l + H] - mb[l];
+                    float e0 = ManagedMath.Exp(b0), e1 = ManagedMath.Exp(b1);
+                    float t0 = e0 != 0 ? e0 * (b0 - a0) : 0f;
+                    float t1 = e1 != 0 ? e1 * (b1 - a1) : 0f;
+                    za[l] += (double)(ManagedMath.Exp(a0) + ManagedMath.Exp(a1));
+                    zb[l] += (double)(e0 + e1);
+                    acc[l] += (double)(t0 + t1);
+                }
+            }
+            for (int l = 0; l < H; l++)
+            {
+                st.Ma[l] = ma[l]; st.Mb[l] = mb[l]; st.Za[l] = za[l]; st.Zb[l] = zb[l]; st.Acc[l] = acc[l];
+            }
+        }
+
+        /// <summary>The gradient pass of one row (kernels_scalar.c DISTILL_GRAD_SCALAR).</summary>
+        private static void Grad(ReadOnlySpan<float> s, ReadOnlySpan<float> u, in GradF32 g, Span<float> gs, Span<float> gu)
+        {
+            bool teacher = !gu.IsEmpty;
+            for (int c = 0; c < s.Length; c++)
+            {
+                float lq = (s[c] * g.Ia - g.Ma) - g.La;
+                float lp = (u[c] * g.Ib - g.Mb) - g.Lb;
+                float q = ManagedMath.Exp(lq), p = ManagedMath.Exp(lp);
+                gs[c] = (q * g.Zb - p) * g.Cs;
+                if (teacher) gu[c] = p != 0 ? (p * ((lp - lq) - g.Kl)) * g.Cu : 0f;
+            }
+        }
+
+        private readonly struct GradF32
+        {
+            public readonly float Ia, Ib, Ma, La, Mb, Lb, Zb, Kl, Cs, Cu;
+            public GradF32(float ia, float ib, float ma, float la, float mb, float lb, float zb, float kl, float cs, float cu)
+            { Ia = ia; Ib = ib; Ma = ma; La = la; Mb = mb; Lb = lb; Zb = zb; Kl = kl; Cs = cs; Cu = cu; }
+        }
+
+        /// <summary>
+        /// distill.c's row loop (arguments already validated): row losses (None) or the reduced
+        /// value, and the gradients when gs is not empty.
+        /// </summary>
+        public static float Run(ReadOnlySpan<float> student, int ss, ReadOnlySpan<float> teacher, int ts, int rows, int cols,
+                                double temperature, KlReduction reduction, bool logProbs, bool scaleT2,
+                                ReadOnlySpan<float> weights, Span<float> rowLosses, bool backward, float gradOutput,
+                                Span<float> gs, Span<float> gu)
+        {
+            Plan plan = MakePlan(weights, rows, cols, temperature, reduction, scaleT2);
+            float invT = (float)(1.0 / temperature);
+            var st = new LaneState();
+            double sum = 0, comp = 0;
+            for (int r = 0; r < rows; r++)
+            {
+                double wr = weights.IsEmpty ? 1.0 : weights[r];
+                Span<float> gsr = backward ? gs.Slice(r * ss, cols) : default;
+                Span<float> gur = backward && !gu.IsEmpty ? gu.Slice(r * ts, cols) : default;
+                if (wr == 0.0 || cols == 0)
+                {
+                    if (reduction == KlReduction.None && !rowLosses.IsEmpty) rowLosses[r] = 0f;
+                    gsr.Clear();
+                    gur.Clear();
+                    continue;
+                }
+                ReadOnlySpan<float> s = student.Slice(r * ss, cols), u = teacher.Slice(r * ts, cols);
+                Lanes(s, u, invT, logProbs, ref st);
+                Row row = FinishRow(ref st, LanesF32, logProbs);
+                double loss = wr * row.Kl * plan.T2;
+                if (reduction == KlReduction.None) { if (!rowLosses.IsEmpty) rowLosses[r] = (float)loss; }
+                else CanonicalSum.TwoSum(ref sum, ref comp, loss);
+                if (backward)
+                {
+                    double g = gradOutput * wr * plan.T2 / plan.Divisor;
+                    var gr = new GradF32(invT, logProbs ? 1f : invT, (float)row.Ma, (float)row.La, (float)row.Mb, (float)row.Lb,
+                        (float)row.Zb, logProbs ? -1f : (float)row.Kl, (float)(g / temperature), logProbs ? (float)g : (float)(g / temperature));
+                    Grad(s, u, gr, gsr, gur);
+                }
+            }
+            return reduction == KlReduction.None ? 0f : (float)(CanonicalSum.Total(new KlPartial { Sum = sum, Compensation = comp }) / plan.Divisor);
+        }
+
+        // ---------------------------------------------------------------- double
+
+        /// <summary>The value pass of one row (kernels_scalar.c DISTILL_LANES_SCALAR, 4 lanes).</summary>
+        private static unsafe void Lanes(ReadOnlySpan<double> s, ReadOnlySpan<double> u, double invT, bool logProbs, ref LaneState st)
+        {
+            const int H = LanesF64;
+            Span<double> ma = stackalloc double[H], mb = stackalloc double[H], a = stackalloc double[2 * H], b = stackalloc double[2 * H];
+            Span<double> za = stackalloc double[H], zb = stackalloc double[H], acc = stackalloc double[H];
+            for (int l = 0; l < H; l++) { ma[l] = mb[l] = -double.MaxValue; za[l] = zb[l] = acc[l] = 0; }
+            int cols = s.Length;
+            for (int i = 0; i < cols; i += 2 * H)
+            {
+                for (int j = 0; j < 2 * H; j++)
+                {
+                    bool inside = i + j < cols;
+                    a[j] = inside ? s[i + j] * invT : double.NegativeInfinity;
+                    b[j] = inside ? (logProbs ? u[i + j] : u[i + j] * invT) : double.NegativeInfinity;
+                }
+                for (int l = 0; l < H; l++)
+                {
+                    double nma = Max(Max(a[l], a[l + H]), ma[l]);
+                    double nmb = logProbs ? mb[l] : Max(Max(b[l], b[l + H]), mb[l]);
+                    if (nma > ma[l] || nmb > mb[l])
+                    {
+                        double ra = ManagedMath.Exp(ma[l] - nma), rb = ManagedMath.Exp(mb[l] - nmb);
+                        double da = (double)nma - ma[l], db = (double)nmb - mb[l];
+                        if (zb[l] != 0.0) acc[l] = rb * (acc[l] + (da - db) * zb[l]);
+                        za[l] *= ra;
+                        zb[l] *= rb;
+                        ma[l] = nma;
+                        mb[l] = nmb;
+                    }
+                    double a0 = a[l] - ma[l], a1 = a[l + H] - ma[l];
+                    double b0 = logProbs ? b[l] : b[l] - mb[l];
+                    double b1 = logProbs ? b[l + H] : b[l + H] - mb[l];
+                    double e0 = ManagedMath.Exp(b0), e1 = ManagedMath.Exp(b1);
+                    double t0 = e0 != 0 ? e0 * (b0 - a0) : 0.0;
+                    double t1 = e1 != 0 ? e1 * (b1 - a1) : 0.0;
+                    za[l] += (double)(ManagedMath.Exp(a0) + ManagedMath.Exp(a1));
+                    zb[l] += (double)(e0 + e1);
+                    acc[l] += (double)(t0 + t1);
+                }
+            }
+            for (int l = 0; l < H; l++)
+            {
+                st.Ma[l] = ma[l]; st.Mb[l] = mb[l]; st.Za[l] = za[l]; st.Zb[l] = zb[l]; st.Acc[l] = acc[l];
+            }
+        }
+
+        /// <summary>The gradient pass of one row (kernels_scalar.c DISTILL_GRAD_SCALAR).</summary>
+        private static void Grad(ReadOnlySpan<double> s, ReadOnlySpan<double> u, in GradF64 g, Span<double> gs, Span<double> gu)
+        {
+            bool teacher = !gu.IsEmpty;
+            for (int c = 0; c < s.Length; c++)
+            {
+                double lq = (s[c] * g.Ia - g.Ma) - g.La;
+                double lp = (u[c] * g.Ib - g.Mb) - g.Lb;
+                double q = ManagedMath.Exp(lq), p = ManagedMath.Exp(lp);
+                gs[c] = (q * g.Zb - p) * g.Cs;
+                if (teacher) gu[c] = p != 0 ? (p * ((lp - lq) - g.Kl)) * g.Cu : 0.0;
+            }
+        }
+
+        private readonly struct GradF64
+        {
+            public readonly double Ia, Ib, Ma, La, Mb, Lb, Zb, Kl, Cs, Cu;
+            public GradF64(double ia, double ib, double ma, double la, double mb, double lb, double zb, double kl, double cs, double cu)
+            { Ia = ia; Ib = ib; Ma = ma; La = la; Mb = mb; Lb = lb; Zb = zb; Kl = kl; Cs = cs; Cu = cu; }
+        }
+
+        /// <summary>
+        /// distill.c's row loop (arguments already validated): row losses (None) or the reduced
+        /// value, and the gradients when gs is not empty.
+        /// </summary>
+        public static double Run(ReadOnlySpan<double> student, int ss, ReadOnlySpan<double> teacher, int ts, int rows, int cols,
+                                double temperature, KlReduction reduction, bool logProbs, bool scaleT2,
+                                ReadOnlySpan<double> weights, Span<double> rowLosses, bool backward, double gradOutput,
+                                Span<double> gs, Span<double> gu)
+        {
+            Plan plan = MakePlan(weights, rows, cols, temperature, reduction, scaleT2);
+            double invT = (double)(1.0 / temperature);
+            var st = new LaneState();
+            double sum = 0, comp = 0;
+            for (int r = 0; r < rows; r++)
+            {
+                double wr = weights.IsEmpty ? 1.0 : weights[r];
+                Span<double> gsr = backward ? gs.Slice(r * ss, cols) : default;
+                Span<double> gur = backward && !gu.IsEmpty ? gu.Slice(r * ts, cols) : default;
+                if (wr == 0.0 || cols == 0)
+                {
+                    if (reduction == KlReduction.None && !rowLosses.IsEmpty) rowLosses[r] = 0.0;
+                    gsr.Clear();
+                    gur.Clear();
+                    continue;
+                }
+                ReadOnlySpan<double> s = student.Slice(r * ss, cols), u = teacher.Slice(r * ts, cols);
+                Lanes(s, u, invT, logProbs, ref st);
+                Row row = FinishRow(ref st, LanesF64, logProbs);
+                double loss = wr * row.Kl * plan.T2;
+                if (reduction == KlReduction.None) { if (!rowLosses.IsEmpty) rowLosses[r] = (double)loss; }
+                else CanonicalSum.TwoSum(ref sum, ref comp, loss);
+                if (backward)
+                {
+                    double g = gradOutput * wr * plan.T2 / plan.Divisor;
+                    var gr = new GradF64(invT, logProbs ? 1.0 : invT, (double)row.Ma, (double)row.La, (double)row.Mb, (double)row.Lb,
+                        (double)row.Zb, logProbs ? -1.0 : (double)row.Kl, (double)(g / temperature), logProbs ? (double)g : (double)(g / temperature));
+                    Grad(s, u, gr, gsr, gur);
+                }
+            }
+            return reduction == KlReduction.None ? 0.0 : (CanonicalSum.Total(new KlPartial { Sum = sum, Compensation = comp }) / plan.Divisor);
+        }
+    }
+}
