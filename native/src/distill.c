@@ -26,16 +26,12 @@
  *   log-probs:  KL = acc + log(za) zb     (NaN if the teacher's mass is +inf)
  */
 static nkl_distill_row finish_row(const nkl_distill_lanes *st, int lanes, int log_probs) {
-    double ma = st->ma[0], mb = st->mb[0];
-    for (int l = 1; l < lanes; l++) {
-        if (st->ma[l] > ma) ma = st->ma[l];
-        if (st->mb[l] > mb) mb = st->mb[l];
-    }
+    double ma = st->max_a, mb = st->max_b;
     double za = 0.0, zb = 0.0, acc = 0.0;
     for (int l = 0; l < lanes; l++) {
-        double rb = log_probs ? 1.0 : nkl_exp_f64(st->mb[l] - mb);
+        double rb = log_probs ? 1.0 : st->rb[l];
         double db = log_probs ? 0.0 : mb - st->mb[l];
-        za += st->za[l] * nkl_exp_f64(st->ma[l] - ma);
+        za += st->za[l] * st->ra[l];
         acc += st->zb[l] != 0.0 ? rb * (st->acc[l] + ((ma - st->ma[l]) - db) * st->zb[l])
                                 : st->acc[l];
         zb += st->zb[l] * rb;

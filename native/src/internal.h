@@ -84,6 +84,9 @@ typedef nkl_partial (*nkl_grad_f64_fn)(const double *x, const double *t, size_t 
 typedef struct nkl_distill_lanes {
     double ma[NKL_DISTILL_LANES], mb[NKL_DISTILL_LANES];
     double za[NKL_DISTILL_LANES], zb[NKL_DISTILL_LANES], acc[NKL_DISTILL_LANES];
+    /* the row maxima (of the lanes') and each lane's factor to them:
+       ra[l] = exp(ma[l] - max_a), rb[l] = exp(mb[l] - max_b), in float64 */
+    double max_a, max_b, ra[NKL_DISTILL_LANES], rb[NKL_DISTILL_LANES];
 } nkl_distill_lanes;
 
 /* A row's statistics: lse(a) = ma + la, lse(b) = mb + lb (logits), zb =

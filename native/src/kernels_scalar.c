@@ -192,7 +192,23 @@ NKL_INLINE double max_f64(double x, double y) { return x > y ? x : y; }
             (st)->zb[l] = zb[l];                                                           \
             (st)->acc[l] = acc[l];                                                         \
         }                                                                                  \
+        lane_factors(st, H);                                                               \
     } while (0)
+
+/* The row maxima and the lanes' factors to them (internal.h). */
+static void lane_factors(nkl_distill_lanes *st, int lanes) {
+    double ma = st->ma[0], mb = st->mb[0];
+    for (int l = 1; l < lanes; l++) {
+        if (st->ma[l] > ma) ma = st->ma[l];
+        if (st->mb[l] > mb) mb = st->mb[l];
+    }
+    st->max_a = ma;
+    st->max_b = mb;
+    for (int l = 0; l < lanes; l++) {
+        st->ra[l] = nkl_exp_f64(st->ma[l] - ma);
+        st->rb[l] = nkl_exp_f64(st->mb[l] - mb);
+    }
+}
 
 static void distill_lanes_f32_scalar(const float *s, const float *u, size_t cols, float inv_t,
                                      int log_probs, nkl_distill_lanes *st) {

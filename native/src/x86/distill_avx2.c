@@ -19,6 +19,22 @@
 
 /* ------------------------------------------------------------- float32 */
 
+/* kernels_scalar.c lane_factors, four lanes at a time: max over the lanes,
+   then ra = exp(ma - max_a), rb = exp(mb - max_b) (the same bits). */
+static void lane_factors(nkl_distill_lanes *st, int lanes) {
+    double ma = st->ma[0], mb = st->mb[0];
+    for (int l = 1; l < lanes; l++) {
+        if (st->ma[l] > ma) ma = st->ma[l];
+        if (st->mb[l] > mb) mb = st->mb[l];
+    }
+    st->max_a = ma;
+    st->max_b = mb;
+    for (int l = 0; l < lanes; l += 4) {
+        _mm256_storeu_pd(st->ra + l, nkl_exp_pd(_mm256_sub_pd(_mm256_loadu_pd(st->ma + l), _mm256_set1_pd(ma))));
+        _mm256_storeu_pd(st->rb + l, nkl_exp_pd(_mm256_sub_pd(_mm256_loadu_pd(st->mb + l), _mm256_set1_pd(mb))));
+    }
+}
+
 /* The lane state: maxima in float, sums in float64 (lanes 0-3 in [0], 4-7 in [1]). */
 typedef struct lanes_ps {
     __m256 ma, mb;
@@ -134,6 +150,7 @@ NKL_INLINE void lanes_f32(const float *s, const float *u, size_t cols, float inv
         _mm256_storeu_pd(out->zb + 4 * h, st.zb[h]);
         _mm256_storeu_pd(out->acc + 4 * h, st.acc[h]);
     }
+    lane_factors(out, 8);
 }
 
 void nkl_distill_lanes_f32_avx2(const float *s, const float *u, size_t cols, float inv_t,
@@ -260,6 +277,7 @@ NKL_INLINE void lanes_f64(const double *s, const double *u, size_t cols, double 
     _mm256_storeu_pd(out->za, st.za);
     _mm256_storeu_pd(out->zb, st.zb);
     _mm256_storeu_pd(out->acc, st.acc);
+    lane_factors(out, 4);
 }
 
 void nkl_distill_lanes_f64_avx2(const double *s, const double *u, size_t cols, double inv_t,
