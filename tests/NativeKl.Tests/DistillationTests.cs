@@ -461,3 +461,27 @@ public class DistillationTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 }
+
+#if !NKL_NETSTANDARD_BUILD
+/// <summary>The managed scalar distillation path (what runs without AVX2) gives the native bits too.</summary>
+[Collection(ManagedIsaSwitch.Name)]
+public class DistillationManagedScalarTests
+{
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Managed_scalar_path_gives_the_same_bits(bool logProbs)
+    {
+        bool saved = NativeKl.Managed.ManagedKl.DisableAvx2;
+        NativeKl.Managed.ManagedKl.DisableAvx2 = true;
+        try
+        {
+            new DistillationTests().Every_backend_gives_the_same_bits(logProbs);
+        }
+        finally
+        {
+            NativeKl.Managed.ManagedKl.DisableAvx2 = saved;
+        }
+    }
+}
+#endif

@@ -9,6 +9,20 @@ using System;
 
 namespace NativeKl.Managed
 {
+    /// <summary>
+    /// The gradient pass's per-row constants (internal.h nkl_distill_grad_f32/_f64):
+    /// lq = (s Ia - Ma) - La, lp = (u Ib - Mb) - Lb, gs = (q Zb - p) Cs, gu = p ((lp - lq) - Kl) Cu.
+    /// </summary>
+    internal readonly struct GradConstants<T> where T : struct
+    {
+        public readonly T Ia, Ib, Ma, La, Mb, Lb, Zb, Kl, Cs, Cu;
+
+        public GradConstants(T ia, T ib, T ma, T la, T mb, T lb, T zb, T kl, T cs, T cu)
+        {
+            Ia = ia; Ib = ib; Ma = ma; La = la; Mb = mb; Lb = lb; Zb = zb; Kl = kl; Cs = cs; Cu = cu;
+        }
+    }
+
     internal static class ManagedDistill
     {
         private const int LanesF32 = 8, LanesF64 = 4;
@@ -28,6 +42,48 @@ namespace NativeKl.Managed
         private struct Plan
         {
             public double Divisor, T2;
+        }
+
+        private static unsafe void LanesOf(ReadOnlySpan<float> s, ReadOnlySpan<float> u, float invT, bool logProbs, ref LaneState st)
+        {
+#if NET8_0_OR_GREATER
+            if (ManagedKl.UsesAvx2)
+            {
+                fixed (double* ma = st.Ma, mb = st.Mb, za = st.Za, zb = st.Zb, acc = st.Acc)
+                    Avx2Distill.Lanes(s, u, invT, logProbs, ma, mb, za, zb, acc);
+                return;
+            }
+#endif
+            Lanes(s, u, invT, logProbs, ref st);
+        }
+
+        private static unsafe void LanesOf(ReadOnlySpan<double> s, ReadOnlySpan<double> u, double invT, bool logProbs, ref LaneState st)
+        {
+#if NET8_0_OR_GREATER
+            if (ManagedKl.UsesAvx2)
+            {
+                fixed (double* ma = st.Ma, mb = st.Mb, za = st.Za, zb = st.Zb, acc = st.Acc)
+                    Avx2Distill.Lanes(s, u, invT, logProbs, ma, mb, za, zb, acc);
+                return;
+            }
+#endif
+            Lanes(s, u, invT, logProbs, ref st);
+        }
+
+        private static void GradOf(ReadOnlySpan<float> s, ReadOnlySpan<float> u, in GradConstants<float> g, Span<float> gs, Span<float> gu)
+        {
+#if NET8_0_OR_GREATER
+            if (ManagedKl.UsesAvx2) { Avx2Distill.Grad(s, u, g, gs, gu); return; }
+#endif
+            Grad(s, u, g, gs, gu);
+        }
+
+        private static void GradOf(ReadOnlySpan<double> s, ReadOnlySpan<double> u, in GradConstants<double> g, Span<double> gs, Span<double> gu)
+        {
+#if NET8_0_OR_GREATER
+            if (ManagedKl.UsesAvx2) { Avx2Distill.Grad(s, u, g, gs, gu); return; }
+#endif
+            Grad(s, u, g, gs, gu);
         }
 
         /// <summary>max as MAXPS/MAXPD compute it: x if x &gt; y, else y (y when either is NaN).</summary>
@@ -138,7 +194,7 @@ namespace NativeKl.Managed
         }
 
         /// <summary>The gradient pass of one row (kernels_scalar.c DISTILL_GRAD_SCALAR).</summary>
-        private static void Grad(ReadOnlySpan<float> s, ReadOnlySpan<float> u, in GradF32 g, Span<float> gs, Span<float> gu)
+        private static void Grad(ReadOnlySpan<float> s, ReadOnlySpan<float> u, in GradConstants<float> g, Span<float> gs, Span<float> gu)
         {
             bool teacher = !gu.IsEmpty;
             for (int c = 0; c < s.Length; c++)
@@ -149,13 +205,6 @@ namespace NativeKl.Managed
                 gs[c] = (q * g.Zb - p) * g.Cs;
                 if (teacher) gu[c] = p != 0 ? (p * ((lp - lq) - g.Kl)) * g.Cu : 0f;
             }
-        }
-
-        private readonly struct GradF32
-        {
-            public readonly float Ia, Ib, Ma, La, Mb, Lb, Zb, Kl, Cs, Cu;
-            public GradF32(float ia, float ib, float ma, float la, float mb, float lb, float zb, float kl, float cs, float cu)
-            { Ia = ia; Ib = ib; Ma = ma; La = la; Mb = mb; Lb = lb; Zb = zb; Kl = kl; Cs = cs; Cu = cu; }
         }
 
         /// <summary>
@@ -184,7 +233,7 @@ namespace NativeKl.Managed
                     continue;
                 }
                 ReadOnlySpan<float> s = student.Slice(r * ss, cols), u = teacher.Slice(r * ts, cols);
-                Lanes(s, u, invT, logProbs, ref st);
+                LanesOf(s, u, invT, logProbs, ref st);
                 Row row = FinishRow(ref st, LanesF32, logProbs);
                 double loss = wr * row.Kl * plan.T2;
                 if (reduction == KlReduction.None) { if (!rowLosses.IsEmpty) rowLosses[r] = (float)loss; }
@@ -192,9 +241,9 @@ namespace NativeKl.Managed
                 if (backward)
                 {
                     double g = gradOutput * wr * plan.T2 / plan.Divisor;
-                    var gr = new GradF32(invT, logProbs ? 1f : invT, (float)row.Ma, (float)row.La, (float)row.Mb, (float)row.Lb,
+                    var gr = new GradConstants<float>(invT, logProbs ? 1f : invT, (float)row.Ma, (float)row.La, (float)row.Mb, (float)row.Lb,
                         (float)row.Zb, logProbs ? -1f : (float)row.Kl, (float)(g / temperature), logProbs ? (float)g : (float)(g / temperature));
-                    Grad(s, u, gr, gsr, gur);
+                    GradOf(s, u, gr, gsr, gur);
                 }
             }
             return reduction == KlReduction.None ? 0f : (float)(CanonicalSum.Total(new KlPartial { Sum = sum, Compensation = comp }) / plan.Divisor);
@@ -250,7 +299,7 @@ namespace NativeKl.Managed
         }
 
         /// <summary>The gradient pass of one row (kernels_scalar.c DISTILL_GRAD_SCALAR).</summary>
-        private static void Grad(ReadOnlySpan<double> s, ReadOnlySpan<double> u, in GradF64 g, Span<double> gs, Span<double> gu)
+        private static void Grad(ReadOnlySpan<double> s, ReadOnlySpan<double> u, in GradConstants<double> g, Span<double> gs, Span<double> gu)
         {
             bool teacher = !gu.IsEmpty;
             for (int c = 0; c < s.Length; c++)
@@ -261,13 +310,6 @@ namespace NativeKl.Managed
                 gs[c] = (q * g.Zb - p) * g.Cs;
                 if (teacher) gu[c] = p != 0 ? (p * ((lp - lq) - g.Kl)) * g.Cu : 0.0;
             }
-        }
-
-        private readonly struct GradF64
-        {
-            public readonly double Ia, Ib, Ma, La, Mb, Lb, Zb, Kl, Cs, Cu;
-            public GradF64(double ia, double ib, double ma, double la, double mb, double lb, double zb, double kl, double cs, double cu)
-            { Ia = ia; Ib = ib; Ma = ma; La = la; Mb = mb; Lb = lb; Zb = zb; Kl = kl; Cs = cs; Cu = cu; }
         }
 
         /// <summary>
@@ -296,7 +338,7 @@ namespace NativeKl.Managed
                     continue;
                 }
                 ReadOnlySpan<double> s = student.Slice(r * ss, cols), u = teacher.Slice(r * ts, cols);
-                Lanes(s, u, invT, logProbs, ref st);
+                LanesOf(s, u, invT, logProbs, ref st);
                 Row row = FinishRow(ref st, LanesF64, logProbs);
                 double loss = wr * row.Kl * plan.T2;
                 if (reduction == KlReduction.None) { if (!rowLosses.IsEmpty) rowLosses[r] = (double)loss; }
@@ -304,9 +346,9 @@ namespace NativeKl.Managed
                 if (backward)
                 {
                     double g = gradOutput * wr * plan.T2 / plan.Divisor;
-                    var gr = new GradF64(invT, logProbs ? 1.0 : invT, (double)row.Ma, (double)row.La, (double)row.Mb, (double)row.Lb,
+                    var gr = new GradConstants<double>(invT, logProbs ? 1.0 : invT, (double)row.Ma, (double)row.La, (double)row.Mb, (double)row.Lb,
                         (double)row.Zb, logProbs ? -1.0 : (double)row.Kl, (double)(g / temperature), logProbs ? (double)g : (double)(g / temperature));
-                    Grad(s, u, gr, gsr, gur);
+                    GradOf(s, u, gr, gsr, gur);
                 }
             }
             return reduction == KlReduction.None ? 0.0 : (CanonicalSum.Total(new KlPartial { Sum = sum, Compensation = comp }) / plan.Divisor);

@@ -1,0 +1,291 @@
+// Avx2Distill.cs - the distillation value and gradient passes with AVX2+FMA:
+// native/src/x86/distill_avx2.c, instruction for instruction (the same bits
+// as the scalar specification in ManagedDistill and kernels_scalar.c).
+// Tails are copied into stack buffers padded as the C code pads them.
+
+#if NET8_0_OR_GREATER
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace NativeKl.Managed
+{
+    internal static class Avx2Distill
+    {
+        private const FloatComparisonMode Gt = FloatComparisonMode.OrderedGreaterThanNonSignaling;
+        private const FloatComparisonMode Ne = FloatComparisonMode.UnorderedNotEqualNonSignaling;
+
+        // ------------------------------------------------------------ float32
+
+        private struct LanesPs
+        {
+            public Vector256<float> Ma, Mb;
+            public Vector256<double> Za0, Za1, Zb0, Zb1, Acc0, Acc1;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<double> Half(Vector256<float> v, int h) =>
+            Avx.ConvertToVector256Double(h == 0 ? v.GetLower() : v.GetUpper());
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<double> HalfMask(Vector256<float> m, int h) =>
+            Avx2.ConvertToVector256Int64(h == 0 ? m.AsInt32().GetLower() : m.AsInt32().GetUpper()).AsDouble();
+
+        /// <summary>distill_avx2.c rescale_ps: lanes whose maximum grew rescale their sums.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void Rescale(ref LanesPs st, Vector256<float> nma, Vector256<float> nmb, Vector256<float> changed)
+        {
+            Vector256<float> ra = Avx2Math.Exp(Avx.Subtract(st.Ma, nma));
+            Vector256<float> rb = Avx2Math.Exp(Avx.Subtract(st.Mb, nmb));
+            for (int h = 0; h < 2; h++)
+            {
+                Vector256<double> m = HalfMask(changed, h), rah = Half(ra, h), rbh = Half(rb, h);
+                Vector256<double> da = Avx.Subtract(Half(nma, h), Half(st.Ma, h));
+                Vector256<double> db = Avx.Subtract(Half(nmb, h), Half(st.Mb, h));
+                ref Vector256<double> za = ref h == 0 ? ref st.Za0 : ref st.Za1;
+                ref Vector256<double> zb = ref h == 0 ? ref st.Zb0 : ref st.Zb1;
+                ref Vector256<double> acc = ref h == 0 ? ref st.Acc0 : ref st.Acc1;
+                Vector256<double> nacc = Avx.Multiply(rbh, Avx.Add(acc, Avx.Multiply(Avx.Subtract(da, db), zb)));
+                Vector256<double> nz = Avx.Compare(zb, Vector256<double>.Zero, Ne);
+                acc = Avx.BlendVariable(acc, nacc, Avx.And(m, nz));
+                za = Avx.BlendVariable(za, Avx.Multiply(za, rah), m);
+                zb = Avx.BlendVariable(zb, Avx.Multiply(zb, rbh), m);
+            }
+            st.Ma = Avx.BlendVariable(st.Ma, nma, changed);
+            st.Mb = Avx.BlendVariable(st.Mb, nmb, changed);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Block(ref LanesPs st, Vector256<float> a0, Vector256<float> a1, Vector256<float> b0, Vector256<float> b1, bool logProbs)
+        {
+            Vector256<float> nma = Avx.Max(Avx.Max(a0, a1), st.Ma);
+            Vector256<float> changed = Avx.Compare(nma, st.Ma, Gt);
+            Vector256<float> nmb = st.Mb;
+            if (!logProbs)
+            {
+                nmb = Avx.Max(Avx.Max(b0, b1), st.Mb);
+                changed = Avx.Or(changed, Avx.Compare(nmb, st.Mb, Gt));
+            }
+            if (Avx.MoveMask(changed) != 0) Rescale(ref st, nma, nmb, changed);
+            a0 = Avx.Subtract(a0, st.Ma);
+            a1 = Avx.Subtract(a1, st.Ma);
+            if (!logProbs)
+            {
+                b0 = Avx.Subtract(b0, st.Mb);
+                b1 = Avx.Subtract(b1, st.Mb);
+            }
+            Vector256<float> e0 = Avx2Math.Exp(b0), e1 = Avx2Math.Exp(b1);
+            Vector256<float> t0 = Avx.And(Avx.Compare(e0, Vector256<float>.Zero, Ne), Avx.Multiply(e0, Avx.Subtract(b0, a0)));
+            Vector256<float> t1 = Avx.And(Avx.Compare(e1, Vector256<float>.Zero, Ne), Avx.Multiply(e1, Avx.Subtract(b1, a1)));
+            Vector256<float> ea = Avx.Add(Avx2Math.Exp(a0), Avx2Math.Exp(a1));
+            Vector256<float> eb = Avx.Add(e0, e1), tt = Avx.Add(t0, t1);
+            st.Za0 = Avx.Add(st.Za0, Half(ea, 0));
+            st.Za1 = Avx.Add(st.Za1, Half(ea, 1));
+            st.Zb0 = Avx.Add(st.Zb0, Half(eb, 0));
+            st.Zb1 = Avx.Add(st.Zb1, Half(eb, 1));
+            st.Acc0 = Avx.Add(st.Acc0, Half(tt, 0));
+            st.Acc1 = Avx.Add(st.Acc1, Half(tt, 1));
+        }
+
+        /// <summary>The value pass of one row: fills the eight lanes' state.</summary>
+        public static unsafe void Lanes(ReadOnlySpan<float> s, ReadOnlySpan<float> u, float invT, bool logProbs,
+                                        double* ma, double* mb, double* za, double* zb, double* acc)
+        {
+            var st = new LanesPs { Ma = Vector256.Create(-float.MaxValue), Mb = Vector256.Create(-float.MaxValue) };
+            Vector256<float> it = Vector256.Create(invT);
+            int cols = s.Length, i = 0;
+            ref float sr = ref MemoryMarshal.GetReference(s), ur = ref MemoryMarshal.GetReference(u);
+            for (; i + 16 <= cols; i += 16)
+            {
+                Vector256<float> a0 = Avx.Multiply(Vector256.LoadUnsafe(ref sr, (nuint)i), it);
+                Vector256<float> a1 = Avx.Multiply(Vector256.LoadUnsafe(ref sr, (nuint)(i + 8)), it);
+                Vector256<float> b0 = Vector256.LoadUnsafe(ref ur, (nuint)i), b1 = Vector256.LoadUnsafe(ref ur, (nuint)(i + 8));
+                if (!logProbs) { b0 = Avx.Multiply(b0, it); b1 = Avx.Multiply(b1, it); }
+                Block(ref st, a0, a1, b0, b1, logProbs);
+            }
+            if (i < cols)
+            {
+                Span<float> sb = stackalloc float[16], ub = stackalloc float[16];
+                sb.Fill(float.NegativeInfinity);
+                ub.Fill(float.NegativeInfinity);
+                s.Slice(i).CopyTo(sb);
+                u.Slice(i).CopyTo(ub);
+                Vector256<float> a0 = Avx.Multiply(Vector256.Create<float>(sb.Slice(0, 8)), it);
+                Vector256<float> a1 = Avx.Multiply(Vector256.Create<float>(sb.Slice(8, 8)), it);
+                Vector256<float> b0 = Vector256.Create<float>(ub.Slice(0, 8)), b1 = Vector256.Create<float>(ub.Slice(8, 8));
+                if (!logProbs) { b0 = Avx.Multiply(b0, it); b1 = Avx.Multiply(b1, it); }
+                Block(ref st, a0, a1, b0, b1, logProbs);
+            }
+            for (int l = 0; l < 8; l++) { ma[l] = st.Ma.GetElement(l); mb[l] = st.Mb.GetElement(l); }
+            Avx.Store(za, st.Za0); Avx.Store(za + 4, st.Za1);
+            Avx.Store(zb, st.Zb0); Avx.Store(zb + 4, st.Zb1);
+            Avx.Store(acc, st.Acc0); Avx.Store(acc + 4, st.Acc1);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Grad(Vector256<float> sv, Vector256<float> uv, in GradConstants<float> g, out Vector256<float> gs, out Vector256<float> gu)
+        {
+            Vector256<float> lq = Avx.Subtract(Avx.Subtract(Avx.Multiply(sv, Vector256.Create(g.Ia)), Vector256.Create(g.Ma)), Vector256.Create(g.La));
+            Vector256<float> lp = Avx.Subtract(Avx.Subtract(Avx.Multiply(uv, Vector256.Create(g.Ib)), Vector256.Create(g.Mb)), Vector256.Create(g.Lb));
+            Vector256<float> q = Avx2Math.Exp(lq), p = Avx2Math.Exp(lp);
+            gs = Avx.Multiply(Avx.Subtract(Avx.Multiply(q, Vector256.Create(g.Zb)), p), Vector256.Create(g.Cs));
+            Vector256<float> f = Avx.Subtract(Avx.Subtract(lp, lq), Vector256.Create(g.Kl));
+            gu = Avx.And(Avx.Compare(p, Vector256<float>.Zero, Ne), Avx.Multiply(Avx.Multiply(p, f), Vector256.Create(g.Cu)));
+        }
+
+        /// <summary>The gradient pass of one row; gu may be empty.</summary>
+        public static void Grad(ReadOnlySpan<float> s, ReadOnlySpan<float> u, in GradConstants<float> g, Span<float> gs, Span<float> gu)
+        {
+            int cols = s.Length, i = 0;
+            bool teacher = !gu.IsEmpty;
+            ref float sr = ref MemoryMarshal.GetReference(s), ur = ref MemoryMarshal.GetReference(u);
+            ref float gsr = ref MemoryMarshal.GetReference(gs), gur = ref MemoryMarshal.GetReference(gu);
+            for (; i + 8 <= cols; i += 8)
+            {
+                Grad(Vector256.LoadUnsafe(ref sr, (nuint)i), Vector256.LoadUnsafe(ref ur, (nuint)i), g, out var vs, out var vu);
+                vs.StoreUnsafe(ref gsr, (nuint)i);
+                if (teacher) vu.StoreUnsafe(ref gur, (nuint)i);
+            }
+            if (i < cols)
+            {
+                Span<float> sb = stackalloc float[8], ub = stackalloc float[8], os = stackalloc float[8], ou = stackalloc float[8];
+                sb.Clear();
+                ub.Clear();
+                s.Slice(i).CopyTo(sb);
+                u.Slice(i).CopyTo(ub);
+                Grad(Vector256.Create<float>(sb), Vector256.Create<float>(ub), g, out var vs, out var vu);
+                vs.CopyTo(os);
+                vu.CopyTo(ou);
+                os.Slice(0, cols - i).CopyTo(gs.Slice(i));
+                if (teacher) ou.Slice(0, cols - i).CopyTo(gu.Slice(i));
+            }
+        }
+
+        // ------------------------------------------------------------ float64
+
+        private struct LanesPd
+        {
+            public Vector256<double> Ma, Mb, Za, Zb, Acc;
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void Rescale(ref LanesPd st, Vector256<double> nma, Vector256<double> nmb, Vector256<double> changed)
+        {
+            Vector256<double> ra = Avx2Math.Exp(Avx.Subtract(st.Ma, nma));
+            Vector256<double> rb = Avx2Math.Exp(Avx.Subtract(st.Mb, nmb));
+            Vector256<double> da = Avx.Subtract(nma, st.Ma), db = Avx.Subtract(nmb, st.Mb);
+            Vector256<double> acc = Avx.Multiply(rb, Avx.Add(st.Acc, Avx.Multiply(Avx.Subtract(da, db), st.Zb)));
+            Vector256<double> nz = Avx.Compare(st.Zb, Vector256<double>.Zero, Ne);
+            st.Acc = Avx.BlendVariable(st.Acc, acc, Avx.And(changed, nz));
+            st.Za = Avx.BlendVariable(st.Za, Avx.Multiply(st.Za, ra), changed);
+            st.Zb = Avx.BlendVariable(st.Zb, Avx.Multiply(st.Zb, rb), changed);
+            st.Ma = Avx.BlendVariable(st.Ma, nma, changed);
+            st.Mb = Avx.BlendVariable(st.Mb, nmb, changed);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Block(ref LanesPd st, Vector256<double> a0, Vector256<double> a1, Vector256<double> b0, Vector256<double> b1, bool logProbs)
+        {
+            Vector256<double> nma = Avx.Max(Avx.Max(a0, a1), st.Ma);
+            Vector256<double> changed = Avx.Compare(nma, st.Ma, Gt);
+            Vector256<double> nmb = st.Mb;
+            if (!logProbs)
+            {
+                nmb = Avx.Max(Avx.Max(b0, b1), st.Mb);
+                changed = Avx.Or(changed, Avx.Compare(nmb, st.Mb, Gt));
+            }
+            if (Avx.MoveMask(changed) != 0) Rescale(ref st, nma, nmb, changed);
+            a0 = Avx.Subtract(a0, st.Ma);
+            a1 = Avx.Subtract(a1, st.Ma);
+            if (!logProbs)
+            {
+                b0 = Avx.Subtract(b0, st.Mb);
+                b1 = Avx.Subtract(b1, st.Mb);
+            }
+            Vector256<double> e0 = Avx2Math.Exp(b0), e1 = Avx2Math.Exp(b1);
+            Vector256<double> t0 = Avx.And(Avx.Compare(e0, Vector256<double>.Zero, Ne), Avx.Multiply(e0, Avx.Subtract(b0, a0)));
+            Vector256<double> t1 = Avx.And(Avx.Compare(e1, Vector256<double>.Zero, Ne), Avx.Multiply(e1, Avx.Subtract(b1, a1)));
+            st.Za = Avx.Add(st.Za, Avx.Add(Avx2Math.Exp(a0), Avx2Math.Exp(a1)));
+            st.Zb = Avx.Add(st.Zb, Avx.Add(e0, e1));
+            st.Acc = Avx.Add(st.Acc, Avx.Add(t0, t1));
+        }
+
+        /// <summary>The value pass of one row: fills the four lanes' state.</summary>
+        public static unsafe void Lanes(ReadOnlySpan<double> s, ReadOnlySpan<double> u, double invT, bool logProbs,
+                                        double* ma, double* mb, double* za, double* zb, double* acc)
+        {
+            var st = new LanesPd { Ma = Vector256.Create(-double.MaxValue), Mb = Vector256.Create(-double.MaxValue) };
+            Vector256<double> it = Vector256.Create(invT);
+            int cols = s.Length, i = 0;
+            ref double sr = ref MemoryMarshal.GetReference(s), ur = ref MemoryMarshal.GetReference(u);
+            for (; i + 8 <= cols; i += 8)
+            {
+                Vector256<double> a0 = Avx.Multiply(Vector256.LoadUnsafe(ref sr, (nuint)i), it);
+                Vector256<double> a1 = Avx.Multiply(Vector256.LoadUnsafe(ref sr, (nuint)(i + 4)), it);
+                Vector256<double> b0 = Vector256.LoadUnsafe(ref ur, (nuint)i), b1 = Vector256.LoadUnsafe(ref ur, (nuint)(i + 4));
+                if (!logProbs) { b0 = Avx.Multiply(b0, it); b1 = Avx.Multiply(b1, it); }
+                Block(ref st, a0, a1, b0, b1, logProbs);
+            }
+            if (i < cols)
+            {
+                Span<double> sb = stackalloc double[8], ub = stackalloc double[8];
+                sb.Fill(double.NegativeInfinity);
+                ub.Fill(double.NegativeInfinity);
+                s.Slice(i).CopyTo(sb);
+                u.Slice(i).CopyTo(ub);
+                Vector256<double> a0 = Avx.Multiply(Vector256.Create<double>(sb.Slice(0, 4)), it);
+                Vector256<double> a1 = Avx.Multiply(Vector256.Create<double>(sb.Slice(4, 4)), it);
+                Vector256<double> b0 = Vector256.Create<double>(ub.Slice(0, 4)), b1 = Vector256.Create<double>(ub.Slice(4, 4));
+                if (!logProbs) { b0 = Avx.Multiply(b0, it); b1 = Avx.Multiply(b1, it); }
+                Block(ref st, a0, a1, b0, b1, logProbs);
+            }
+            Avx.Store(ma, st.Ma);
+            Avx.Store(mb, st.Mb);
+            Avx.Store(za, st.Za);
+            Avx.Store(zb, st.Zb);
+            Avx.Store(acc, st.Acc);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Grad(Vector256<double> sv, Vector256<double> uv, in GradConstants<double> g, out Vector256<double> gs, out Vector256<double> gu)
+        {
+            Vector256<double> lq = Avx.Subtract(Avx.Subtract(Avx.Multiply(sv, Vector256.Create(g.Ia)), Vector256.Create(g.Ma)), Vector256.Create(g.La));
+            Vector256<double> lp = Avx.Subtract(Avx.Subtract(Avx.Multiply(uv, Vector256.Create(g.Ib)), Vector256.Create(g.Mb)), Vector256.Create(g.Lb));
+            Vector256<double> q = Avx2Math.Exp(lq), p = Avx2Math.Exp(lp);
+            gs = Avx.Multiply(Avx.Subtract(Avx.Multiply(q, Vector256.Create(g.Zb)), p), Vector256.Create(g.Cs));
+            Vector256<double> f = Avx.Subtract(Avx.Subtract(lp, lq), Vector256.Create(g.Kl));
+            gu = Avx.And(Avx.Compare(p, Vector256<double>.Zero, Ne), Avx.Multiply(Avx.Multiply(p, f), Vector256.Create(g.Cu)));
+        }
+
+        /// <summary>The gradient pass of one row; gu may be empty.</summary>
+        public static void Grad(ReadOnlySpan<double> s, ReadOnlySpan<double> u, in GradConstants<double> g, Span<double> gs, Span<double> gu)
+        {
+            int cols = s.Length, i = 0;
+            bool teacher = !gu.IsEmpty;
+            ref double sr = ref MemoryMarshal.GetReference(s), ur = ref MemoryMarshal.GetReference(u);
+            ref double gsr = ref MemoryMarshal.GetReference(gs), gur = ref MemoryMarshal.GetReference(gu);
+            for (; i + 4 <= cols; i += 4)
+            {
+                Grad(Vector256.LoadUnsafe(ref sr, (nuint)i), Vector256.LoadUnsafe(ref ur, (nuint)i), g, out var vs, out var vu);
+                vs.StoreUnsafe(ref gsr, (nuint)i);
+                if (teacher) vu.StoreUnsafe(ref gur, (nuint)i);
+            }
+            if (i < cols)
+            {
+                Span<double> sb = stackalloc double[4], ub = stackalloc double[4], os = stackalloc double[4], ou = stackalloc double[4];
+                sb.Clear();
+                ub.Clear();
+                s.Slice(i).CopyTo(sb);
+                u.Slice(i).CopyTo(ub);
+                Grad(Vector256.Create<double>(sb), Vector256.Create<double>(ub), g, out var vs, out var vu);
+                vs.CopyTo(os);
+                vu.CopyTo(ou);
+                os.Slice(0, cols - i).CopyTo(gs.Slice(i));
+                if (teacher) ou.Slice(0, cols - i).CopyTo(gu.Slice(i));
+            }
+        }
+    }
+}
+#endif
