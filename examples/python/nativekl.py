@@ -1,0 +1,268 @@
+"""nativekl.py - libnativekl from Python through ctypes; the standard library is enough.
+
+    import nativekl
+    nativekl.kl_div(log_probs, targets, "batchmean")     # torch.nn.functional.kl_div, exactly
+
+Arguments may be lists (flat, or a list of rows), array.array('f' or 'd'), any buffer of
+float32/float64, or numpy arrays when numpy is installed. A C-contiguous numpy array or a
+writable array.array of the right type is passed to C as it is (zero copy); anything else is
+copied once into a ctypes array. Results of reduction "none" come back as the input's kind:
+a numpy array of the input's shape, an array.array, or a list (of rows, if the input had rows).
+
+The library is found through $NATIVEKL_LIBRARY, then beside this file, then on the system's
+search path (ctypes.util.find_library). nativekl.h is the manual: semantics, flags, errors.
+To bind a new C function, add its signature to _SIGNATURES and a wrapper.
+"""
+
+import array
+import ctypes
+import ctypes.util
+import math
+import os
+import sys
+
+try:
+    import numpy as _np
+except ImportError:
+    _np = None
+
+__all__ = ["kl_div", "kl_div_rows", "kl_div_backward", "NklError", "version", "active_isa", "library_path"]
+
+_REDUCTIONS = {"none": 0, "sum": 1, "mean": 2, "batchmean": 3}
+_LOG_TARGET, _MASKED = 0x1, 0x2
+_P, _N, _U32 = ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint32
+
+# name: (result type, argument types) - one line per C function.
+_SIGNATURES = {
+    "nkl_version_string": (ctypes.c_char_p, []),
+    "nkl_status_string": (ctypes.c_char_p, [ctypes.c_int]),
+    "nkl_active_isa": (ctypes.c_int, []),
+    "nkl_isa_name": (ctypes.c_char_p, [ctypes.c_int]),
+    "nkl_kl_div_f32": (ctypes.c_int, [_P, _P, _N, ctypes.c_int, _N, _U32, _P]),
+    "nkl_kl_div_f64": (ctypes.c_int, [_P, _P, _N, ctypes.c_int, _N, _U32, _P]),
+    "nkl_kl_div_rows_f32": (ctypes.c_int, [_P, _N, _P, _N, _N, _N, _U32, _P]),
+    "nkl_kl_div_rows_f64": (ctypes.c_int, [_P, _N, _P, _N, _N, _N, _U32, _P]),
+    "nkl_kl_div_backward_f32": (ctypes.c_int, [_P, _P, _N, ctypes.c_int, _N, _U32, ctypes.c_float, _P, _P, _P]),
+    "nkl_kl_div_backward_f64": (ctypes.c_int, [_P, _P, _N, ctypes.c_int, _N, _U32, ctypes.c_double, _P, _P, _P]),
+}
+
+
+class NklError(ValueError):
+    """A libnativekl call returned a status other than NKL_OK."""
+
+    def __init__(self, function, status):
+        super().__init__(f"{function}: {_lib.nkl_status_string(status).decode()} (status {status})")
+        self.status = status
+
+
+def _find_library():
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "libnativekl.so")
+    for candidate in (os.environ.get("NATIVEKL_LIBRARY"), here, ctypes.util.find_library("nativekl")):
+        if candidate and (os.path.exists(candidate) or not os.path.isabs(candidate)):
+            return candidate
+    raise OSError("libnativekl not found: set NATIVEKL_LIBRARY to its path, or install it "
+                  "(cmake --install) where the system finds shared libraries")
+
+
+library_path = _find_library()
+_lib = ctypes.CDLL(library_path)
+for _name, (_result, _arguments) in _SIGNATURES.items():
+    _function = getattr(_lib, _name)
+    _function.restype, _function.argtypes = _result, _arguments
+
+
+def version():
+    """The loaded library's version, "major.minor.patch"."""
+    return _lib.nkl_version_string().decode()
+
+
+def active_isa():
+    """The instruction set the library runs on: "avx2" or "scalar"."""
+    return _lib.nkl_isa_name(_lib.nkl_active_isa()).decode()
+
+
+# ------------------------------------------------------------------ buffers
+
+class _Floats:
+    """A float32/float64 view of an argument for C: its address, length, shape and rows, whether
+    C reads and writes the caller's own memory (in_place), and how to give back a result of the same kind.
+    Holds whatever must stay alive while C reads the memory."""
+
+    def __init__(self, value, name, dtype=None):
+        if _np is not None and isinstance(value, _np.ndarray):
+            self.kind, self.shape = "numpy", value.shape
+            self.dtype = dtype or ("f64" if value.dtype == _np.float64 else "f32")
+            self.keep = _np.ascontiguousarray(value, dtype=_np.float64 if self.dtype == "f64" else _np.float32)
+            self.in_place = self.keep is value and value.flags.writeable
+            self.address, self.length = self.keep.ctypes.data, self.keep.size
+        else:
+            if isinstance(value, (list, tuple)):
+                self.kind = "list"
+                flat, self.shape = _flatten(value, name)
+                self.dtype = dtype or "f32"  # as torch.tensor(list) gives float32
+                self.in_place = False
+            else:
+                view = memoryview(value)
+                if view.format not in _FORMATS:
+                    raise ValueError(f"{name}: a buffer of float32 ('f') or float64 ('d') is needed, "
+                                     f"not format '{view.format}'")
+                self.kind = "array" if isinstance(value, array.array) else "buffer"
+                self.shape = view.shape
+                self.dtype = dtype or _FORMATS[view.format]
+                self.in_place = _FORMATS[view.format] == self.dtype and view.c_contiguous and not view.readonly
+                flat = memoryview(view.tobytes()).cast(view.format) if not self.in_place else None
+            count = len(flat) if flat is not None else view.nbytes // view.itemsize
+            array_type = _ctype(self.dtype) * count
+            self.keep = array_type.from_buffer(view) if self.in_place else array_type(*flat)
+            self.address, self.length = ctypes.addressof(self.keep), count
+        self.rows = self.shape[0] if self.shape else 1
+
+    def new_like(self):
+        """A zeroed result of this argument's kind and shape, and its _Floats view."""
+        if self.kind == "numpy":
+            result = _np.zeros(self.shape, dtype=_np.float64 if self.dtype == "f64" else _np.float32)
+        else:
+            result = array.array("d" if self.dtype == "f64" else "f", bytes(self.length * _size(self.dtype)))
+        return result, _Floats(result, "out", self.dtype)
+
+    def give_back(self, result):
+        """result (from new_like) as this argument's kind: lists come back as lists."""
+        if self.kind != "list":
+            return result
+        values = result.tolist()
+        if len(self.shape) == 2:
+            cols = self.shape[1]
+            return [values[r * cols:(r + 1) * cols] for r in range(self.shape[0])]
+        return values
+
+
+_FORMATS = {"f": "f32", "d": "f64"}
+
+
+def _flatten(value, name):
+    """A flat list and the shape of a list of numbers or of equally long rows."""
+    if len(value) > 0 and isinstance(value[0], (list, tuple)):
+        cols = len(value[0])
+        if any(len(row) != cols for row in value):
+            raise ValueError(f"{name}: rows of different lengths")
+        return [v for row in value for v in row], (len(value), cols)
+    return list(value), (len(value),)
+
+
+def _ctype(dtype):
+    return ctypes.c_double if dtype == "f64" else ctypes.c_float
+
+
+def _size(dtype):
+    return 8 if dtype == "f64" else 4
+
+
+def _pair(input, target, dtype):
+    if dtype not in (None, "f32", "f64"):
+        raise ValueError(f"dtype must be 'f32' or 'f64', not {dtype!r}")
+    x = _Floats(input, "input", dtype)
+    t = _Floats(target, "target", x.dtype)
+    if x.length != t.length:
+        raise ValueError(f"input has {x.length} elements but target has {t.length}")
+    return x, t
+
+
+def _flags(log_target, masked):
+    return (_LOG_TARGET if log_target else 0) | (_MASKED if masked else 0)
+
+
+def _call(name, dtype, *arguments):
+    function = name + ("_f64" if dtype == "f64" else "_f32")
+    status = getattr(_lib, function)(*arguments)
+    if status != 0:
+        raise NklError(function, status)
+
+
+# ------------------------------------------------------------------ functions
+
+def kl_div(input, target, reduction="mean", *, batch=None, log_target=False, masked=False,
+           dtype=None, out=None):
+    """torch.nn.functional.kl_div(input, target, reduction, log_target).
+
+    reduction: "none", "sum", "mean" (PyTorch's default) or "batchmean" (sum / batch, where
+    batch is the size of dimension 0: the input's rows, or len() of a flat input; pass batch
+    to override). masked: a zero-probability target contributes exactly 0. dtype: "f32" or
+    "f64" (default: the input's; float32 for lists). "none" returns one value per element,
+    written into out when given (a writable float buffer of the input's dtype and length,
+    which may be the input itself)."""
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be one of {', '.join(_REDUCTIONS)}, not {reduction!r}")
+    x, t = _pair(input, target, dtype)
+    flags = _flags(log_target, masked)
+    if reduction == "none":
+        if out is None:
+            result, view = x.new_like()
+        else:
+            result, view = out, _Floats(out, "out", x.dtype)
+            if not view.in_place or view.length != x.length:
+                raise ValueError(f"out must be a writable, C-contiguous {x.dtype} buffer of {x.length} values")
+        _call("nkl_kl_div", x.dtype, x.address, t.address, x.length, 0, 0, flags, view.address)
+        return x.give_back(result) if out is None else out
+    value = _ctype(x.dtype)()
+    rows = x.rows if batch is None else batch
+    _call("nkl_kl_div", x.dtype, x.address, t.address, x.length, _REDUCTIONS[reduction], rows, flags,
+          ctypes.addressof(value))
+    return value.value
+
+
+def kl_div_rows(input, target, *, log_target=False, masked=False, dtype=None):
+    """One KL (a sum) per row of [rows, cols] data: a numpy array's shape, or a list of rows."""
+    x, t = _pair(input, target, dtype)
+    if len(x.shape) != 2:
+        raise ValueError("kl_div_rows needs 2-d data: a list of rows or a 2-d array")
+    rows, cols = x.shape
+    if _np is not None and x.kind == "numpy":
+        result = _np.zeros(rows, dtype=x.keep.dtype)
+    else:
+        result = array.array("d" if x.dtype == "f64" else "f", bytes(rows * _size(x.dtype)))
+    view = _Floats(result, "out", x.dtype)
+    _call("nkl_kl_div_rows", x.dtype, x.address, cols, t.address, cols, rows, cols,
+          _flags(log_target, masked), view.address)
+    return result.tolist() if x.kind == "list" else result
+
+
+def kl_div_backward(input, target, reduction="mean", *, batch=None, grad_output=1.0,
+                    log_target=False, masked=False, dtype=None, want_grad_target=True):
+    """The reduced value and the gradients with respect to input and target, in one pass:
+    (value, grad_input, grad_target); grad_target is None unless wanted."""
+    if reduction not in _REDUCTIONS or reduction == "none":
+        raise ValueError(f"reduction must be sum, mean or batchmean, not {reduction!r}")
+    x, t = _pair(input, target, dtype)
+    grad_input, gi = x.new_like()
+    grad_target, gt = x.new_like() if want_grad_target else (None, None)
+    value = _ctype(x.dtype)()
+    rows = x.rows if batch is None else batch
+    _call("nkl_kl_div_backward", x.dtype, x.address, t.address, x.length, _REDUCTIONS[reduction], rows,
+          _flags(log_target, masked), grad_output, ctypes.addressof(value), gi.address,
+          gt.address if gt else None)
+    return (value.value, x.give_back(grad_input),
+            x.give_back(grad_target) if grad_target is not None else None)
+
+
+# ------------------------------------------------------------------ the seed example
+
+def _seed_example():
+    logits = [[0.5, 1.0, 0.8], [0.2, 0.4, 0.6]]
+    target = [[0.3, 0.4, 0.3], [0.1, 0.5, 0.4]]
+    log_probs = []
+    for row in logits:
+        top = max(row)
+        total = sum(math.exp(v - top) for v in row)
+        log_probs.append([math.log(math.exp(v - top) / total) for v in row])
+    if _np is not None:
+        log_probs, target = _np.array(log_probs, dtype=_np.float32), _np.array(target, dtype=_np.float32)
+    for reduction in ("sum", "batchmean", "mean"):
+        print(f"{reduction:<10} {kl_div(log_probs, target, reduction):.6f}")
+    print(f"per row    {', '.join(f'{v:.6f}' for v in kl_div_rows(log_probs, target))}")
+    print(f"libnativekl {version()}, ISA {active_isa()}, {library_path}; "
+          f"data as {'numpy arrays' if _np is not None else 'lists (numpy not installed)'}")
+
+
+if __name__ == "__main__":
+    _seed_example()
+    sys.exit(0)

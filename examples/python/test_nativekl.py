@@ -1,0 +1,192 @@
+"""Tests of nativekl.py, run by ctest with each python3 found (examples/CMakeLists.txt):
+    NATIVEKL_LIBRARY=build/libnativekl.so python3 -m unittest -v test_nativekl
+The numpy tests run where numpy is installed and are skipped elsewhere; the example itself is
+also run with numpy hidden, so the path without numpy is tested on every interpreter."""
+
+import array
+import math
+import os
+import subprocess
+import sys
+import unittest
+
+import nativekl
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LOGITS = [[0.5, 1.0, 0.8], [0.2, 0.4, 0.6]]
+TARGET = [[0.3, 0.4, 0.3], [0.1, 0.5, 0.4]]
+F32 = 2.0 ** -23
+
+
+def log_softmax(rows):
+    out = []
+    for row in rows:
+        top = max(row)
+        total = sum(math.exp(v - top) for v in row)
+        out.append([v - top - math.log(total) for v in row])
+    return out
+
+
+def reference_terms(x, t, log_target=False, masked=False):
+    """The pointwise terms, in double precision, straight from PyTorch's formula."""
+    terms = []
+    for xi, ti in zip(x, t):
+        if masked and (ti == 0 or (log_target and ti == -math.inf)):
+            terms.append(0.0)
+        elif log_target:
+            terms.append(math.exp(ti) * (ti - xi))
+        else:
+            terms.append((ti * math.log(ti) if ti > 0 else 0.0) - ti * xi)
+    return terms
+
+
+def flat(rows):
+    return [v for row in rows for v in row]
+
+
+def as_f32(values):
+    return list(array.array("f", values))
+
+
+INPUT = log_softmax(LOGITS)
+
+
+class SeedExample(unittest.TestCase):
+    def run_example(self, hide_numpy):
+        prelude = "import sys; sys.modules['numpy'] = None; " if hide_numpy else ""
+        code = prelude + "import runpy, sys; runpy.run_path(sys.argv[1], run_name='__main__')"
+        result = subprocess.run([sys.executable, "-c", code, os.path.join(HERE, "nativekl.py")],
+                                capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        for line in ("sum        0.115592", "batchmean  0.057796", "mean       0.019265",
+                     "per row    0.007039, 0.108553"):
+            self.assertIn(line, result.stdout)
+        return result.stdout
+
+    def test_example_without_numpy(self):
+        self.assertIn("data as lists (numpy not installed)", self.run_example(hide_numpy=True))
+
+    @unittest.skipIf(nativekl._np is None, "numpy is not installed")
+    def test_example_with_numpy(self):
+        self.assertIn("data as numpy arrays", self.run_example(hide_numpy=False))
+
+
+class Lists(unittest.TestCase):
+    def test_reductions_match_the_formula(self):
+        x, t = as_f32(flat(INPUT)), as_f32(flat(TARGET))
+        total = math.fsum(reference_terms(x, t))
+        for reduction, divisor in (("sum", 1), ("batchmean", 2), ("mean", 6)):
+            got = nativekl.kl_div(INPUT, TARGET, reduction)
+            self.assertAlmostEqual(got, total / divisor, delta=4 * F32 * total)
+        self.assertAlmostEqual(nativekl.kl_div(INPUT, TARGET, "batchmean"), 0.0577962, delta=1e-7)
+
+    def test_flat_lists_take_their_length_as_batch(self):
+        x, t = flat(INPUT), flat(TARGET)
+        self.assertEqual(nativekl.kl_div(x, t, "batchmean"), nativekl.kl_div(x, t, "mean"))
+        self.assertEqual(nativekl.kl_div(x, t, "batchmean", batch=2), nativekl.kl_div(INPUT, TARGET, "batchmean"))
+
+    def test_none_keeps_the_rows(self):
+        terms = nativekl.kl_div(INPUT, TARGET, "none")
+        self.assertEqual(len(terms), 2)
+        expected = reference_terms(as_f32(flat(INPUT)), as_f32(flat(TARGET)))
+        for got, want in zip(flat(terms), expected):
+            self.assertAlmostEqual(got, want, delta=2 * F32)
+
+    def test_log_target_and_masked(self):
+        x, t = flat(INPUT), [math.log(v) for v in flat(TARGET)]
+        want = math.fsum(reference_terms(as_f32(x), as_f32(t), log_target=True))
+        self.assertAlmostEqual(nativekl.kl_div(x, t, "sum", log_target=True), want, delta=4 * F32 * want)
+        x_masked, t_zero = [-math.inf] + x[1:], [0.0] + flat(TARGET)[1:]
+        self.assertTrue(math.isnan(nativekl.kl_div(x_masked, t_zero, "sum")))  # PyTorch: 0 * -inf
+        want = math.fsum(reference_terms(as_f32(x_masked), as_f32(t_zero), masked=True))
+        self.assertAlmostEqual(nativekl.kl_div(x_masked, t_zero, "sum", masked=True), want, delta=4 * F32 * want)
+
+    def test_float64(self):
+        x, t = flat(INPUT), flat(TARGET)
+        want = math.fsum(reference_terms(x, t))
+        self.assertAlmostEqual(nativekl.kl_div(x, t, "sum", dtype="f64"), want, delta=1e-15)
+
+    def test_rows_and_backward(self):
+        per_row = nativekl.kl_div_rows(INPUT, TARGET)
+        self.assertAlmostEqual(sum(per_row) / 2, nativekl.kl_div(INPUT, TARGET, "batchmean"), delta=1e-7)
+        value, grad_input, grad_target = nativekl.kl_div_backward(INPUT, TARGET, "batchmean")
+        self.assertEqual(value, nativekl.kl_div(INPUT, TARGET, "batchmean"))
+        for got, t in zip(flat(grad_input), as_f32(flat(TARGET))):
+            self.assertAlmostEqual(got, -t / 2, delta=F32)
+        for got, x, t in zip(flat(grad_target), as_f32(flat(INPUT)), as_f32(flat(TARGET))):
+            self.assertAlmostEqual(got, (math.log(t) + 1 - x) / 2, delta=8 * F32)
+
+    def test_bad_arguments(self):
+        with self.assertRaisesRegex(ValueError, "input has 6 elements but target has 5"):
+            nativekl.kl_div(flat(INPUT), flat(TARGET)[:5])
+        with self.assertRaisesRegex(ValueError, "reduction must be one of"):
+            nativekl.kl_div(INPUT, TARGET, "average")
+        with self.assertRaisesRegex(nativekl.NklError, "nkl_kl_div_f32: batchmean needs a batch size"):
+            nativekl.kl_div(INPUT, TARGET, "batchmean", batch=4)
+        with self.assertRaisesRegex(ValueError, "rows of different lengths"):
+            nativekl.kl_div([[0.1, 0.2], [0.3]], [[0.1, 0.2], [0.3]])
+        with self.assertRaisesRegex(ValueError, "float32 .'f'. or float64 .'d'. is needed"):
+            nativekl.kl_div(array.array("i", [1, 2]), array.array("i", [1, 2]))
+        with self.assertRaisesRegex(ValueError, "dtype must be"):
+            nativekl.kl_div(INPUT, TARGET, dtype="f16")
+
+
+class Arrays(unittest.TestCase):
+    def test_array_in_place(self):
+        x, t = array.array("f", flat(INPUT)), array.array("f", flat(TARGET))
+        expected = nativekl.kl_div(list(x), list(t), "none")
+        self.assertIs(nativekl.kl_div(x, t, "none", out=x), x)  # written where x lies
+        self.assertEqual(list(x), expected)
+
+    def test_out_must_be_writable_memory_of_the_dtype(self):
+        x, t = array.array("f", flat(INPUT)), array.array("f", flat(TARGET))
+        for bad in (array.array("d", flat(INPUT)), [0.0] * 6, array.array("f", [0.0] * 5), bytes(24)):
+            with self.assertRaises(ValueError):
+                nativekl.kl_div(x, t, "none", out=bad)
+
+    def test_float64_arrays(self):
+        x, t = array.array("d", flat(INPUT)), array.array("d", flat(TARGET))
+        terms = nativekl.kl_div(x, t, "none")
+        self.assertEqual(terms.typecode, "d")
+        self.assertAlmostEqual(math.fsum(terms), nativekl.kl_div(x, t, "sum"), delta=1e-15)
+
+
+@unittest.skipIf(nativekl._np is None, "numpy is not installed")
+class Numpy(unittest.TestCase):
+    def setUp(self):
+        self.np = nativekl._np
+        self.x = self.np.array(INPUT, dtype=self.np.float32)
+        self.t = self.np.array(TARGET, dtype=self.np.float32)
+
+    def test_zero_copy_for_contiguous_arrays(self):
+        view = nativekl._Floats(self.x, "input")
+        self.assertEqual(view.address, self.x.ctypes.data)
+        strided = self.np.array([[1, 2, 3, 4, 5, 6]], dtype=self.np.float32)[:, ::2]
+        self.assertNotEqual(nativekl._Floats(strided, "input").address, strided.ctypes.data)
+
+    def test_batchmean_from_the_shape(self):
+        self.assertAlmostEqual(nativekl.kl_div(self.x, self.t, "batchmean"), 0.0577962, delta=1e-7)
+        self.assertEqual(nativekl.kl_div(self.x, self.t, "batchmean"),
+                         nativekl.kl_div(flat(INPUT), flat(TARGET), "batchmean", batch=2))
+
+    def test_none_in_place_and_shape(self):
+        terms = nativekl.kl_div(self.x, self.t, "none")
+        self.assertEqual((terms.shape, terms.dtype), ((2, 3), self.np.float32))
+        self.assertIs(nativekl.kl_div(self.x, self.t, "none", out=self.x), self.x)
+        self.assertTrue((self.x == terms).all())
+
+    def test_float64_and_non_contiguous(self):
+        x64, t64 = self.x.astype(self.np.float64), self.t.astype(self.np.float64)
+        self.assertEqual(nativekl.kl_div_rows(x64, t64).dtype, self.np.float64)
+        wide_x, wide_t = self.np.repeat(self.x, 2, axis=1), self.np.repeat(self.t, 2, axis=1)
+        self.assertEqual(nativekl.kl_div(wide_x[:, ::2], wide_t[:, ::2], "sum"),
+                         nativekl.kl_div(self.x, self.t, "sum"))
+
+    def test_backward_shapes(self):
+        value, grad_input, grad_target = nativekl.kl_div_backward(self.x, self.t, "sum", want_grad_target=False)
+        self.assertIsNone(grad_target)
+        self.assertTrue((grad_input == -self.t).all())
+
+
+if __name__ == "__main__":
+    unittest.main()
