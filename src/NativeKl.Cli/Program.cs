@@ -1,55 +1,56 @@
 using System.Globalization;
 using NativeKl;
+using NativeKl.Cli;
 
-// nativekl: the command-line face of the library.
-//   nativekl demo [--backend auto|native|managed]   the seed example, computed
-//   nativekl info                                    which backend and ISA run, and why
+// nativekl: the command-line face of the library. Bad input is one line on stderr and exit code 2.
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 string command = args.Length > 0 ? args[0] : "help";
+var rest = args.Skip(1).ToArray();
 try
 {
     return command switch
     {
-        "demo" => Demo.Run(ParseBackend(args)),
-        "info" => Info(),
-        "help" or "--help" or "-h" => Help(0),
-        _ => Help(2),
+        "demo" => Demo.Run(Program.ParseBackend(Options.Parse("demo", rest, new[] { "--backend" }).Get("--backend"))),
+        "compute" => Compute.Run(rest),
+        "info" => Info.Run(rest),
+        "bench" => Bench.Run(rest),
+        "help" or "--help" or "-h" => Program.Help(0),
+        _ => Program.Help(CliError.ExitCode),
     };
 }
-catch (ArgumentException e)
+catch (Exception e) when (e is CliError or ArgumentException or IOException or UnauthorizedAccessException)
 {
-    Console.Error.WriteLine($"nativekl: {e.Message}");
-    return 2;
+    // CliError: bad input found here; ArgumentException: the library's validation (it names the values).
+    Console.Error.WriteLine($"nativekl: {OneLine(e.Message)}");
+    return CliError.ExitCode;
+}
+catch (Exception e)
+{
+    Console.Error.WriteLine($"nativekl: internal error ({e.GetType().Name}): {OneLine(e.Message)}");
+    return 1;
 }
 
-static KlBackendKind ParseBackend(string[] args)
+static string OneLine(string message) => string.Join(" ", message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+internal static partial class Program
 {
-    int i = Array.IndexOf(args, "--backend");
-    if (i < 0) return KlBackendKind.Auto;
-    if (i + 1 >= args.Length) throw new ArgumentException("--backend needs auto, native or managed");
-    return args[i + 1].ToLowerInvariant() switch
+    internal static KlBackendKind ParseBackend(string? value) => value?.ToLowerInvariant() switch
     {
-        "auto" => KlBackendKind.Auto,
+        null or "auto" => KlBackendKind.Auto,
         "native" => KlBackendKind.Native,
         "managed" => KlBackendKind.Managed,
-        var other => throw new ArgumentException($"--backend {other}: expected auto, native or managed"),
+        _ => throw new CliError($"--backend {value}: expected auto, native or managed"),
     };
-}
 
-static int Info()
-{
-    Console.WriteLine($"active backend: {KlBackend.Active} ({KlBackend.ActiveDescription})");
-    Console.WriteLine($"why:            {KlBackend.ActiveReason}");
-    Console.WriteLine($"native:         {(KlBackend.IsNativeAvailable ? $"libnativekl {KlBackend.NativeVersion}, ISA {KlBackend.NativeIsa}" : "unavailable")}");
-    if (KlBackend.NativeLoadError is { } error) Console.WriteLine(error);
-    Console.WriteLine($"managed:        ISA {KlBackend.ManagedIsa}");
-    return 0;
-}
-
-static int Help(int code)
-{
-    (code == 0 ? Console.Out : Console.Error).WriteLine(
-        "usage: nativekl demo [--backend auto|native|managed]   the seed example: softmax, log, four reductions\n" +
-        "       nativekl info                                    the active backend and ISA, and why");
-    return code;
+    internal static int Help(int code)
+    {
+        (code == 0 ? Console.Out : Console.Error).WriteLine(
+            "usage: nativekl demo [--backend auto|native|managed]   the seed example: softmax, log, four reductions\n" +
+            "       " + Compute.Usage + "\n" +
+            "                 kl_div of two .npy (float32/float64, C order) or CSV files of one shape; dimension 0 is\n" +
+            "                 the batch; `rows` gives one KL per row; without --output, values are printed (CSV)\n" +
+            "       nativekl info                                    version, backend, active ISA and library file\n" +
+            "       nativekl bench [--quick]                         time each operation, type, length and backend");
+        return code;
+    }
 }
