@@ -2,11 +2,15 @@
 # build.ps1 - the whole pipeline on a fresh clone:
 #   C core (CMake) -> C tests (ctest) -> managed build -> C# tests (both library builds)
 #   -> leak check (LeakSanitizer over a NativeBuffer stress run, with a positive control)
+#   -> NativeAOT: `nativekl` published with PublishAot (no trimming/AOT warnings), its demo run
+#   [-> -Pack: the NuGet package, artifacts/packages/NativeKl.<version>.nupkg]
 # and one closing line `N passed, N failed` over all of them. Exits non-zero on any failure.
+# (The examples for C, C++ and Python run in ctest; the package's consumer test in the C# tests.)
 #
-#   dotnet tool restore; dotnet pwsh ./build.ps1 [-Configuration Release|Debug]
+#   dotnet tool restore; dotnet pwsh ./build.ps1 [-Configuration Release|Debug] [-Pack]
 param(
-    [ValidateSet('Release', 'Debug')] [string] $Configuration = 'Release'
+    [ValidateSet('Release', 'Debug')] [string] $Configuration = 'Release',
+    [switch] $Pack
 )
 
 $ErrorActionPreference = 'Stop'
@@ -72,6 +76,45 @@ if ($LASTEXITCODE -eq 0) { $passed++ } else { $failed++; Write-Host 'leak check:
 & bash $leakCheck 200 --leak-one | Out-Host
 if ($LASTEXITCODE -ne 0) { $passed++ } else { $failed++; Write-Host 'leak check control: a deliberate leak went unseen' -ForegroundColor Red }
 $global:LASTEXITCODE = 0
+
+# ------------------------------------------------------------ NativeAOT
+# Two checks: the publish gives no trimming or AOT warning (IL2xxx/IL3xxx), and the native
+# executable runs the seed example on the native library.
+$aot = Join-Path $root 'artifacts/nativekl-aot'
+Write-Host '==> NativeAOT: publish nativekl' -ForegroundColor Cyan
+if (Test-Path $aot) { Remove-Item -Recurse -Force $aot }
+$publishLines = & dotnet publish (Join-Path $root 'src/NativeKl.Cli/NativeKl.Cli.csproj') -c Release -r linux-x64 `
+    -p:NklNativeAot=true -o $aot -nologo 2>&1
+$publishLines | Out-Host
+$aotWarnings = @($publishLines | Select-String -Pattern 'warning IL[23]\d{3}' | ForEach-Object { $_.Line.Trim() } | Sort-Object -Unique)
+$aotExe = Join-Path $aot 'nativekl'
+if ($LASTEXITCODE -eq 0 -and (Test-Path $aotExe) -and $aotWarnings.Count -eq 0) {
+    $passed++
+    Write-Host ("NativeAOT publish: {0:N0} bytes, no trimming/AOT warnings" -f (Get-Item $aotExe).Length)
+} else {
+    $failed++
+    Write-Host "NativeAOT publish: FAILED (exit $LASTEXITCODE, $($aotWarnings.Count) trimming/AOT warnings)" -ForegroundColor Red
+    $aotWarnings | ForEach-Object { Write-Host "  $_" -ForegroundColor Red }
+}
+Write-Host '==> NativeAOT: nativekl demo' -ForegroundColor Cyan
+$demo = if (Test-Path $aotExe) { & $aotExe demo 2>&1 | Out-String } else { 'no executable' }
+$demo | Out-Host
+if ($LASTEXITCODE -eq 0 -and $demo -match 'batchmean  0\.057796' -and $demo -match 'backend: Native') {
+    $passed++
+} else {
+    $failed++
+    Write-Host 'NativeAOT demo: FAILED (expected batchmean 0.057796 on the native backend)' -ForegroundColor Red
+}
+$global:LASTEXITCODE = 0
+
+# ------------------------------------------------------------ NuGet package (-Pack)
+if ($Pack) {
+    $packages = Join-Path $root 'artifacts/packages'
+    Invoke-Step 'pack: NativeKl' {
+        dotnet pack (Join-Path $root 'src/NativeKl/NativeKl.csproj') -c $Configuration --no-build -o $packages -nologo
+    }
+    Get-ChildItem $packages -Filter 'NativeKl.*.nupkg' | ForEach-Object { Write-Host ("{0} ({1:N0} bytes)" -f $_.FullName, $_.Length) }
+}
 
 foreach ($b in $broken) { Write-Host "failed step: $b" -ForegroundColor Red }
 Write-Host "$passed passed, $failed failed"
