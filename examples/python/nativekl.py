@@ -83,10 +83,12 @@ def active_isa():
 
 # ------------------------------------------------------------------ buffers
 
+_FORMATS = {"f": "f32", "d": "f64"}  # memoryview formats
+
 class _Floats:
-    """A float32/float64 view of an argument for C: its address, length, shape and rows, whether
-    C reads and writes the caller's own memory (in_place), and how to give back a result of the same kind.
-    Holds whatever must stay alive while C reads the memory."""
+    """A float32/float64 view of an argument for C: its address, length, shape and rows; whether C
+    works on the caller's own memory (in_place); how to give back a result of the same kind. It
+    holds whatever must stay alive while C reads the memory."""
 
     def __init__(self, value, name, dtype=None):
         if _np is not None and isinstance(value, _np.ndarray):
@@ -134,9 +136,6 @@ class _Floats:
             cols = self.shape[1]
             return [values[r * cols:(r + 1) * cols] for r in range(self.shape[0])]
         return values
-
-
-_FORMATS = {"f": "f32", "d": "f64"}
 
 
 def _flatten(value, name):
