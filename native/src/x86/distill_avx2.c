@@ -92,13 +92,31 @@ NKL_INLINE void block_ps(lanes_ps *st, __m256 a0, __m256 a1, __m256 b0, __m256 b
         b1 = _mm256_sub_ps(b1, st->mb);
     }
     /* e = exp(b); t = e != 0 ? e (b - a) : 0 */
-    __m256 e0 = nkl_exp_ps(b0), e1 = nkl_exp_ps(b1);
-    __m256 t0 = _mm256_and_ps(_mm256_cmp_ps(e0, _mm256_setzero_ps(), _CMP_NEQ_UQ),
-                              _mm256_mul_ps(e0, _mm256_sub_ps(b0, a0)));
-    __m256 t1 = _mm256_and_ps(_mm256_cmp_ps(e1, _mm256_setzero_ps(), _CMP_NEQ_UQ),
-                              _mm256_mul_ps(e1, _mm256_sub_ps(b1, a1)));
+    __m256 e0, e1, t0, t1, ea;
+    /* Usually every exp argument is in [-86, 88] (a and b are <= 0 after the
+       shift): then one range check serves the four exps, each is exp_normal_ps
+       (the spec's bits there) and e > 0 needs no mask. A NaN hidden by min
+       gives NaN on both paths. */
+    __m256 lo = _mm256_min_ps(_mm256_min_ps(a0, a1), _mm256_min_ps(b0, b1));
+    __m256 ok = _mm256_cmp_ps(lo, _mm256_set1_ps(-86.0f), _CMP_GE_OQ);
+    if (log_probs)
+        ok = _mm256_and_ps(ok, _mm256_cmp_ps(_mm256_max_ps(b0, b1), _mm256_set1_ps(88.0f), _CMP_LE_OQ));
+    if (NKL_LIKELY(_mm256_movemask_ps(ok) == 0xff)) {
+        e0 = exp_normal_ps(b0);
+        e1 = exp_normal_ps(b1);
+        t0 = _mm256_mul_ps(e0, _mm256_sub_ps(b0, a0));
+        t1 = _mm256_mul_ps(e1, _mm256_sub_ps(b1, a1));
+        ea = _mm256_add_ps(exp_normal_ps(a0), exp_normal_ps(a1));
+    } else {
+        e0 = nkl_exp_ps(b0);
+        e1 = nkl_exp_ps(b1);
+        t0 = _mm256_and_ps(_mm256_cmp_ps(e0, _mm256_setzero_ps(), _CMP_NEQ_UQ),
+                           _mm256_mul_ps(e0, _mm256_sub_ps(b0, a0)));
+        t1 = _mm256_and_ps(_mm256_cmp_ps(e1, _mm256_setzero_ps(), _CMP_NEQ_UQ),
+                           _mm256_mul_ps(e1, _mm256_sub_ps(b1, a1)));
+        ea = _mm256_add_ps(nkl_exp_ps(a0), nkl_exp_ps(a1));
+    }
     /* the lane pairs pre-added in float, then widened into the float64 sums */
-    __m256 ea = _mm256_add_ps(nkl_exp_ps(a0), nkl_exp_ps(a1));
     __m256 eb = _mm256_add_ps(e0, e1), tt = _mm256_add_ps(t0, t1);
     for (int h = 0; h < 2; h++) {
         st->za[h] = _mm256_add_pd(st->za[h], half_pd(ea, h));
@@ -159,28 +177,41 @@ void nkl_distill_lanes_f32_avx2(const float *s, const float *u, size_t cols, flo
     else lanes_f32(s, u, cols, inv_t, 0, st);
 }
 
+/* The gradient pass's constants, broadcast once per row (loaded through g
+   inside the loop, they would be reloaded after every store: gs may alias g). */
+typedef struct grad_ps_consts {
+    __m256 ia, ib, ma, la, mb, lb, zb, kl, cs, cu;
+} grad_ps_consts;
+
 /* Eight elements of the gradient pass. */
-NKL_INLINE void grad_ps(__m256 sv, __m256 uv, const nkl_distill_grad_f32 *g, __m256 *gs,
-                        __m256 *gu) {
+NKL_INLINE void grad_ps(__m256 sv, __m256 uv, const grad_ps_consts *g, __m256 *gs, __m256 *gu) {
     /* lq = (s ia - ma) - la, lp = (u ib - mb) - lb, q = exp(lq), p = exp(lp) */
-    __m256 lq = _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(sv, _mm256_set1_ps(g->ia)), _mm256_set1_ps(g->ma)),
-                              _mm256_set1_ps(g->la));
-    __m256 lp = _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(uv, _mm256_set1_ps(g->ib)), _mm256_set1_ps(g->mb)),
-                              _mm256_set1_ps(g->lb));
-    __m256 q = nkl_exp_ps(lq), p = nkl_exp_ps(lp);
+    __m256 lq = _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(sv, g->ia), g->ma), g->la);
+    __m256 lp = _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(uv, g->ib), g->mb), g->lb);
+    /* one range check for both exps (as block_ps); then p > 0 needs no mask */
+    __m256 ok = _mm256_and_ps(
+        _mm256_cmp_ps(_mm256_min_ps(lq, lp), _mm256_set1_ps(-86.0f), _CMP_GE_OQ),
+        _mm256_cmp_ps(_mm256_max_ps(lq, lp), _mm256_set1_ps(88.0f), _CMP_LE_OQ));
+    int fast = _mm256_movemask_ps(ok) == 0xff;
+    __m256 q = fast ? exp_normal_ps(lq) : nkl_exp_ps(lq);
+    __m256 p = fast ? exp_normal_ps(lp) : nkl_exp_ps(lp);
     /* gs = (q zb - p) cs; gu = p != 0 ? (p ((lp - lq) - kl)) cu : 0 */
-    *gs = _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(q, _mm256_set1_ps(g->zb)), p), _mm256_set1_ps(g->cs));
-    __m256 f = _mm256_sub_ps(_mm256_sub_ps(lp, lq), _mm256_set1_ps(g->kl));
-    *gu = _mm256_and_ps(_mm256_cmp_ps(p, _mm256_setzero_ps(), _CMP_NEQ_UQ),
-                        _mm256_mul_ps(_mm256_mul_ps(p, f), _mm256_set1_ps(g->cu)));
+    *gs = _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(q, g->zb), p), g->cs);
+    __m256 f = _mm256_sub_ps(_mm256_sub_ps(lp, lq), g->kl);
+    __m256 gv = _mm256_mul_ps(_mm256_mul_ps(p, f), g->cu);
+    *gu = fast ? gv : _mm256_and_ps(_mm256_cmp_ps(p, _mm256_setzero_ps(), _CMP_NEQ_UQ), gv);
 }
 
 void nkl_distill_grad_f32_avx2(const float *s, const float *u, size_t cols,
-                               const nkl_distill_grad_f32 *g, float *gs, float *gu) {
+                               const nkl_distill_grad_f32 *gp, float *gs, float *gu) {
+    const grad_ps_consts g = {
+        _mm256_set1_ps(gp->ia), _mm256_set1_ps(gp->ib), _mm256_set1_ps(gp->ma), _mm256_set1_ps(gp->la),
+        _mm256_set1_ps(gp->mb), _mm256_set1_ps(gp->lb), _mm256_set1_ps(gp->zb), _mm256_set1_ps(gp->kl),
+        _mm256_set1_ps(gp->cs), _mm256_set1_ps(gp->cu)};
     size_t i = 0;
     __m256 vs, vu;
     for (; i + 8 <= cols; i += 8) {
-        grad_ps(_mm256_loadu_ps(s + i), _mm256_loadu_ps(u + i), g, &vs, &vu);
+        grad_ps(_mm256_loadu_ps(s + i), _mm256_loadu_ps(u + i), &g, &vs, &vu);
         _mm256_storeu_ps(gs + i, vs);
         if (gu) _mm256_storeu_ps(gu + i, vu);
     }
@@ -188,7 +219,7 @@ void nkl_distill_grad_f32_avx2(const float *s, const float *u, size_t cols,
         float sb[8] = {0}, ub[8] = {0}, os[8], ou[8];
         memcpy(sb, s + i, (cols - i) * sizeof(float));
         memcpy(ub, u + i, (cols - i) * sizeof(float));
-        grad_ps(_mm256_loadu_ps(sb), _mm256_loadu_ps(ub), g, &vs, &vu);
+        grad_ps(_mm256_loadu_ps(sb), _mm256_loadu_ps(ub), &g, &vs, &vu);
         _mm256_storeu_ps(os, vs);
         _mm256_storeu_ps(ou, vu);
         memcpy(gs + i, os, (cols - i) * sizeof(float));
@@ -231,12 +262,28 @@ NKL_INLINE void block_pd(lanes_pd *st, __m256d a0, __m256d a1, __m256d b0, __m25
         b0 = _mm256_sub_pd(b0, st->mb);
         b1 = _mm256_sub_pd(b1, st->mb);
     }
-    __m256d e0 = nkl_exp_pd(b0), e1 = nkl_exp_pd(b1);
-    __m256d t0 = _mm256_and_pd(_mm256_cmp_pd(e0, _mm256_setzero_pd(), _CMP_NEQ_UQ),
-                               _mm256_mul_pd(e0, _mm256_sub_pd(b0, a0)));
-    __m256d t1 = _mm256_and_pd(_mm256_cmp_pd(e1, _mm256_setzero_pd(), _CMP_NEQ_UQ),
-                               _mm256_mul_pd(e1, _mm256_sub_pd(b1, a1)));
-    st->za = _mm256_add_pd(st->za, _mm256_add_pd(nkl_exp_pd(a0), nkl_exp_pd(a1)));
+    __m256d e0, e1, t0, t1, ea;
+    /* the fast path of block_ps, for [-700, 700] */
+    __m256d lo = _mm256_min_pd(_mm256_min_pd(a0, a1), _mm256_min_pd(b0, b1));
+    __m256d ok = _mm256_cmp_pd(lo, _mm256_set1_pd(-700.0), _CMP_GE_OQ);
+    if (log_probs)
+        ok = _mm256_and_pd(ok, _mm256_cmp_pd(_mm256_max_pd(b0, b1), _mm256_set1_pd(700.0), _CMP_LE_OQ));
+    if (NKL_LIKELY(_mm256_movemask_pd(ok) == 0xf)) {
+        e0 = exp_normal_pd(b0);
+        e1 = exp_normal_pd(b1);
+        t0 = _mm256_mul_pd(e0, _mm256_sub_pd(b0, a0));
+        t1 = _mm256_mul_pd(e1, _mm256_sub_pd(b1, a1));
+        ea = _mm256_add_pd(exp_normal_pd(a0), exp_normal_pd(a1));
+    } else {
+        e0 = nkl_exp_pd(b0);
+        e1 = nkl_exp_pd(b1);
+        t0 = _mm256_and_pd(_mm256_cmp_pd(e0, _mm256_setzero_pd(), _CMP_NEQ_UQ),
+                           _mm256_mul_pd(e0, _mm256_sub_pd(b0, a0)));
+        t1 = _mm256_and_pd(_mm256_cmp_pd(e1, _mm256_setzero_pd(), _CMP_NEQ_UQ),
+                           _mm256_mul_pd(e1, _mm256_sub_pd(b1, a1)));
+        ea = _mm256_add_pd(nkl_exp_pd(a0), nkl_exp_pd(a1));
+    }
+    st->za = _mm256_add_pd(st->za, ea);
     st->zb = _mm256_add_pd(st->zb, _mm256_add_pd(e0, e1));
     st->acc = _mm256_add_pd(st->acc, _mm256_add_pd(t0, t1));
 }
@@ -286,25 +333,35 @@ void nkl_distill_lanes_f64_avx2(const double *s, const double *u, size_t cols, d
     else lanes_f64(s, u, cols, inv_t, 0, st);
 }
 
-NKL_INLINE void grad_pd(__m256d sv, __m256d uv, const nkl_distill_grad_f64 *g, __m256d *gs,
-                        __m256d *gu) {
-    __m256d lq = _mm256_sub_pd(_mm256_sub_pd(_mm256_mul_pd(sv, _mm256_set1_pd(g->ia)), _mm256_set1_pd(g->ma)),
-                               _mm256_set1_pd(g->la));
-    __m256d lp = _mm256_sub_pd(_mm256_sub_pd(_mm256_mul_pd(uv, _mm256_set1_pd(g->ib)), _mm256_set1_pd(g->mb)),
-                               _mm256_set1_pd(g->lb));
-    __m256d q = nkl_exp_pd(lq), p = nkl_exp_pd(lp);
-    *gs = _mm256_mul_pd(_mm256_sub_pd(_mm256_mul_pd(q, _mm256_set1_pd(g->zb)), p), _mm256_set1_pd(g->cs));
-    __m256d f = _mm256_sub_pd(_mm256_sub_pd(lp, lq), _mm256_set1_pd(g->kl));
-    *gu = _mm256_and_pd(_mm256_cmp_pd(p, _mm256_setzero_pd(), _CMP_NEQ_UQ),
-                        _mm256_mul_pd(_mm256_mul_pd(p, f), _mm256_set1_pd(g->cu)));
+typedef struct grad_pd_consts {
+    __m256d ia, ib, ma, la, mb, lb, zb, kl, cs, cu;
+} grad_pd_consts;
+
+NKL_INLINE void grad_pd(__m256d sv, __m256d uv, const grad_pd_consts *g, __m256d *gs, __m256d *gu) {
+    __m256d lq = _mm256_sub_pd(_mm256_sub_pd(_mm256_mul_pd(sv, g->ia), g->ma), g->la);
+    __m256d lp = _mm256_sub_pd(_mm256_sub_pd(_mm256_mul_pd(uv, g->ib), g->mb), g->lb);
+    __m256d ok = _mm256_and_pd(
+        _mm256_cmp_pd(_mm256_min_pd(lq, lp), _mm256_set1_pd(-700.0), _CMP_GE_OQ),
+        _mm256_cmp_pd(_mm256_max_pd(lq, lp), _mm256_set1_pd(700.0), _CMP_LE_OQ));
+    int fast = _mm256_movemask_pd(ok) == 0xf;
+    __m256d q = fast ? exp_normal_pd(lq) : nkl_exp_pd(lq);
+    __m256d p = fast ? exp_normal_pd(lp) : nkl_exp_pd(lp);
+    *gs = _mm256_mul_pd(_mm256_sub_pd(_mm256_mul_pd(q, g->zb), p), g->cs);
+    __m256d f = _mm256_sub_pd(_mm256_sub_pd(lp, lq), g->kl);
+    __m256d gv = _mm256_mul_pd(_mm256_mul_pd(p, f), g->cu);
+    *gu = fast ? gv : _mm256_and_pd(_mm256_cmp_pd(p, _mm256_setzero_pd(), _CMP_NEQ_UQ), gv);
 }
 
 void nkl_distill_grad_f64_avx2(const double *s, const double *u, size_t cols,
-                               const nkl_distill_grad_f64 *g, double *gs, double *gu) {
+                               const nkl_distill_grad_f64 *gp, double *gs, double *gu) {
+    const grad_pd_consts g = {
+        _mm256_set1_pd(gp->ia), _mm256_set1_pd(gp->ib), _mm256_set1_pd(gp->ma), _mm256_set1_pd(gp->la),
+        _mm256_set1_pd(gp->mb), _mm256_set1_pd(gp->lb), _mm256_set1_pd(gp->zb), _mm256_set1_pd(gp->kl),
+        _mm256_set1_pd(gp->cs), _mm256_set1_pd(gp->cu)};
     size_t i = 0;
     __m256d vs, vu;
     for (; i + 4 <= cols; i += 4) {
-        grad_pd(_mm256_loadu_pd(s + i), _mm256_loadu_pd(u + i), g, &vs, &vu);
+        grad_pd(_mm256_loadu_pd(s + i), _mm256_loadu_pd(u + i), &g, &vs, &vu);
         _mm256_storeu_pd(gs + i, vs);
         if (gu) _mm256_storeu_pd(gu + i, vu);
     }
@@ -312,7 +369,7 @@ void nkl_distill_grad_f64_avx2(const double *s, const double *u, size_t cols,
         double sb[4] = {0}, ub[4] = {0}, os[4], ou[4];
         memcpy(sb, s + i, (cols - i) * sizeof(double));
         memcpy(ub, u + i, (cols - i) * sizeof(double));
-        grad_pd(_mm256_loadu_pd(sb), _mm256_loadu_pd(ub), g, &vs, &vu);
+        grad_pd(_mm256_loadu_pd(sb), _mm256_loadu_pd(ub), &g, &vs, &vu);
         _mm256_storeu_pd(os, vs);
         _mm256_storeu_pd(ou, vu);
         memcpy(gs + i, os, (cols - i) * sizeof(double));

@@ -16,6 +16,8 @@ namespace NativeKl.Managed
     {
         private const FloatComparisonMode Gt = FloatComparisonMode.OrderedGreaterThanNonSignaling;
         private const FloatComparisonMode Ne = FloatComparisonMode.UnorderedNotEqualNonSignaling;
+        private const FloatComparisonMode Ge = FloatComparisonMode.OrderedGreaterThanOrEqualNonSignaling;
+        private const FloatComparisonMode Le = FloatComparisonMode.OrderedLessThanOrEqualNonSignaling;
 
         // ------------------------------------------------------------ float32
 
@@ -76,10 +78,26 @@ namespace NativeKl.Managed
                 b0 = Avx.Subtract(b0, st.Mb);
                 b1 = Avx.Subtract(b1, st.Mb);
             }
-            Vector256<float> e0 = Avx2Math.Exp(b0), e1 = Avx2Math.Exp(b1);
-            Vector256<float> t0 = Avx.And(Avx.Compare(e0, Vector256<float>.Zero, Ne), Avx.Multiply(e0, Avx.Subtract(b0, a0)));
-            Vector256<float> t1 = Avx.And(Avx.Compare(e1, Vector256<float>.Zero, Ne), Avx.Multiply(e1, Avx.Subtract(b1, a1)));
-            Vector256<float> ea = Avx.Add(Avx2Math.Exp(a0), Avx2Math.Exp(a1));
+            // distill_avx2.c's fast path: one range check for the four exps, no masks
+            Vector256<float> e0, e1, t0, t1, ea;
+            Vector256<float> ok = Avx.Compare(Avx.Min(Avx.Min(a0, a1), Avx.Min(b0, b1)), Vector256.Create(-86.0f), Ge);
+            if (logProbs) ok = Avx.And(ok, Avx.Compare(Avx.Max(b0, b1), Vector256.Create(88.0f), Le));
+            if (Avx.MoveMask(ok) == 0xff)
+            {
+                e0 = Avx2Math.ExpNormal(b0);
+                e1 = Avx2Math.ExpNormal(b1);
+                t0 = Avx.Multiply(e0, Avx.Subtract(b0, a0));
+                t1 = Avx.Multiply(e1, Avx.Subtract(b1, a1));
+                ea = Avx.Add(Avx2Math.ExpNormal(a0), Avx2Math.ExpNormal(a1));
+            }
+            else
+            {
+                e0 = Avx2Math.Exp(b0);
+                e1 = Avx2Math.Exp(b1);
+                t0 = Avx.And(Avx.Compare(e0, Vector256<float>.Zero, Ne), Avx.Multiply(e0, Avx.Subtract(b0, a0)));
+                t1 = Avx.And(Avx.Compare(e1, Vector256<float>.Zero, Ne), Avx.Multiply(e1, Avx.Subtract(b1, a1)));
+                ea = Avx.Add(Avx2Math.Exp(a0), Avx2Math.Exp(a1));
+            }
             Vector256<float> eb = Avx.Add(e0, e1), tt = Avx.Add(t0, t1);
             st.Za0 = Avx.Add(st.Za0, Half(ea, 0));
             st.Za1 = Avx.Add(st.Za1, Half(ea, 1));
@@ -129,10 +147,15 @@ namespace NativeKl.Managed
         {
             Vector256<float> lq = Avx.Subtract(Avx.Subtract(Avx.Multiply(sv, Vector256.Create(g.Ia)), Vector256.Create(g.Ma)), Vector256.Create(g.La));
             Vector256<float> lp = Avx.Subtract(Avx.Subtract(Avx.Multiply(uv, Vector256.Create(g.Ib)), Vector256.Create(g.Mb)), Vector256.Create(g.Lb));
-            Vector256<float> q = Avx2Math.Exp(lq), p = Avx2Math.Exp(lp);
+            Vector256<float> ok = Avx.And(Avx.Compare(Avx.Min(lq, lp), Vector256.Create(-86.0f), Ge),
+                                          Avx.Compare(Avx.Max(lq, lp), Vector256.Create(88.0f), Le));
+            bool fast = Avx.MoveMask(ok) == 0xff;
+            Vector256<float> q = fast ? Avx2Math.ExpNormal(lq) : Avx2Math.Exp(lq);
+            Vector256<float> p = fast ? Avx2Math.ExpNormal(lp) : Avx2Math.Exp(lp);
             gs = Avx.Multiply(Avx.Subtract(Avx.Multiply(q, Vector256.Create(g.Zb)), p), Vector256.Create(g.Cs));
             Vector256<float> f = Avx.Subtract(Avx.Subtract(lp, lq), Vector256.Create(g.Kl));
-            gu = Avx.And(Avx.Compare(p, Vector256<float>.Zero, Ne), Avx.Multiply(Avx.Multiply(p, f), Vector256.Create(g.Cu)));
+            Vector256<float> gv = Avx.Multiply(Avx.Multiply(p, f), Vector256.Create(g.Cu));
+            gu = fast ? gv : Avx.And(Avx.Compare(p, Vector256<float>.Zero, Ne), gv);
         }
 
         /// <summary>The gradient pass of one row; gu may be empty.</summary>

@@ -225,14 +225,17 @@ namespace NativeKl.Managed
             Vector256<float> inRange = Avx.And(
                 Avx.Compare(x, F32(ExpFastLoF32), FloatComparisonMode.OrderedGreaterThanOrEqualNonSignaling),
                 Avx.Compare(x, F32(ExpFastHiF32), FloatComparisonMode.OrderedLessThanOrEqualNonSignaling));
-            if (Avx.MoveMask(inRange) == 0xff)
-            {
-                Vector256<float> p = ExpPoly(x, out Vector256<float> kr);
-                // 2^k = bits (k + 127) << 23, k = bits(kr) - bits(Round)
-                Vector256<int> e = Avx2.Add(kr.AsInt32(), I32(unchecked(127u - RoundBitsF32)));
-                return Avx.Multiply(p, Avx2.ShiftLeftLogical(e, 23).AsSingle());
-            }
-            return ExpSlow(x);
+            return Avx.MoveMask(inRange) == 0xff ? ExpNormal(x) : ExpSlow(x);
+        }
+
+        /// <summary>exp x for x in [-86, 88] only (the spec's bits there; NaN gives NaN).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> ExpNormal(Vector256<float> x)
+        {
+            Vector256<float> p = ExpPoly(x, out Vector256<float> kr);
+            // 2^k = bits (k + 127) << 23, k = bits(kr) - bits(Round)
+            Vector256<int> e = Avx2.Add(kr.AsInt32(), I32(unchecked(127u - RoundBitsF32)));
+            return Avx.Multiply(p, Avx2.ShiftLeftLogical(e, 23).AsSingle());
         }
 
         // ------------------------------------------------------------ exp f64
@@ -286,13 +289,16 @@ namespace NativeKl.Managed
             Vector256<double> inRange = Avx.And(
                 Avx.Compare(x, F64(ExpFastLoF64), FloatComparisonMode.OrderedGreaterThanOrEqualNonSignaling),
                 Avx.Compare(x, F64(ExpFastHiF64), FloatComparisonMode.OrderedLessThanOrEqualNonSignaling));
-            if (Avx.MoveMask(inRange) == 0xf)
-            {
-                Vector256<double> p = ExpPoly(x, out Vector256<double> kr);
-                Vector256<long> e = Avx2.Add(kr.AsInt64(), I64(unchecked(1023UL - RoundBitsF64)));
-                return Avx.Multiply(p, Avx2.ShiftLeftLogical(e, 52).AsDouble());
-            }
-            return ExpSlow(x);
+            return Avx.MoveMask(inRange) == 0xf ? ExpNormal(x) : ExpSlow(x);
+        }
+
+        /// <summary>exp x for x in [-700, 700] only (the spec's bits there; NaN gives NaN).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<double> ExpNormal(Vector256<double> x)
+        {
+            Vector256<double> p = ExpPoly(x, out Vector256<double> kr);
+            Vector256<long> e = Avx2.Add(kr.AsInt64(), I64(unchecked(1023UL - RoundBitsF64)));
+            return Avx.Multiply(p, Avx2.ShiftLeftLogical(e, 52).AsDouble());
         }
     }
 }
