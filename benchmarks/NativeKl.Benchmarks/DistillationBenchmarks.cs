@@ -13,6 +13,7 @@ namespace NativeKl.Benchmarks;
 /// process's LD_PRELOAD and the -p:WithTorchSharp build, which a generated child project would lose.
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn, MedianColumn]
 [Config(typeof(ShortInProcessConfig))]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
 [CategoriesColumn]
@@ -133,14 +134,16 @@ public class DistillationBenchmarks
     }
 
     /// <summary>
-    /// One launch, 3 warmup and 15 measured iterations in this process: short enough for a shared
-    /// 2-core machine, while BDN's pilot stage still sizes each iteration to its target time.
+    /// One launch, 3 warmup and 20 measured iterations of 200 ms in this process (about 2 minutes in
+    /// all): short enough for a shared 2-core machine, and many short iterations rather than a few
+    /// long ones, so that the Min and Median columns see through other processes' bursts.
     /// </summary>
     private sealed class ShortInProcessConfig : ManualConfig
     {
         public ShortInProcessConfig() =>
             AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance)
-                              .WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(15)
+                              .WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(20)
+                              .WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(200))
                               .WithId("ShortInProcess"));
     }
 }
