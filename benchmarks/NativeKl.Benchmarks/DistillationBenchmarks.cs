@@ -34,9 +34,13 @@ public class DistillationBenchmarks
     private float[] _gradStudent = Array.Empty<float>();
     private float[] _gradTeacher = Array.Empty<float>();
 
-    /// <summary>[rows, columns] of the logits.</summary>
-    public readonly record struct Shape(int Rows, int Columns)
+    /// <summary>[rows, columns] of the logits; ordered by size, so the table goes from small to large.</summary>
+    public readonly record struct Shape(int Rows, int Columns) : IComparable<Shape>, IComparable
     {
+        public int CompareTo(Shape other) => ((long)Rows * Columns).CompareTo((long)other.Rows * other.Columns);
+
+        public int CompareTo(object? obj) => obj is Shape other ? CompareTo(other) : 1;
+
         public override string ToString() => $"[{Rows},{Columns}]";
     }
 
