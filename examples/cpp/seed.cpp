@@ -28,6 +28,16 @@ int main() {
                 per_row[0], per_row[1]);
     std::printf("%-10s %.6f\n", "mean", nkl::kl_div_mean(input, target));
 
+    // distillation from the logits themselves: teacher = the target's logs, T = 2, loss * T^2
+    std::vector<float> teacher(rows * cols), grad_s(rows * cols), grad_t(rows * cols);
+    for (std::size_t i = 0; i < rows * cols; i++) teacher[i] = std::log(target[i]);
+    float distill = nkl::distill_backward(nkl::span<const float>(logits), nkl::span<const float>(teacher), cols,
+                                          2.0, nkl::span<float>(grad_s), nkl::span<float>(grad_t),
+                                          NKL_REDUCTION_BATCHMEAN, 1.0f, NKL_SCALE_T2);
+    float gsum = 0.0f;
+    for (float g : grad_s) gsum += g;
+    std::printf("%-10s %.6f   (d/d student sums to %.1g)\n", "distill", distill, gsum);
+
     try {
         nkl::kl_div_batchmean(input, target, 4);  // 4 does not divide 6 elements
         return 1;

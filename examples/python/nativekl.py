@@ -26,11 +26,20 @@ try:
 except ImportError:
     _np = None
 
-__all__ = ["kl_div", "kl_div_rows", "kl_div_backward", "NklError", "version", "active_isa", "library_path"]
+__all__ = ["kl_div", "kl_div_rows", "kl_div_backward", "distill", "distill_backward", "NklError", "version",
+           "active_isa", "library_path"]
 
 _REDUCTIONS = {"none": 0, "sum": 1, "mean": 2, "batchmean": 3}
 _LOG_TARGET, _MASKED = 0x1, 0x2
+_TEACHER_LOG_PROBS, _SCALE_T2 = 0x4, 0x8
 _P, _N, _U32 = ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint32
+
+
+class _DistillDesc(ctypes.Structure):
+    """nkl_distill_desc."""
+    _fields_ = [("rows", _N), ("cols", _N), ("student_stride", _N), ("teacher_stride", _N),
+                ("temperature", ctypes.c_double), ("reduction", ctypes.c_int32), ("flags", _U32)]
+
 
 # name: (result type, argument types) - one line per C function.
 _SIGNATURES = {
@@ -44,6 +53,12 @@ _SIGNATURES = {
     "nkl_kl_div_rows_f64": (ctypes.c_int, [_P, _N, _P, _N, _N, _N, _U32, _P]),
     "nkl_kl_div_backward_f32": (ctypes.c_int, [_P, _P, _N, ctypes.c_int, _N, _U32, ctypes.c_float, _P, _P, _P]),
     "nkl_kl_div_backward_f64": (ctypes.c_int, [_P, _P, _N, ctypes.c_int, _N, _U32, ctypes.c_double, _P, _P, _P]),
+    "nkl_distill_f32": (ctypes.c_int, [ctypes.POINTER(_DistillDesc), _P, _P, _P, _P]),
+    "nkl_distill_f64": (ctypes.c_int, [ctypes.POINTER(_DistillDesc), _P, _P, _P, _P]),
+    "nkl_distill_backward_f32": (ctypes.c_int, [ctypes.POINTER(_DistillDesc), _P, _P, _P, ctypes.c_float, _P,
+                                                _P, _N, _P, _N]),
+    "nkl_distill_backward_f64": (ctypes.c_int, [ctypes.POINTER(_DistillDesc), _P, _P, _P, ctypes.c_double, _P,
+                                                _P, _N, _P, _N]),
 }
 
 
@@ -241,6 +256,74 @@ def kl_div_backward(input, target, reduction="mean", *, batch=None, grad_output=
           gt.address if gt else None)
     return (value.value, x.give_back(grad_input),
             x.give_back(grad_target) if grad_target is not None else None)
+
+
+def _distill_args(student, teacher, temperature, reduction, teacher_log_probs, scale_t2, row_weights, dtype):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be one of {', '.join(_REDUCTIONS)}, not {reduction!r}")
+    s, u = _pair(student, teacher, dtype)
+    if len(s.shape) != 2 or tuple(u.shape) != tuple(s.shape):
+        raise ValueError("distill needs 2-d student and teacher logits of the same shape [rows, cols]")
+    rows, cols = s.shape
+    w = None
+    if row_weights is not None:
+        w = _Floats(row_weights, "row_weights", s.dtype)
+        if w.length != rows:
+            raise ValueError(f"row_weights has {w.length} values for {rows} rows")
+    flags = (_TEACHER_LOG_PROBS if teacher_log_probs else 0) | (_SCALE_T2 if scale_t2 else 0)
+    desc = _DistillDesc(rows, cols, cols, cols, float(temperature), _REDUCTIONS[reduction], flags)
+    return s, u, w, desc
+
+
+def _rows_result(s, rows):
+    if _np is not None and s.kind == "numpy":
+        result = _np.zeros(rows, dtype=s.keep.dtype)
+    else:
+        result = array.array("d" if s.dtype == "f64" else "f", bytes(rows * _size(s.dtype)))
+    return result, _Floats(result, "out", s.dtype)
+
+
+def distill(student, teacher, temperature=1.0, reduction="batchmean", *, teacher_log_probs=False,
+            scale_t2=False, row_weights=None, dtype=None):
+    """Knowledge distillation from [rows, cols] logits, fused: per row KL(softmax(teacher / T) ||
+    softmax(student / T)), i.e. F.kl_div(F.log_softmax(s / T, 1), F.softmax(u / T, 1), reduction)
+    [* T * T with scale_t2]. teacher_log_probs: the teacher rows are log-probabilities used as given.
+    row_weights: one weight >= 0 per row (0 ignores the row). "none" returns one value per row."""
+    s, u, w, desc = _distill_args(student, teacher, temperature, reduction, teacher_log_probs, scale_t2,
+                                  row_weights, dtype)
+    if reduction == "none":
+        result, view = _rows_result(s, desc.rows)
+        _call("nkl_distill", s.dtype, ctypes.byref(desc), s.address, u.address, w.address if w else None,
+              view.address)
+        return result.tolist() if s.kind == "list" else result
+    value = _ctype(s.dtype)()
+    _call("nkl_distill", s.dtype, ctypes.byref(desc), s.address, u.address, w.address if w else None,
+          ctypes.addressof(value))
+    return value.value
+
+
+def distill_backward(student, teacher, temperature=1.0, reduction="batchmean", *, grad_output=1.0,
+                     teacher_log_probs=False, scale_t2=False, row_weights=None, dtype=None,
+                     want_grad_teacher=True):
+    """The distillation loss (per row for "none") and its gradients in one call:
+    (value, grad_student, grad_teacher); grad_teacher is None unless wanted."""
+    s, u, w, desc = _distill_args(student, teacher, temperature, reduction, teacher_log_probs, scale_t2,
+                                  row_weights, dtype)
+    grad_student, gs = s.new_like()
+    grad_teacher, gt = s.new_like() if want_grad_teacher else (None, None)
+    if reduction == "none":
+        value, view = _rows_result(s, desc.rows)
+        value_address = view.address
+    else:
+        scalar = _ctype(s.dtype)()
+        value_address = ctypes.addressof(scalar)
+    _call("nkl_distill_backward", s.dtype, ctypes.byref(desc), s.address, u.address, w.address if w else None,
+          grad_output, value_address, gs.address, desc.cols, gt.address if gt else None, desc.cols)
+    if reduction == "none":
+        value = value.tolist() if s.kind == "list" else value
+    else:
+        value = scalar.value
+    return (value, s.give_back(grad_student), s.give_back(grad_teacher) if grad_teacher is not None else None)
 
 
 # ------------------------------------------------------------------ the seed example

@@ -131,6 +131,51 @@ class Lists(unittest.TestCase):
             nativekl.kl_div(INPUT, TARGET, dtype="f16")
 
 
+class Distill(unittest.TestCase):
+    """Distillation from logits against a plain-Python log_softmax/softmax composite."""
+
+    @staticmethod
+    def reference(s, u, T, t2):
+        total = 0.0
+        for srow, urow in zip(s, u):
+            a = [v / T for v in srow]
+            b = [v / T for v in urow]
+            la = max(a) + math.log(sum(math.exp(v - max(a)) for v in a))
+            lb = max(b) + math.log(sum(math.exp(v - max(b)) for v in b))
+            total += sum(math.exp(y - lb) * ((y - lb) - (x - la)) for x, y in zip(a, b))
+        return total / len(s) * (T * T if t2 else 1)
+
+    S = [[1.0, -2.0, 0.5, 3.0], [0.2, 0.1, -1.0, 2.5], [4.0, 1.0, -0.5, 0.0]]
+    U = [[0.5, -1.0, 2.0, 1.0], [1.2, -0.3, 0.4, 0.8], [3.0, 2.0, -2.0, 1.0]]
+
+    def test_batchmean_with_temperature_and_t2(self):
+        for T in (1.0, 2.0, 0.7):
+            got = nativekl.distill(self.S, self.U, T, scale_t2=True, dtype="f64")
+            self.assertAlmostEqual(got, self.reference(self.S, self.U, T, True), places=12)
+
+    def test_rows_weights_and_backward(self):
+        rows = nativekl.distill(self.S, self.U, 2.0, "none")
+        self.assertEqual(len(rows), 3)
+        self.assertAlmostEqual(sum(rows) / 3, nativekl.distill(self.S, self.U, 2.0), places=6)
+        masked = nativekl.distill(self.S, self.U, 2.0, "batchmean", row_weights=[1.0, 0.0, 1.0], dtype="f64")
+        keep = [self.S[0], self.S[2]], [self.U[0], self.U[2]]
+        self.assertAlmostEqual(masked, self.reference(keep[0], keep[1], 2.0, False), places=12)
+        value, gs, gu = nativekl.distill_backward(self.S, self.U, 2.0, dtype="f64")
+        self.assertAlmostEqual(value, self.reference(self.S, self.U, 2.0, False), places=12)
+        self.assertEqual((len(gs), len(gs[0]), len(gu), len(gu[0])), (3, 4, 3, 4))
+        for r in range(3):  # the gradient of softmax logits sums to 0 over a row
+            self.assertAlmostEqual(sum(gs[r]), 0.0, places=12)
+            self.assertAlmostEqual(sum(gu[r]), 0.0, places=12)
+
+    def test_bad_arguments(self):
+        with self.assertRaises(nativekl.NklError):
+            nativekl.distill(self.S, self.U, 0.0)
+        with self.assertRaises(nativekl.NklError):
+            nativekl.distill(self.S, self.U, 1.0, row_weights=[1.0, -1.0, 1.0])
+        with self.assertRaises(ValueError):
+            nativekl.distill(self.S, self.U[:2], 1.0)
+
+
 class Arrays(unittest.TestCase):
     def test_array_in_place(self):
         x, t = array.array("f", flat(INPUT)), array.array("f", flat(TARGET))

@@ -135,6 +135,8 @@ struct c_api<float> {
     static constexpr auto kl_div = nkl_kl_div_f32;
     static constexpr auto kl_div_rows = nkl_kl_div_rows_f32;
     static constexpr auto kl_div_backward = nkl_kl_div_backward_f32;
+    static constexpr auto distill = nkl_distill_f32;
+    static constexpr auto distill_backward = nkl_distill_backward_f32;
 };
 
 template <>
@@ -142,6 +144,8 @@ struct c_api<double> {
     static constexpr auto kl_div = nkl_kl_div_f64;
     static constexpr auto kl_div_rows = nkl_kl_div_rows_f64;
     static constexpr auto kl_div_backward = nkl_kl_div_backward_f64;
+    static constexpr auto distill = nkl_distill_f64;
+    static constexpr auto distill_backward = nkl_distill_backward_f64;
 };
 
 /* Both inputs must have one length: the C API takes one n for both. */
@@ -190,6 +194,42 @@ T backward(span<const T> input, span<const T> target, nkl_reduction reduction, s
     check(c_api<T>::kl_div_backward(input.data(), target.data(), n, reduction, batch, flags,
                                     grad_output, &value, grad_input.data(),
                                     grad_target.empty() ? nullptr : grad_target.data()));
+    return value;
+}
+
+template <class T>
+nkl_distill_desc distill_desc(span<const T> student, span<const T> teacher, std::size_t cols,
+                              double temperature, nkl_reduction reduction, std::uint32_t flags) {
+    std::size_t n = common_length(student, teacher);
+    if (cols == 0 || n % cols != 0)
+        throw std::invalid_argument("nkl: [rows, cols] must tile the logits");
+    return nkl_distill_desc{n / cols, cols, cols, cols, temperature, reduction, flags};
+}
+
+template <class T>
+T distill(span<const T> student, span<const T> teacher, std::size_t cols, double temperature,
+          nkl_reduction reduction, std::uint32_t flags) {
+    if (reduction == NKL_REDUCTION_NONE)
+        throw std::invalid_argument("nkl: distill returns one value; use the C function for NONE");
+    nkl_distill_desc d = distill_desc(student, teacher, cols, temperature, reduction, flags);
+    T value;
+    check(c_api<T>::distill(&d, student.data(), teacher.data(), nullptr, &value));
+    return value;
+}
+
+template <class T>
+T distill_backward(span<const T> student, span<const T> teacher, std::size_t cols, double temperature,
+                   nkl_reduction reduction, std::uint32_t flags, T grad_output, span<T> grad_student,
+                   span<T> grad_teacher) {
+    if (reduction == NKL_REDUCTION_NONE)
+        throw std::invalid_argument("nkl: distill_backward returns one value; use the C function for NONE");
+    nkl_distill_desc d = distill_desc(student, teacher, cols, temperature, reduction, flags);
+    if (grad_student.size() != student.size() || (!grad_teacher.empty() && grad_teacher.size() != student.size()))
+        throw std::invalid_argument("nkl: a gradient must hold one value per logit");
+    T value;
+    check(c_api<T>::distill_backward(&d, student.data(), teacher.data(), nullptr, grad_output, &value,
+                                     grad_student.data(), cols,
+                                     grad_teacher.empty() ? nullptr : grad_teacher.data(), cols));
     return value;
 }
 
@@ -251,6 +291,35 @@ inline double kl_div_backward(span<const double> input, span<const double> targe
                               std::size_t batch, span<double> grad_input, span<double> grad_target = {},
                               double grad_output = 1.0, std::uint32_t flags = 0) {
     return detail::backward(input, target, reduction, batch, flags, grad_output, grad_input, grad_target);
+}
+
+/* distillation from dense [rows, cols] logits: KL(softmax(teacher / T) || softmax(student / T)),
+   reduced (BATCHMEAN by default); flags: NKL_TEACHER_LOG_PROBS | NKL_SCALE_T2 */
+inline float distill(span<const float> student, span<const float> teacher, std::size_t cols,
+                     double temperature, nkl_reduction reduction = NKL_REDUCTION_BATCHMEAN,
+                     std::uint32_t flags = 0) {
+    return detail::distill(student, teacher, cols, temperature, reduction, flags);
+}
+inline double distill(span<const double> student, span<const double> teacher, std::size_t cols,
+                      double temperature, nkl_reduction reduction = NKL_REDUCTION_BATCHMEAN,
+                      std::uint32_t flags = 0) {
+    return detail::distill(student, teacher, cols, temperature, reduction, flags);
+}
+
+/* the distillation loss and its gradients; grad_teacher may be empty (not wanted) */
+inline float distill_backward(span<const float> student, span<const float> teacher, std::size_t cols,
+                              double temperature, span<float> grad_student, span<float> grad_teacher = {},
+                              nkl_reduction reduction = NKL_REDUCTION_BATCHMEAN, float grad_output = 1.0f,
+                              std::uint32_t flags = 0) {
+    return detail::distill_backward(student, teacher, cols, temperature, reduction, flags, grad_output,
+                                    grad_student, grad_teacher);
+}
+inline double distill_backward(span<const double> student, span<const double> teacher, std::size_t cols,
+                               double temperature, span<double> grad_student, span<double> grad_teacher = {},
+                               nkl_reduction reduction = NKL_REDUCTION_BATCHMEAN, double grad_output = 1.0,
+                               std::uint32_t flags = 0) {
+    return detail::distill_backward(student, teacher, cols, temperature, reduction, flags, grad_output,
+                                    grad_student, grad_teacher);
 }
 
 } // namespace nkl
