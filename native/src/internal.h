@@ -76,11 +76,15 @@ typedef nkl_partial (*nkl_grad_f64_fn)(const double *x, const double *t, size_t 
  * p == 0 counting 0. Canonical order (kernels_scalar.c is the spec): float32
  * uses 8 lanes and blocks of 16 (lane j takes elements j and j + 8 of each
  * block), float64 4 lanes and blocks of 8; a block first raises the lane
- * maxima (rescaling that lane's sums), then adds its terms, the two elements
+ * reference points (rescaling that lane's sums), then adds its terms, the two elements
  * of a lane pre-added in the data's type. A short last block is padded with
  * -inf logits. nkl_distill_finish_row folds the lanes into the row.
  */
 #define NKL_DISTILL_LANES 8
+/* A lane's reference point is its maximum plus this: logits a little above
+   the maximum so far then need no rescale (a rescale per block otherwise, at
+   the start of every row). exp(-4) costs no precision in either type. */
+#define NKL_DISTILL_HEADROOM 4.0
 typedef struct nkl_distill_lanes {
     double ma[NKL_DISTILL_LANES], mb[NKL_DISTILL_LANES];
     double za[NKL_DISTILL_LANES], zb[NKL_DISTILL_LANES], acc[NKL_DISTILL_LANES];

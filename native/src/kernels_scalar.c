@@ -145,8 +145,10 @@ NKL_INLINE double max_f64(double x, double y) { return x > y ? x : y; }
 /*
  * The value pass of one row (internal.h): lane l of a block takes elements
  * l and l + H (H = 8 floats, 4 doubles). The maxima start at -FLT_MAX (not
- * -inf, so that a - ma is -inf for a = -inf, never NaN); a lane whose
- * maximum grows rescales its sums first: za *= exp(ma - nma), zb *= exp(mb
+ * -inf, so that a - ma is -inf for a = -inf, never NaN); a block whose
+ * elements exceed a lane's reference ma moves it to their maximum plus
+ * NKL_DISTILL_HEADROOM (so that later, slightly larger logits need no
+ * rescale) and rescales the lane's sums first: za *= exp(ma - nma), zb *= exp(mb
  * - nmb), acc = exp(mb - nmb) (acc + (da - db) zb) with da, db the growths
  * in float64 (acc is left alone while zb == 0: nothing counted yet).
  */
@@ -163,8 +165,9 @@ NKL_INLINE double max_f64(double x, double y) { return x > y ? x : y; }
                 b[j] = in ? ((log_probs) ? (u)[i + j] : (u)[i + j] * (inv_t)) : (T)-INFINITY; \
             }                                                                              \
             for (int l = 0; l < H; l++) {                                                  \
-                T nma = MAX(MAX(a[l], a[l + H]), ma[l]);                                   \
-                T nmb = (log_probs) ? mb[l] : MAX(MAX(b[l], b[l + H]), mb[l]);             \
+                T bma = MAX(a[l], a[l + H]), bmb = MAX(b[l], b[l + H]);                    \
+                T nma = bma > ma[l] ? bma + (T)NKL_DISTILL_HEADROOM : ma[l];               \
+                T nmb = !(log_probs) && bmb > mb[l] ? bmb + (T)NKL_DISTILL_HEADROOM : mb[l]; \
                 if (nma > ma[l] || nmb > mb[l]) {                                          \
                     double ra = (double)EXP(ma[l] - nma), rb = (double)EXP(mb[l] - nmb);   \
                     double da = (double)nma - (double)ma[l], db = (double)nmb - (double)mb[l]; \

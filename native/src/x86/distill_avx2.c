@@ -75,13 +75,17 @@ static NKL_NOINLINE void rescale_ps(lanes_ps *st, __m256 nma, __m256 nmb, __m256
 /* One block of 16: a0/a1 = s/T of elements 0-7/8-15, b0/b1 the teacher's. */
 NKL_INLINE void block_ps(lanes_ps *st, __m256 a0, __m256 a1, __m256 b0, __m256 b1,
                          const int log_probs) {
-    /* nma = max(max(a0, a1), ma), likewise nmb; changed = nma > ma or nmb > mb */
-    __m256 nma = _mm256_max_ps(_mm256_max_ps(a0, a1), st->ma);
-    __m256 changed = _mm256_cmp_ps(nma, st->ma, _CMP_GT_OQ);
+    /* bm = max(a0, a1); where bm > ma: nma = bm + headroom (else ma); likewise b */
+    __m256 head = _mm256_set1_ps((float)NKL_DISTILL_HEADROOM);
+    __m256 bma = _mm256_max_ps(a0, a1);
+    __m256 changed = _mm256_cmp_ps(bma, st->ma, _CMP_GT_OQ);
+    __m256 nma = _mm256_blendv_ps(st->ma, _mm256_add_ps(bma, head), changed);
     __m256 nmb = st->mb;
     if (!log_probs) {
-        nmb = _mm256_max_ps(_mm256_max_ps(b0, b1), st->mb);
-        changed = _mm256_or_ps(changed, _mm256_cmp_ps(nmb, st->mb, _CMP_GT_OQ));
+        __m256 bmb = _mm256_max_ps(b0, b1);
+        __m256 gt = _mm256_cmp_ps(bmb, st->mb, _CMP_GT_OQ);
+        nmb = _mm256_blendv_ps(st->mb, _mm256_add_ps(bmb, head), gt);
+        changed = _mm256_or_ps(changed, gt);
     }
     if (_mm256_movemask_ps(changed)) rescale_ps(st, nma, nmb, changed);
     /* a = a - ma, b = b - mb (logits) */
@@ -248,12 +252,16 @@ static NKL_NOINLINE void rescale_pd(lanes_pd *st, __m256d nma, __m256d nmb, __m2
 
 NKL_INLINE void block_pd(lanes_pd *st, __m256d a0, __m256d a1, __m256d b0, __m256d b1,
                          const int log_probs) {
-    __m256d nma = _mm256_max_pd(_mm256_max_pd(a0, a1), st->ma);
-    __m256d changed = _mm256_cmp_pd(nma, st->ma, _CMP_GT_OQ);
+    __m256d head = _mm256_set1_pd(NKL_DISTILL_HEADROOM);
+    __m256d bma = _mm256_max_pd(a0, a1);
+    __m256d changed = _mm256_cmp_pd(bma, st->ma, _CMP_GT_OQ);
+    __m256d nma = _mm256_blendv_pd(st->ma, _mm256_add_pd(bma, head), changed);
     __m256d nmb = st->mb;
     if (!log_probs) {
-        nmb = _mm256_max_pd(_mm256_max_pd(b0, b1), st->mb);
-        changed = _mm256_or_pd(changed, _mm256_cmp_pd(nmb, st->mb, _CMP_GT_OQ));
+        __m256d bmb = _mm256_max_pd(b0, b1);
+        __m256d gt = _mm256_cmp_pd(bmb, st->mb, _CMP_GT_OQ);
+        nmb = _mm256_blendv_pd(st->mb, _mm256_add_pd(bmb, head), gt);
+        changed = _mm256_or_pd(changed, gt);
     }
     if (_mm256_movemask_pd(changed)) rescale_pd(st, nma, nmb, changed);
     a0 = _mm256_sub_pd(a0, st->ma);

@@ -62,13 +62,17 @@ namespace NativeKl.Managed
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Block(ref LanesPs st, Vector256<float> a0, Vector256<float> a1, Vector256<float> b0, Vector256<float> b1, bool logProbs)
         {
-            Vector256<float> nma = Avx.Max(Avx.Max(a0, a1), st.Ma);
-            Vector256<float> changed = Avx.Compare(nma, st.Ma, Gt);
+            Vector256<float> head = Vector256.Create((float)ManagedDistill.Headroom);
+            Vector256<float> bma = Avx.Max(a0, a1);
+            Vector256<float> changed = Avx.Compare(bma, st.Ma, Gt);
+            Vector256<float> nma = Avx.BlendVariable(st.Ma, Avx.Add(bma, head), changed);
             Vector256<float> nmb = st.Mb;
             if (!logProbs)
             {
-                nmb = Avx.Max(Avx.Max(b0, b1), st.Mb);
-                changed = Avx.Or(changed, Avx.Compare(nmb, st.Mb, Gt));
+                Vector256<float> bmb = Avx.Max(b0, b1);
+                Vector256<float> gt = Avx.Compare(bmb, st.Mb, Gt);
+                nmb = Avx.BlendVariable(st.Mb, Avx.Add(bmb, head), gt);
+                changed = Avx.Or(changed, gt);
             }
             if (Avx.MoveMask(changed) != 0) Rescale(ref st, nma, nmb, changed);
             a0 = Avx.Subtract(a0, st.Ma);
@@ -211,13 +215,17 @@ namespace NativeKl.Managed
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Block(ref LanesPd st, Vector256<double> a0, Vector256<double> a1, Vector256<double> b0, Vector256<double> b1, bool logProbs)
         {
-            Vector256<double> nma = Avx.Max(Avx.Max(a0, a1), st.Ma);
-            Vector256<double> changed = Avx.Compare(nma, st.Ma, Gt);
+            Vector256<double> head = Vector256.Create(ManagedDistill.Headroom);
+            Vector256<double> bma = Avx.Max(a0, a1);
+            Vector256<double> changed = Avx.Compare(bma, st.Ma, Gt);
+            Vector256<double> nma = Avx.BlendVariable(st.Ma, Avx.Add(bma, head), changed);
             Vector256<double> nmb = st.Mb;
             if (!logProbs)
             {
-                nmb = Avx.Max(Avx.Max(b0, b1), st.Mb);
-                changed = Avx.Or(changed, Avx.Compare(nmb, st.Mb, Gt));
+                Vector256<double> bmb = Avx.Max(b0, b1);
+                Vector256<double> gt = Avx.Compare(bmb, st.Mb, Gt);
+                nmb = Avx.BlendVariable(st.Mb, Avx.Add(bmb, head), gt);
+                changed = Avx.Or(changed, gt);
             }
             if (Avx.MoveMask(changed) != 0) Rescale(ref st, nma, nmb, changed);
             a0 = Avx.Subtract(a0, st.Ma);

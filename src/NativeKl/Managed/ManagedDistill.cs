@@ -27,6 +27,9 @@ namespace NativeKl.Managed
     {
         private const int LanesF32 = 8, LanesF64 = 4;
 
+        /// <summary>A lane's reference point is its maximum plus this (internal.h NKL_DISTILL_HEADROOM).</summary>
+        internal const double Headroom = 4.0;
+
         /// <summary>The value pass's per-lane state (internal.h nkl_distill_lanes).</summary>
         private unsafe struct LaneState
         {
@@ -164,8 +167,9 @@ namespace NativeKl.Managed
                 }
                 for (int l = 0; l < H; l++)
                 {
-                    float nma = Max(Max(a[l], a[l + H]), ma[l]);
-                    float nmb = logProbs ? mb[l] : Max(Max(b[l], b[l + H]), mb[l]);
+                    float bma = Max(a[l], a[l + H]), bmb = Max(b[l], b[l + H]);
+                    float nma = bma > ma[l] ? bma + (float)Headroom : ma[l];
+                    float nmb = !logProbs && bmb > mb[l] ? bmb + (float)Headroom : mb[l];
                     if (nma > ma[l] || nmb > mb[l])
                     {
                         double ra = ManagedMath.Exp(ma[l] - nma), rb = ManagedMath.Exp(mb[l] - nmb);
@@ -269,8 +273,9 @@ namespace NativeKl.Managed
                 }
                 for (int l = 0; l < H; l++)
                 {
-                    double nma = Max(Max(a[l], a[l + H]), ma[l]);
-                    double nmb = logProbs ? mb[l] : Max(Max(b[l], b[l + H]), mb[l]);
+                    double bma = Max(a[l], a[l + H]), bmb = Max(b[l], b[l + H]);
+                    double nma = bma > ma[l] ? bma + Headroom : ma[l];
+                    double nmb = !logProbs && bmb > mb[l] ? bmb + Headroom : mb[l];
                     if (nma > ma[l] || nmb > mb[l])
                     {
                         double ra = ManagedMath.Exp(ma[l] - nma), rb = ManagedMath.Exp(mb[l] - nmb);
