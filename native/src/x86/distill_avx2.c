@@ -87,7 +87,13 @@ NKL_INLINE void block_ps(lanes_ps *st, __m256 a0, __m256 a1, __m256 b0, __m256 b
         nmb = _mm256_blendv_ps(st->mb, _mm256_add_ps(bmb, head), gt);
         changed = _mm256_or_ps(changed, gt);
     }
-    if (_mm256_movemask_ps(changed)) rescale_ps(st, nma, nmb, changed);
+    if (_mm256_movemask_ps(changed)) {
+        /* on a copy: the state itself never has its address taken, so it
+           stays in registers through the loop */
+        lanes_ps t = *st;
+        rescale_ps(&t, nma, nmb, changed);
+        *st = t;
+    }
     /* a = a - ma, b = b - mb (logits) */
     a0 = _mm256_sub_ps(a0, st->ma);
     a1 = _mm256_sub_ps(a1, st->ma);
@@ -263,7 +269,11 @@ NKL_INLINE void block_pd(lanes_pd *st, __m256d a0, __m256d a1, __m256d b0, __m25
         nmb = _mm256_blendv_pd(st->mb, _mm256_add_pd(bmb, head), gt);
         changed = _mm256_or_pd(changed, gt);
     }
-    if (_mm256_movemask_pd(changed)) rescale_pd(st, nma, nmb, changed);
+    if (_mm256_movemask_pd(changed)) {
+        lanes_pd t = *st; /* a copy: see block_ps */
+        rescale_pd(&t, nma, nmb, changed);
+        *st = t;
+    }
     a0 = _mm256_sub_pd(a0, st->ma);
     a1 = _mm256_sub_pd(a1, st->ma);
     if (!log_probs) {
