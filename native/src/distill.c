@@ -1,12 +1,13 @@
 /*
  * distill.c - distillation from logits (nativekl.h): validate, then per row
- * run the ISA's value pass, fold its lanes here (the same code for every
- * ISA, so the row statistics have the same bits), and, for the backward,
- * run the ISA's gradient pass over the same row while it is in cache.
+ * run the ISA's value pass (which folds its lanes with distill_finish.h, the
+ * same code for every ISA, so the row statistics have the same bits) and,
+ * for the backward, the ISA's gradient pass over the same row while it is
+ * in cache.
  */
 #include <float.h>
 
-#include "vmath_scalar.h"
+#include "internal.h"
 
 #define KNOWN_FLAGS (NKL_TEACHER_LOG_PROBS | NKL_SCALE_T2 | NKL_FORCE_SCALAR | NKL_FORCE_AVX2)
 
@@ -15,43 +16,6 @@
         nkl_status s_ = (expr);                    \
         if (s_ != NKL_OK) return s_;               \
     } while (0)
-
-/* ------------------------------------------------------------ one row */
-
-/*
- * Folds the value pass's lanes (H of them) into the row: the global maxima,
- * each lane's sums rescaled to them in lane order (the rescale of
- * internal.h), then
- *   logits:     KL = acc / zb - log zb + log za
- *   log-probs:  KL = acc + log(za) zb     (NaN if the teacher's mass is +inf)
- */
-static nkl_distill_row finish_row(const nkl_distill_lanes *st, int lanes, int log_probs) {
-    double ma = st->max_a, mb = st->max_b;
-    double za = 0.0, zb = 0.0, acc = 0.0;
-    for (int l = 0; l < lanes; l++) {
-        double rb = log_probs ? 1.0 : st->rb[l];
-        double db = log_probs ? 0.0 : mb - st->mb[l];
-        za += st->za[l] * st->ra[l];
-        acc += st->zb[l] != 0.0 ? rb * (st->acc[l] + ((ma - st->ma[l]) - db) * st->zb[l])
-                                : st->acc[l];
-        zb += st->zb[l] * rb;
-    }
-    nkl_distill_row row;
-    row.ma = ma;
-    row.la = nkl_log_f64(za);
-    if (log_probs) {
-        row.mb = 0.0;
-        row.lb = 0.0;
-        row.zb = zb;
-        row.kl = zb < INFINITY ? acc + row.la * zb : NAN;
-    } else {
-        row.mb = mb;
-        row.lb = nkl_log_f64(zb);
-        row.zb = 1.0;
-        row.kl = (acc / zb - row.lb) + row.la;
-    }
-    return row;
-}
 
 /* ------------------------------------------------------------ checks */
 
@@ -138,10 +102,10 @@ static void set_divisor(const nkl_distill_desc *d, plan *p) {
 /* ------------------------------------------------------------ entry points */
 
 /*
- * One body for both types: T the data type, SUFFIX f32/f64, LANES the
- * value pass's lanes. Rows of weight 0 are skipped entirely.
+ * One body for both types: T the data type, SUFFIX f32/f64. Rows of weight
+ * 0 are skipped entirely.
  */
-#define DISTILL(T, SUFFIX, LANES)                                                                \
+#define DISTILL(T, SUFFIX)                                                                \
     static nkl_status distill_##SUFFIX(const nkl_distill_desc *d, const T *student,                \
                                        const T *teacher, const T *w, T grad_output, T *value,      \
                                        T *gs, size_t gs_stride, T *gu, size_t gu_stride,           \
@@ -186,7 +150,7 @@ static void set_divisor(const nkl_distill_desc *d, plan *p) {
             }                                                                                      \
             nkl_distill_lanes st;                                                                  \
             p.k->distill_lanes_##SUFFIX(s, u, cols, inv_t, p.log_probs, &st);                      \
-            nkl_distill_row row = finish_row(&st, LANES, p.log_probs);                             \
+            nkl_distill_row row = st.row;                                                          \
             double loss = wr * row.kl * p.t2;                                                      \
             if (d->reduction == NKL_REDUCTION_NONE) {                                              \
                 if (value) value[r] = (T)loss;                                                     \
@@ -214,8 +178,8 @@ static void set_divisor(const nkl_distill_desc *d, plan *p) {
         return NKL_OK;                                                                             \
     }
 
-DISTILL(float, f32, 8)
-DISTILL(double, f64, 4)
+DISTILL(float, f32)
+DISTILL(double, f64)
 
 nkl_status nkl_distill_f32(const nkl_distill_desc *desc, const float *student,
                            const float *teacher, const float *row_weights, float *out) {

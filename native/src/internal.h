@@ -78,8 +78,14 @@ typedef nkl_partial (*nkl_grad_f64_fn)(const double *x, const double *t, size_t 
  * block), float64 4 lanes and blocks of 8; a block first raises the lane
  * reference points (rescaling that lane's sums), then adds its terms, the two elements
  * of a lane pre-added in the data's type. A short last block is padded with
- * -inf logits. nkl_distill_finish_row folds the lanes into the row.
+ * -inf logits. nkl_distill_finish_row (distill_finish.h) folds the lanes into the row.
  */
+/* A row's statistics: lse(a) = ma + la, lse(b) = mb + lb (logits), zb =
+   sum p, kl = KL_r; and what the gradient pass needs, in the data's type. */
+typedef struct nkl_distill_row {
+    double ma, la, mb, lb, zb, kl;
+} nkl_distill_row;
+
 #define NKL_DISTILL_LANES 8
 /* A lane's reference point is its maximum plus this: logits a little above
    the maximum so far then need no rescale (a rescale per block otherwise, at
@@ -91,13 +97,9 @@ typedef struct nkl_distill_lanes {
     /* the row maxima (of the lanes') and each lane's factor to them:
        ra[l] = exp(ma[l] - max_a), rb[l] = exp(mb[l] - max_b), in float64 */
     double max_a, max_b, ra[NKL_DISTILL_LANES], rb[NKL_DISTILL_LANES];
+    nkl_distill_row row; /* the fold of the above (distill_finish.h) */
 } nkl_distill_lanes;
 
-/* A row's statistics: lse(a) = ma + la, lse(b) = mb + lb (logits), zb =
-   sum p, kl = KL_r; and what the gradient pass needs, in the data's type. */
-typedef struct nkl_distill_row {
-    double ma, la, mb, lb, zb, kl;
-} nkl_distill_row;
 
 /* The gradient pass of one row, elementwise with a = s ia, b = u ib:
      lq = (a - ma) - la, q = exp(lq), lp = (b - mb) - lb, p = exp(lp),

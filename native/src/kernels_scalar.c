@@ -4,6 +4,7 @@
  */
 #include <float.h>
 
+#include "distill_finish.h"
 #include "kl_terms_scalar.h"
 
 NKL_INLINE void pointwise_f32(const float *x, const float *t, size_t n, float *out,
@@ -196,6 +197,7 @@ NKL_INLINE double max_f64(double x, double y) { return x > y ? x : y; }
             (st)->acc[l] = acc[l];                                                         \
         }                                                                                  \
         lane_factors(st, H);                                                               \
+        (st)->row = nkl_distill_finish_row(st, H, log_probs);                              \
     } while (0)
 
 /* The row maxima and the lanes' factors to them (internal.h). */

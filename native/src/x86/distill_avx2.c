@@ -9,6 +9,7 @@
 
 #include <float.h>
 
+#include "../distill_finish.h"
 #include "vmath_avx2.h"
 
 #if defined(_MSC_VER)
@@ -179,6 +180,7 @@ NKL_INLINE void lanes_f32(const float *s, const float *u, size_t cols, float inv
         _mm256_storeu_pd(out->acc + 4 * h, st.acc[h]);
     }
     lane_factors(out, 8);
+    out->row = nkl_distill_finish_row(out, 8, log_probs);
 }
 
 void nkl_distill_lanes_f32_avx2(const float *s, const float *u, size_t cols, float inv_t,
@@ -343,6 +345,7 @@ NKL_INLINE void lanes_f64(const double *s, const double *u, size_t cols, double 
     _mm256_storeu_pd(out->zb, st.zb);
     _mm256_storeu_pd(out->acc, st.acc);
     lane_factors(out, 4);
+    out->row = nkl_distill_finish_row(out, 4, log_probs);
 }
 
 void nkl_distill_lanes_f64_avx2(const double *s, const double *u, size_t cols, double inv_t,

@@ -1,0 +1,47 @@
+/*
+ * distill_finish.h - folds a distillation row's lanes into its statistics.
+ * Included by every ISA's kernel file, so the fold is the same code, in the
+ * same order, everywhere (fma() is exactly rounded whether it compiles to an
+ * instruction or a libm call).
+ */
+#ifndef NKL_DISTILL_FINISH_H
+#define NKL_DISTILL_FINISH_H
+
+#include "vmath_scalar.h"
+
+/*
+ * Folds the value pass's lanes (H of them) into the row: the global maxima,
+ * each lane's sums rescaled to them in lane order (the rescale of
+ * internal.h), then
+ *   logits:     KL = acc / zb - log zb + log za
+ *   log-probs:  KL = acc + log(za) zb     (NaN if the teacher's mass is +inf)
+ */
+NKL_INLINE nkl_distill_row nkl_distill_finish_row(const nkl_distill_lanes *st, int lanes, int log_probs) {
+    double ma = st->max_a, mb = st->max_b;
+    double za = 0.0, zb = 0.0, acc = 0.0;
+    for (int l = 0; l < lanes; l++) {
+        double rb = log_probs ? 1.0 : st->rb[l];
+        double db = log_probs ? 0.0 : mb - st->mb[l];
+        za += st->za[l] * st->ra[l];
+        acc += st->zb[l] != 0.0 ? rb * (st->acc[l] + ((ma - st->ma[l]) - db) * st->zb[l])
+                                : st->acc[l];
+        zb += st->zb[l] * rb;
+    }
+    nkl_distill_row row;
+    row.ma = ma;
+    row.la = nkl_log_f64(za);
+    if (log_probs) {
+        row.mb = 0.0;
+        row.lb = 0.0;
+        row.zb = zb;
+        row.kl = zb < INFINITY ? acc + row.la * zb : NAN;
+    } else {
+        row.mb = mb;
+        row.lb = nkl_log_f64(zb);
+        row.zb = 1.0;
+        row.kl = (acc / zb - row.lb) + row.la;
+    }
+    return row;
+}
+
+#endif
