@@ -36,7 +36,7 @@ int main() {
                                           NKL_REDUCTION_BATCHMEAN, 1.0f, NKL_SCALE_T2);
     float gsum = 0.0f;
     for (float g : grad_s) gsum += g;
-    std::printf("%-10s %.6f   (d/d student sums to %.1g)\n", "distill", distill, gsum);
+    std::printf("%-10s %.5f    (d/d student sums to %.0e)\n", "distill", distill, gsum);
 
     try {
         nkl::kl_div_batchmean(input, target, 4);  // 4 does not divide 6 elements
