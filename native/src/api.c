@@ -179,7 +179,11 @@ nkl_status nkl_kl_div_f64(const double *input, const double *target, size_t n,
     TRY(check_array(out, rows, sizeof(T)));                                              \
     if (any_overlap(out, rows * sizeof(T), input, xe * sizeof(T)) ||                     \
         any_overlap(out, rows * sizeof(T), target, te * sizeof(T)))                      \
-        return NKL_ERROR_OVERLAP;
+        return NKL_ERROR_OVERLAP;                                                        \
+    if (cols == 0) { /* empty rows sum to +0; a NULL input must not be offset (UB) */  \
+        for (size_t r = 0; r < rows; r++) out[r] = 0;                                   \
+        return NKL_OK;                                                                   \
+    }
 
 nkl_status nkl_kl_div_rows_f32(const float *input, size_t input_stride, const float *target,
                                size_t target_stride, size_t rows, size_t cols, uint32_t flags,
