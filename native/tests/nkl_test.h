@@ -63,6 +63,13 @@ static inline int nkl_test_env_isa_usable(void) {
     return 1;
 }
 
+/* NKL_TEST_QUICK=1 (set for the valgrind runs, which are ~50x slower) skips
+   the few cases of a million elements or more; every other case still runs. */
+static inline int nkl_test_quick(void) {
+    const char *env = getenv("NKL_TEST_QUICK");
+    return env && strcmp(env, "1") == 0;
+}
+
 static inline int nkl_test_finish(const char *name) {
     printf("%s [%s]: %d checks, %d failed\n", name, nkl_isa_name(nkl_active_isa()),
            nkl_test_checks, nkl_test_failures);
