@@ -1,6 +1,7 @@
 #!/usr/bin/env pwsh
 # build.ps1 - the whole pipeline on a fresh clone:
-#   C core (CMake) -> C tests (ctest) -> managed build -> C# tests (both library builds)
+#   C core (CMake) -> C tests (ctest) -> the C tests again under ASan+UBSan and under valgrind
+#   memcheck -> libFuzzer (60 s) -> managed build -> C# tests (both library builds)
 #   -> leak check (LeakSanitizer over a NativeBuffer stress run, with a positive control)
 #   -> NativeAOT: `nativekl` published with PublishAot (no trimming/AOT warnings), its demo run
 #   [-> -Pack: the NuGet package, artifacts/packages/NativeKl.<version>.nupkg]
@@ -27,24 +28,53 @@ function Invoke-Step([string] $name, [scriptblock] $block) {
     $global:LASTEXITCODE = 0
 }
 
-# ------------------------------------------------------------ C core and C tests
-Invoke-Step 'native: configure' { cmake -S $root -B $nativeTests -DCMAKE_BUILD_TYPE=Release -DNKL_BUILD_TESTS=ON -DNKL_BUILD_BENCH=OFF }
-Invoke-Step 'native: build' { cmake --build $nativeTests --parallel }
-Write-Host '==> native: ctest' -ForegroundColor Cyan
-$ctest = & ctest --test-dir $nativeTests --output-on-failure 2>&1 | Tee-Object -Variable ctestLines | Out-Host
-$ctestExit = $LASTEXITCODE
-$summary = $ctestLines | Select-String -Pattern '(\d+)% tests passed, (\d+) tests failed out of (\d+)' | Select-Object -Last 1
-if ($summary) {
-    $cFailed = [int]$summary.Matches[0].Groups[2].Value
-    $cTotal = [int]$summary.Matches[0].Groups[3].Value
-    $cSkipped = @($ctestLines | Select-String -Pattern '\*\*\*Skipped|Not Run').Count
-    $passed += $cTotal - $cFailed - $cSkipped
-    $failed += $cFailed
-    Write-Host "C tests: $($cTotal - $cFailed - $cSkipped) passed, $cFailed failed, $cSkipped skipped"
-} else {
-    $broken += 'ctest (no summary line)'
+# Runs ctest with the given arguments and adds its tests to the tally.
+function Invoke-CTest([string] $name, [string[]] $arguments) {
+    Write-Host "==> $name" -ForegroundColor Cyan
+    & ctest @arguments --output-on-failure 2>&1 | Tee-Object -Variable lines | Out-Host
+    $exit = $LASTEXITCODE
+    $summary = $lines | Select-String -Pattern '(\d+)% tests passed, (\d+) tests failed out of (\d+)' | Select-Object -Last 1
+    if ($summary) {
+        $cFailed = [int]$summary.Matches[0].Groups[2].Value
+        $cTotal = [int]$summary.Matches[0].Groups[3].Value
+        $cSkipped = @($lines | Select-String -Pattern '\*\*\*Skipped|Not Run').Count
+        $script:passed += $cTotal - $cFailed - $cSkipped
+        $script:failed += $cFailed
+        Write-Host "$name`: $($cTotal - $cFailed - $cSkipped) passed, $cFailed failed, $cSkipped skipped"
+    } else {
+        $script:broken += "$name (no summary line)"
+    }
+    if ($exit -ne 0) { $script:broken += "$name (exit $exit)" }
+    $global:LASTEXITCODE = 0
 }
-if ($ctestExit -ne 0) { $broken += "ctest (exit $ctestExit)" }
+
+# A check that is one test in the tally: a command whose exit status says pass or fail.
+function Invoke-Check([string] $name, [scriptblock] $block) {
+    Write-Host "==> $name" -ForegroundColor Cyan
+    & $block | Out-Host
+    if ($LASTEXITCODE -eq 0) { $script:passed++ } else { $script:failed++; Write-Host "$name`: FAILED" -ForegroundColor Red }
+    $global:LASTEXITCODE = 0
+}
+
+# ------------------------------------------------------------ C core and C tests
+# The C tests also register under valgrind memcheck (label memcheck, run below) when valgrind is here.
+$memcheck = [bool](Get-Command valgrind -ErrorAction SilentlyContinue)
+if (-not $memcheck) { $broken += 'valgrind not found: the memcheck runs cannot run (apt-get install valgrind)' }
+Invoke-Step 'native: configure' { cmake -S $root -B $nativeTests -DCMAKE_BUILD_TYPE=Release -DNKL_BUILD_TESTS=ON -DNKL_BUILD_BENCH=OFF "-DNKL_MEMCHECK=$(if ($memcheck) { 'ON' } else { 'OFF' })" }
+Invoke-Step 'native: build' { cmake --build $nativeTests --parallel }
+Invoke-CTest 'native: ctest' @('--test-dir', $nativeTests, '-LE', 'memcheck')
+
+# ------------------------------------------------------------ C core under sanitizers and valgrind
+# The same C tests built with AddressSanitizer + UndefinedBehaviorSanitizer (any report fails the
+# test), but test_ulp: its 2^32-point sweeps take ~70 s optimised and many minutes instrumented.
+$sanitizedTests = Join-Path $root 'build/native-sanitize'
+Invoke-Step 'native (ASan+UBSan): configure' { cmake -S $root -B $sanitizedTests -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNKL_SANITIZE=ON -DNKL_BUILD_TESTS=ON -DNKL_BUILD_BENCH=OFF }
+Invoke-Step 'native (ASan+UBSan): build' { cmake --build $sanitizedTests --parallel }
+Invoke-CTest 'native: ctest under ASan+UBSan' @('--test-dir', $sanitizedTests, '-E', 'test_ulp')
+# valgrind memcheck over the optimised build (which tests and why: native/tests/CMakeLists.txt).
+if ($memcheck) { Invoke-CTest 'native: ctest under valgrind memcheck' @('--test-dir', $nativeTests, '-L', 'memcheck', '--parallel', '2') }
+# libFuzzer over every public entry point, for a bounded time (native/fuzz/run.sh; needs clang).
+Invoke-Check 'native: fuzz (60 s)' { bash (Join-Path $root 'native/fuzz/run.sh') 60 }
 
 # ------------------------------------------------------------ managed build and C# tests
 Invoke-Step 'managed: build' { dotnet build (Join-Path $root 'NativeKl.sln') -c $Configuration -nologo }
