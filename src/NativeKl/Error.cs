@@ -106,6 +106,23 @@ namespace NativeKl
         internal static ArgumentOutOfRangeException BufferLength(int length) =>
             new ArgumentOutOfRangeException("length", length, $"`length` {length} must not be negative");
 
+        // ------------------------------------------- KlOptions.ValidateInputs
+
+        internal static KlInputException NotLogProbability(string name, long index, double value) =>
+            new KlInputException($"`{name}`[{index}] = {value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} is not a log-probability (≤ 0)", name, index, -1, value);
+
+        internal static KlInputException NotProbability(long index, double value, bool logTarget) =>
+            new KlInputException($"`target`[{index}] = {value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} is not a "
+                + (logTarget ? "log-probability (≤ 0)" : "probability (in [0, 1])"), "target", index, -1, value);
+
+        internal static KlInputException RowSumNotOne(int row, long index, double sum, double tolerance, bool logTarget) =>
+            new KlInputException($"`target` row {row} (from element {index}) sums to {sum.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}"
+                + (logTarget ? " in probability (exp)" : "") + $", not 1 within {tolerance.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+                "target", index, row, sum);
+
+        internal static ArgumentOutOfRangeException BadTolerance(double tolerance) =>
+            new ArgumentOutOfRangeException("options", tolerance, $"`options` RowSumTolerance {tolerance} must be a finite number ≥ 0");
+
         // --------------------------------------------------------------- state
 
         internal static ObjectDisposedException Disposed(string typeName) => new ObjectDisposedException(typeName);

@@ -36,6 +36,7 @@ namespace NativeKl
                                           int batchSize = 0, KlOptions options = default, int degreeOfParallelism = 1)
         {
             Validate.Reduce(input.Length, target.Length, reduction, batchSize, options, degreeOfParallelism);
+            if (options.ValidateInputs) InputValidation.Check(input, target, reduction == KlReduction.BatchMean ? batchSize : 0, options);
             KlBackendKind backend = KlBackend.Resolve(options.Backend);
             if (reduction != KlReduction.BatchMean) batchSize = 0;
             if (degreeOfParallelism > 1 && input.Length > ManagedKl.ChunkElements)
@@ -65,6 +66,7 @@ namespace NativeKl
             destination = destination.Slice(0, input.Length);
             if (destination.Overlaps(input, out int inputOffset) && inputOffset != 0) throw Error.PartialOverlap("destination", "input");
             if (destination.Overlaps(target, out int targetOffset) && targetOffset != 0) throw Error.PartialOverlap("destination", "target");
+            if (options.ValidateInputs) InputValidation.Check(input, target, 0, options);
             if (KlBackend.Resolve(options.Backend) == KlBackendKind.Native)
             {
                 fixed (double* x = input)
@@ -100,6 +102,7 @@ namespace NativeKl
             destination = destination.Slice(0, rows);
             if (destination.Overlaps(input.Slice(0, inputExtent))) throw Error.Overlap("destination", "input");
             if (destination.Overlaps(target.Slice(0, targetExtent))) throw Error.Overlap("destination", "target");
+            if (options.ValidateInputs) InputValidation.CheckRows(input, inputStride, target, targetStride, rows, columns, options);
             if (KlBackend.Resolve(options.Backend) == KlBackendKind.Native)
             {
                 fixed (double* x = input)
@@ -172,6 +175,7 @@ namespace NativeKl
             Validate.Disjoint<double>(values, "values", target, "target");
             Validate.Disjoint<double>(values, "values", gradInput, "gradInput");
             Validate.Disjoint<double>(values, "values", gradTarget, "gradTarget");
+            if (options.ValidateInputs) InputValidation.Check(input, target, reduction == KlReduction.BatchMean ? batchSize : 0, options);
             if (KlBackend.Resolve(options.Backend) == KlBackendKind.Native)
             {
                 fixed (double* x = input)

@@ -45,6 +45,7 @@ namespace NativeKl
                                           int batchSize = 0, KlOptions options = default, int degreeOfParallelism = 1)
         {
             Validate.Reduce(input.Length, target.Length, reduction, batchSize, options, degreeOfParallelism);
+            if (options.ValidateInputs) InputValidation.Check(input, target, reduction == KlReduction.BatchMean ? batchSize : 0, options);
             KlBackendKind backend = KlBackend.Resolve(options.Backend);
             if (reduction != KlReduction.BatchMean) batchSize = 0;
             if (degreeOfParallelism > 1 && input.Length > ManagedKl.ChunkElements)
@@ -74,6 +75,7 @@ namespace NativeKl
             destination = destination.Slice(0, input.Length);
             if (destination.Overlaps(input, out int inputOffset) && inputOffset != 0) throw Error.PartialOverlap("destination", "input");
             if (destination.Overlaps(target, out int targetOffset) && targetOffset != 0) throw Error.PartialOverlap("destination", "target");
+            if (options.ValidateInputs) InputValidation.Check(input, target, 0, options);
             if (KlBackend.Resolve(options.Backend) == KlBackendKind.Native)
             {
                 fixed (float* x = input)
@@ -109,6 +111,7 @@ namespace NativeKl
             destination = destination.Slice(0, rows);
             if (destination.Overlaps(input.Slice(0, inputExtent))) throw Error.Overlap("destination", "input");
             if (destination.Overlaps(target.Slice(0, targetExtent))) throw Error.Overlap("destination", "target");
+            if (options.ValidateInputs) InputValidation.CheckRows(input, inputStride, target, targetStride, rows, columns, options);
             if (KlBackend.Resolve(options.Backend) == KlBackendKind.Native)
             {
                 fixed (float* x = input)
@@ -181,6 +184,7 @@ namespace NativeKl
             Validate.Disjoint<float>(values, "values", target, "target");
             Validate.Disjoint<float>(values, "values", gradInput, "gradInput");
             Validate.Disjoint<float>(values, "values", gradTarget, "gradTarget");
+            if (options.ValidateInputs) InputValidation.Check(input, target, reduction == KlReduction.BatchMean ? batchSize : 0, options);
             if (KlBackend.Resolve(options.Backend) == KlBackendKind.Native)
             {
                 fixed (float* x = input)

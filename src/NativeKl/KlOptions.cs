@@ -37,6 +37,25 @@ namespace NativeKl
         /// <summary>The native instruction set for this call (tests and benchmarks); the managed backend ignores it.</summary>
         public KlIsa Isa { get; init; }
 
+        /// <summary>
+        /// Input validation (off by default): before computing, one pass checks that input holds
+        /// log-probabilities (≤ 0, not NaN) and target probabilities in [0, 1] (log-probabilities
+        /// ≤ 0 with <see cref="LogTarget"/>, not NaN), and, where the call knows the rows
+        /// (<see cref="KlDivergence.Rows(ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, int, int, Span{float}, KlOptions)"/>,
+        /// BatchMean), that each target row sums to 1 within <see cref="RowSumTolerance"/>. The first
+        /// offence throws <see cref="KlInputException"/> with its index, instead of a NaN result.
+        /// </summary>
+        public bool ValidateInputs { get; init; }
+
+        /// <summary>
+        /// How far a target row's sum (of exp(t) with <see cref="LogTarget"/>) may be from 1 when
+        /// <see cref="ValidateInputs"/> is on; 0 means the default, <see cref="DefaultRowSumTolerance"/>.
+        /// </summary>
+        public double RowSumTolerance { get; init; }
+
+        /// <summary>The row-sum tolerance when <see cref="RowSumTolerance"/> is 0: 1e-3, the reach of a float32 softmax over ~10⁴ classes.</summary>
+        public const double DefaultRowSumTolerance = 1e-3;
+
         /// <summary>PyTorch's <c>log_target=True</c>.</summary>
         public static KlOptions LogTargetOn => new KlOptions(logTarget: true);
 
@@ -49,15 +68,16 @@ namespace NativeKl
 
         /// <inheritdoc/>
         public bool Equals(KlOptions other) =>
-            LogTarget == other.LogTarget && Masked == other.Masked && Backend == other.Backend && Isa == other.Isa;
+            LogTarget == other.LogTarget && Masked == other.Masked && Backend == other.Backend && Isa == other.Isa
+            && ValidateInputs == other.ValidateInputs && RowSumTolerance.Equals(other.RowSumTolerance);
 
         /// <inheritdoc/>
         public override bool Equals(object? obj) => obj is KlOptions other && Equals(other);
 
         /// <inheritdoc/>
-        public override int GetHashCode() => HashCode.Combine(LogTarget, Masked, Backend, Isa);
+        public override int GetHashCode() => HashCode.Combine(LogTarget, Masked, Backend, Isa, ValidateInputs, RowSumTolerance);
 
-        /// <summary>Equality of all four options.</summary>
+        /// <summary>Equality of all the options.</summary>
         public static bool operator ==(KlOptions left, KlOptions right) => left.Equals(right);
 
         /// <summary>Inequality of any option.</summary>
@@ -65,6 +85,6 @@ namespace NativeKl
 
         /// <inheritdoc/>
         public override string ToString() =>
-            $"LogTarget={LogTarget}, Masked={Masked}, Backend={Backend}, Isa={Isa}";
+            $"LogTarget={LogTarget}, Masked={Masked}, Backend={Backend}, Isa={Isa}, ValidateInputs={ValidateInputs}, RowSumTolerance={RowSumTolerance}";
     }
 }

@@ -14,6 +14,8 @@ namespace NativeKl.Backends
         {
             if ((uint)options.Backend > (uint)KlBackendKind.Managed || (uint)options.Isa > (uint)KlIsa.Avx2)
                 throw Error.BadOptions(options);
+            if (!(options.RowSumTolerance >= 0.0 && options.RowSumTolerance <= double.MaxValue))
+                throw Error.BadTolerance(options.RowSumTolerance);
         }
 
         internal static void Reduce(int inputLength, int targetLength, KlReduction reduction, int batchSize,

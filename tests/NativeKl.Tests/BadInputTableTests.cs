@@ -1,0 +1,168 @@
+namespace NativeKl.Tests;
+
+/// <summary>
+/// Every public method × every kind of bad argument (length mismatch, destination too small,
+/// batch ≤ 0, stride smaller than the row, partial overlap where not allowed, negative shapes,
+/// a reduction that is not one, undefined options, invalid input under ValidateInputs): the
+/// documented exception type, naming the parameter, and not one element of any output written.
+/// Empty and null arrays are not errors: they are empty spans, with PyTorch's results for empty
+/// input, and they write nothing either.
+/// </summary>
+public class BadInputTableTests
+{
+    private const float Sentinel = 12345f;
+
+    /// <summary>The outputs every case may write to, and inputs that overlap them.</summary>
+    private sealed class Outputs
+    {
+        public readonly float[] A = new float[16], B = new float[16], C = new float[16];
+        public readonly double[] D = new double[16], E = new double[16], F = new double[16];
+
+        public void Reset()
+        {
+            foreach (var a in new[] { A, B, C }) Array.Fill(a, Sentinel);
+            foreach (var a in new[] { D, E, F }) Array.Fill(a, Sentinel);
+        }
+
+        public bool Untouched() =>
+            new[] { A, B, C }.All(a => a.All(v => v == Sentinel)) && new[] { D, E, F }.All(a => a.All(v => v == Sentinel));
+    }
+
+    private static readonly float[] X = { -1, -2, -3, -1, -2, -3 }, T = { 0.1f, 0.2f, 0.7f, 0.2f, 0.2f, 0.6f }, T5 = { 0.1f, 0.2f, 0.3f, 0.2f, 0.2f };
+    private static readonly double[] Xd = { -1, -2, -3, -1, -2, -3 }, Td = { 0.1, 0.2, 0.7, 0.2, 0.2, 0.6 }, T5d = { 0.1, 0.2, 0.3, 0.2, 0.2 };
+
+    private static IEnumerable<(string Case, Type Exception, string Param, Action<Outputs, KlOptions> Call)> Errors()
+    {
+        const string target = "target";
+        var aae = typeof(ArgumentException);
+        var aoore = typeof(ArgumentOutOfRangeException);
+        var kie = typeof(KlInputException);
+        KlOptions V(KlOptions o) => o with { ValidateInputs = true };
+
+        // length mismatch, every method, float and double
+        yield return ("Sum f32 length mismatch", aae, target, (w, o) => KlDivergence.Sum(X, T5, o));
+        yield return ("Mean f32 length mismatch", aae, target, (w, o) => KlDivergence.Mean(X, T5, o));
+        yield return ("BatchMean f32 length mismatch", aae, target, (w, o) => KlDivergence.BatchMean(X, T5, 2, o));
+        yield return ("Reduce f32 length mismatch", aae, target, (w, o) => KlDivergence.Reduce(X, T5, KlReduction.Sum, 0, o, 2));
+        yield return ("Pointwise f32 length mismatch", aae, target, (w, o) => KlDivergence.Pointwise(X, T5, w.A, o));
+        yield return ("Rows f32 length mismatch", aae, target, (w, o) => KlDivergence.Rows(X, T5, 2, 3, w.A, o));
+        yield return ("Backward f32 length mismatch", aae, target, (w, o) => KlDivergence.Backward(X, T5, KlReduction.Sum, w.A, w.B, 0, 1f, o));
+        yield return ("PointwiseBackward f32 length mismatch", aae, target, (w, o) => KlDivergence.PointwiseBackward(X, T5, w.A, w.B, w.C, 1f, o));
+        yield return ("Sum f64 length mismatch", aae, target, (w, o) => KlDivergence.Sum(Xd, T5d, o));
+        yield return ("Mean f64 length mismatch", aae, target, (w, o) => KlDivergence.Mean(Xd, T5d, o));
+        yield return ("BatchMean f64 length mismatch", aae, target, (w, o) => KlDivergence.BatchMean(Xd, T5d, 2, o));
+        yield return ("Reduce f64 length mismatch", aae, target, (w, o) => KlDivergence.Reduce(Xd, T5d, KlReduction.Mean, 0, o));
+        yield return ("Pointwise f64 length mismatch", aae, target, (w, o) => KlDivergence.Pointwise(Xd, T5d, w.D, o));
+        yield return ("Rows f64 length mismatch", aae, target, (w, o) => KlDivergence.Rows(Xd, T5d, 2, 3, w.D, o));
+        yield return ("Backward f64 length mismatch", aae, target, (w, o) => KlDivergence.Backward(Xd, T5d, KlReduction.Sum, w.D, w.E, 0, 1.0, o));
+        yield return ("PointwiseBackward f64 length mismatch", aae, target, (w, o) => KlDivergence.PointwiseBackward(Xd, T5d, w.D, w.E, w.F, 1.0, o));
+
+        // destination too small
+        yield return ("Pointwise f32 destination too small", aae, "destination", (w, o) => KlDivergence.Pointwise(X, T, w.A.AsSpan(0, 5), o));
+        yield return ("Rows f32 destination too small", aae, "destination", (w, o) => KlDivergence.Rows(X, T, 3, 2, w.A.AsSpan(0, 2), o));
+        yield return ("Rows strided f32 destination too small", aae, "destination", (w, o) => KlDivergence.Rows(X, 3, T, 3, 2, 3, w.A.AsSpan(0, 1), o));
+        yield return ("Backward f32 gradInput too small", aae, "gradInput", (w, o) => KlDivergence.Backward(X, T, KlReduction.Sum, w.A.AsSpan(0, 5), w.B, 0, 1f, o));
+        yield return ("Backward f32 gradTarget too small", aae, "gradTarget", (w, o) => KlDivergence.Backward(X, T, KlReduction.Sum, w.A, w.B.AsSpan(0, 3), 0, 1f, o));
+        yield return ("PointwiseBackward f32 values too small", aae, "values", (w, o) => KlDivergence.PointwiseBackward(X, T, w.A, w.B, w.C.AsSpan(0, 5), 1f, o));
+        yield return ("Pointwise f64 destination too small", aae, "destination", (w, o) => KlDivergence.Pointwise(Xd, Td, w.D.AsSpan(0, 5), o));
+        yield return ("Rows f64 destination too small", aae, "destination", (w, o) => KlDivergence.Rows(Xd, Td, 3, 2, w.D.AsSpan(0, 2), o));
+        yield return ("Backward f64 gradInput too small", aae, "gradInput", (w, o) => KlDivergence.Backward(Xd, Td, KlReduction.Mean, w.D.AsSpan(0, 1), default, 0, 1.0, o));
+        yield return ("PointwiseBackward f64 gradTarget too small", aae, "gradTarget", (w, o) => KlDivergence.PointwiseBackward(Xd, Td, w.D, w.E.AsSpan(0, 5), default, 1.0, o));
+
+        // batch <= 0, and a batch that does not divide
+        foreach (int batch in new[] { 0, -1, int.MinValue })
+        {
+            yield return ($"BatchMean f32 batch {batch}", aoore, "batchSize", (w, o) => KlDivergence.BatchMean(X, T, batch, o));
+            yield return ($"Reduce f64 BatchMean batch {batch}", aoore, "batchSize", (w, o) => KlDivergence.Reduce(Xd, Td, KlReduction.BatchMean, batch, o));
+            yield return ($"Backward f32 BatchMean batch {batch}", aoore, "batchSize", (w, o) => KlDivergence.Backward(X, T, KlReduction.BatchMean, w.A, w.B, batch, 1f, o));
+            yield return ($"Backward f64 BatchMean batch {batch}", aoore, "batchSize", (w, o) => KlDivergence.Backward(Xd, Td, KlReduction.BatchMean, w.D, w.E, batch, 1.0, o));
+        }
+        yield return ("BatchMean f64 batch 4 of 6", aae, "batchSize", (w, o) => KlDivergence.BatchMean(Xd, Td, 4, o));
+
+        // stride smaller than the row; negative shapes; rows that do not fit
+        yield return ("Rows f32 inputStride < columns", aoore, "inputStride", (w, o) => KlDivergence.Rows(X, 2, T, 3, 2, 3, w.A, o));
+        yield return ("Rows f32 targetStride < columns", aoore, "targetStride", (w, o) => KlDivergence.Rows(X, 3, T, 0, 2, 3, w.A, o));
+        yield return ("Rows f64 inputStride < columns", aoore, "inputStride", (w, o) => KlDivergence.Rows(Xd, -1, Td, 3, 2, 3, w.D, o));
+        yield return ("Rows f64 targetStride < columns", aoore, "targetStride", (w, o) => KlDivergence.Rows(Xd, 3, Td, 2, 2, 3, w.D, o));
+        yield return ("Rows f32 negative rows", aoore, "rows", (w, o) => KlDivergence.Rows(X, 3, T, 3, -2, 3, w.A, o));
+        yield return ("Rows f64 negative columns", aoore, "columns", (w, o) => KlDivergence.Rows(Xd, Td, 2, -3, w.D, o));
+        yield return ("Rows f32 rows past the input", aae, "input", (w, o) => KlDivergence.Rows(X, 4, T, 3, 2, 3, w.A, o));
+        yield return ("Rows f64 rows past the target", aae, "target", (w, o) => KlDivergence.Rows(Xd, 3, Td, int.MaxValue, 2, 3, w.D, o));
+        yield return ("Rows f32 shape not rows × columns", aae, "input", (w, o) => KlDivergence.Rows(X, T, 4, 2, w.A, o));
+
+        // overlapping input/output where not allowed (in place is allowed for Pointwise only)
+        yield return ("Pointwise f32 destination partly over input", aae, "destination", (w, o) => KlDivergence.Pointwise(w.A.AsSpan(0, 6), T, w.A.AsSpan(2, 6), o));
+        yield return ("Pointwise f64 destination partly over target", aae, "destination", (w, o) => KlDivergence.Pointwise(Xd, w.D.AsSpan(1, 6), w.D.AsSpan(0, 6), o));
+        yield return ("Rows f32 destination inside input", aae, "destination", (w, o) => KlDivergence.Rows(w.A.AsSpan(0, 6), 3, T, 3, 2, 3, w.A.AsSpan(4, 2), o));
+        yield return ("Rows f64 destination exactly target", aae, "destination", (w, o) => KlDivergence.Rows(Xd, 3, w.D.AsSpan(0, 6), 3, 2, 3, w.D.AsSpan(0, 2), o));
+        yield return ("Backward f32 gradInput is input", aae, "gradInput", (w, o) => KlDivergence.Backward(w.A.AsSpan(0, 6), T, KlReduction.Sum, w.A.AsSpan(0, 6), default, 0, 1f, o));
+        yield return ("Backward f32 gradTarget over gradInput", aae, "gradTarget", (w, o) => KlDivergence.Backward(X, T, KlReduction.Sum, w.A.AsSpan(0, 6), w.A.AsSpan(3, 6), 0, 1f, o));
+        yield return ("PointwiseBackward f64 values over target", aae, "values", (w, o) => KlDivergence.PointwiseBackward(Xd, w.D.AsSpan(0, 6), w.E, default, w.D.AsSpan(5, 6), 1.0, o));
+        yield return ("PointwiseBackward f32 gradTarget is target", aae, "gradTarget", (w, o) => KlDivergence.PointwiseBackward(X, w.A.AsSpan(0, 6), w.B, w.A.AsSpan(0, 6), default, 1f, o));
+
+        // not a reduction; undefined options
+        yield return ("Reduce f32 None", aae, "reduction", (w, o) => KlDivergence.Reduce(X, T, KlReduction.None, 0, o));
+        yield return ("Reduce f64 (KlReduction)9", aoore, "reduction", (w, o) => KlDivergence.Reduce(Xd, Td, (KlReduction)9, 0, o));
+        yield return ("Backward f32 None", aae, "reduction", (w, o) => KlDivergence.Backward(X, T, KlReduction.None, w.A, w.B, 0, 1f, o));
+        yield return ("Reduce f32 degreeOfParallelism 0", aoore, "degreeOfParallelism", (w, o) => KlDivergence.Reduce(X, T, KlReduction.Sum, 0, o, 0));
+        yield return ("Pointwise f32 undefined Isa", aoore, "options", (w, o) => KlDivergence.Pointwise(X, T, w.A, o with { Isa = (KlIsa)7 }));
+        yield return ("Rows f64 NaN RowSumTolerance", aoore, "options", (w, o) => KlDivergence.Rows(Xd, Td, 2, 3, w.D, o with { RowSumTolerance = double.NaN }));
+        yield return ("Sum f32 negative RowSumTolerance", aoore, "options", (w, o) => KlDivergence.Sum(X, T, o with { RowSumTolerance = -1 }));
+
+        // KlOptions.ValidateInputs: what would have been NaN or nonsense
+        yield return ("Pointwise f32 NaN input (validating)", kie, "input", (w, o) => KlDivergence.Pointwise(new float[] { -1, float.NaN }, new float[] { 0.5f, 0.5f }, w.A, V(o)));
+        yield return ("Backward f64 target > 1 (validating)", kie, target, (w, o) => KlDivergence.Backward(Xd, new[] { 0.1, 0.2, 1.5, 0.2, 0.2, 0.6 }, KlReduction.Sum, w.D, w.E, 0, 1.0, V(o)));
+        yield return ("Rows f32 row sum 0.9 (validating)", kie, target, (w, o) => KlDivergence.Rows(X, new[] { 0.1f, 0.2f, 0.6f, 0.2f, 0.2f, 0.6f }, 2, 3, w.A, V(o)));
+        yield return ("PointwiseBackward f32 log target > 0 (validating)", kie, target, (w, o) => KlDivergence.PointwiseBackward(X, new[] { -1f, -1f, 0.5f, -1f, -1f, -1f }, w.A, w.B, w.C, 1f, V(o) with { LogTarget = true }));
+    }
+
+    public static TheoryData<string> BackendNames() => Registry.BackendNames();
+
+    [Theory, MemberData(nameof(BackendNames))]
+    public void Every_method_every_bad_argument(string backend)
+    {
+        var options = Registry.Backends[backend];
+        var outputs = new Outputs();
+        var problems = new List<string>();
+        int cases = 0;
+        foreach (var (name, type, param, call) in Errors())
+        {
+            cases++;
+            outputs.Reset();
+            Exception? thrown = null;
+            try { call(outputs, options); }
+            catch (Exception e) { thrown = e; }
+            if (thrown == null) problems.Add($"{name}: no exception");
+            else if (thrown.GetType() != type) problems.Add($"{name}: {thrown.GetType().Name} ({thrown.Message}), want {type.Name}");
+            else if (((ArgumentException)thrown).ParamName != param) problems.Add($"{name}: parameter {((ArgumentException)thrown).ParamName}, want {param}");
+            if (!outputs.Untouched()) problems.Add($"{name}: an output was written");
+        }
+        Assert.True(problems.Count == 0, $"{problems.Count} of {cases} cases:\n" + string.Join("\n", problems));
+        Assert.True(cases > 60);
+    }
+
+    [Theory, MemberData(nameof(BackendNames))]
+    public void Empty_and_null_arrays_are_empty_input(string backend)
+    {
+        var o = Registry.Backends[backend];
+        var w = new Outputs();
+        w.Reset();
+        float[]? none = null;
+        double[]? noneD = null;
+        Assert.Equal(0f, KlDivergence.Sum(none, none, o));
+        Assert.Equal(0.0, KlDivergence.Sum(ReadOnlySpan<double>.Empty, noneD, o));
+        Assert.True(float.IsNaN(KlDivergence.Mean(none, Array.Empty<float>(), o)));
+        Assert.True(double.IsNaN(KlDivergence.BatchMean(noneD, noneD, 0, o)));
+        Assert.Equal(0f, KlDivergence.BatchMean(none, none, 3, o));
+        KlDivergence.Pointwise(none, none, w.A, o);
+        KlDivergence.Pointwise(noneD, noneD, noneD, o);
+        KlDivergence.Rows(none, none, 0, 5, w.A, o);
+        KlDivergence.Rows(noneD, 0, noneD, 0, 0, 0, w.D, o);
+        Assert.Equal(0f, KlDivergence.Backward(none, none, KlReduction.Sum, w.A, w.B, 0, 1f, o));
+        KlDivergence.PointwiseBackward(noneD, noneD, w.D, w.E, w.F, 1.0, o);
+        Assert.True(w.Untouched());
+        // ... and rows of zero columns sum to +0, even when validating.
+        KlDivergence.Rows(none, none, 2, 0, w.A, o with { ValidateInputs = true });
+        Assert.Equal(new[] { 0f, 0f, Sentinel }, w.A.Take(3));
+    }
+}
