@@ -213,7 +213,7 @@ static double value_f64(const fz *f, size_t i, enum role role) {
  * PROT_NONE page follows), or a few elements before it to vary alignment;
  * everything in the slot below the lowest placed byte is poisoned.
  */
-enum { SLOT_X, SLOT_T, SLOT_OUT1, SLOT_OUT2, SLOT_OUT3, SLOT_COUNT };
+enum { SLOT_X, SLOT_T, SLOT_OUT1, SLOT_OUT2, SLOT_OUT3, SLOT_W, SLOT_COUNT };
 #define SLOT_BYTES ((size_t)1 << 20)
 
 typedef struct {
@@ -334,15 +334,17 @@ static void require_untouched_except(const range *w, int nw, const char *what) {
 }
 
 static void require_status_known(nkl_status s, const char *what) {
-    if ((int)s < NKL_ERROR_NULL_POINTER || (int)s > NKL_ERROR_OUT_OF_MEMORY)
+    if ((int)s < NKL_ERROR_NULL_POINTER || (int)s > NKL_ERROR_INVALID_WEIGHT)
         fail("%s: status %d is not an error the header defines", what, (int)s);
 }
 
 /*
- * The verdict of the contract model: MUST_FAIL, MUST_SUCCEED. Each fuzz_*
- * function computes it from the parameters, then calls finish_call.
+ * The verdict of the contract model. Each fuzz_* function computes it from
+ * the parameters, then calls check_call. EITHER is for the few cases the
+ * header leaves to the library (a temperature whose reciprocal overflows
+ * the data's type, say): either outcome, but still all the other checks.
  */
-enum verdict { MUST_SUCCEED, MUST_FAIL };
+enum verdict { MUST_SUCCEED, MUST_FAIL, EITHER };
 
 /* Checks the status against the verdict; on error, that nothing changed.
    Returns 1 when the call succeeded (the caller then compares outputs). */
@@ -395,6 +397,35 @@ static void *ref_alloc(size_t bytes) {
     void *p = malloc(bytes ? bytes : 1);
     if (!p) abort();
     return p;
+}
+
+/* The distillation flags: at most one NKL_FORCE_* besides these. */
+#define DISTILL_FLAGS (NKL_TEACHER_LOG_PROBS | NKL_SCALE_T2 | FORCE_FLAGS)
+
+static uint32_t fz_distill_flags(fz *f) {
+    uint8_t k = fz_u8(f);
+    if (k < 224) {
+        static const uint32_t force[] = {0, 0, NKL_FORCE_SCALAR, NKL_FORCE_AVX2};
+        return (k & (NKL_TEACHER_LOG_PROBS | NKL_SCALE_T2)) | force[k % 4];
+    }
+    return (uint32_t)fz_u64(f);
+}
+
+static int distill_flags_valid(uint32_t flags) {
+    return !(flags & ~DISTILL_FLAGS) && flags_valid(flags & FORCE_FLAGS);
+}
+
+/* A temperature: the usual ones, the edges of 1/T, and anything at all. */
+static double fz_temperature(fz *f) {
+    static const double t[] = {1.0, 2.0, 0.5, 4.0, 0.1, 10.0, 1e-30, 1e30, 1e-300, 1e300,
+                               0.0, -0.0, -1.0, INFINITY, NAN, 0x1p-1074};
+    uint8_t k = fz_u8(f);
+    if (k < 200) return t[k % 6];
+    if (k < 240) return t[k % 16];
+    double v;
+    uint64_t u = fz_u64(f);
+    memcpy(&v, &u, sizeof v);
+    return v;
 }
 
 /* --------------------------------------------------- typed entry points */
@@ -524,9 +555,13 @@ static const struct { const char *name; fuzz_fn run; } entry_points[] = {
     {"nkl_kl_div_partials_f32 + nkl_partials_finish", fuzz_partials_f32},
     {"nkl_kl_div_partials_f64 + nkl_partials_finish", fuzz_partials_f64},
     {"nkl_partials_finish", fuzz_partials_finish},
+    {"nkl_distill_f32", fuzz_distill_f32},
+    {"nkl_distill_f64", fuzz_distill_f64},
+    {"nkl_distill_backward_f32", fuzz_distill_backward_f32},
+    {"nkl_distill_backward_f64", fuzz_distill_backward_f64},
     {"nkl_alloc + nkl_free", fuzz_alloc},
     {"nkl_status_string, nkl_isa_*, nkl_set_isa, nkl_chunk_count, nkl_version*", fuzz_misc},
-    /* nkl_distill_*: add one line per entry point here. */
+    /* A new entry point: one line here, and its fuzz_* function. */
 };
 #define ENTRY_COUNT (sizeof entry_points / sizeof entry_points[0])
 

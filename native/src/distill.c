@@ -139,15 +139,16 @@ static void set_divisor(const nkl_distill_desc *d, plan *p) {
         nkl_partial total = {0.0, 0.0};                                                            \
         for (size_t r = 0; r < rows; r++) {                                                        \
             double wr = w ? (double)w[r] : 1.0;                                                    \
-            const T *s = student + r * d->student_stride, *u = teacher + r * d->teacher_stride;    \
-            T *gsr = backward ? gs + r * gs_stride : NULL;                                         \
-            T *gur = backward && gu ? gu + r * gu_stride : NULL;                                   \
+            /* no row pointer when cols == 0: the arrays may be NULL, which must not be offset */ \
+            T *gsr = backward && cols > 0 ? gs + r * gs_stride : NULL;                             \
+            T *gur = backward && gu && cols > 0 ? gu + r * gu_stride : NULL;                       \
             if (wr == 0.0 || cols == 0) {                                                          \
                 if (d->reduction == NKL_REDUCTION_NONE && value) value[r] = (T)0;                  \
                 for (size_t c = 0; gsr && c < cols; c++) gsr[c] = (T)0;                            \
                 for (size_t c = 0; gur && c < cols; c++) gur[c] = (T)0;                            \
                 continue;                                                                          \
             }                                                                                      \
+            const T *s = student + r * d->student_stride, *u = teacher + r * d->teacher_stride;    \
             nkl_distill_lanes st;                                                                  \
             p.k->distill_lanes_##SUFFIX(s, u, cols, inv_t, p.log_probs, &st);                      \
             nkl_distill_row row = st.row;                                                          \
