@@ -18,7 +18,8 @@
  *     NULL pointer with a length > 0, a byte count that overflows ptrdiff_t,
  *     an unknown reduction or flag bit, a bad batch, a partly overlapping
  *     output, ...) must return an error, and a call with none of those must
- *     return NKL_OK;
+ *     return NKL_OK (but for the few cases the header leaves open, such as a
+ *     temperature whose reciprocal overflows the data's type);
  *   - an error leaves every byte of every array as it was;
  *   - NKL_OK leaves the inputs as they were (outside an allowed in-place
  *     output) and writes exactly what the scalar path (NKL_FORCE_SCALAR),
@@ -32,7 +33,8 @@
  *
  * Adding an entry point: write a `static void fuzz_xxx(fz *f)` that draws its
  * parameters with the fz_* helpers, places its arrays with place(), and ends
- * with finish_call(); then add one line to `entry_points`.
+ * with check_call() (its verdict from the header), then compares its outputs
+ * with the scalar path's; then add one line to `entry_points`.
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <float.h>
