@@ -180,7 +180,7 @@ public class ElementwiseBenchmarks
     }
 
     /// <summary>
-    /// In process, 1 launch, 3 warmup and 10 measured iterations of 20 ms (--quick: 1 warmup and 3
+    /// In process, 1 launch, 2 warmup and 6 measured iterations of 15 ms (--quick: 1 warmup and 3
     /// iterations of 16 calls), no overhead stage (a row's time includes the harness's call, about 1 ns):
     /// short enough for the whole matrix on a shared 2-core machine.
     /// </summary>
@@ -191,8 +191,8 @@ public class ElementwiseBenchmarks
                 ? Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithLaunchCount(1).WithWarmupCount(1)
                              .WithIterationCount(3).WithInvocationCount(16).WithUnrollFactor(1)
                              .WithEvaluateOverhead(false).WithId("Quick")
-                : Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithLaunchCount(1).WithWarmupCount(3)
-                             .WithIterationCount(10).WithIterationTime(TimeInterval.FromMilliseconds(20))
+                : Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithLaunchCount(1).WithWarmupCount(2)
+                             .WithIterationCount(6).WithIterationTime(TimeInterval.FromMilliseconds(15))
                              .WithEvaluateOverhead(false).WithId("Short"));
     }
 }
