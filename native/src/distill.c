@@ -61,7 +61,7 @@ CHECK_WEIGHTS(float)
 CHECK_WEIGHTS(double)
 
 static nkl_status check_common(const nkl_distill_desc *d, size_t size, const void *student,
-                               const void *teacher, const void *weights, plan *p) {
+                               const void *teacher, plan *p) {
     if (!d) return NKL_ERROR_NULL_POINTER;
     if (d->flags & ~KNOWN_FLAGS) return NKL_ERROR_INVALID_FLAGS;
     switch (d->flags & (NKL_FORCE_SCALAR | NKL_FORCE_AVX2)) {
@@ -84,7 +84,6 @@ static nkl_status check_common(const nkl_distill_desc *d, size_t size, const voi
     if (p->student_extent > 0 && !student) return NKL_ERROR_NULL_POINTER;
     if (p->teacher_extent > 0 && !teacher) return NKL_ERROR_NULL_POINTER;
     if (d->rows > (size_t)PTRDIFF_MAX / size) return NKL_ERROR_SIZE_OVERFLOW;
-    (void)weights;
     p->log_probs = (d->flags & NKL_TEACHER_LOG_PROBS) != 0;
     p->t2 = (d->flags & NKL_SCALE_T2) ? t * t : 1.0;
     return NKL_OK;
@@ -111,7 +110,7 @@ static void set_divisor(const nkl_distill_desc *d, plan *p) {
                                        T *gs, size_t gs_stride, T *gu, size_t gu_stride,           \
                                        int backward) {                                             \
         plan p;                                                                                    \
-        TRY(check_common(d, sizeof(T), student, teacher, w, &p));                                  \
+        TRY(check_common(d, sizeof(T), student, teacher, &p));                                  \
         size_t rows = d->rows, cols = d->cols, bytes = sizeof(T);                                  \
         size_t nv = d->reduction == NKL_REDUCTION_NONE ? rows : 1;                                 \
         size_t gs_extent = 0, gu_extent = 0;                                                       \
