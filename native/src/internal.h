@@ -74,11 +74,13 @@ typedef nkl_partial (*nkl_grad_f64_fn)(const double *x, const double *t, size_t 
  * float64, za = sum exp(a - ma), zb = sum p (exp(b - mb) or exp(l)) and
  * acc = sum p * ((b - mb) - (a - ma)) (or p * (l - (a - ma))), terms with
  * p == 0 counting 0. Canonical order (kernels_scalar.c is the spec): float32
- * uses 8 lanes and blocks of 16 (lane j takes elements j and j + 8 of each
- * block), float64 4 lanes and blocks of 8; a block first raises the lane
- * reference points (rescaling that lane's sums), then adds its terms, the two elements
- * of a lane pre-added in the data's type. A short last block is padded with
- * -inf logits. nkl_distill_finish_row (distill_finish.h) folds the lanes into the row.
+ * uses 8 lanes and blocks of 32 (lane j takes elements j, j + 8, j + 16 and
+ * j + 24 of each block), float64 4 lanes and blocks of 8 (elements j and
+ * j + 4); a block first raises the lane reference points (rescaling that
+ * lane's sums), then adds its terms, a lane's elements pre-added in the
+ * data's type as a pairwise tree (fewer float32 -> float64 conversions: the
+ * widening was a quarter of the value pass). A short last block is padded
+ * with -inf logits. nkl_distill_finish_row (distill_finish.h) folds the lanes into the row.
  */
 /* A row's statistics: lse(a) = ma + la, lse(b) = mb + lb (logits), zb =
    sum p, kl = KL_r; and what the gradient pass needs, in the data's type. */

@@ -144,29 +144,37 @@ NKL_INLINE float max_f32(float x, float y) { return x > y ? x : y; }
 NKL_INLINE double max_f64(double x, double y) { return x > y ? x : y; }
 
 /*
- * The value pass of one row (internal.h): lane l of a block takes elements
- * l and l + H (H = 8 floats, 4 doubles). The maxima start at -FLT_MAX (not
- * -inf, so that a - ma is -inf for a = -inf, never NaN); a block whose
- * elements exceed a lane's reference ma moves it to their maximum plus
- * NKL_DISTILL_HEADROOM (so that later, slightly larger logits need no
- * rescale) and rescales the lane's sums first: za *= exp(ma - nma), zb *= exp(mb
- * - nmb), acc = exp(mb - nmb) (acc + (da - db) zb) with da, db the growths
- * in float64 (acc is left alone while zb == 0: nothing counted yet).
+ * The value pass of one row (internal.h): a block is V vectors of H lanes
+ * (float32: V = 4, H = 8; float64: V = 2, H = 4), lane l taking elements
+ * l + j H, j < V. The maxima start at -FLT_MAX (not -inf, so that a - ma is
+ * -inf for a = -inf, never NaN); a block whose elements exceed a lane's
+ * reference ma moves it to their maximum (MAX over the V elements as a
+ * pairwise tree) plus NKL_DISTILL_HEADROOM (so that later, slightly larger
+ * logits need no rescale) and rescales the lane's sums first: za *= exp(ma -
+ * nma), zb *= exp(mb - nmb), acc = exp(mb - nmb) (acc + (da - db) zb) with
+ * da, db the growths in float64 (acc is left alone while zb == 0: nothing
+ * counted yet). The lane's V terms of each sum are pre-added in the data's
+ * type as a pairwise tree, then added to the float64 sum.
  */
-#define DISTILL_LANES_SCALAR(T, H, LOWEST, EXP, s, u, cols, inv_t, log_probs, st)             \
+#define DISTILL_TREE_2(OP, x, H, l) OP((x)[l], (x)[(l) + (H)])
+#define DISTILL_TREE_4(OP, x, H, l) \
+    OP(OP((x)[l], (x)[(l) + (H)]), OP((x)[(l) + 2 * (H)], (x)[(l) + 3 * (H)]))
+#define DISTILL_ADD(x, y) ((x) + (y))
+
+#define DISTILL_LANES_SCALAR(T, H, V, LOWEST, EXP, s, u, cols, inv_t, log_probs, st)          \
     do {                                                                                   \
         T ma[H], mb[H];                                                                    \
         double za[H] = {0}, zb[H] = {0}, acc[H] = {0};                                     \
         for (int l = 0; l < H; l++) ma[l] = mb[l] = -(LOWEST);                             \
-        for (size_t i = 0; i < (cols); i += 2 * H) {                                       \
-            T a[2 * H], b[2 * H];                                                          \
-            for (size_t j = 0; j < 2 * H; j++) {                                           \
+        for (size_t i = 0; i < (cols); i += (V) * H) {                                     \
+            T a[(V) * H], b[(V) * H];                                                      \
+            for (size_t j = 0; j < (V) * H; j++) {                                         \
                 int in = i + j < (cols);                                                   \
                 a[j] = in ? (s)[i + j] * (inv_t) : (T)-INFINITY;                           \
                 b[j] = in ? ((log_probs) ? (u)[i + j] : (u)[i + j] * (inv_t)) : (T)-INFINITY; \
             }                                                                              \
             for (int l = 0; l < H; l++) {                                                  \
-                T bma = MAX(a[l], a[l + H]), bmb = MAX(b[l], b[l + H]);                    \
+                T bma = DISTILL_TREE_##V(MAX, a, H, l), bmb = DISTILL_TREE_##V(MAX, b, H, l); \
                 T nma = bma > ma[l] ? bma + (T)NKL_DISTILL_HEADROOM : ma[l];               \
                 T nmb = !(log_probs) && bmb > mb[l] ? bmb + (T)NKL_DISTILL_HEADROOM : mb[l]; \
                 if (nma > ma[l] || nmb > mb[l]) {                                          \
@@ -178,15 +186,17 @@ NKL_INLINE double max_f64(double x, double y) { return x > y ? x : y; }
                     ma[l] = nma;                                                           \
                     mb[l] = nmb;                                                           \
                 }                                                                          \
-                T a0 = a[l] - ma[l], a1 = a[l + H] - ma[l];                                \
-                T b0 = (log_probs) ? b[l] : b[l] - mb[l];                                  \
-                T b1 = (log_probs) ? b[l + H] : b[l + H] - mb[l];                          \
-                T e0 = EXP(b0), e1 = EXP(b1);                                              \
-                T t0 = e0 != 0 ? e0 * (b0 - a0) : (T)0;                                    \
-                T t1 = e1 != 0 ? e1 * (b1 - a1) : (T)0;                                    \
-                za[l] += (double)(EXP(a0) + EXP(a1));                                      \
-                zb[l] += (double)(e0 + e1);                                                \
-                acc[l] += (double)(t0 + t1);                                               \
+                T ea[V], eb[V], tb[V];                                                     \
+                for (int j = 0; j < (V); j++) {                                            \
+                    T aj = a[l + j * H] - ma[l];                                           \
+                    T bj = (log_probs) ? b[l + j * H] : b[l + j * H] - mb[l];              \
+                    ea[j] = EXP(aj);                                                       \
+                    eb[j] = EXP(bj);                                                       \
+                    tb[j] = eb[j] != 0 ? eb[j] * (bj - aj) : (T)0;                         \
+                }                                                                          \
+                za[l] += (double)DISTILL_TREE_##V(DISTILL_ADD, ea, 1, 0);                     \
+                zb[l] += (double)DISTILL_TREE_##V(DISTILL_ADD, eb, 1, 0);                     \
+                acc[l] += (double)DISTILL_TREE_##V(DISTILL_ADD, tb, 1, 0);                    \
             }                                                                              \
         }                                                                                  \
         for (int l = 0; l < H; l++) {                                                      \
@@ -218,14 +228,14 @@ static void lane_factors(nkl_distill_lanes *st, int lanes) {
 static void distill_lanes_f32_scalar(const float *s, const float *u, size_t cols, float inv_t,
                                      int log_probs, nkl_distill_lanes *st) {
 #define MAX max_f32
-    DISTILL_LANES_SCALAR(float, 8, FLT_MAX, nkl_exp_f32, s, u, cols, inv_t, log_probs, st);
+    DISTILL_LANES_SCALAR(float, 8, 4, FLT_MAX, nkl_exp_f32, s, u, cols, inv_t, log_probs, st);
 #undef MAX
 }
 
 static void distill_lanes_f64_scalar(const double *s, const double *u, size_t cols, double inv_t,
                                      int log_probs, nkl_distill_lanes *st) {
 #define MAX max_f64
-    DISTILL_LANES_SCALAR(double, 4, DBL_MAX, nkl_exp_f64, s, u, cols, inv_t, log_probs, st);
+    DISTILL_LANES_SCALAR(double, 4, 2, DBL_MAX, nkl_exp_f64, s, u, cols, inv_t, log_probs, st);
 #undef MAX
 }
 

@@ -206,9 +206,11 @@ public class DistillationTests
     [InlineData(true)]
     public void Every_backend_gives_the_same_bits(bool logProbs)
     {
-        foreach (int cols in new[] { 1, 5, 8, 15, 16, 17, 31, 100, 1000 })
+        // Every tail shape of the 32-element float32 blocks (and the 8-element float64 ones), and
+        // enough rows that a last-bit change in a lane's float pre-add reaches some float32 output.
+        foreach (int cols in new[] { 1, 5, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 257, 1000 })
         {
-            var k = new Case(3, cols, cols + 1, cols, 1.7, logProbs ? TeacherKind.LogProbabilities : TeacherKind.Logits, true, true, cols);
+            var k = new Case(cols >= 31 ? 24 : 3, cols, cols + 1, cols, 1.7, logProbs ? TeacherKind.LogProbabilities : TeacherKind.Logits, true, true, cols);
             var (s, u, w) = Data(k);
             s[0] = double.NegativeInfinity; // a masked class and a far-off logit
             u[k.Ts + cols - 1] = double.NegativeInfinity;

@@ -73,17 +73,16 @@ static NKL_NOINLINE void rescale_ps(lanes_ps *st, __m256 nma, __m256 nmb, __m256
     st->mb = _mm256_blendv_ps(st->mb, nmb, changed);
 }
 
-/* One block of 16: a0/a1 = s/T of elements 0-7/8-15, b0/b1 the teacher's. */
-NKL_INLINE void block_ps(lanes_ps *st, __m256 a0, __m256 a1, __m256 b0, __m256 b1,
-                         const int log_probs) {
-    /* bm = max(a0, a1); where bm > ma: nma = bm + headroom (else ma); likewise b */
+/* One block of 32: a[j] = s/T of elements 8j..8j+7, b[j] the teacher's. */
+NKL_INLINE void block_ps(lanes_ps *st, __m256 a[4], __m256 b[4], const int log_probs) {
+    /* bm = max(max(a0, a1), max(a2, a3)); where bm > ma: nma = bm + headroom (else ma); likewise b */
     __m256 head = _mm256_set1_ps((float)NKL_DISTILL_HEADROOM);
-    __m256 bma = _mm256_max_ps(a0, a1);
+    __m256 bma = _mm256_max_ps(_mm256_max_ps(a[0], a[1]), _mm256_max_ps(a[2], a[3]));
     __m256 changed = _mm256_cmp_ps(bma, st->ma, _CMP_GT_OQ);
     __m256 nma = _mm256_blendv_ps(st->ma, _mm256_add_ps(bma, head), changed);
     __m256 nmb = st->mb;
     if (!log_probs) {
-        __m256 bmb = _mm256_max_ps(b0, b1);
+        __m256 bmb = _mm256_max_ps(_mm256_max_ps(b[0], b[1]), _mm256_max_ps(b[2], b[3]));
         __m256 gt = _mm256_cmp_ps(bmb, st->mb, _CMP_GT_OQ);
         nmb = _mm256_blendv_ps(st->mb, _mm256_add_ps(bmb, head), gt);
         changed = _mm256_or_ps(changed, gt);
@@ -96,43 +95,55 @@ NKL_INLINE void block_ps(lanes_ps *st, __m256 a0, __m256 a1, __m256 b0, __m256 b
         *st = t;
     }
     /* a = a - ma, b = b - mb (logits) */
-    a0 = _mm256_sub_ps(a0, st->ma);
-    a1 = _mm256_sub_ps(a1, st->ma);
-    if (!log_probs) {
-        b0 = _mm256_sub_ps(b0, st->mb);
-        b1 = _mm256_sub_ps(b1, st->mb);
+    for (int j = 0; j < 4; j++) {
+        a[j] = _mm256_sub_ps(a[j], st->ma);
+        if (!log_probs) b[j] = _mm256_sub_ps(b[j], st->mb);
     }
     /* e = exp(b); t = e != 0 ? e (b - a) : 0 */
-    __m256 e0, e1, t0, t1, ea;
+    __m256 e[4], t[4], ea[4];
     /* Usually every exp argument is in [-86, 88] (a and b are <= 0 after the
-       shift): then one range check serves the four exps, each is exp_normal_ps
-       (the spec's bits there) and e > 0 needs no mask. A NaN hidden by min
-       gives NaN on both paths. */
-    __m256 lo = _mm256_min_ps(_mm256_min_ps(a0, a1), _mm256_min_ps(b0, b1));
+       shift): then one range check serves the eight exps, each is
+       exp_normal_ps (the spec's bits there) and e > 0 needs no mask. A NaN
+       hidden by min gives NaN on both paths. */
+    __m256 lo = _mm256_min_ps(_mm256_min_ps(_mm256_min_ps(a[0], a[1]), _mm256_min_ps(a[2], a[3])),
+                              _mm256_min_ps(_mm256_min_ps(b[0], b[1]), _mm256_min_ps(b[2], b[3])));
     __m256 ok = _mm256_cmp_ps(lo, _mm256_set1_ps(-86.0f), _CMP_GE_OQ);
-    if (log_probs)
-        ok = _mm256_and_ps(ok, _mm256_cmp_ps(_mm256_max_ps(b0, b1), _mm256_set1_ps(88.0f), _CMP_LE_OQ));
-    if (NKL_LIKELY(_mm256_movemask_ps(ok) == 0xff)) {
-        e0 = exp_normal_ps(b0);
-        e1 = exp_normal_ps(b1);
-        t0 = _mm256_mul_ps(e0, _mm256_sub_ps(b0, a0));
-        t1 = _mm256_mul_ps(e1, _mm256_sub_ps(b1, a1));
-        ea = _mm256_add_ps(exp_normal_ps(a0), exp_normal_ps(a1));
-    } else {
-        e0 = nkl_exp_ps(b0);
-        e1 = nkl_exp_ps(b1);
-        t0 = _mm256_and_ps(_mm256_cmp_ps(e0, _mm256_setzero_ps(), _CMP_NEQ_UQ),
-                           _mm256_mul_ps(e0, _mm256_sub_ps(b0, a0)));
-        t1 = _mm256_and_ps(_mm256_cmp_ps(e1, _mm256_setzero_ps(), _CMP_NEQ_UQ),
-                           _mm256_mul_ps(e1, _mm256_sub_ps(b1, a1)));
-        ea = _mm256_add_ps(nkl_exp_ps(a0), nkl_exp_ps(a1));
+    if (log_probs) {
+        __m256 hi = _mm256_max_ps(_mm256_max_ps(b[0], b[1]), _mm256_max_ps(b[2], b[3]));
+        ok = _mm256_and_ps(ok, _mm256_cmp_ps(hi, _mm256_set1_ps(88.0f), _CMP_LE_OQ));
     }
-    /* the lane pairs pre-added in float, then widened into the float64 sums */
-    __m256 eb = _mm256_add_ps(e0, e1), tt = _mm256_add_ps(t0, t1);
+    if (NKL_LIKELY(_mm256_movemask_ps(ok) == 0xff)) {
+        for (int j = 0; j < 4; j++) {
+            e[j] = exp_normal_ps(b[j]);
+            t[j] = _mm256_mul_ps(e[j], _mm256_sub_ps(b[j], a[j]));
+            ea[j] = exp_normal_ps(a[j]);
+        }
+    } else {
+        for (int j = 0; j < 4; j++) {
+            e[j] = nkl_exp_ps(b[j]);
+            t[j] = _mm256_and_ps(_mm256_cmp_ps(e[j], _mm256_setzero_ps(), _CMP_NEQ_UQ),
+                                 _mm256_mul_ps(e[j], _mm256_sub_ps(b[j], a[j])));
+            ea[j] = nkl_exp_ps(a[j]);
+        }
+    }
+    /* a lane's four terms pre-added in float (pairwise), then widened into the float64 sums */
+    __m256 za = _mm256_add_ps(_mm256_add_ps(ea[0], ea[1]), _mm256_add_ps(ea[2], ea[3]));
+    __m256 zb = _mm256_add_ps(_mm256_add_ps(e[0], e[1]), _mm256_add_ps(e[2], e[3]));
+    __m256 tt = _mm256_add_ps(_mm256_add_ps(t[0], t[1]), _mm256_add_ps(t[2], t[3]));
     for (int h = 0; h < 2; h++) {
-        st->za[h] = _mm256_add_pd(st->za[h], half_pd(ea, h));
-        st->zb[h] = _mm256_add_pd(st->zb[h], half_pd(eb, h));
+        st->za[h] = _mm256_add_pd(st->za[h], half_pd(za, h));
+        st->zb[h] = _mm256_add_pd(st->zb[h], half_pd(zb, h));
         st->acc[h] = _mm256_add_pd(st->acc[h], half_pd(tt, h));
+    }
+}
+
+/* Loads a block of 32 (scaled by 1/T; the teacher too unless log-probs). */
+NKL_INLINE void load_block_ps(const float *s, const float *u, __m256 it, const int log_probs,
+                              __m256 a[4], __m256 b[4]) {
+    for (int j = 0; j < 4; j++) {
+        a[j] = _mm256_mul_ps(_mm256_loadu_ps(s + 8 * j), it);
+        b[j] = _mm256_loadu_ps(u + 8 * j);
+        if (!log_probs) b[j] = _mm256_mul_ps(b[j], it);
     }
 }
 
@@ -142,30 +153,19 @@ NKL_INLINE void lanes_f32(const float *s, const float *u, size_t cols, float inv
     st.ma = st.mb = _mm256_set1_ps(-FLT_MAX);
     for (int h = 0; h < 2; h++) st.za[h] = st.zb[h] = st.acc[h] = _mm256_setzero_pd();
     __m256 it = _mm256_set1_ps(inv_t);
+    __m256 a[4], b[4];
     size_t i = 0;
-    for (; i + 16 <= cols; i += 16) {
-        __m256 a0 = _mm256_mul_ps(_mm256_loadu_ps(s + i), it);
-        __m256 a1 = _mm256_mul_ps(_mm256_loadu_ps(s + i + 8), it);
-        __m256 b0 = _mm256_loadu_ps(u + i), b1 = _mm256_loadu_ps(u + i + 8);
-        if (!log_probs) {
-            b0 = _mm256_mul_ps(b0, it);
-            b1 = _mm256_mul_ps(b1, it);
-        }
-        block_ps(&st, a0, a1, b0, b1, log_probs);
+    for (; i + 32 <= cols; i += 32) {
+        load_block_ps(s + i, u + i, it, log_probs, a, b);
+        block_ps(&st, a, b, log_probs);
     }
     if (i < cols) { /* the last block, padded with -inf logits (-inf / T = -inf) */
-        float sb[16], ub[16];
-        for (size_t j = 0; j < 16; j++) sb[j] = ub[j] = -INFINITY;
+        float sb[32], ub[32];
+        for (size_t j = 0; j < 32; j++) sb[j] = ub[j] = -INFINITY;
         memcpy(sb, s + i, (cols - i) * sizeof(float));
         memcpy(ub, u + i, (cols - i) * sizeof(float));
-        __m256 a0 = _mm256_mul_ps(_mm256_loadu_ps(sb), it);
-        __m256 a1 = _mm256_mul_ps(_mm256_loadu_ps(sb + 8), it);
-        __m256 b0 = _mm256_loadu_ps(ub), b1 = _mm256_loadu_ps(ub + 8);
-        if (!log_probs) {
-            b0 = _mm256_mul_ps(b0, it);
-            b1 = _mm256_mul_ps(b1, it);
-        }
-        block_ps(&st, a0, a1, b0, b1, log_probs);
+        load_block_ps(sb, ub, it, log_probs, a, b);
+        block_ps(&st, a, b, log_probs);
     }
     float ma[8], mb[8];
     _mm256_storeu_ps(ma, st.ma);

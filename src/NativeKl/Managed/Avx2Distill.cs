@@ -59,17 +59,19 @@ namespace NativeKl.Managed
             st.Mb = Avx.BlendVariable(st.Mb, nmb, changed);
         }
 
+        /// <summary>distill_avx2.c block_ps: a block of 32, a0..a3 = s/T of elements 8j..8j+7, b the teacher's.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Block(ref LanesPs st, Vector256<float> a0, Vector256<float> a1, Vector256<float> b0, Vector256<float> b1, bool logProbs)
+        private static void Block(ref LanesPs st, Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3,
+                                  Vector256<float> b0, Vector256<float> b1, Vector256<float> b2, Vector256<float> b3, bool logProbs)
         {
             Vector256<float> head = Vector256.Create((float)ManagedDistill.Headroom);
-            Vector256<float> bma = Avx.Max(a0, a1);
+            Vector256<float> bma = Avx.Max(Avx.Max(a0, a1), Avx.Max(a2, a3));
             Vector256<float> changed = Avx.Compare(bma, st.Ma, Gt);
             Vector256<float> nma = Avx.BlendVariable(st.Ma, Avx.Add(bma, head), changed);
             Vector256<float> nmb = st.Mb;
             if (!logProbs)
             {
-                Vector256<float> bmb = Avx.Max(b0, b1);
+                Vector256<float> bmb = Avx.Max(Avx.Max(b0, b1), Avx.Max(b2, b3));
                 Vector256<float> gt = Avx.Compare(bmb, st.Mb, Gt);
                 nmb = Avx.BlendVariable(st.Mb, Avx.Add(bmb, head), gt);
                 changed = Avx.Or(changed, gt);
@@ -77,38 +79,79 @@ namespace NativeKl.Managed
             if (Avx.MoveMask(changed) != 0) Rescale(ref st, nma, nmb, changed);
             a0 = Avx.Subtract(a0, st.Ma);
             a1 = Avx.Subtract(a1, st.Ma);
+            a2 = Avx.Subtract(a2, st.Ma);
+            a3 = Avx.Subtract(a3, st.Ma);
             if (!logProbs)
             {
                 b0 = Avx.Subtract(b0, st.Mb);
                 b1 = Avx.Subtract(b1, st.Mb);
+                b2 = Avx.Subtract(b2, st.Mb);
+                b3 = Avx.Subtract(b3, st.Mb);
             }
-            // distill_avx2.c's fast path: one range check for the four exps, no masks
-            Vector256<float> e0, e1, t0, t1, ea;
-            Vector256<float> ok = Avx.Compare(Avx.Min(Avx.Min(a0, a1), Avx.Min(b0, b1)), Vector256.Create(-86.0f), Ge);
-            if (logProbs) ok = Avx.And(ok, Avx.Compare(Avx.Max(b0, b1), Vector256.Create(88.0f), Le));
+            // distill_avx2.c's fast path: one range check for the eight exps, no masks
+            Vector256<float> e0, e1, e2, e3, t0, t1, t2, t3, ea;
+            Vector256<float> lo = Avx.Min(Avx.Min(Avx.Min(a0, a1), Avx.Min(a2, a3)), Avx.Min(Avx.Min(b0, b1), Avx.Min(b2, b3)));
+            Vector256<float> ok = Avx.Compare(lo, Vector256.Create(-86.0f), Ge);
+            if (logProbs)
+                ok = Avx.And(ok, Avx.Compare(Avx.Max(Avx.Max(b0, b1), Avx.Max(b2, b3)), Vector256.Create(88.0f), Le));
             if (Avx.MoveMask(ok) == 0xff)
             {
                 e0 = Avx2Math.ExpNormal(b0);
                 e1 = Avx2Math.ExpNormal(b1);
+                e2 = Avx2Math.ExpNormal(b2);
+                e3 = Avx2Math.ExpNormal(b3);
                 t0 = Avx.Multiply(e0, Avx.Subtract(b0, a0));
                 t1 = Avx.Multiply(e1, Avx.Subtract(b1, a1));
-                ea = Avx.Add(Avx2Math.ExpNormal(a0), Avx2Math.ExpNormal(a1));
+                t2 = Avx.Multiply(e2, Avx.Subtract(b2, a2));
+                t3 = Avx.Multiply(e3, Avx.Subtract(b3, a3));
+                ea = Avx.Add(Avx.Add(Avx2Math.ExpNormal(a0), Avx2Math.ExpNormal(a1)),
+                             Avx.Add(Avx2Math.ExpNormal(a2), Avx2Math.ExpNormal(a3)));
             }
             else
             {
                 e0 = Avx2Math.Exp(b0);
                 e1 = Avx2Math.Exp(b1);
-                t0 = Avx.And(Avx.Compare(e0, Vector256<float>.Zero, Ne), Avx.Multiply(e0, Avx.Subtract(b0, a0)));
-                t1 = Avx.And(Avx.Compare(e1, Vector256<float>.Zero, Ne), Avx.Multiply(e1, Avx.Subtract(b1, a1)));
-                ea = Avx.Add(Avx2Math.Exp(a0), Avx2Math.Exp(a1));
+                e2 = Avx2Math.Exp(b2);
+                e3 = Avx2Math.Exp(b3);
+                t0 = NonZero(e0, Avx.Multiply(e0, Avx.Subtract(b0, a0)));
+                t1 = NonZero(e1, Avx.Multiply(e1, Avx.Subtract(b1, a1)));
+                t2 = NonZero(e2, Avx.Multiply(e2, Avx.Subtract(b2, a2)));
+                t3 = NonZero(e3, Avx.Multiply(e3, Avx.Subtract(b3, a3)));
+                ea = Avx.Add(Avx.Add(Avx2Math.Exp(a0), Avx2Math.Exp(a1)), Avx.Add(Avx2Math.Exp(a2), Avx2Math.Exp(a3)));
             }
-            Vector256<float> eb = Avx.Add(e0, e1), tt = Avx.Add(t0, t1);
+            // a lane's four terms pre-added in float (pairwise), then widened into the float64 sums
+            Vector256<float> eb = Avx.Add(Avx.Add(e0, e1), Avx.Add(e2, e3)), tt = Avx.Add(Avx.Add(t0, t1), Avx.Add(t2, t3));
             st.Za0 = Avx.Add(st.Za0, Half(ea, 0));
             st.Za1 = Avx.Add(st.Za1, Half(ea, 1));
             st.Zb0 = Avx.Add(st.Zb0, Half(eb, 0));
             st.Zb1 = Avx.Add(st.Zb1, Half(eb, 1));
             st.Acc0 = Avx.Add(st.Acc0, Half(tt, 0));
             st.Acc1 = Avx.Add(st.Acc1, Half(tt, 1));
+        }
+
+        /// <summary>t where e != 0, else +0.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> NonZero(Vector256<float> e, Vector256<float> t) =>
+            Avx.And(Avx.Compare(e, Vector256<float>.Zero, Ne), t);
+
+        /// <summary>A block of 32 from s and u (scaled by 1/T; the teacher too unless log-probabilities).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void LoadBlock(ref LanesPs st, ref float sr, ref float ur, nuint i, Vector256<float> it, bool logProbs)
+        {
+            Vector256<float> a0 = Avx.Multiply(Vector256.LoadUnsafe(ref sr, i), it);
+            Vector256<float> a1 = Avx.Multiply(Vector256.LoadUnsafe(ref sr, i + 8), it);
+            Vector256<float> a2 = Avx.Multiply(Vector256.LoadUnsafe(ref sr, i + 16), it);
+            Vector256<float> a3 = Avx.Multiply(Vector256.LoadUnsafe(ref sr, i + 24), it);
+            Vector256<float> b0 = Vector256.LoadUnsafe(ref ur, i), b1 = Vector256.LoadUnsafe(ref ur, i + 8);
+            Vector256<float> b2 = Vector256.LoadUnsafe(ref ur, i + 16), b3 = Vector256.LoadUnsafe(ref ur, i + 24);
+            if (!logProbs)
+            {
+                b0 = Avx.Multiply(b0, it);
+                b1 = Avx.Multiply(b1, it);
+                b2 = Avx.Multiply(b2, it);
+                b3 = Avx.Multiply(b3, it);
+            }
+            Block(ref st, a0, a1, a2, a3, b0, b1, b2, b3, logProbs);
         }
 
         /// <summary>The value pass of one row: fills the eight lanes' state.</summary>
@@ -119,26 +162,16 @@ namespace NativeKl.Managed
             Vector256<float> it = Vector256.Create(invT);
             int cols = s.Length, i = 0;
             ref float sr = ref MemoryMarshal.GetReference(s), ur = ref MemoryMarshal.GetReference(u);
-            for (; i + 16 <= cols; i += 16)
-            {
-                Vector256<float> a0 = Avx.Multiply(Vector256.LoadUnsafe(ref sr, (nuint)i), it);
-                Vector256<float> a1 = Avx.Multiply(Vector256.LoadUnsafe(ref sr, (nuint)(i + 8)), it);
-                Vector256<float> b0 = Vector256.LoadUnsafe(ref ur, (nuint)i), b1 = Vector256.LoadUnsafe(ref ur, (nuint)(i + 8));
-                if (!logProbs) { b0 = Avx.Multiply(b0, it); b1 = Avx.Multiply(b1, it); }
-                Block(ref st, a0, a1, b0, b1, logProbs);
-            }
+            for (; i + 32 <= cols; i += 32) LoadBlock(ref st, ref sr, ref ur, (nuint)i, it, logProbs);
             if (i < cols)
             {
-                Span<float> sb = stackalloc float[16], ub = stackalloc float[16];
+                // the last block, padded with -inf logits (-inf / T = -inf)
+                Span<float> sb = stackalloc float[32], ub = stackalloc float[32];
                 sb.Fill(float.NegativeInfinity);
                 ub.Fill(float.NegativeInfinity);
                 s.Slice(i).CopyTo(sb);
                 u.Slice(i).CopyTo(ub);
-                Vector256<float> a0 = Avx.Multiply(Vector256.Create<float>(sb.Slice(0, 8)), it);
-                Vector256<float> a1 = Avx.Multiply(Vector256.Create<float>(sb.Slice(8, 8)), it);
-                Vector256<float> b0 = Vector256.Create<float>(ub.Slice(0, 8)), b1 = Vector256.Create<float>(ub.Slice(8, 8));
-                if (!logProbs) { b0 = Avx.Multiply(b0, it); b1 = Avx.Multiply(b1, it); }
-                Block(ref st, a0, a1, b0, b1, logProbs);
+                LoadBlock(ref st, ref MemoryMarshal.GetReference(sb), ref MemoryMarshal.GetReference(ub), 0, it, logProbs);
             }
             for (int l = 0; l < 8; l++) { ma[l] = st.Ma.GetElement(l); mb[l] = st.Mb.GetElement(l); }
             Avx.Store(za, st.Za0); Avx.Store(za + 4, st.Za1);

@@ -149,17 +149,21 @@ namespace NativeKl.Managed
 
         // ---------------------------------------------------------------- float
 
-        /// <summary>The value pass of one row (kernels_scalar.c DISTILL_LANES_SCALAR, 8 lanes).</summary>
+        /// <summary>
+        /// The value pass of one row (kernels_scalar.c DISTILL_LANES_SCALAR, 8 lanes, blocks of 4 × 8:
+        /// lane l takes elements l, l + 8, l + 16, l + 24; maxima and pre-adds as pairwise trees).
+        /// </summary>
         private static unsafe void Lanes(ReadOnlySpan<float> s, ReadOnlySpan<float> u, float invT, bool logProbs, ref LaneState st)
         {
-            const int H = LanesF32;
-            Span<float> ma = stackalloc float[H], mb = stackalloc float[H], a = stackalloc float[2 * H], b = stackalloc float[2 * H];
+            const int H = LanesF32, V = 4;
+            Span<float> ma = stackalloc float[H], mb = stackalloc float[H], a = stackalloc float[V * H], b = stackalloc float[V * H];
+            Span<float> ea = stackalloc float[V], eb = stackalloc float[V], tb = stackalloc float[V];
             Span<double> za = stackalloc double[H], zb = stackalloc double[H], acc = stackalloc double[H];
             for (int l = 0; l < H; l++) { ma[l] = mb[l] = -float.MaxValue; za[l] = zb[l] = acc[l] = 0; }
             int cols = s.Length;
-            for (int i = 0; i < cols; i += 2 * H)
+            for (int i = 0; i < cols; i += V * H)
             {
-                for (int j = 0; j < 2 * H; j++)
+                for (int j = 0; j < V * H; j++)
                 {
                     bool inside = i + j < cols;
                     a[j] = inside ? s[i + j] * invT : float.NegativeInfinity;
@@ -167,7 +171,8 @@ namespace NativeKl.Managed
                 }
                 for (int l = 0; l < H; l++)
                 {
-                    float bma = Max(a[l], a[l + H]), bmb = Max(b[l], b[l + H]);
+                    float bma = Max(Max(a[l], a[l + H]), Max(a[l + 2 * H], a[l + 3 * H]));
+                    float bmb = Max(Max(b[l], b[l + H]), Max(b[l + 2 * H], b[l + 3 * H]));
                     float nma = bma > ma[l] ? bma + (float)Headroom : ma[l];
                     float nmb = !logProbs && bmb > mb[l] ? bmb + (float)Headroom : mb[l];
                     if (nma > ma[l] || nmb > mb[l])
@@ -180,15 +185,17 @@ namespace NativeKl.Managed
                         ma[l] = nma;
                         mb[l] = nmb;
                     }
-                    float a0 = a[l] - ma[l], a1 = a[l + H] - ma[l];
-                    float b0 = logProbs ? b[l] : b[l] - mb[l];
-                    float b1 = logProbs ? b[l + H] : b[l + H] - mb[l];
-                    float e0 = ManagedMath.Exp(b0), e1 = ManagedMath.Exp(b1);
-                    float t0 = e0 != 0 ? e0 * (b0 - a0) : 0f;
-                    float t1 = e1 != 0 ? e1 * (b1 - a1) : 0f;
-                    za[l] += (double)(ManagedMath.Exp(a0) + ManagedMath.Exp(a1));
-                    zb[l] += (double)(e0 + e1);
-                    acc[l] += (double)(t0 + t1);
+                    for (int j = 0; j < V; j++)
+                    {
+                        float aj = a[l + j * H] - ma[l];
+                        float bj = logProbs ? b[l + j * H] : b[l + j * H] - mb[l];
+                        ea[j] = ManagedMath.Exp(aj);
+                        eb[j] = ManagedMath.Exp(bj);
+                        tb[j] = eb[j] != 0 ? eb[j] * (bj - aj) : 0f;
+                    }
+                    za[l] += (double)((ea[0] + ea[1]) + (ea[2] + ea[3]));
+                    zb[l] += (double)((eb[0] + eb[1]) + (eb[2] + eb[3]));
+                    acc[l] += (double)((tb[0] + tb[1]) + (tb[2] + tb[3]));
                 }
             }
             for (int l = 0; l < H; l++)
