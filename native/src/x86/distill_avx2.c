@@ -74,7 +74,7 @@ static NKL_NOINLINE void rescale_ps(lanes_ps *st, __m256 nma, __m256 nmb, __m256
 }
 
 /* One block of 32: a[j] = s/T of elements 8j..8j+7, b[j] the teacher's. */
-NKL_INLINE void block_ps(lanes_ps *st, __m256 a[4], __m256 b[4], const int log_probs) {
+NKL_INLINE void block_ps(lanes_ps *st, __m256 a[4], __m256 b[4], const int log_probs, const int first) {
     /* bm = max(max(a0, a1), max(a2, a3)); where bm > ma: nma = bm + headroom (else ma); likewise b */
     __m256 head = _mm256_set1_ps((float)NKL_DISTILL_HEADROOM);
     __m256 bma = _mm256_max_ps(_mm256_max_ps(a[0], a[1]), _mm256_max_ps(a[2], a[3]));
@@ -87,7 +87,13 @@ NKL_INLINE void block_ps(lanes_ps *st, __m256 a[4], __m256 b[4], const int log_p
         nmb = _mm256_blendv_ps(st->mb, _mm256_add_ps(bmb, head), gt);
         changed = _mm256_or_ps(changed, gt);
     }
-    if (_mm256_movemask_ps(changed)) {
+    if (first) {
+        /* a row's first block: the sums are all +0, which the rescale leaves
+           +0 (their factors are exp(-FLT_MAX - nm) = 0), so only the
+           reference points move */
+        st->ma = nma;
+        st->mb = nmb;
+    } else if (_mm256_movemask_ps(changed)) {
         /* on a copy: the state itself never has its address taken, so it
            stays in registers through the loop */
         lanes_ps t = *st;
@@ -155,9 +161,14 @@ NKL_INLINE void lanes_f32(const float *s, const float *u, size_t cols, float inv
     __m256 it = _mm256_set1_ps(inv_t);
     __m256 a[4], b[4];
     size_t i = 0;
+    if (cols >= 32) {
+        load_block_ps(s, u, it, log_probs, a, b);
+        block_ps(&st, a, b, log_probs, 1);
+        i = 32;
+    }
     for (; i + 32 <= cols; i += 32) {
         load_block_ps(s + i, u + i, it, log_probs, a, b);
-        block_ps(&st, a, b, log_probs);
+        block_ps(&st, a, b, log_probs, 0);
     }
     if (i < cols) { /* the last block, padded with -inf logits (-inf / T = -inf) */
         float sb[32], ub[32];
@@ -165,7 +176,8 @@ NKL_INLINE void lanes_f32(const float *s, const float *u, size_t cols, float inv
         memcpy(sb, s + i, (cols - i) * sizeof(float));
         memcpy(ub, u + i, (cols - i) * sizeof(float));
         load_block_ps(sb, ub, it, log_probs, a, b);
-        block_ps(&st, a, b, log_probs);
+        if (i == 0) block_ps(&st, a, b, log_probs, 1);
+        else block_ps(&st, a, b, log_probs, 0);
     }
     float ma[8], mb[8];
     _mm256_storeu_ps(ma, st.ma);
