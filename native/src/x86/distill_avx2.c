@@ -212,13 +212,16 @@ NKL_INLINE void grad_ps(__m256 sv, __m256 uv, const grad_ps_consts *g, __m256 *g
     /* lq = (s ia - ma) - la, lp = (u ib - mb) - lb, q = exp(lq), p = exp(lp) */
     __m256 lq = _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(sv, g->ia), g->ma), g->la);
     __m256 lp = _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(uv, g->ib), g->mb), g->lb);
-    /* one range check for both exps (as block_ps); then p > 0 needs no mask */
+    /* one range check for both exps; then p > 0 needs no mask. MINPS/MAXPS
+       return their second operand when either is NaN, so min(lq, lp) fails
+       the check for a NaN lp and max(lp, lq) for a NaN lq: the fast path sees
+       no NaN, as exp_inrange_ps requires. */
     __m256 ok = _mm256_and_ps(
         _mm256_cmp_ps(_mm256_min_ps(lq, lp), _mm256_set1_ps(-86.0f), _CMP_GE_OQ),
-        _mm256_cmp_ps(_mm256_max_ps(lq, lp), _mm256_set1_ps(88.0f), _CMP_LE_OQ));
+        _mm256_cmp_ps(_mm256_max_ps(lp, lq), _mm256_set1_ps(88.0f), _CMP_LE_OQ));
     int fast = _mm256_movemask_ps(ok) == 0xff;
-    __m256 q = fast ? exp_normal_ps(lq) : nkl_exp_ps(lq);
-    __m256 p = fast ? exp_normal_ps(lp) : nkl_exp_ps(lp);
+    __m256 q = fast ? exp_inrange_ps(lq) : nkl_exp_ps(lq);
+    __m256 p = fast ? exp_inrange_ps(lp) : nkl_exp_ps(lp);
     /* gs = (q zb - p) cs; gu = p != 0 ? (p ((lp - lq) - kl)) cu : 0 */
     *gs = _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(q, g->zb), p), g->cs);
     __m256 f = _mm256_sub_ps(_mm256_sub_ps(lp, lq), g->kl);
@@ -373,12 +376,13 @@ typedef struct grad_pd_consts {
 NKL_INLINE void grad_pd(__m256d sv, __m256d uv, const grad_pd_consts *g, __m256d *gs, __m256d *gu) {
     __m256d lq = _mm256_sub_pd(_mm256_sub_pd(_mm256_mul_pd(sv, g->ia), g->ma), g->la);
     __m256d lp = _mm256_sub_pd(_mm256_sub_pd(_mm256_mul_pd(uv, g->ib), g->mb), g->lb);
+    /* NaN-safe operand order: see grad_ps */
     __m256d ok = _mm256_and_pd(
         _mm256_cmp_pd(_mm256_min_pd(lq, lp), _mm256_set1_pd(-700.0), _CMP_GE_OQ),
-        _mm256_cmp_pd(_mm256_max_pd(lq, lp), _mm256_set1_pd(700.0), _CMP_LE_OQ));
+        _mm256_cmp_pd(_mm256_max_pd(lp, lq), _mm256_set1_pd(700.0), _CMP_LE_OQ));
     int fast = _mm256_movemask_pd(ok) == 0xf;
-    __m256d q = fast ? exp_normal_pd(lq) : nkl_exp_pd(lq);
-    __m256d p = fast ? exp_normal_pd(lp) : nkl_exp_pd(lp);
+    __m256d q = fast ? exp_inrange_pd(lq) : nkl_exp_pd(lq);
+    __m256d p = fast ? exp_inrange_pd(lp) : nkl_exp_pd(lp);
     *gs = _mm256_mul_pd(_mm256_sub_pd(_mm256_mul_pd(q, g->zb), p), g->cs);
     __m256d f = _mm256_sub_pd(_mm256_sub_pd(lp, lq), g->kl);
     __m256d gv = _mm256_mul_pd(_mm256_mul_pd(p, f), g->cu);
