@@ -507,6 +507,53 @@ static void bitwise_paths(void) {
     }
 }
 
+/* One NaN logit (with payload bits) among clean ones, at every position of a
+   block and in either stream: the AVX2 fast paths' range checks (min/max
+   trees, which can hide a NaN) must still give the scalar path's bits. */
+static void nan_in_fast_path(void) {
+    if (!nkl_isa_supported(NKL_ISA_AVX2)) return;
+    nkl_rng rng = {9};
+    for (int bits = 32; bits <= 64; bits += 32) {
+        size_t sz = (size_t)bits / 8, cols = 96, rows = 2;
+        for (int lp = 0; lp < 2; lp++) {
+            for (size_t pos = 0; pos < 64; pos++) {
+                for (int in_teacher = 0; in_teacher < 2; in_teacher++) {
+                    void *s = malloc(rows * cols * sz), *u = malloc(rows * cols * sz);
+                    fill(bits, s, rows, cols, cols, 3, 0, &rng);
+                    fill(bits, u, rows, cols, cols, 3, lp, &rng);
+                    put(bits, in_teacher ? u : s, cols + pos, payload_nan()); /* row 1 */
+                    nkl_distill_desc d = {rows, cols, cols, cols, 1.3, NKL_REDUCTION_NONE, lp ? NKL_TEACHER_LOG_PROBS : 0};
+                    double vals[2][2], g[2][2][2 * 96];
+                    for (int p = 0; p < 2; p++) {
+                        nkl_distill_desc dp = d;
+                        dp.flags |= p ? NKL_FORCE_AVX2 : NKL_FORCE_SCALAR;
+                        call c = {bits, dp, s, u, NULL};
+                        void *v = calloc(rows, sz), *gs = calloc(rows * cols, sz), *gu = calloc(rows * cols, sz);
+                        CHECK_OK(run(&c, v, 0.5, gs, cols, gu, cols, 1));
+                        for (size_t i = 0; i < rows; i++) vals[p][i] = get(bits, v, i);
+                        for (size_t i = 0; i < rows * cols; i++) {
+                            g[p][0][i] = get(bits, gs, i);
+                            g[p][1][i] = get(bits, gu, i);
+                        }
+                        free(v); free(gs); free(gu);
+                    }
+                    CHECK(isnan(vals[1][1]), "f%d NaN at %zu: row loss %g", bits, pos, vals[1][1]);
+                    for (size_t i = 0; i < rows; i++)
+                        CHECK(same(bits, vals[0][i], vals[1][i]), "f%d lp %d NaN %s at %zu: value %zu: %a vs %a", bits, lp,
+                              in_teacher ? "teacher" : "student", pos, i, vals[0][i], vals[1][i]);
+                    for (int k = 0; k < 2; k++)
+                        for (size_t i = 0; i < rows * cols; i++)
+                            CHECK(same(bits, g[0][k][i], g[1][k][i]), "f%d lp %d NaN %s at %zu: grad_%s %zu: %a vs %a", bits,
+                                  lp, in_teacher ? "teacher" : "student", pos, k ? "teacher" : "student", i, g[0][k][i],
+                                  g[1][k][i]);
+                    free(s);
+                    free(u);
+                }
+            }
+        }
+    }
+}
+
 /* ------------------------------------------------------ argument checks */
 
 static void bad_arguments(void) {
@@ -579,5 +626,6 @@ int main(void) {
     extreme_cases();
     random_cases();
     bitwise_paths();
+    nan_in_fast_path();
     return nkl_test_finish("test_distill");
 }

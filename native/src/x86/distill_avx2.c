@@ -74,7 +74,8 @@ static NKL_NOINLINE void rescale_ps(lanes_ps *st, __m256 nma, __m256 nmb, __m256
 }
 
 /* One block of 32: a[j] = s/T of elements 8j..8j+7, b[j] the teacher's. */
-NKL_INLINE void block_ps(lanes_ps *st, __m256 a[4], __m256 b[4], const int log_probs, const int first) {
+NKL_INLINE void block_ps(lanes_ps *st, __m256 a[4], __m256 b[4], const int log_probs, const int first,
+                         const int nan_safe) {
     /* bm = max(max(a0, a1), max(a2, a3)); where bm > ma: nma = bm + headroom (else ma); likewise b */
     __m256 head = _mm256_set1_ps((float)NKL_DISTILL_HEADROOM);
     __m256 bma = _mm256_max_ps(_mm256_max_ps(a[0], a[1]), _mm256_max_ps(a[2], a[3]));
@@ -108,9 +109,11 @@ NKL_INLINE void block_ps(lanes_ps *st, __m256 a[4], __m256 b[4], const int log_p
     /* e = exp(b); t = e != 0 ? e (b - a) : 0 */
     __m256 e[4], t[4], ea[4];
     /* Usually every exp argument is in [-86, 88] (a and b are <= 0 after the
-       shift): then one range check serves the eight exps, each is
-       exp_normal_ps (the spec's bits there) and e > 0 needs no mask. A NaN
-       hidden by min gives NaN on both paths. */
+       shift): then one range check serves the eight exps and e > 0 needs no
+       mask. The min tree can hide a NaN; exp_inrange_ps would turn it into a
+       number, so the first pass over a row uses it and lanes_f32_avx2 redoes
+       a row whose sums came out NaN (every NaN logit makes its term, and so
+       its lane's acc, NaN) with exp_normal_ps, which keeps NaN. */
     __m256 lo = _mm256_min_ps(_mm256_min_ps(_mm256_min_ps(a[0], a[1]), _mm256_min_ps(a[2], a[3])),
                               _mm256_min_ps(_mm256_min_ps(b[0], b[1]), _mm256_min_ps(b[2], b[3])));
     __m256 ok = _mm256_cmp_ps(lo, _mm256_set1_ps(-86.0f), _CMP_GE_OQ);
@@ -120,9 +123,9 @@ NKL_INLINE void block_ps(lanes_ps *st, __m256 a[4], __m256 b[4], const int log_p
     }
     if (NKL_LIKELY(_mm256_movemask_ps(ok) == 0xff)) {
         for (int j = 0; j < 4; j++) {
-            e[j] = exp_normal_ps(b[j]);
+            e[j] = nan_safe ? exp_normal_ps(b[j]) : exp_inrange_ps(b[j]);
             t[j] = _mm256_mul_ps(e[j], _mm256_sub_ps(b[j], a[j]));
-            ea[j] = exp_normal_ps(a[j]);
+            ea[j] = nan_safe ? exp_normal_ps(a[j]) : exp_inrange_ps(a[j]);
         }
     } else {
         for (int j = 0; j < 4; j++) {
@@ -154,7 +157,7 @@ NKL_INLINE void load_block_ps(const float *s, const float *u, __m256 it, const i
 }
 
 NKL_INLINE void lanes_f32(const float *s, const float *u, size_t cols, float inv_t,
-                          const int log_probs, nkl_distill_lanes *out) {
+                          const int log_probs, const int nan_safe, nkl_distill_lanes *out) {
     lanes_ps st;
     st.ma = st.mb = _mm256_set1_ps(-FLT_MAX);
     for (int h = 0; h < 2; h++) st.za[h] = st.zb[h] = st.acc[h] = _mm256_setzero_pd();
@@ -163,12 +166,12 @@ NKL_INLINE void lanes_f32(const float *s, const float *u, size_t cols, float inv
     size_t i = 0;
     if (cols >= 32) {
         load_block_ps(s, u, it, log_probs, a, b);
-        block_ps(&st, a, b, log_probs, 1);
+        block_ps(&st, a, b, log_probs, 1, nan_safe);
         i = 32;
     }
     for (; i + 32 <= cols; i += 32) {
         load_block_ps(s + i, u + i, it, log_probs, a, b);
-        block_ps(&st, a, b, log_probs, 0);
+        block_ps(&st, a, b, log_probs, 0, nan_safe);
     }
     if (i < cols) { /* the last block, padded with -inf logits (-inf / T = -inf) */
         float sb[32], ub[32];
@@ -176,8 +179,8 @@ NKL_INLINE void lanes_f32(const float *s, const float *u, size_t cols, float inv
         memcpy(sb, s + i, (cols - i) * sizeof(float));
         memcpy(ub, u + i, (cols - i) * sizeof(float));
         load_block_ps(sb, ub, it, log_probs, a, b);
-        if (i == 0) block_ps(&st, a, b, log_probs, 1);
-        else block_ps(&st, a, b, log_probs, 0);
+        if (i == 0) block_ps(&st, a, b, log_probs, 1, nan_safe);
+        else block_ps(&st, a, b, log_probs, 0, nan_safe);
     }
     float ma[8], mb[8];
     _mm256_storeu_ps(ma, st.ma);
@@ -197,8 +200,14 @@ NKL_INLINE void lanes_f32(const float *s, const float *u, size_t cols, float inv
 
 void nkl_distill_lanes_f32_avx2(const float *s, const float *u, size_t cols, float inv_t,
                                 int log_probs, nkl_distill_lanes *st) {
-    if (log_probs) lanes_f32(s, u, cols, inv_t, 1, st);
-    else lanes_f32(s, u, cols, inv_t, 0, st);
+    if (log_probs) lanes_f32(s, u, cols, inv_t, 1, 0, st);
+    else lanes_f32(s, u, cols, inv_t, 0, 0, st);
+    int nan = 0;
+    for (int l = 0; l < 8; l++) nan |= isnan(st->acc[l]);
+    if (nan) { /* a NaN logit, or an inf - inf: the row again, NaN kept as NaN (block_ps) */
+        if (log_probs) lanes_f32(s, u, cols, inv_t, 1, 1, st);
+        else lanes_f32(s, u, cols, inv_t, 0, 1, st);
+    }
 }
 
 /* The gradient pass's constants, broadcast once per row (loaded through g
