@@ -64,15 +64,53 @@ static inline int nkl_test_env_isa_usable(void) {
 }
 
 /* NKL_TEST_QUICK=1 (set for the valgrind runs, which are ~50x slower) skips
-   the few cases of a million elements or more; every other case still runs. */
+   the few cases of a million elements or more, and shrinks a few large ones
+   (test_accuracy: 10^5 terms, not 10^7; test_distill: no 32,000-class rows,
+   4 rows of 1,000 classes, not 64); every other case still runs. */
 static inline int nkl_test_quick(void) {
     const char *env = getenv("NKL_TEST_QUICK");
     return env && strcmp(env, "1") == 0;
 }
 
+/*
+ * NKL_TEST_UNDER_VALGRIND=1 (set for the memcheck runs): valgrind computes x87
+ * long double in 64 bits, so a result checked against a long double reference
+ * may miss its tolerance there through no fault of the library. CHECK_LD_REF
+ * marks those checks: under valgrind a miss is printed and counted, not failed,
+ * and the run is judged by valgrind's exit code (any memory error or leak).
+ * Every other check stays fatal there.
+ */
+static int nkl_test_ld_misses = 0;
+static inline int nkl_test_under_valgrind(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        const char *env = getenv("NKL_TEST_UNDER_VALGRIND");
+        cached = env && strcmp(env, "1") == 0;
+    }
+    return cached;
+}
+
+#define CHECK_LD_REF(cond, ...)                                               \
+    do {                                                                      \
+        if (!nkl_test_under_valgrind()) {                                     \
+            CHECK(cond, __VA_ARGS__);                                         \
+        } else {                                                              \
+            nkl_test_checks++;                                                \
+            if (!(cond) && ++nkl_test_ld_misses <= 5) {                       \
+                fprintf(stderr, "%s:%d: not fatal under valgrind (64-bit long double): ", \
+                        __FILE__, __LINE__);                                  \
+                fprintf(stderr, __VA_ARGS__);                                 \
+                fputc('\n', stderr);                                          \
+            }                                                                 \
+        }                                                                     \
+    } while (0)
+
 static inline int nkl_test_finish(const char *name) {
-    printf("%s [%s]: %d checks, %d failed\n", name, nkl_isa_name(nkl_active_isa()),
+    printf("%s [%s]: %d checks, %d failed", name, nkl_isa_name(nkl_active_isa()),
            nkl_test_checks, nkl_test_failures);
+    if (nkl_test_ld_misses > 0)
+        printf(" (+ %d misses against a long double reference, not fatal under valgrind)", nkl_test_ld_misses);
+    printf("\n");
     return nkl_test_failures ? 1 : 0;
 }
 

@@ -83,17 +83,20 @@ namespace NativeKl
             };
         }
 
-        /// <summary>Outputs must not share memory with the inputs or each other.</summary>
+        /// <summary>
+        /// Outputs must not share memory with the inputs or each other. The per-row output is named
+        /// as the public method names it (RowLosses: destination; RowBackward: rowLosses).
+        /// </summary>
         private static class Outputs
         {
-            public static void Disjoint<T>(Span<T> rowLosses, Span<T> gradStudent, Span<T> gradTeacher,
+            public static void Disjoint<T>(Span<T> rowLosses, string rowLossesName, Span<T> gradStudent, Span<T> gradTeacher,
                                            ReadOnlySpan<T> student, ReadOnlySpan<T> teacher, ReadOnlySpan<T> weights)
             {
-                Check(rowLosses, "rowLosses", student, teacher, weights);
+                Check(rowLosses, rowLossesName, student, teacher, weights);
                 Check(gradStudent, "gradStudent", student, teacher, weights);
                 Check(gradTeacher, "gradTeacher", student, teacher, weights);
-                if (rowLosses.Overlaps(gradStudent)) throw Error.OutputOverlap("gradStudent", "rowLosses");
-                if (rowLosses.Overlaps(gradTeacher)) throw Error.OutputOverlap("gradTeacher", "rowLosses");
+                if (rowLosses.Overlaps(gradStudent)) throw Error.OutputOverlap("gradStudent", rowLossesName);
+                if (rowLosses.Overlaps(gradTeacher)) throw Error.OutputOverlap("gradTeacher", rowLossesName);
                 if (gradStudent.Overlaps(gradTeacher)) throw Error.OutputOverlap("gradTeacher", "gradStudent");
             }
 
@@ -120,7 +123,7 @@ namespace NativeKl
                                  ReadOnlySpan<float> rowWeights = default)
         {
             if (reduction == KlReduction.None) throw Error.DistillReductionNone(nameof(RowLosses));
-            return Run(student, teacher, rows, columns, reduction, options, rowWeights, default, false, 0f, default, default);
+            return Run(student, teacher, rows, columns, reduction, options, rowWeights, default, "", false, 0f, default, default);
         }
 
         /// <summary>One loss per row (reduction 'none'): destination[r] = w_r · KL_r [· T²]; ignored rows get 0.</summary>
@@ -129,7 +132,7 @@ namespace NativeKl
                                      ReadOnlySpan<float> rowWeights = default)
         {
             if (destination.Length < Math.Max(rows, 0)) throw Error.TooShort(nameof(destination), destination.Length, "`rows`", rows);
-            Run(student, teacher, rows, columns, KlReduction.None, options, rowWeights, destination, false, 0f, default, default);
+            Run(student, teacher, rows, columns, KlReduction.None, options, rowWeights, destination, nameof(destination), false, 0f, default, default);
         }
 
         /// <summary>
@@ -144,7 +147,7 @@ namespace NativeKl
                                      DistillationOptions options = default, ReadOnlySpan<float> rowWeights = default)
         {
             if (reduction == KlReduction.None) throw Error.DistillReductionNone(nameof(RowBackward));
-            return Run(student, teacher, rows, columns, reduction, options, rowWeights, default, true, gradOutput, gradStudent, gradTeacher);
+            return Run(student, teacher, rows, columns, reduction, options, rowWeights, default, "", true, gradOutput, gradStudent, gradTeacher);
         }
 
         /// <summary>
@@ -157,12 +160,12 @@ namespace NativeKl
                                        ReadOnlySpan<float> rowWeights = default)
         {
             if (!rowLosses.IsEmpty && rowLosses.Length < Math.Max(rows, 0)) throw Error.TooShort(nameof(rowLosses), rowLosses.Length, "`rows`", rows);
-            Run(student, teacher, rows, columns, KlReduction.None, options, rowWeights, rowLosses, true, gradOutput, gradStudent, gradTeacher);
+            Run(student, teacher, rows, columns, KlReduction.None, options, rowWeights, rowLosses, nameof(rowLosses), true, gradOutput, gradStudent, gradTeacher);
         }
 
         private static unsafe float Run(ReadOnlySpan<float> student, ReadOnlySpan<float> teacher, int rows, int columns,
                                         KlReduction reduction, DistillationOptions options, ReadOnlySpan<float> rowWeights,
-                                        Span<float> rowLosses, bool backward, float gradOutput,
+                                        Span<float> rowLosses, string rowLossesName, bool backward, float gradOutput,
                                         Span<float> gradStudent, Span<float> gradTeacher)
         {
             var shape = Shape.Check(student.Length, teacher.Length, rows, columns, reduction, options, rowWeights.Length,
@@ -178,7 +181,7 @@ namespace NativeKl
                 gradStudent = gradStudent.Slice(0, shape.StudentExtent);
                 if (!gradTeacher.IsEmpty) gradTeacher = gradTeacher.Slice(0, shape.TeacherExtent);
             }
-            Outputs.Disjoint(rowLosses, gradStudent, gradTeacher, student, teacher, rowWeights);
+            Outputs.Disjoint(rowLosses, rowLossesName, gradStudent, gradTeacher, student, teacher, rowWeights);
 
             if (KlBackend.Resolve(options.Backend) == KlBackendKind.Native)
             {
@@ -219,7 +222,7 @@ namespace NativeKl
                                  ReadOnlySpan<double> rowWeights = default)
         {
             if (reduction == KlReduction.None) throw Error.DistillReductionNone(nameof(RowLosses));
-            return Run(student, teacher, rows, columns, reduction, options, rowWeights, default, false, 0.0, default, default);
+            return Run(student, teacher, rows, columns, reduction, options, rowWeights, default, "", false, 0.0, default, default);
         }
 
         /// <summary>One loss per row (reduction 'none'): destination[r] = w_r · KL_r [· T²]; ignored rows get 0.</summary>
@@ -228,7 +231,7 @@ namespace NativeKl
                                      ReadOnlySpan<double> rowWeights = default)
         {
             if (destination.Length < Math.Max(rows, 0)) throw Error.TooShort(nameof(destination), destination.Length, "`rows`", rows);
-            Run(student, teacher, rows, columns, KlReduction.None, options, rowWeights, destination, false, 0.0, default, default);
+            Run(student, teacher, rows, columns, KlReduction.None, options, rowWeights, destination, nameof(destination), false, 0.0, default, default);
         }
 
         /// <summary>
@@ -243,7 +246,7 @@ namespace NativeKl
                                      DistillationOptions options = default, ReadOnlySpan<double> rowWeights = default)
         {
             if (reduction == KlReduction.None) throw Error.DistillReductionNone(nameof(RowBackward));
-            return Run(student, teacher, rows, columns, reduction, options, rowWeights, default, true, gradOutput, gradStudent, gradTeacher);
+            return Run(student, teacher, rows, columns, reduction, options, rowWeights, default, "", true, gradOutput, gradStudent, gradTeacher);
         }
 
         /// <summary>
@@ -256,12 +259,12 @@ namespace NativeKl
                                        ReadOnlySpan<double> rowWeights = default)
         {
             if (!rowLosses.IsEmpty && rowLosses.Length < Math.Max(rows, 0)) throw Error.TooShort(nameof(rowLosses), rowLosses.Length, "`rows`", rows);
-            Run(student, teacher, rows, columns, KlReduction.None, options, rowWeights, rowLosses, true, gradOutput, gradStudent, gradTeacher);
+            Run(student, teacher, rows, columns, KlReduction.None, options, rowWeights, rowLosses, nameof(rowLosses), true, gradOutput, gradStudent, gradTeacher);
         }
 
         private static unsafe double Run(ReadOnlySpan<double> student, ReadOnlySpan<double> teacher, int rows, int columns,
                                         KlReduction reduction, DistillationOptions options, ReadOnlySpan<double> rowWeights,
-                                        Span<double> rowLosses, bool backward, double gradOutput,
+                                        Span<double> rowLosses, string rowLossesName, bool backward, double gradOutput,
                                         Span<double> gradStudent, Span<double> gradTeacher)
         {
             var shape = Shape.Check(student.Length, teacher.Length, rows, columns, reduction, options, rowWeights.Length,
@@ -277,7 +280,7 @@ namespace NativeKl
                 gradStudent = gradStudent.Slice(0, shape.StudentExtent);
                 if (!gradTeacher.IsEmpty) gradTeacher = gradTeacher.Slice(0, shape.TeacherExtent);
             }
-            Outputs.Disjoint(rowLosses, gradStudent, gradTeacher, student, teacher, rowWeights);
+            Outputs.Disjoint(rowLosses, rowLossesName, gradStudent, gradTeacher, student, teacher, rowWeights);
 
             if (KlBackend.Resolve(options.Backend) == KlBackendKind.Native)
             {

@@ -19,10 +19,10 @@ public class LongRuns
 }
 
 /// <summary>
-/// 32 threads share one set of inputs and call every public KlDivergence method (float and double,
-/// every backend of the Registry) for 10 s, comparing each result bit for bit with the
-/// single-threaded one, while 4 more threads create NativeBuffers, fill them, publish them to the
-/// callers and dispose them under their feet. A caller reaches a buffer only through
+/// 32 threads share one set of inputs and call every public KlDivergence and Distillation method
+/// (float and double, every backend of the Registry) for 10 s, comparing each result bit for bit
+/// with the single-threaded one, while 4 more threads create NativeBuffers, fill them, publish them
+/// to the callers and dispose them under their feet. A caller reaches a buffer only through
 /// <see cref="NativeBuffer{T}.Acquire"/>: it gets ObjectDisposedException, or a lease whose memory
 /// stays valid (and whose result is still exact) however the disposal races with it.
 /// </summary>
@@ -30,6 +30,7 @@ public class LongRuns
 public class StressTests(ITestOutputHelper output)
 {
     private const int Callers = 32, Churners = 4, N = 300, Rows = 10, Columns = 30, Big = 40_000, Slots = 8;
+    private const int Stride = Columns + 3, StridedExtent = (Rows - 1) * Stride + Columns; // strided rows with padding
 
     /// <summary>One operation: runs a public method and folds every bit it produced into a hash.</summary>
     private delegate ulong Operation(KlOptions options, Scratch scratch);
@@ -39,6 +40,8 @@ public class StressTests(ITestOutputHelper output)
     {
         public readonly float[] F = new float[N], G = new float[N], H = new float[N];
         public readonly double[] D = new double[N], E = new double[N], K = new double[N];
+        public readonly float[] SG = new float[Rows * Stride], SH = new float[Rows * Stride];
+        public readonly double[] SGd = new double[Rows * Stride], SHd = new double[Rows * Stride];
     }
 
     private static ulong Fold(ulong h, ulong bits) => (h ^ bits) * 0x100000001b3ul;
@@ -54,14 +57,25 @@ public class StressTests(ITestOutputHelper output)
         float[] x = TestData.ToFloat(xd), t = TestData.ToFloat(td);
         var (bigXd, bigTd) = TestData.Make(Big, logTarget: false, masked: false, seed: 72);
         float[] bigX = TestData.ToFloat(bigXd), bigT = TestData.ToFloat(bigTd);
-        const int stride = Columns + 3; // strided rows with padding
+        const int stride = Stride;
         var xs = new float[Rows * stride];
         var ts = new float[Rows * stride];
+        var xds = new double[Rows * stride];
+        var tds = new double[Rows * stride];
         for (int r = 0; r < Rows; r++)
         {
             Array.Copy(x, r * Columns, xs, r * stride, Columns);
             Array.Copy(t, r * Columns, ts, r * stride, Columns);
+            Array.Copy(xd, r * Columns, xds, r * stride, Columns);
+            Array.Copy(td, r * Columns, tds, r * stride, Columns);
         }
+        // Distillation: x and t as student and teacher logits (T = 2, T² scale), or strided with x as
+        // the teacher's log-probabilities (T = 0.7); row weights with an ignored row.
+        var dense = new DistillationOptions(2.0) { ScaleByTemperatureSquared = true };
+        var strided = new DistillationOptions(0.7) { Teacher = TeacherKind.LogProbabilities, StudentStride = stride, TeacherStride = stride };
+        static DistillationOptions On(KlOptions backend, DistillationOptions d) => d with { Backend = backend.Backend, Isa = backend.Isa };
+        float[] weights = { 1f, 0f, 0.5f, 2f, 1f, 1f, 3f, 0.25f, 1f, 1f };
+        double[] weightsD = TestData.Widen(weights);
 
         var operations = new (string Name, Operation Run)[]
         {
@@ -90,6 +104,38 @@ public class StressTests(ITestOutputHelper output)
                 return Hash(s.K, Hash(s.E, Bits(v)));
             }),
             ("PointwiseBackward f64", (o, s) => { KlDivergence.PointwiseBackward(xd, td, s.E, s.K, s.D, 1.0, o); return Hash(s.D, Hash(s.K, Hash(s.E))); }),
+            ("Distillation.Loss f32", (o, s) => Bits(Distillation.Loss(x, t, Rows, Columns, KlReduction.BatchMean, On(o, dense)))),
+            ("Distillation.RowLosses f32 strided", (o, s) =>
+            {
+                Distillation.RowLosses(ts, xs, Rows, Columns, s.F, On(o, strided), weights);
+                return Hash(s.F.AsSpan(0, Rows));
+            }),
+            ("Distillation.Backward f32", (o, s) =>
+            {
+                float v = Distillation.Backward(x, t, Rows, Columns, s.G, s.H, KlReduction.Mean, 0.5f, On(o, dense), weights);
+                return Hash(s.H, Hash(s.G, Bits(v)));
+            }),
+            ("Distillation.RowBackward f32 strided", (o, s) =>
+            {
+                Distillation.RowBackward(ts, xs, Rows, Columns, s.F, s.SG, s.SH, 1.5f, On(o, strided));
+                return Hash(s.SH.AsSpan(0, StridedExtent), Hash(s.SG.AsSpan(0, StridedExtent), Hash(s.F.AsSpan(0, Rows))));
+            }),
+            ("Distillation.Loss f64", (o, s) => Bits(Distillation.Loss(xd, td, Rows, Columns, KlReduction.Sum, On(o, dense), weightsD))),
+            ("Distillation.RowLosses f64 strided", (o, s) =>
+            {
+                Distillation.RowLosses(tds, xds, Rows, Columns, s.D, On(o, strided));
+                return Hash(s.D.AsSpan(0, Rows));
+            }),
+            ("Distillation.Backward f64", (o, s) =>
+            {
+                double v = Distillation.Backward(xd, td, Rows, Columns, s.E, default, KlReduction.BatchMean, 2.0, On(o, dense));
+                return Hash(s.E, Bits(v));
+            }),
+            ("Distillation.RowBackward f64 strided", (o, s) =>
+            {
+                Distillation.RowBackward(tds, xds, Rows, Columns, s.D, s.SGd, s.SHd, 0.75, On(o, strided), weightsD);
+                return Hash(s.SHd.AsSpan(0, StridedExtent), Hash(s.SGd.AsSpan(0, StridedExtent), Hash(s.D.AsSpan(0, Rows))));
+            }),
         };
         var backends = Registry.Backends.Values.ToArray();
 
@@ -99,7 +145,7 @@ public class StressTests(ITestOutputHelper output)
         for (int i = 0; i < operations.Length; i++)
             for (int b = 0; b < backends.Length; b++)
                 expected[i, b] = operations[i].Run(backends[b], single);
-        float bufferSum = KlDivergence.Sum(x, t);
+        float bufferSum = KlDivergence.Sum(x, t), bufferLoss = Distillation.Loss(x, t, Rows, Columns, KlReduction.BatchMean, dense);
 
         bool native = KlBackend.IsNativeAvailable;
         var slots = new NativeBuffer<float>?[Slots];
@@ -137,12 +183,16 @@ public class StressTests(ITestOutputHelper output)
                             try
                             {
                                 using var lease = buffer.Acquire();
-                                float v = KlDivergence.Sum(lease.Span, t);
+                                bool distill = k % 16 == 8;
+                                float v = distill
+                                    ? Distillation.Loss(lease.Span, t, Rows, Columns, KlReduction.BatchMean, dense)
+                                    : KlDivergence.Sum(lease.Span, t);
+                                float want = distill ? bufferLoss : bufferSum;
                                 if (buffer.IsDisposed) Interlocked.Increment(ref disposedUnder);
-                                if (BitConverter.SingleToInt32Bits(v) != BitConverter.SingleToInt32Bits(bufferSum))
+                                if (BitConverter.SingleToInt32Bits(v) != BitConverter.SingleToInt32Bits(want))
                                 {
                                     Interlocked.Increment(ref mismatches);
-                                    Problem($"leased buffer: {v:R}, want {bufferSum:R}");
+                                    Problem($"leased buffer, {(distill ? "Distillation.Loss" : "KlDivergence.Sum")}: {v:R}, want {want:R}");
                                 }
                                 Interlocked.Increment(ref leased);
                             }
