@@ -13,7 +13,9 @@ namespace NativeKl
     /// temporary of the data's size. Stable for logits of any magnitude (online log-sum-exp); -∞
     /// logits mask classes out (p = 0 contributes exactly 0). Options: the temperature, teacher
     /// logits or log-probabilities, the T² scale, row strides, per-row weights (0 ignores a row:
-    /// it contributes 0 and is not counted by BatchMean or Mean). Semantics in full:
+    /// it contributes 0 and is not counted by BatchMean or Mean), and an input validation mode
+    /// (<see cref="DistillationOptions.ValidateInputs"/>: a <see cref="KlInputException"/> naming the
+    /// first logit or teacher row that would give NaN, instead of NaN). Semantics in full:
     /// native/include/nativekl.h ("distillation from logits"). Allocates nothing, starts no thread,
     /// and gives the same bits on every ISA, alignment and backend.
     /// </summary>
@@ -51,6 +53,8 @@ namespace NativeKl
                     ? (float)(1.0 / t) > 0f && (float)(1.0 / t) < float.PositiveInfinity
                     : 1.0 / t < double.PositiveInfinity;
                 if (!(t > 0 && t < double.PositiveInfinity && finiteInverse)) throw Error.BadTemperature(t);
+                if (!(options.RowSumTolerance >= 0.0 && options.RowSumTolerance <= double.MaxValue))
+                    throw Error.BadTolerance(options.RowSumTolerance);
                 if (options.StudentStride < 0 || options.StudentStride > 0 && options.StudentStride < columns)
                     throw Error.StrideTooSmall("options.StudentStride", options.StudentStride, columns);
                 if (options.TeacherStride < 0 || options.TeacherStride > 0 && options.TeacherStride < columns)
@@ -182,6 +186,8 @@ namespace NativeKl
                 if (!gradTeacher.IsEmpty) gradTeacher = gradTeacher.Slice(0, shape.TeacherExtent);
             }
             Outputs.Disjoint(rowLosses, rowLossesName, gradStudent, gradTeacher, student, teacher, rowWeights);
+            if (options.ValidateInputs)
+                DistillationInputValidation.Check(student, shape.StudentStride, teacher, shape.TeacherStride, rows, columns, rowWeights, options);
 
             if (KlBackend.Resolve(options.Backend) == KlBackendKind.Native)
             {
@@ -281,6 +287,8 @@ namespace NativeKl
                 if (!gradTeacher.IsEmpty) gradTeacher = gradTeacher.Slice(0, shape.TeacherExtent);
             }
             Outputs.Disjoint(rowLosses, rowLossesName, gradStudent, gradTeacher, student, teacher, rowWeights);
+            if (options.ValidateInputs)
+                DistillationInputValidation.Check(student, shape.StudentStride, teacher, shape.TeacherStride, rows, columns, rowWeights, options);
 
             if (KlBackend.Resolve(options.Backend) == KlBackendKind.Native)
             {

@@ -17,7 +17,7 @@ namespace NativeKl
 
     /// <summary>
     /// The options of a <see cref="Distillation"/> call. <c>default</c>: temperature 1, teacher
-    /// logits, no T² scale, dense rows, the process-wide backend.
+    /// logits, no T² scale, dense rows, the process-wide backend, no input validation.
     /// </summary>
     public readonly struct DistillationOptions : IEquatable<DistillationOptions>
     {
@@ -47,6 +47,30 @@ namespace NativeKl
         /// <summary>The native instruction set for this call (tests and benchmarks); the managed backend ignores it.</summary>
         public KlIsa Isa { get; init; }
 
+        /// <summary>
+        /// Input validation (off by default): before computing, one read of each row the call uses
+        /// (rows of weight 0 are not read, nor the padding between rows) checks, row by row, the
+        /// student's row before the teacher's, what would otherwise give a NaN loss: a logit that is
+        /// NaN or +∞, or becomes +∞ when divided by the temperature (−∞ is allowed: it masks a class),
+        /// and a row of logits that are all −∞; for teacher log-probabilities
+        /// (<see cref="TeacherKind.LogProbabilities"/>), a value that is NaN or above 0 by more than
+        /// log(1 + tolerance), and a row whose probabilities exp(l) do not sum to 1 within
+        /// <see cref="RowSumTolerance"/> (the sum comes from a max-shifted log-sum-exp). The first
+        /// offence throws <see cref="KlInputException"/> naming "student" or "teacher" with its
+        /// <see cref="KlInputException.Row"/>, <see cref="KlInputException.Column"/> (−1 for a row),
+        /// <see cref="KlInputException.Index"/> in the span and <see cref="KlInputException.Value"/>,
+        /// and nothing is written. Off, a call only tests the flag; on, it allocates nothing either.
+        /// </summary>
+        public bool ValidateInputs { get; init; }
+
+        /// <summary>
+        /// How far a teacher row's probability sum may be from 1 when <see cref="ValidateInputs"/> is on
+        /// with <see cref="TeacherKind.LogProbabilities"/>; 0 (default) means
+        /// <see cref="KlOptions.DefaultRowSumTolerance"/>, as for <see cref="KlOptions.RowSumTolerance"/>.
+        /// Finite and ≥ 0.
+        /// </summary>
+        public double RowSumTolerance { get; init; }
+
         internal uint NativeFlags =>
             (Teacher == TeacherKind.LogProbabilities ? NativeMethods.NKL_TEACHER_LOG_PROBS : 0u)
             | (ScaleByTemperatureSquared ? NativeMethods.NKL_SCALE_T2 : 0u)
@@ -57,14 +81,16 @@ namespace NativeKl
         public bool Equals(DistillationOptions other) =>
             Temperature.Equals(other.Temperature) && Teacher == other.Teacher
             && ScaleByTemperatureSquared == other.ScaleByTemperatureSquared && StudentStride == other.StudentStride
-            && TeacherStride == other.TeacherStride && Backend == other.Backend && Isa == other.Isa;
+            && TeacherStride == other.TeacherStride && Backend == other.Backend && Isa == other.Isa
+            && ValidateInputs == other.ValidateInputs && RowSumTolerance.Equals(other.RowSumTolerance);
 
         /// <inheritdoc/>
         public override bool Equals(object? obj) => obj is DistillationOptions other && Equals(other);
 
         /// <inheritdoc/>
         public override int GetHashCode() =>
-            HashCode.Combine(Temperature, Teacher, ScaleByTemperatureSquared, StudentStride, TeacherStride, Backend, Isa);
+            HashCode.Combine(HashCode.Combine(Temperature, Teacher, ScaleByTemperatureSquared, StudentStride, TeacherStride, Backend, Isa),
+                             ValidateInputs, RowSumTolerance);
 
         /// <summary>Equality of all options.</summary>
         public static bool operator ==(DistillationOptions left, DistillationOptions right) => left.Equals(right);
@@ -75,6 +101,7 @@ namespace NativeKl
         /// <inheritdoc/>
         public override string ToString() =>
             $"Temperature={Temperature}, Teacher={Teacher}, ScaleByTemperatureSquared={ScaleByTemperatureSquared}, " +
-            $"StudentStride={StudentStride}, TeacherStride={TeacherStride}, Backend={Backend}, Isa={Isa}";
+            $"StudentStride={StudentStride}, TeacherStride={TeacherStride}, Backend={Backend}, Isa={Isa}, " +
+            $"ValidateInputs={ValidateInputs}, RowSumTolerance={RowSumTolerance}";
     }
 }

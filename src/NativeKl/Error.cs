@@ -123,6 +123,29 @@ namespace NativeKl
         internal static ArgumentOutOfRangeException BadTolerance(double tolerance) =>
             new ArgumentOutOfRangeException("options", tolerance, $"`options` RowSumTolerance {tolerance} must be a finite number ≥ 0");
 
+        // ------------------------------------ DistillationOptions.ValidateInputs
+
+        internal static KlInputException NotLogit(string name, int row, int column, long index, double value, double temperature) =>
+            new KlInputException($"`{name}`[{row}, {column}] (element {index}) = {R(value)} "
+                + (double.IsNaN(value) || double.IsInfinity(value)
+                    ? "is not a logit: NaN and +∞ give a NaN loss (−∞ masks a class)"
+                    : $"becomes +∞ divided by the temperature {R(temperature)}, which gives a NaN loss"),
+                name, index, row, value, column);
+
+        internal static KlInputException NoClass(string name, int row, long index) =>
+            new KlInputException($"`{name}` row {row} (from element {index}) has no logit above −∞ (divided by the temperature): "
+                + "its softmax is 0/0, a NaN loss", name, index, row, double.NegativeInfinity);
+
+        internal static KlInputException TeacherNotLogProbability(int row, int column, long index, double value, double tolerance) =>
+            new KlInputException($"`teacher`[{row}, {column}] (element {index}) = {R(value)} is not a log-probability "
+                + $"(≤ 0, within log(1 + {R(tolerance)}))", "teacher", index, row, value, column);
+
+        internal static KlInputException TeacherRowSumNotOne(int row, long index, double sum, double tolerance) =>
+            new KlInputException($"`teacher` row {row} (from element {index}) sums to {R(sum)} in probability (exp), not 1 within {R(tolerance)}",
+                "teacher", index, row, sum);
+
+        private static string R(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+
         // --------------------------------------------------------------- state
 
         internal static ObjectDisposedException Disposed(string typeName) => new ObjectDisposedException(typeName);

@@ -3,27 +3,42 @@ using System;
 namespace NativeKl
 {
     /// <summary>
-    /// What <see cref="KlOptions.ValidateInputs"/> reports instead of a NaN result: the first element
-    /// that is not a log-probability (input) or a probability (target), or the first target row that
-    /// does not sum to 1. <see cref="ArgumentException.ParamName"/> is "input" or "target".
+    /// What <see cref="KlOptions.ValidateInputs"/> and <see cref="DistillationOptions.ValidateInputs"/>
+    /// report instead of a NaN result: the first element that is not a log-probability (input) or a
+    /// probability (target), the first logit that would make a distillation row NaN, or the first row
+    /// that does not sum to 1 or holds no class. <see cref="ArgumentException.ParamName"/> is "input"
+    /// or "target" (<see cref="KlDivergence"/>), "student" or "teacher" (<see cref="Distillation"/>).
     /// </summary>
     public sealed class KlInputException : ArgumentException
     {
-        internal KlInputException(string message, string paramName, long index, int row, double value)
+        internal KlInputException(string message, string paramName, long index, int row, double value, int column = -1)
             : base(message, paramName)
         {
             Index = index;
             Row = row;
+            Column = column;
             Value = value;
         }
 
         /// <summary>The index in the span of the offending element, or of the first element of the offending row.</summary>
         public long Index { get; }
 
-        /// <summary>The offending row for a row-sum failure; −1 for an element.</summary>
+        /// <summary>
+        /// The offending row, or the row of the offending element in a <see cref="Distillation"/> call;
+        /// −1 for an element of a <see cref="KlDivergence"/> call.
+        /// </summary>
         public int Row { get; }
 
-        /// <summary>The offending element, or the row's sum.</summary>
+        /// <summary>
+        /// The column of the offending element in a <see cref="Distillation"/> call; −1 when the whole
+        /// row is at fault, and for a <see cref="KlDivergence"/> call.
+        /// </summary>
+        public int Column { get; }
+
+        /// <summary>
+        /// The offending element; for a row, its sum (of exp(t) for log-probabilities), or −∞ for a
+        /// distillation row whose logits are all −∞.
+        /// </summary>
         public double Value { get; }
     }
 }
