@@ -245,6 +245,54 @@ public class DistillationTests
         }
     }
 
+    /// <summary>
+    /// One NaN logit with payload bits among clean ones, at every position of a 32-element block,
+    /// in either stream: the AVX2 fast paths (whose range checks can hide a NaN from the
+    /// integer-scaled exp) must still give native's bits, NaN where native has NaN.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_payload_nan_anywhere_gives_the_same_bits(bool logProbs)
+    {
+        const int rows = 2, cols = 96;
+        float nan = BitConverter.Int32BitsToSingle(0x7fc001a5);
+        double nanD = BitConverter.Int64BitsToDouble(0x7ff80034a00007a5);
+        var (sd, ud, _) = Data(new Case(rows, cols, cols, cols, 1.3, logProbs ? TeacherKind.LogProbabilities : TeacherKind.Logits, false, false, 77));
+        for (int pos = 0; pos < 64; pos += 3)
+        {
+            foreach (bool inTeacher in new[] { false, true })
+            {
+                float[] s = ToF(sd), u = ToF(ud);
+                double[] s2 = (double[])sd.Clone(), u2 = (double[])ud.Clone();
+                (inTeacher ? u : s)[cols + pos] = nan;
+                (inTeacher ? u2 : s2)[cols + pos] = nanD;
+                var results = new Dictionary<string, (uint[] F, ulong[] D)>();
+                foreach (var backend in Registry.Backends.Keys)
+                {
+                    var o = For(backend, new DistillationOptions(1.3) { Teacher = logProbs ? TeacherKind.LogProbabilities : TeacherKind.Logits });
+                    float[] gs = new float[s.Length], gu = new float[u.Length], rl = new float[rows];
+                    double[] gsd = new double[s.Length], gud = new double[u.Length], rld = new double[rows];
+                    Distillation.RowLosses(s, u, rows, cols, rl, o);
+                    Distillation.Backward(s, u, rows, cols, gs, gu, KlReduction.Sum, 1f, o);
+                    Distillation.RowLosses(s2, u2, rows, cols, rld, o);
+                    Distillation.Backward(s2, u2, rows, cols, gsd, gud, KlReduction.Sum, 1.0, o);
+                    Assert.True(float.IsNaN(rl[1]), $"{backend}: row 1 with a NaN logit at {pos} gave {rl[1]}");
+                    results[backend] = (rl.Concat(gs).Concat(gu).Select(x => float.IsNaN(x) ? 0x7fc00000u : BitConverter.SingleToUInt32Bits(x)).ToArray(),
+                                        rld.Concat(gsd).Concat(gud).Select(x => double.IsNaN(x) ? 0x7ff8000000000000ul : BitConverter.DoubleToUInt64Bits(x)).ToArray());
+                }
+                foreach (var (backend, r) in results)
+                {
+#if NKL_NETSTANDARD_BUILD
+                    if (backend == "managed") continue; // no fused multiply-add on netstandard2.0: last bits may differ
+#endif
+                    Assert.True(results["native"].F.SequenceEqual(r.F), $"NaN at {pos} ({(inTeacher ? "teacher" : "student")}): float32 bits of {backend} differ from native");
+                    Assert.True(results["native"].D.SequenceEqual(r.D), $"NaN at {pos} ({(inTeacher ? "teacher" : "student")}): float64 bits of {backend} differ from native");
+                }
+            }
+        }
+    }
+
     // ------------------------------------------------------------ golden
 
     private static readonly Lazy<JsonElement[]> Golden = new(() =>

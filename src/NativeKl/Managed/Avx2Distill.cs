@@ -62,7 +62,8 @@ namespace NativeKl.Managed
         /// <summary>distill_avx2.c block_ps: a block of 32, a0..a3 = s/T of elements 8j..8j+7, b the teacher's.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Block(ref LanesPs st, Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3,
-                                  Vector256<float> b0, Vector256<float> b1, Vector256<float> b2, Vector256<float> b3, bool logProbs)
+                                  Vector256<float> b0, Vector256<float> b1, Vector256<float> b2, Vector256<float> b3, bool logProbs,
+                                  bool first, bool nanSafe)
         {
             Vector256<float> head = Vector256.Create((float)ManagedDistill.Headroom);
             Vector256<float> bma = Avx.Max(Avx.Max(a0, a1), Avx.Max(a2, a3));
@@ -76,7 +77,13 @@ namespace NativeKl.Managed
                 nmb = Avx.BlendVariable(st.Mb, Avx.Add(bmb, head), gt);
                 changed = Avx.Or(changed, gt);
             }
-            if (Avx.MoveMask(changed) != 0) Rescale(ref st, nma, nmb, changed);
+            if (first)
+            {
+                // a row's first block: the sums are +0 and the rescale leaves them +0
+                st.Ma = nma;
+                st.Mb = nmb;
+            }
+            else if (Avx.MoveMask(changed) != 0) Rescale(ref st, nma, nmb, changed);
             a0 = Avx.Subtract(a0, st.Ma);
             a1 = Avx.Subtract(a1, st.Ma);
             a2 = Avx.Subtract(a2, st.Ma);
@@ -96,16 +103,17 @@ namespace NativeKl.Managed
                 ok = Avx.And(ok, Avx.Compare(Avx.Max(Avx.Max(b0, b1), Avx.Max(b2, b3)), Vector256.Create(88.0f), Le));
             if (Avx.MoveMask(ok) == 0xff)
             {
-                e0 = Avx2Math.ExpNormal(b0);
-                e1 = Avx2Math.ExpNormal(b1);
-                e2 = Avx2Math.ExpNormal(b2);
-                e3 = Avx2Math.ExpNormal(b3);
+                // the min tree can hide a NaN: ExpInRange on the first pass over a row, and Lanes
+                // redoes a row whose sums came out NaN with ExpNormal (distill_avx2.c block_ps)
+                e0 = Exp(b0, nanSafe);
+                e1 = Exp(b1, nanSafe);
+                e2 = Exp(b2, nanSafe);
+                e3 = Exp(b3, nanSafe);
                 t0 = Avx.Multiply(e0, Avx.Subtract(b0, a0));
                 t1 = Avx.Multiply(e1, Avx.Subtract(b1, a1));
                 t2 = Avx.Multiply(e2, Avx.Subtract(b2, a2));
                 t3 = Avx.Multiply(e3, Avx.Subtract(b3, a3));
-                ea = Avx.Add(Avx.Add(Avx2Math.ExpNormal(a0), Avx2Math.ExpNormal(a1)),
-                             Avx.Add(Avx2Math.ExpNormal(a2), Avx2Math.ExpNormal(a3)));
+                ea = Avx.Add(Avx.Add(Exp(a0, nanSafe), Exp(a1, nanSafe)), Avx.Add(Exp(a2, nanSafe), Exp(a3, nanSafe)));
             }
             else
             {
@@ -129,6 +137,10 @@ namespace NativeKl.Managed
             st.Acc1 = Avx.Add(st.Acc1, Half(tt, 1));
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> Exp(Vector256<float> x, bool nanSafe) =>
+            nanSafe ? Avx2Math.ExpNormal(x) : Avx2Math.ExpInRange(x);
+
         /// <summary>t where e != 0, else +0.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<float> NonZero(Vector256<float> e, Vector256<float> t) =>
@@ -136,7 +148,8 @@ namespace NativeKl.Managed
 
         /// <summary>A block of 32 from s and u (scaled by 1/T; the teacher too unless log-probabilities).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void LoadBlock(ref LanesPs st, ref float sr, ref float ur, nuint i, Vector256<float> it, bool logProbs)
+        private static void LoadBlock(ref LanesPs st, ref float sr, ref float ur, nuint i, Vector256<float> it, bool logProbs,
+                                      bool first, bool nanSafe)
         {
             Vector256<float> a0 = Avx.Multiply(Vector256.LoadUnsafe(ref sr, i), it);
             Vector256<float> a1 = Avx.Multiply(Vector256.LoadUnsafe(ref sr, i + 8), it);
@@ -151,18 +164,16 @@ namespace NativeKl.Managed
                 b2 = Avx.Multiply(b2, it);
                 b3 = Avx.Multiply(b3, it);
             }
-            Block(ref st, a0, a1, a2, a3, b0, b1, b2, b3, logProbs);
+            Block(ref st, a0, a1, a2, a3, b0, b1, b2, b3, logProbs, first, nanSafe);
         }
 
-        /// <summary>The value pass of one row: fills the eight lanes' state.</summary>
-        public static unsafe void Lanes(ReadOnlySpan<float> s, ReadOnlySpan<float> u, float invT, bool logProbs,
-                                        double* ma, double* mb, double* za, double* zb, double* acc)
+        private static LanesPs LanesOf(ReadOnlySpan<float> s, ReadOnlySpan<float> u, float invT, bool logProbs, bool nanSafe)
         {
             var st = new LanesPs { Ma = Vector256.Create(-float.MaxValue), Mb = Vector256.Create(-float.MaxValue) };
             Vector256<float> it = Vector256.Create(invT);
             int cols = s.Length, i = 0;
             ref float sr = ref MemoryMarshal.GetReference(s), ur = ref MemoryMarshal.GetReference(u);
-            for (; i + 32 <= cols; i += 32) LoadBlock(ref st, ref sr, ref ur, (nuint)i, it, logProbs);
+            for (; i + 32 <= cols; i += 32) LoadBlock(ref st, ref sr, ref ur, (nuint)i, it, logProbs, i == 0, nanSafe);
             if (i < cols)
             {
                 // the last block, padded with -inf logits (-inf / T = -inf)
@@ -171,8 +182,20 @@ namespace NativeKl.Managed
                 ub.Fill(float.NegativeInfinity);
                 s.Slice(i).CopyTo(sb);
                 u.Slice(i).CopyTo(ub);
-                LoadBlock(ref st, ref MemoryMarshal.GetReference(sb), ref MemoryMarshal.GetReference(ub), 0, it, logProbs);
+                LoadBlock(ref st, ref MemoryMarshal.GetReference(sb), ref MemoryMarshal.GetReference(ub), 0, it, logProbs, i == 0, nanSafe);
             }
+            return st;
+        }
+
+        /// <summary>The value pass of one row: fills the eight lanes' state.</summary>
+        public static unsafe void Lanes(ReadOnlySpan<float> s, ReadOnlySpan<float> u, float invT, bool logProbs,
+                                        double* ma, double* mb, double* za, double* zb, double* acc)
+        {
+            LanesPs st = LanesOf(s, u, invT, logProbs, nanSafe: false);
+            // a NaN logit (or an inf - inf) makes its lane's acc NaN: the row again, NaN kept as NaN
+            Vector256<double> nan = Avx.Or(Avx.Compare(st.Acc0, st.Acc0, FloatComparisonMode.UnorderedNonSignaling),
+                                           Avx.Compare(st.Acc1, st.Acc1, FloatComparisonMode.UnorderedNonSignaling));
+            if (Avx.MoveMask(nan) != 0) st = LanesOf(s, u, invT, logProbs, nanSafe: true);
             for (int l = 0; l < 8; l++) { ma[l] = st.Ma.GetElement(l); mb[l] = st.Mb.GetElement(l); }
             Avx.Store(za, st.Za0); Avx.Store(za + 4, st.Za1);
             Avx.Store(zb, st.Zb0); Avx.Store(zb + 4, st.Zb1);
@@ -184,11 +207,13 @@ namespace NativeKl.Managed
         {
             Vector256<float> lq = Avx.Subtract(Avx.Subtract(Avx.Multiply(sv, Vector256.Create(g.Ia)), Vector256.Create(g.Ma)), Vector256.Create(g.La));
             Vector256<float> lp = Avx.Subtract(Avx.Subtract(Avx.Multiply(uv, Vector256.Create(g.Ib)), Vector256.Create(g.Mb)), Vector256.Create(g.Lb));
+            // min(lq, lp) fails for a NaN lp and max(lp, lq) for a NaN lq (MINPS/MAXPS return the
+            // second operand on NaN): the fast path sees no NaN, as ExpInRange requires
             Vector256<float> ok = Avx.And(Avx.Compare(Avx.Min(lq, lp), Vector256.Create(-86.0f), Ge),
-                                          Avx.Compare(Avx.Max(lq, lp), Vector256.Create(88.0f), Le));
+                                          Avx.Compare(Avx.Max(lp, lq), Vector256.Create(88.0f), Le));
             bool fast = Avx.MoveMask(ok) == 0xff;
-            Vector256<float> q = fast ? Avx2Math.ExpNormal(lq) : Avx2Math.Exp(lq);
-            Vector256<float> p = fast ? Avx2Math.ExpNormal(lp) : Avx2Math.Exp(lp);
+            Vector256<float> q = fast ? Avx2Math.ExpInRange(lq) : Avx2Math.Exp(lq);
+            Vector256<float> p = fast ? Avx2Math.ExpInRange(lp) : Avx2Math.Exp(lp);
             gs = Avx.Multiply(Avx.Subtract(Avx.Multiply(q, Vector256.Create(g.Zb)), p), Vector256.Create(g.Cs));
             Vector256<float> f = Avx.Subtract(Avx.Subtract(lp, lq), Vector256.Create(g.Kl));
             Vector256<float> gv = Avx.Multiply(Avx.Multiply(p, f), Vector256.Create(g.Cu));

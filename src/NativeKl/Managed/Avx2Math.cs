@@ -225,7 +225,19 @@ namespace NativeKl.Managed
             Vector256<float> inRange = Avx.And(
                 Avx.Compare(x, F32(ExpFastLoF32), FloatComparisonMode.OrderedGreaterThanOrEqualNonSignaling),
                 Avx.Compare(x, F32(ExpFastHiF32), FloatComparisonMode.OrderedLessThanOrEqualNonSignaling));
-            return Avx.MoveMask(inRange) == 0xff ? ExpNormal(x) : ExpSlow(x);
+            return Avx.MoveMask(inRange) == 0xff ? ExpInRange(x) : ExpSlow(x);
+        }
+
+        /// <summary>
+        /// vmath_avx2.h exp_inrange_ps: exp x for x in [-86, 88] and not NaN, lane by lane (the
+        /// caller has checked every lane): the scaling by 2^k as an integer add to p's exponent
+        /// field (bits(kr) &lt;&lt; 23 is k &lt;&lt; 23), the same bits as <see cref="ExpNormal(Vector256{float})"/>.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> ExpInRange(Vector256<float> x)
+        {
+            Vector256<float> p = ExpPoly(x, out Vector256<float> kr);
+            return Avx2.Add(p.AsInt32(), Avx2.ShiftLeftLogical(kr.AsInt32(), 23)).AsSingle();
         }
 
         /// <summary>exp x for x in [-86, 88] only (the spec's bits there; NaN gives NaN).</summary>
@@ -289,7 +301,15 @@ namespace NativeKl.Managed
             Vector256<double> inRange = Avx.And(
                 Avx.Compare(x, F64(ExpFastLoF64), FloatComparisonMode.OrderedGreaterThanOrEqualNonSignaling),
                 Avx.Compare(x, F64(ExpFastHiF64), FloatComparisonMode.OrderedLessThanOrEqualNonSignaling));
-            return Avx.MoveMask(inRange) == 0xf ? ExpNormal(x) : ExpSlow(x);
+            return Avx.MoveMask(inRange) == 0xf ? ExpInRange(x) : ExpSlow(x);
+        }
+
+        /// <summary>vmath_avx2.h exp_inrange_pd: <see cref="ExpInRange(Vector256{float})"/> for x in [-700, 700], not NaN.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<double> ExpInRange(Vector256<double> x)
+        {
+            Vector256<double> p = ExpPoly(x, out Vector256<double> kr);
+            return Avx2.Add(p.AsInt64(), Avx2.ShiftLeftLogical(kr.AsInt64(), 52)).AsDouble();
         }
 
         /// <summary>exp x for x in [-700, 700] only (the spec's bits there; NaN gives NaN).</summary>
