@@ -108,12 +108,16 @@ namespace NativeKl
 
         // ------------------------------------------- KlOptions.ValidateInputs
 
-        internal static KlInputException NotLogProbability(string name, long index, double value) =>
-            new KlInputException($"`{name}`[{index}] = {value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} is not a log-probability (≤ 0)", name, index, -1, value);
+        // row, column: the element's place in a [rows, columns] call (KlDivergence.Rows), or -1, -1.
+        internal static KlInputException NotLogProbability(string name, long index, double value, int row = -1, int column = -1) =>
+            new KlInputException($"`{name}`{Place(row, column, index)} = {R(value)} is not a log-probability (≤ 0)", name, index, row, value, column);
 
-        internal static KlInputException NotProbability(long index, double value, bool logTarget) =>
-            new KlInputException($"`target`[{index}] = {value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} is not a "
-                + (logTarget ? "log-probability (≤ 0)" : "probability (in [0, 1])"), "target", index, -1, value);
+        internal static KlInputException NotProbability(long index, double value, bool logTarget, int row = -1, int column = -1) =>
+            new KlInputException($"`target`{Place(row, column, index)} = {R(value)} is not a "
+                + (logTarget ? "log-probability (≤ 0)" : "probability (in [0, 1])"), "target", index, row, value, column);
+
+        private static string Place(int row, int column, long index) =>
+            row < 0 ? $"[{index}]" : $"[{row}, {column}] (element {index})";
 
         internal static KlInputException RowSumNotOne(int row, long index, double sum, double tolerance, bool logTarget) =>
             new KlInputException($"`target` row {row} (from element {index}) sums to {sum.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}"
