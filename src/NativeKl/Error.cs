@@ -71,8 +71,9 @@ namespace NativeKl
         internal static ArgumentException ReductionNone(string method = "Pointwise") =>
             new ArgumentException($"`reduction` None gives one value per element: call KlDivergence.{method}", "reduction");
 
+        // Thrown by KlDivergence's backward calls and by every Distillation call that writes (RowLosses too).
         internal static ArgumentException OutputOverlap(string name, string otherName) =>
-            new ArgumentException($"`{name}` overlaps `{otherName}`; the gradients and values of a backward call need their own memory (no in-place)", name);
+            new ArgumentException($"`{name}` overlaps `{otherName}`; every output needs its own memory, apart from the inputs and the other outputs (no in-place)", name);
 
         internal static ArgumentOutOfRangeException BadOptions(KlOptions options) =>
             new ArgumentOutOfRangeException("options", options, $"`options` holds an undefined Backend ({(int)options.Backend}) or Isa ({(int)options.Isa})");
