@@ -71,8 +71,9 @@ namespace NativeKl
         internal static ArgumentException ReductionNone(string method = "Pointwise") =>
             new ArgumentException($"`reduction` None gives one value per element: call KlDivergence.{method}", "reduction");
 
+        // Thrown by KlDivergence's backward calls and by every Distillation call that writes (RowLosses too).
         internal static ArgumentException OutputOverlap(string name, string otherName) =>
-            new ArgumentException($"`{name}` overlaps `{otherName}`; the gradients and values of a backward call need their own memory (no in-place)", name);
+            new ArgumentException($"`{name}` overlaps `{otherName}`; every output needs its own memory, apart from the inputs and the other outputs (no in-place)", name);
 
         internal static ArgumentOutOfRangeException BadOptions(KlOptions options) =>
             new ArgumentOutOfRangeException("options", options, $"`options` holds an undefined Backend ({(int)options.Backend}) or Isa ({(int)options.Isa})");
@@ -108,12 +109,16 @@ namespace NativeKl
 
         // ------------------------------------------- KlOptions.ValidateInputs
 
-        internal static KlInputException NotLogProbability(string name, long index, double value) =>
-            new KlInputException($"`{name}`[{index}] = {value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} is not a log-probability (≤ 0)", name, index, -1, value);
+        // row, column: the element's place in a [rows, columns] call (KlDivergence.Rows), or -1, -1.
+        internal static KlInputException NotLogProbability(string name, long index, double value, int row = -1, int column = -1) =>
+            new KlInputException($"`{name}`{Place(row, column, index)} = {R(value)} is not a log-probability (≤ 0)", name, index, row, value, column);
 
-        internal static KlInputException NotProbability(long index, double value, bool logTarget) =>
-            new KlInputException($"`target`[{index}] = {value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} is not a "
-                + (logTarget ? "log-probability (≤ 0)" : "probability (in [0, 1])"), "target", index, -1, value);
+        internal static KlInputException NotProbability(long index, double value, bool logTarget, int row = -1, int column = -1) =>
+            new KlInputException($"`target`{Place(row, column, index)} = {R(value)} is not a "
+                + (logTarget ? "log-probability (≤ 0)" : "probability (in [0, 1])"), "target", index, row, value, column);
+
+        private static string Place(int row, int column, long index) =>
+            row < 0 ? $"[{index}]" : $"[{row}, {column}] (element {index})";
 
         internal static KlInputException RowSumNotOne(int row, long index, double sum, double tolerance, bool logTarget) =>
             new KlInputException($"`target` row {row} (from element {index}) sums to {sum.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}"

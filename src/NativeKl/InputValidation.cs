@@ -13,7 +13,7 @@ namespace NativeKl
         internal static void Check(ReadOnlySpan<float> input, ReadOnlySpan<float> target, int rows, KlOptions options)
         {
             for (int i = 0; i < input.Length; i++) if (!(input[i] <= 0f)) throw Error.NotLogProbability("input", i, input[i]);
-            CheckTargets(target, 0, options.LogTarget);
+            CheckTargets(target, 0, -1, options.LogTarget);
             if (rows <= 0) return;
             int columns = input.Length / rows;
             for (int r = 0; r < rows; r++) CheckRowSum(target.Slice(r * columns, columns), r, (long)r * columns, options);
@@ -22,13 +22,16 @@ namespace NativeKl
         internal static void Check(ReadOnlySpan<double> input, ReadOnlySpan<double> target, int rows, KlOptions options)
         {
             for (int i = 0; i < input.Length; i++) if (!(input[i] <= 0.0)) throw Error.NotLogProbability("input", i, input[i]);
-            CheckTargets(target, 0, options.LogTarget);
+            CheckTargets(target, 0, -1, options.LogTarget);
             if (rows <= 0) return;
             int columns = input.Length / rows;
             for (int r = 0; r < rows; r++) CheckRowSum(target.Slice(r * columns, columns), r, (long)r * columns, options);
         }
 
-        /// <summary>Strided rows: only the elements the rows span are checked (padding is not read).</summary>
+        /// <summary>
+        /// Strided rows: only the elements the rows span are checked (padding is not read). An element is
+        /// reported with its row and column, and its index in the span.
+        /// </summary>
         internal static void CheckRows(ReadOnlySpan<float> input, int inputStride, ReadOnlySpan<float> target, int targetStride,
                                        int rows, int columns, KlOptions options)
         {
@@ -36,8 +39,8 @@ namespace NativeKl
             {
                 long x0 = (long)r * inputStride, t0 = (long)r * targetStride;
                 ReadOnlySpan<float> x = input.Slice((int)x0, columns), t = target.Slice((int)t0, columns);
-                for (int c = 0; c < columns; c++) if (!(x[c] <= 0f)) throw Error.NotLogProbability("input", x0 + c, x[c]);
-                CheckTargets(t, t0, options.LogTarget);
+                for (int c = 0; c < columns; c++) if (!(x[c] <= 0f)) throw Error.NotLogProbability("input", x0 + c, x[c], r, c);
+                CheckTargets(t, t0, r, options.LogTarget);
                 CheckRowSum(t, r, t0, options);
             }
         }
@@ -49,23 +52,24 @@ namespace NativeKl
             {
                 long x0 = (long)r * inputStride, t0 = (long)r * targetStride;
                 ReadOnlySpan<double> x = input.Slice((int)x0, columns), t = target.Slice((int)t0, columns);
-                for (int c = 0; c < columns; c++) if (!(x[c] <= 0.0)) throw Error.NotLogProbability("input", x0 + c, x[c]);
-                CheckTargets(t, t0, options.LogTarget);
+                for (int c = 0; c < columns; c++) if (!(x[c] <= 0.0)) throw Error.NotLogProbability("input", x0 + c, x[c], r, c);
+                CheckTargets(t, t0, r, options.LogTarget);
                 CheckRowSum(t, r, t0, options);
             }
         }
 
-        // NaN fails every comparison, so `!(in range)` catches it too.
-        private static void CheckTargets(ReadOnlySpan<float> t, long offset, bool logTarget)
+        // NaN fails every comparison, so `!(in range)` catches it too. row: the row t is (its element i
+        // is then column i), or -1 for a flat target.
+        private static void CheckTargets(ReadOnlySpan<float> t, long offset, int row, bool logTarget)
         {
             for (int i = 0; i < t.Length; i++)
-                if (logTarget ? !(t[i] <= 0f) : !(t[i] >= 0f && t[i] <= 1f)) throw Error.NotProbability(offset + i, t[i], logTarget);
+                if (logTarget ? !(t[i] <= 0f) : !(t[i] >= 0f && t[i] <= 1f)) throw Error.NotProbability(offset + i, t[i], logTarget, row, row < 0 ? -1 : i);
         }
 
-        private static void CheckTargets(ReadOnlySpan<double> t, long offset, bool logTarget)
+        private static void CheckTargets(ReadOnlySpan<double> t, long offset, int row, bool logTarget)
         {
             for (int i = 0; i < t.Length; i++)
-                if (logTarget ? !(t[i] <= 0.0) : !(t[i] >= 0.0 && t[i] <= 1.0)) throw Error.NotProbability(offset + i, t[i], logTarget);
+                if (logTarget ? !(t[i] <= 0.0) : !(t[i] >= 0.0 && t[i] <= 1.0)) throw Error.NotProbability(offset + i, t[i], logTarget, row, row < 0 ? -1 : i);
         }
 
         // An empty row holds no distribution to check (rows × 0 columns is a valid shape).

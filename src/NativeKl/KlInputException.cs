@@ -24,14 +24,16 @@ namespace NativeKl
         public long Index { get; }
 
         /// <summary>
-        /// The offending row, or the row of the offending element in a <see cref="Distillation"/> call;
-        /// −1 for an element of a <see cref="KlDivergence"/> call.
+        /// The offending row, or the row of the offending element in a [rows, columns] call
+        /// (<see cref="Distillation"/>, <c>KlDivergence.Rows</c>); −1 for an element of any other
+        /// <see cref="KlDivergence"/> call.
         /// </summary>
         public int Row { get; }
 
         /// <summary>
-        /// The column of the offending element in a <see cref="Distillation"/> call; −1 when the whole
-        /// row is at fault, and for a <see cref="KlDivergence"/> call.
+        /// The column of the offending element in a [rows, columns] call (<see cref="Distillation"/>,
+        /// <c>KlDivergence.Rows</c>); −1 when the whole row is at fault, and for an element of any
+        /// other <see cref="KlDivergence"/> call.
         /// </summary>
         public int Column { get; }
 

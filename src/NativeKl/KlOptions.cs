@@ -43,7 +43,8 @@ namespace NativeKl
         /// ≤ 0 with <see cref="LogTarget"/>, not NaN), and, where the call knows the rows
         /// (<see cref="KlDivergence.Rows(ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, int, int, Span{float}, KlOptions)"/>,
         /// BatchMean), that each target row sums to 1 within <see cref="RowSumTolerance"/>. The first
-        /// offence throws <see cref="KlInputException"/> with its index, instead of a NaN result.
+        /// offence throws <see cref="KlInputException"/> with its index (and, from Rows, its row and
+        /// column), instead of a NaN result.
         /// </summary>
         public bool ValidateInputs { get; init; }
 

@@ -427,7 +427,7 @@ public class BackwardValidationTests
         Six.CopyTo(buffer, 0);
         SixT.CopyTo(buffer, 6);
         // in place is not allowed either
-        Throws<ArgumentException>("gradInput", "`gradInput` overlaps `input`",
+        Throws<ArgumentException>("gradInput", "`gradInput` overlaps `input`; every output needs its own memory, apart from the inputs and the other outputs (no in-place)",
             () => KlDivergence.Backward(buffer.AsSpan(0, 6), buffer.AsSpan(6, 6), KlReduction.Sum, buffer.AsSpan(0, 6), options: o));
         Throws<ArgumentException>("gradInput", "`gradInput` overlaps `target`",
             () => KlDivergence.Backward(buffer.AsSpan(0, 6), buffer.AsSpan(6, 6), KlReduction.Sum, buffer.AsSpan(8, 6), options: o));

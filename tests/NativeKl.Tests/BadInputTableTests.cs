@@ -5,10 +5,11 @@ namespace NativeKl.Tests;
 /// mismatch, empty or too small a destination, batch ≤ 0, stride smaller than the row, partial
 /// overlap where not allowed, negative shapes, a reduction that is not one, undefined options,
 /// invalid input under ValidateInputs; for Distillation also NaN, infinite and non-positive
-/// temperatures and negative, NaN or infinite row weights): the documented exception type, naming
-/// the parameter, and not one element of any output written. Empty and null arrays are not
-/// errors: they are empty spans, with PyTorch's results for empty input, and they write nothing
-/// either.
+/// temperatures, negative, NaN or infinite row weights, and under DistillationOptions.ValidateInputs
+/// a NaN student logit, a +∞ teacher logit and a teacher log-probability row not summing to 1): the
+/// documented exception type, naming the parameter, and not one element of any output written.
+/// Empty and null arrays are not errors: they are empty spans, with PyTorch's results for empty
+/// input, and they write nothing either.
 /// </summary>
 public class BadInputTableTests
 {
@@ -63,6 +64,8 @@ public class BadInputTableTests
     {
         var aae = typeof(ArgumentException);
         var aoore = typeof(ArgumentOutOfRangeException);
+        var kie = typeof(KlInputException);
+        DistillationOptions V(KlOptions o) => Dist(o) with { ValidateInputs = true };
         var temperatures = new[] { double.NaN, 0.0, -0.0, -1.0, double.PositiveInfinity, double.NegativeInfinity, double.Epsilon };
         foreach (var (name, m) in DistillFloat)
         {
@@ -83,6 +86,10 @@ public class BadInputTableTests
             yield return ($"{name} undefined Teacher", aoore, "options", (w, o) => m(w, X, T, 2, 3, Dist(o) with { Teacher = (TeacherKind)5 }, default));
             yield return ($"{name} undefined Isa", aoore, "options", (w, o) => m(w, X, T, 2, 3, Dist(o) with { Isa = (KlIsa)7 }, default));
             yield return ($"{name} undefined Backend", aoore, "options", (w, o) => m(w, X, T, 2, 3, Dist(o) with { Backend = (KlBackendKind)9 }, default));
+            // DistillationOptions.ValidateInputs: what would have been a NaN loss
+            yield return ($"{name} NaN student logit (validating)", kie, "student", (w, o) => m(w, new[] { -1f, -2f, -3f, -1f, float.NaN, -3f }, T, 2, 3, V(o), default));
+            yield return ($"{name} +inf teacher logit (validating)", kie, "teacher", (w, o) => m(w, X, new[] { 0.1f, float.PositiveInfinity, 0.7f, 0.2f, 0.2f, 0.6f }, 2, 3, V(o), default));
+            yield return ($"{name} log-probability teacher row sum not 1 (validating)", kie, "teacher", (w, o) => m(w, X, X, 2, 3, V(o) with { Teacher = TeacherKind.LogProbabilities }, default));
         }
         foreach (var (name, m) in DistillDouble)
         {
@@ -103,6 +110,9 @@ public class BadInputTableTests
             yield return ($"{name} undefined Teacher", aoore, "options", (w, o) => m(w, Xd, Td, 2, 3, Dist(o) with { Teacher = (TeacherKind)(-1) }, default));
             yield return ($"{name} undefined Isa", aoore, "options", (w, o) => m(w, Xd, Td, 2, 3, Dist(o) with { Isa = (KlIsa)3 }, default));
             yield return ($"{name} undefined Backend", aoore, "options", (w, o) => m(w, Xd, Td, 2, 3, Dist(o) with { Backend = (KlBackendKind)(-1) }, default));
+            yield return ($"{name} NaN student logit (validating)", kie, "student", (w, o) => m(w, new[] { double.NaN, -2, -3, -1, -2, -3 }, Td, 2, 3, V(o), default));
+            yield return ($"{name} +inf teacher logit (validating)", kie, "teacher", (w, o) => m(w, Xd, new[] { 0.1, 0.2, 0.7, 0.2, 0.2, double.PositiveInfinity }, 2, 3, V(o), default));
+            yield return ($"{name} log-probability teacher row sum not 1 (validating)", kie, "teacher", (w, o) => m(w, Xd, Xd, 2, 3, V(o) with { Teacher = TeacherKind.LogProbabilities }, default));
         }
 
         // reductions: Loss and Backward take a reduction; None is RowLosses' and RowBackward's

@@ -487,6 +487,12 @@ public class DistillationTests
         Expect<ArgumentException>("gradStudent", () => Distillation.Backward(s, u, 3, 4, s, gu, options: o));
         Expect<ArgumentException>("gradTeacher", () => Distillation.Backward(s, u, 3, 4, gs, gs, options: o));
         Expect<ArgumentException>("rowLosses", () => Distillation.RowBackward(s, u, 3, 4, u.AsSpan(0, 3), gs, gu, options: o));
+        // the overlap message fits a forward call too (RowLosses is not a backward call)
+        var e = Assert.Throws<ArgumentException>(() => Distillation.RowLosses(s, u, 3, 4, s.AsSpan(4, 3), o));
+        Assert.StartsWith("`destination` overlaps `student`; every output needs its own memory, apart from the inputs and the other outputs (no in-place)", e.Message);
+        Assert.DoesNotContain("backward", e.Message);
+        e = Assert.Throws<ArgumentException>(() => Distillation.RowBackward(s, u, 3, 4, rows, gs, gs, options: o));
+        Assert.StartsWith("`gradTeacher` overlaps `gradStudent`; every output needs its own memory", e.Message);
     }
 
     // ------------------------------------------------------------ allocation

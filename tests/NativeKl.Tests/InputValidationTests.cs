@@ -42,7 +42,7 @@ public class InputValidationTests
         xd[37] = double.NaN;
         xd[60] = 0.5; // later: not reported
         var e = Fails(() => KlDivergence.Mean(xd, td, v));
-        Assert.Equal(("input", 37L, -1), (e.ParamName, e.Index, e.Row));
+        Assert.Equal(("input", 37L, -1, -1), (e.ParamName, e.Index, e.Row, e.Column));
         Assert.True(double.IsNaN(e.Value));
         Assert.Contains("`input`[37] = NaN", e.Message);
 
@@ -68,7 +68,7 @@ public class InputValidationTests
         var (xd, td) = MakeRows(rows: 5, columns: 20, seed: 4);
         td[3 * 20 + 7] += 0.01; // row 3 sums to 1.01
         var e = Fails(() => KlDivergence.BatchMean(xd, td, 5, v));
-        Assert.Equal(("target", 3, 60L), (e.ParamName!, e.Row, e.Index));
+        Assert.Equal(("target", 3, -1, 60L), (e.ParamName!, e.Row, e.Column, e.Index));
         Assert.Equal(1.01, e.Value, 1e-9);
         Assert.Contains("row 3", e.Message);
         // within a looser tolerance it passes; Sum and Mean know no rows, so they do not check sums
@@ -86,10 +86,46 @@ public class InputValidationTests
             t[r * stride + 21] = double.NaN; // padding
         }
         e = Fails(() => KlDivergence.Rows(x, stride, t, stride, 5, 20, new double[5], v));
-        Assert.Equal((3, 3L * stride), (e.Row, e.Index));
+        Assert.Equal(("target", 3, -1, 3L * stride), (e.ParamName!, e.Row, e.Column, e.Index));
         t[2 * stride + 4] = 2.0;
         e = Fails(() => KlDivergence.Rows(x, stride, t, stride, 5, 20, new double[5], v));
-        Assert.Equal((-1, 2L * stride + 4), (e.Row, e.Index));
+        Assert.Equal(("target", 2, 4, 2L * stride + 4), (e.ParamName!, e.Row, e.Column, e.Index));
+    }
+
+    [Theory, MemberData(nameof(BackendNames))]
+    public void Rows_report_the_row_and_column_of_an_element(string backend)
+    {
+        var v = Registry.Backends[backend] with { ValidateInputs = true };
+        var (xd, td) = MakeRows(rows: 4, columns: 10, seed: 5);
+        const int xs = 13, ts = 11; // different strides: the index is in each span
+        var x = new float[4 * xs];
+        var t = new float[4 * ts];
+        for (int r = 0; r < 4; r++)
+        {
+            Array.Copy(TestData.ToFloat(xd), r * 10, x, r * xs, 10);
+            Array.Copy(TestData.ToFloat(td), r * 10, t, r * ts, 10);
+        }
+        x[2 * xs + 7] = 0.5f;         // input row 2, column 7
+        t[3 * ts + 1] = float.NaN;    // later row: not reported
+        var e = Fails(() => KlDivergence.Rows(x, xs, t, ts, 4, 10, new float[4], v));
+        Assert.Equal(("input", 2, 7, 2L * xs + 7, 0.5), (e.ParamName!, e.Row, e.Column, e.Index, e.Value));
+        Assert.Contains("`input`[2, 7] (element 33) = 0.5", e.Message);
+
+        x[2 * xs + 7] = -1f;
+        e = Fails(() => KlDivergence.Rows(x, xs, t, ts, 4, 10, new float[4], v));
+        Assert.Equal(("target", 3, 1, 3L * ts + 1), (e.ParamName!, e.Row, e.Column, e.Index));
+        Assert.True(double.IsNaN(e.Value));
+        Assert.Contains("`target`[3, 1] (element 34) = NaN", e.Message);
+
+        // contiguous rows, log target: the same row and column
+        double[] lt = Array.ConvertAll(td, Math.Log);
+        lt[1 * 10 + 9] = 0.25;
+        e = Fails(() => KlDivergence.Rows(xd, lt, 4, 10, new double[4], v with { LogTarget = true }));
+        Assert.Equal(("target", 1, 9, 19L), (e.ParamName!, e.Row, e.Column, e.Index));
+        // the flat methods know no rows: the same element has Row and Column -1
+        e = Fails(() => KlDivergence.Sum(xd, lt, v with { LogTarget = true }));
+        Assert.Equal(("target", -1, -1, 19L), (e.ParamName!, e.Row, e.Column, e.Index));
+        Assert.Contains("`target`[19] = 0.25", e.Message);
     }
 
     /// <summary>Rows of log-softmax inputs and softmax targets (each target row sums to 1).</summary>
