@@ -83,8 +83,7 @@ namespace NativeKl
             {
                 double v = l[c];
                 if (!(v <= maxLog)) throw Error.TeacherNotLogProbability(row, c, offset + c, v, tolerance);
-                if (v > m) { z = z * Math.Exp(m - v) + 1.0; m = v; }
-                else if (v > double.NegativeInfinity) z += Math.Exp(v - m);
+                AddLogProbability(v, ref m, ref z);
             }
             RequireOne(z * Math.Exp(m), row, offset, tolerance);
         }
@@ -96,10 +95,16 @@ namespace NativeKl
             {
                 double v = l[c];
                 if (!(v <= maxLog)) throw Error.TeacherNotLogProbability(row, c, offset + c, v, tolerance);
-                if (v > m) { z = z * Math.Exp(m - v) + 1.0; m = v; }
-                else if (v > double.NegativeInfinity) z += Math.Exp(v - m);
+                AddLogProbability(v, ref m, ref z);
             }
             RequireOne(z * Math.Exp(m), row, offset, tolerance);
+        }
+
+        // One step of the online log-sum-exp: the sum so far is z exp(m).
+        private static void AddLogProbability(double v, ref double m, ref double z)
+        {
+            if (v > m) { z = z * Math.Exp(m - v) + 1.0; m = v; }
+            else if (v > double.NegativeInfinity) z += Math.Exp(v - m);
         }
 
         // A row of all -∞ sums to 0 (z = 0, exp(m) = 0) and fails here.
