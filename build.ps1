@@ -28,6 +28,8 @@ $root = $PSScriptRoot
 $nativeTests = Join-Path $root 'build/native-tests'
 $results = Join-Path $root "artifacts/test-results/$Configuration"
 $passed = 0; $failed = 0; $broken = @()
+# What failed, by name, repeated just above the closing line: CI keeps only the tail of the log.
+$failures = [System.Collections.Generic.List[string]]::new()
 $benchProject = Join-Path $root 'benchmarks/NativeKl.Benchmarks'
 
 function Invoke-Step([string] $name, [scriptblock] $block) {
@@ -49,6 +51,9 @@ function Invoke-CTest([string] $name, [string[]] $arguments) {
         $cSkipped = @($lines | Select-String -Pattern '\*\*\*Skipped|Not Run').Count
         $script:passed += $cTotal - $cFailed - $cSkipped
         $script:failed += $cFailed
+        # ctest lists them after "The following tests FAILED:" as "  12 - name (Failed)"
+        $lines | Select-String -Pattern '^\s+\d+ - (\S+) \((.+)\)\s*$' |
+            ForEach-Object { $script:failures.Add("$name`: $($_.Matches[0].Groups[1].Value) ($($_.Matches[0].Groups[2].Value))") }
         Write-Host "$name`: $($cTotal - $cFailed - $cSkipped) passed, $cFailed failed, $cSkipped skipped"
     } else {
         $script:broken += "$name (no summary line)"
@@ -60,9 +65,16 @@ function Invoke-CTest([string] $name, [string[]] $arguments) {
 # A check that is one test in the tally: a command whose exit status says pass or fail.
 function Invoke-Check([string] $name, [scriptblock] $block) {
     Write-Host "==> $name" -ForegroundColor Cyan
-    & $block | Out-Host
-    if ($LASTEXITCODE -eq 0) { $script:passed++ } else { $script:failed++; Write-Host "$name`: FAILED" -ForegroundColor Red }
+    & $block | Tee-Object -Variable output | Out-Host
+    if ($LASTEXITCODE -eq 0) { $script:passed++ } else { Add-Failure $name "exit $LASTEXITCODE; $(@($output)[-1])" }
     $global:LASTEXITCODE = 0
+}
+
+# One failed test in the tally, said now and again at the end.
+function Add-Failure([string] $name, [string] $why) {
+    $script:failed++
+    $script:failures.Add("$name`: $why")
+    Write-Host "$name`: FAILED ($why)" -ForegroundColor Red
 }
 
 # ------------------------------------------------------------ -Bench: the benchmark suite and its report
@@ -140,6 +152,8 @@ foreach ($project in 'NativeKl.Tests', 'NativeKl.Tests.NetStandard') {
         $passed += [int]$counters.passed
         $failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
         Write-Host "$project`: $($counters.passed) passed, $($counters.failed) failed"
+        ([xml](Get-Content -Raw $file)).TestRun.Results.UnitTestResult | Where-Object { $_.outcome -ne 'Passed' -and $_.outcome -ne 'NotExecuted' } |
+            ForEach-Object { $failures.Add("$project`: $($_.testName) ($($_.outcome))") }
     } else {
         $broken += "$project (no TRX results)"
     }
@@ -150,9 +164,9 @@ foreach ($project in 'NativeKl.Tests', 'NativeKl.Tests.NetStandard') {
 $leakCheck = Join-Path $root 'tests/NativeKl.LeakCheck/run.sh'
 Write-Host '==> leak check' -ForegroundColor Cyan
 & bash $leakCheck 20000 | Out-Host
-if ($LASTEXITCODE -eq 0) { $passed++ } else { $failed++; Write-Host 'leak check: FAILED' -ForegroundColor Red }
+if ($LASTEXITCODE -eq 0) { $passed++ } else { Add-Failure 'leak check' "exit $LASTEXITCODE" }
 & bash $leakCheck 200 --leak-one | Out-Host
-if ($LASTEXITCODE -ne 0) { $passed++ } else { $failed++; Write-Host 'leak check control: a deliberate leak went unseen' -ForegroundColor Red }
+if ($LASTEXITCODE -ne 0) { $passed++ } else { Add-Failure 'leak check control' 'a deliberate leak went unseen' }
 $global:LASTEXITCODE = 0
 
 # ------------------------------------------------------------ NativeAOT
@@ -170,8 +184,7 @@ if ($LASTEXITCODE -eq 0 -and (Test-Path $aotExe) -and $aotWarnings.Count -eq 0) 
     $passed++
     Write-Host ("NativeAOT publish: {0:N0} bytes, no trimming/AOT warnings" -f (Get-Item $aotExe).Length)
 } else {
-    $failed++
-    Write-Host "NativeAOT publish: FAILED (exit $LASTEXITCODE, $($aotWarnings.Count) trimming/AOT warnings)" -ForegroundColor Red
+    Add-Failure 'NativeAOT publish' "exit $LASTEXITCODE, $($aotWarnings.Count) trimming/AOT warnings"
     $aotWarnings | ForEach-Object { Write-Host "  $_" -ForegroundColor Red }
 }
 Write-Host '==> NativeAOT: nativekl demo' -ForegroundColor Cyan
@@ -180,8 +193,7 @@ $demo | Out-Host
 if ($LASTEXITCODE -eq 0 -and $demo -match 'batchmean  0\.057796' -and $demo -match 'backend: Native') {
     $passed++
 } else {
-    $failed++
-    Write-Host 'NativeAOT demo: FAILED (expected batchmean 0.057796 on the native backend)' -ForegroundColor Red
+    Add-Failure 'NativeAOT demo' 'expected batchmean 0.057796 on the native backend'
 }
 $global:LASTEXITCODE = 0
 
@@ -195,7 +207,7 @@ $smokeStarted = Get-Date
 $smokeExit = $LASTEXITCODE
 $smokeSeconds = [math]::Round(((Get-Date) - $smokeStarted).TotalSeconds)
 if ($smokeExit -eq 0) { $passed++; Write-Host "benchmark smoke: passed in $smokeSeconds s" }
-else { $failed++; Write-Host "benchmark smoke: FAILED (exit $smokeExit, $smokeSeconds s)" -ForegroundColor Red }
+else { Add-Failure 'benchmark smoke' "exit $smokeExit, $smokeSeconds s" }
 $global:LASTEXITCODE = 0
 
 # ------------------------------------------------------------ NuGet package (-Pack)
@@ -207,6 +219,7 @@ if ($Pack) {
     Get-ChildItem $packages -Filter 'NativeKl.*.nupkg' | ForEach-Object { Write-Host ("{0} ({1:N0} bytes)" -f $_.FullName, $_.Length) }
 }
 
+foreach ($f in $failures) { Write-Host "failed: $f" -ForegroundColor Red }
 foreach ($b in $broken) { Write-Host "failed step: $b" -ForegroundColor Red }
 Write-Host "$passed passed, $failed failed"
 if ($failed -gt 0 -or $broken.Count -gt 0) { exit 1 }

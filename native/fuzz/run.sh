@@ -30,7 +30,8 @@ status=$?
 set -e
 if [ "$status" -ne 0 ]; then
   grep -v -E '^#[0-9]|NEW_FUNC|failed to allocate' "$log" | tail -40
-  echo "fuzz: FAILED (libFuzzer exit $status); the input is in $build/crash-*"
+  why=$(grep -m1 -E '^fuzz_api: |ERROR: |^SUMMARY: |ALARM: ' "$log" || true)
+  echo "fuzz: FAILED (libFuzzer exit $status: ${why:-see $log}); the input is in $build/crash-*"
   exit "$status"
 fi
 execs=$(awk '/stat::number_of_executed_units/ { print $2 }' "$log")
