@@ -5,7 +5,11 @@
  * evaluate the same formulas with these constants, in the same order, with
  * explicit fused multiply-adds, so their results are bit-identical.
  *
- * log: t = 2^k * m, m in [sqrt(1/2), sqrt(2)), f = m - 1, s = f / (2 + f),
+ * log f32: t = 2^k z, z in [0.71875, 1.4375); 8 buckets of z, each with
+ *      invc ~ 1/c and logc = -log(invc); r = fma(z, invc, -1) (|r| <= 1/16),
+ *      log t = (k ln2 + logc) + (r + r^2 P(r)). No division.
+ *      native/tools/log_f32_table.c derives the table and P.
+ * log f64: t = 2^k * m, m in [sqrt(1/2), sqrt(2)), f = m - 1, s = f / (2 + f),
  *      log(1 + f) = 2 atanh(s) = f - (hfsq - s (hfsq + R)), hfsq = f^2 / 2,
  *      R(z) ~ sum_{j>=1} 2 z^j / (2j + 1), z = s^2 in [0, 0.02944].
  * exp: x = k ln2 + r, |r| <= ln2/2, p(r) ~ exp(r); 2^k applied as two
@@ -27,14 +31,23 @@
 #define NKL_LN2_LO_F64 0x1.abc9e3b39803fp-56
 #define NKL_LOG2E_F64 0x1.71547652b82fep+0
 
+/* log f32 (native/tools/log_f32_table.c): z = t / 2^k is in [OFF, 2 OFF),
+   OFF = 0.71875; bucket i = top 3 mantissa bits of bits(t) - bits(OFF), whose
+   invc and logc (-log(invc), within 0.0004 ulp of it) are entry i of the
+   tables; the bucket [0.96875, 1.0625) holding 1 has invc = 1, logc = 0.
+   P(r) = C2 + r (C3 + r (C4 + r C5)). */
+#define NKL_LOG_OFF_BITS_F32 0x3f380000u
+#define NKL_LOG_INVC_F32 {0x1.5545bp+0f, 0x1.3b0afap+0f, 0x1.247fb2p+0f, 0x1.10fe9ep+0f, 0x1p+0f, 0x1.c7333p-1f, 0x1.99a968p-1f, 0x1.746c6cp-1f}
+#define NKL_LOG_LOGC_F32 {-0x1.26673p-2f, -0x1.a9062cp-3f, -0x1.10f6c2p-3f, -0x1.0744c4p-4f, 0x0p+0f, 0x1.e1a3ccp-4f, 0x1.c8b076p-3f, 0x1.45ee94p-2f}
+#define NKL_LOG_C2_F32 -0x1.ffffc8p-2f
+#define NKL_LOG_C3_F32 0x1.55569cp-2f
+#define NKL_LOG_C4_F32 -0x1.00cf54p-2f
+#define NKL_LOG_C5_F32 0x1.9634e8p-3f
+
 /* Bit pattern of sqrt(1/2) rounded: m is taken in [sqrt(1/2), sqrt(2)). */
-#define NKL_SQRTHALF_BITS_F32 0x3f3504f3u
 #define NKL_SQRTHALF_BITS_F64 0x3fe6a09e667f3bcdull
 
-/* log: R(z) = z * (L1 + z * (L2 + ...)) */
-#define NKL_LOG_L1_F32 0x1.55557ap-1f
-#define NKL_LOG_L2_F32 0x1.995ebap-2f
-#define NKL_LOG_L3_F32 0x1.31e2e2p-2f
+/* log f64: R(z) = z * (L1 + z * (L2 + ...)) */
 
 #define NKL_LOG_L1_F64 0x1.55555555552acp-1
 #define NKL_LOG_L2_F64 0x1.9999999a6be2ap-2

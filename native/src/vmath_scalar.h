@@ -17,22 +17,25 @@
 
 /* log t: +inf -> +inf, t < 0 or NaN -> NaN, +-0 -> -inf, subnormals exact. */
 NKL_INLINE float nkl_log_f32(float t) {
+    static const float invc_table[8] = NKL_LOG_INVC_F32, logc_table[8] = NKL_LOG_LOGC_F32;
     int subnormal = t < 0x1p-126f;
     float ts = subnormal ? t * 0x1p25f : t;
     float kadd = subnormal ? -25.0f : 0.0f;
-    uint32_t u = nkl_bits_f32(ts) + (0x3f800000u - NKL_SQRTHALF_BITS_F32);
-    float kf = (float)((int32_t)(u >> 23) - 127) + kadd;
-    float m = nkl_f32_from_bits((u & 0x007fffffu) + NKL_SQRTHALF_BITS_F32);
-    float f = m - 1.0f;
-    float s = f / (2.0f + f);
-    float z = s * s;
-    float p = fmaf(z, NKL_LOG_L3_F32, NKL_LOG_L2_F32);
-    p = fmaf(z, p, NKL_LOG_L1_F32);
-    float r = z * p;
-    float hfsq = (0.5f * f) * f;
-    float w = s * (hfsq + r);
-    w = fmaf(kf, NKL_LN2_LO_F32, w);
-    float y = fmaf(kf, NKL_LN2_HI_F32, f - (hfsq - w));
+    /* tmp = bits(t) - bits(OFF): k = tmp >> 23 (arithmetic; written here
+       without a signed shift), the bucket its top 3 mantissa bits, and
+       z = t / 2^k in [OFF, 2 OFF) */
+    uint32_t ix = nkl_bits_f32(ts), tmp = ix - NKL_LOG_OFF_BITS_F32;
+    float kf = (float)((int32_t)((tmp + 0x40000000u) >> 23) - 128) + kadd;
+    float invc = invc_table[(tmp >> 20) & 7], logc = logc_table[(tmp >> 20) & 7];
+    float z = nkl_f32_from_bits(ix - (tmp & 0xff800000u));
+    /* r = z / c - 1; log t = (k ln2 + logc) + (r + r^2 P(r)) */
+    float r = fmaf(z, invc, -1.0f);
+    float r2 = r * r;
+    float p = fmaf(r, NKL_LOG_C5_F32, NKL_LOG_C4_F32);
+    p = fmaf(r, p, NKL_LOG_C3_F32);
+    p = fmaf(r, p, NKL_LOG_C2_F32);
+    float q = fmaf(r2, p, r);
+    float y = fmaf(kf, NKL_LN2_HI_F32, logc) + q;
     if (t == INFINITY) y = INFINITY;
     if (!(t >= 0.0f)) y = NAN;
     if (t == 0.0f) y = -INFINITY;

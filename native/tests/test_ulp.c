@@ -27,13 +27,15 @@
  * scalar path returns the AVX2 bits. Without AVX2 the scalar path alone runs.
  *
  * Measured max errors (x86-64, gcc 12, glibc 2.36; scalar == AVX2 bit for bit):
- *   log f32  0.8399 ulp at x = 0x1.69cf3ep+0           every float32 (2^32 patterns)
+ *   log f32  1.5367 ulp at x = 0x1.50476cp+1           every float32 (2^32 patterns)
  *   exp f32  0.8912 ulp at x = 0x1.4ce7a6p+2           every float32 (2^32 patterns)
  *   log f64  0.8252 ulp at x = 0x1.6635349658344p+0    25.5M points (+ specials)
  *   exp f64  0.8652 ulp at x = -0x1.62662d716ab8p+9    26.6M points (+ specials)
- *   (scalar float32 at stride 7: log 0.8198 at 0x1.686db6p-1, exp 0.8822 at
+ *   (scalar float32 at stride 7: log 1.5237 at 0x1.53c8dep+1, exp 0.8822 at
  *   -0x1.aaf86cp+4; a full scalar sweep gives the AVX2 numbers.)
- *   (minimax coefficients, vmath_constants.h; measured 2026-11-28.)
+ *   (vmath_constants.h; log f32, the table method, measured 2026-11-29; the
+ *   rest 2026-11-28. The log f32 worst cases are results just below a power
+ *   of 2 with k ln2 + logc rounded in the binade above.)
  * Run time: about 55-85 s on 2 shared cores (the float32 sweeps dominate).
  * The requirement is 2 ulp; the test also asserts the measured bound rounded
  * up to the next 0.25 ulp (LOG/EXP_*_BOUND below) so that regressions show.
@@ -54,7 +56,7 @@
 
 /* ulp bounds: the requirement, and the measured bound rounded up to 0.25. */
 #define REQUIRED_BOUND 2.0
-#define LOG_F32_BOUND 1.0
+#define LOG_F32_BOUND 1.75
 #define EXP_F32_BOUND 1.0
 #define LOG_F64_BOUND 1.0
 #define EXP_F64_BOUND 1.0

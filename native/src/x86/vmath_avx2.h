@@ -20,28 +20,25 @@
    scaled by 2^25, and kadd holds -25 for them (0 elsewhere). Adding a zero
    kadd changes no bit, so the unscaled form skips it. */
 NKL_INLINE __m256 log_core_ps(__m256 ts, __m256 kadd, const int scaled) {
-    /* u = bits(ts) + (1.0 - sqrt(1/2)) bits: moves m into [sqrt(1/2), sqrt(2)) */
-    __m256i u = _mm256_add_epi32(_mm256_castps_si256(ts), I32(0x3f800000u - NKL_SQRTHALF_BITS_F32));
-    /* kf = (float)((u >> 23) - 127) + kadd */
-    __m256 kf = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(u, 23), I32(127)));
+    static const float invc_table[8] = NKL_LOG_INVC_F32, logc_table[8] = NKL_LOG_LOGC_F32;
+    /* tmp = bits(t) - bits(OFF): k = tmp >> 23, the bucket (VPERMPS reads
+       the low 3 bits of tmp >> 20), z = t / 2^k */
+    __m256i ix = _mm256_castps_si256(ts);
+    __m256i tmp = _mm256_sub_epi32(ix, I32(NKL_LOG_OFF_BITS_F32));
+    __m256 kf = _mm256_cvtepi32_ps(_mm256_srai_epi32(tmp, 23));
     if (scaled) kf = _mm256_add_ps(kf, kadd);
-    /* m = bits((u & mantissa) + sqrt(1/2) bits); f = m - 1 */
-    __m256 m = _mm256_castsi256_ps(_mm256_add_epi32(_mm256_and_si256(u, I32(0x007fffffu)),
-                                                    I32(NKL_SQRTHALF_BITS_F32)));
-    __m256 f = _mm256_sub_ps(m, F32(1.0f));
-    /* s = f / (2 + f); z = s * s */
-    __m256 s = _mm256_div_ps(f, _mm256_add_ps(F32(2.0f), f));
-    __m256 z = _mm256_mul_ps(s, s);
-    /* p = L1 + z (L2 + z L3); r = z p */
-    __m256 p = _mm256_fmadd_ps(z, F32(NKL_LOG_L3_F32), F32(NKL_LOG_L2_F32));
-    p = _mm256_fmadd_ps(z, p, F32(NKL_LOG_L1_F32));
-    __m256 r = _mm256_mul_ps(z, p);
-    /* hfsq = (0.5 f) f; w = s (hfsq + r) + kf ln2_lo */
-    __m256 hfsq = _mm256_mul_ps(_mm256_mul_ps(F32(0.5f), f), f);
-    __m256 w = _mm256_mul_ps(s, _mm256_add_ps(hfsq, r));
-    w = _mm256_fmadd_ps(kf, F32(NKL_LN2_LO_F32), w);
-    /* y = kf ln2_hi + (f - (hfsq - w)) */
-    return _mm256_fmadd_ps(kf, F32(NKL_LN2_HI_F32), _mm256_sub_ps(f, _mm256_sub_ps(hfsq, w)));
+    __m256i bucket = _mm256_srli_epi32(tmp, 20);
+    __m256 invc = _mm256_permutevar8x32_ps(_mm256_loadu_ps(invc_table), bucket);
+    __m256 logc = _mm256_permutevar8x32_ps(_mm256_loadu_ps(logc_table), bucket);
+    __m256 z = _mm256_castsi256_ps(_mm256_sub_epi32(ix, _mm256_and_si256(tmp, I32(0xff800000u))));
+    /* r = z / c - 1; log t = (k ln2 + logc) + (r + r^2 P(r)) */
+    __m256 r = _mm256_fmsub_ps(z, invc, F32(1.0f));
+    __m256 r2 = _mm256_mul_ps(r, r);
+    __m256 p = _mm256_fmadd_ps(r, F32(NKL_LOG_C5_F32), F32(NKL_LOG_C4_F32));
+    p = _mm256_fmadd_ps(r, p, F32(NKL_LOG_C3_F32));
+    p = _mm256_fmadd_ps(r, p, F32(NKL_LOG_C2_F32));
+    __m256 q = _mm256_fmadd_ps(r2, p, r);
+    return _mm256_add_ps(_mm256_fmadd_ps(kf, F32(NKL_LN2_HI_F32), logc), q);
 }
 
 /* Lanes that are subnormal, zero, negative, infinite or NaN: rare, so they

@@ -35,28 +35,30 @@ namespace NativeKl.Managed
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<float> LogCore(Vector256<float> ts, Vector256<float> kadd, bool scaled)
         {
-            // u = bits(ts) + (bits(1.0) - bits(sqrt(1/2))): m moves into [sqrt(1/2), sqrt(2))
-            Vector256<int> u = Avx2.Add(ts.AsInt32(), I32(0x3f800000u - SqrtHalfBitsF32));
-            // kf = (float)((u >> 23) - 127) + kadd
-            Vector256<float> kf = Avx.ConvertToVector256Single(Avx2.Subtract(Avx2.ShiftRightLogical(u, 23), I32(127)));
+            // tmp = bits(t) - bits(OFF): k = tmp >> 23, the bucket (VPERMPS reads the low 3
+            // bits of tmp >> 20), z = t / 2^k
+            Vector256<int> ix = ts.AsInt32();
+            Vector256<int> tmp = Avx2.Subtract(ix, I32(LogOffBitsF32));
+            Vector256<float> kf = Avx.ConvertToVector256Single(Avx2.ShiftRightArithmetic(tmp, 23));
             if (scaled) kf = Avx.Add(kf, kadd);
-            // m = bits((u & mantissa) + bits(sqrt(1/2))); f = m - 1
-            Vector256<float> m = Avx2.Add(Avx2.And(u, I32(0x007fffffu)), I32(SqrtHalfBitsF32)).AsSingle();
-            Vector256<float> f = Avx.Subtract(m, F32(1.0f));
-            // s = f / (2 + f); z = s * s
-            Vector256<float> s = Avx.Divide(f, Avx.Add(F32(2.0f), f));
-            Vector256<float> z = Avx.Multiply(s, s);
-            // p = L1 + z (L2 + z L3); r = z p
-            Vector256<float> p = Fma.MultiplyAdd(z, F32(LogL3F32), F32(LogL2F32));
-            p = Fma.MultiplyAdd(z, p, F32(LogL1F32));
-            Vector256<float> r = Avx.Multiply(z, p);
-            // hfsq = (0.5 f) f; w = s (hfsq + r) + kf ln2_lo
-            Vector256<float> hfsq = Avx.Multiply(Avx.Multiply(F32(0.5f), f), f);
-            Vector256<float> w = Avx.Multiply(s, Avx.Add(hfsq, r));
-            w = Fma.MultiplyAdd(kf, F32(Ln2LoF32), w);
-            // y = kf ln2_hi + (f - (hfsq - w))
-            return Fma.MultiplyAdd(kf, F32(Ln2HiF32), Avx.Subtract(f, Avx.Subtract(hfsq, w)));
+            Vector256<int> bucket = Avx2.ShiftRightLogical(tmp, 20);
+            Vector256<float> invc = Avx2.PermuteVar8x32(LogInvcTable, bucket);
+            Vector256<float> logc = Avx2.PermuteVar8x32(LogLogcTable, bucket);
+            Vector256<float> z = Avx2.Subtract(ix, Avx2.And(tmp, I32(0xff800000u))).AsSingle();
+            // r = z / c - 1; log t = (k ln2 + logc) + (r + r^2 P(r))
+            Vector256<float> r = Fma.MultiplySubtract(z, invc, F32(1.0f));
+            Vector256<float> r2 = Avx.Multiply(r, r);
+            Vector256<float> p = Fma.MultiplyAdd(r, F32(LogC5F32), F32(LogC4F32));
+            p = Fma.MultiplyAdd(r, p, F32(LogC3F32));
+            p = Fma.MultiplyAdd(r, p, F32(LogC2F32));
+            Vector256<float> q = Fma.MultiplyAdd(r2, p, r);
+            return Avx.Add(Fma.MultiplyAdd(kf, F32(Ln2HiF32), logc), q);
         }
+
+        private static readonly Vector256<float> LogInvcTable = Vector256.Create(
+            LogInvcF32[0], LogInvcF32[1], LogInvcF32[2], LogInvcF32[3], LogInvcF32[4], LogInvcF32[5], LogInvcF32[6], LogInvcF32[7]);
+        private static readonly Vector256<float> LogLogcTable = Vector256.Create(
+            LogLogcF32[0], LogLogcF32[1], LogLogcF32[2], LogLogcF32[3], LogLogcF32[4], LogLogcF32[5], LogLogcF32[6], LogLogcF32[7]);
 
         /// <summary>Lanes that are subnormal, zero, negative, infinite or NaN: rare,
         /// so they take a branch; the result bits are the same either way.</summary>

@@ -19,14 +19,41 @@ namespace NativeKl.Managed
         public const double Ln2LoF64 = 2.3190468138462996e-17;                     // 0x1.abc9e3b39803fp-56
         public const double Log2EF64 = 1.4426950408889634;                         // 0x1.71547652b82fep+0
 
-        // Bit patterns of sqrt(1/2) rounded: log takes the mantissa in [sqrt(1/2), sqrt(2)).
-        public const uint SqrtHalfBitsF32 = 0x3f3504f3u;
+        // log f32 (native/tools/log_f32_table.c): z = t / 2^k in [OFF, 2 OFF), OFF = 0.71875; the
+        // bucket is the top 3 mantissa bits of bits(t) - bits(OFF); its invc ~ 1/c and
+        // logc = -log(invc) are entry i of the tables; P(r) = C2 + r (C3 + r (C4 + r C5)).
+        public const uint LogOffBitsF32 = 0x3f380000u;
+        public static readonly float[] LogInvcF32 =
+        {
+            1.33309459686279296875f,       // 0x1.5545bp+0f
+            1.23063623905181884765625f,    // 0x1.3b0afap+0f
+            1.14257347583770751953125f,    // 0x1.247fb2p+0f
+            1.06638514995574951171875f,    // 0x1.10fe9ep+0f
+            1f,                            // 0x1p+0f
+            0.889062404632568359375f,      // 0x1.c7333p-1f
+            0.8001205921173095703125f,     // 0x1.99a968p-1f
+            0.72738969326019287109375f,    // 0x1.746c6cp-1f
+        };
+        public static readonly float[] LogLogcF32 =
+        {
+            -0.2875030040740966796875f,    // -0x1.26673p-2f
+            -0.2075313031673431396484375f, // -0x1.a9062cp-3f
+            -0.13328315317630767822265625f, // -0x1.10f6c2p-3f
+            -0.06427456438541412353515625f, // -0x1.0744c4p-4f
+            0f,                            // 0x0p+0f
+            0.11758784949779510498046875f, // 0x1.e1a3ccp-4f
+            0.22299282252788543701171875f, // 0x1.c8b076p-3f
+            0.318292915821075439453125f,   // 0x1.45ee94p-2f
+        };
+        public const float LogC2F32 = -0.49999916553497314453125f;                 // -0x1.ffffc8p-2f
+        public const float LogC3F32 = 0.333338201045989990234375f;                 // 0x1.55569cp-2f
+        public const float LogC4F32 = -0.250790894031524658203125f;                // -0x1.00cf54p-2f
+        public const float LogC5F32 = 0.198343098163604736328125f;                 // 0x1.9634e8p-3f
+
+        // Bit pattern of sqrt(1/2) rounded: the float64 log takes the mantissa in [sqrt(1/2), sqrt(2)).
         public const ulong SqrtHalfBitsF64 = 0x3fe6a09e667f3bcdUL;
 
-        // log: R(z) = z * (L1 + z * (L2 + ...)): minimax fits (spec v2).
-        public const float LogL1F32 = 0.666667759418487548828125f;                 // 0x1.55557ap-1f
-        public const float LogL2F32 = 0.3997754156589508056640625f;                // 0x1.995ebap-2f
-        public const float LogL3F32 = 0.2987170517444610595703125f;                // 0x1.31e2e2p-2f
+        // log f64: R(z) = z * (L1 + z * (L2 + ...)): minimax fits (spec v2).
 
         public const double LogL1F64 = 0.666666666666591;                          // 0x1.55555555552acp-1
         public const double LogL2F64 = 0.40000000004781333;                        // 0x1.9999999a6be2ap-2

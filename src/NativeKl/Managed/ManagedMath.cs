@@ -98,23 +98,21 @@ namespace NativeKl.Managed
             bool subnormal = t < MinNormalF32;
             float ts = subnormal ? t * SubnormalScaleF32 : t;
             float kadd = subnormal ? SubnormalExponentF32 : 0.0f;
-            // t = 2^k * m, m in [sqrt(1/2), sqrt(2)): adding bits(1.0) - bits(sqrt(1/2))
-            // bumps the exponent field exactly when t's mantissa is at least
-            // sqrt(1/2)'s, so k = field - 127, and the low bits + bits(sqrt(1/2)) are m.
-            uint u = unchecked(Bits(ts) + (0x3f800000u - SqrtHalfBitsF32));
-            float kf = (float)((int)(u >> 23) - 127) + kadd;
-            float m = FloatFromBits((u & 0x007fffffu) + SqrtHalfBitsF32);
-            float f = m - 1.0f;
-            // log(1 + f) = 2 atanh(s), s = f / (2 + f)
-            float s = f / (2.0f + f);
-            float z = s * s;
-            float p = Fma(z, LogL3F32, LogL2F32);
-            p = Fma(z, p, LogL1F32);
-            float r = z * p;
-            float hfsq = (0.5f * f) * f;
-            float w = s * (hfsq + r);
-            w = Fma(kf, Ln2LoF32, w);
-            float y = Fma(kf, Ln2HiF32, f - (hfsq - w));
+            // tmp = bits(t) - bits(OFF): k = tmp >> 23 (arithmetic), the bucket its top 3
+            // mantissa bits, and z = t / 2^k in [OFF, 2 OFF)
+            uint ix = Bits(ts), tmp = unchecked(ix - LogOffBitsF32);
+            float kf = (float)(unchecked((int)tmp) >> 23) + kadd;
+            int bucket = (int)((tmp >> 20) & 7);
+            float invc = LogInvcF32[bucket], logc = LogLogcF32[bucket];
+            float z = FloatFromBits(unchecked(ix - (tmp & 0xff800000u)));
+            // r = z / c - 1; log t = (k ln2 + logc) + (r + r^2 P(r))
+            float r = Fma(z, invc, -1.0f);
+            float r2 = r * r;
+            float p = Fma(r, LogC5F32, LogC4F32);
+            p = Fma(r, p, LogC3F32);
+            p = Fma(r, p, LogC2F32);
+            float q = Fma(r2, p, r);
+            float y = Fma(kf, Ln2HiF32, logc) + q;
             // Special values last, in the C order (the last match wins).
             if (t == float.PositiveInfinity) y = float.PositiveInfinity;
             if (!(t >= 0.0f)) y = NaNF32;
