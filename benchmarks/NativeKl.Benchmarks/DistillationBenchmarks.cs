@@ -21,7 +21,7 @@ public class DistillationBenchmarks
 {
     public const double Temperature = 2.0;
 
-    private static readonly DistillationOptions NativeOptions = new(Temperature)
+    internal static readonly DistillationOptions NativeOptions = new(Temperature)
     {
         ScaleByTemperatureSquared = true,
         Backend = KlBackendKind.Native,
@@ -118,7 +118,7 @@ public class DistillationBenchmarks
     }
 
     /// <summary>Student and teacher logits 3·N(0, 1), seeded per shape, and gradient buffers.</summary>
-    private static (float[] Student, float[] Teacher, float[] GradStudent, float[] GradTeacher) Data(Shape shape)
+    internal static (float[] Student, float[] Teacher, float[] GradStudent, float[] GradTeacher) Data(Shape shape)
     {
         int n = shape.Rows * shape.Columns;
         var rng = new Random(shape.Rows * 100_003 + shape.Columns);

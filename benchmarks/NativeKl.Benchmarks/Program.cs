@@ -1,5 +1,7 @@
 // dotnet run -c Release --project benchmarks/NativeKl.Benchmarks -- --filter "*ElementwiseBenchmarks*"
 // dotnet run -c Release --project benchmarks/NativeKl.Benchmarks -- --quick     (CI smoke: short job, < 3 min)
+// dotnet run -c Release --project benchmarks/NativeKl.Benchmarks -p:WithTorchSharp=true -- --interleaved
+//   (the distillation cases, native against PyTorch in alternating rounds: phase-robust ratios)
 // PyTorch rows: add -p:WithTorchSharp=true (and on Debian 12 the LD_PRELOAD printed by
 // ../shared/tools/torchsharp-debian12.sh); without them those rows are skipped, with one line.
 using BenchmarkDotNet.Configs;
@@ -13,6 +15,7 @@ if (quick && !args.Contains("--filter")) args = args.Concat(new[] { "--filter", 
 ElementwiseBenchmarks.Quick = quick;
 
 Console.WriteLine($"NativeKl backends: native {NativeKl.KlBackend.NativeIsa ?? "unavailable"}, managed {NativeKl.KlBackend.ManagedIsa}");
+if (args.Contains("--interleaved")) return DistillationInterleaved.Run();
 
 string? noPyTorch = PyTorchComposite.Unavailable;
 bool pyTorch = noPyTorch is null;
