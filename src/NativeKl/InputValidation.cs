@@ -9,22 +9,25 @@ namespace NativeKl
     /// </summary>
     internal static class InputValidation
     {
-        /// <summary>Elements, and, if rows &gt; 0, the target as rows of input.Length / rows.</summary>
+        /// <summary>Elements, and, if rows &gt; 0 (BatchMean's batch), the target as rows of input.Length / rows;
+        /// an element is then reported with its row and column too.</summary>
         internal static void Check(ReadOnlySpan<float> input, ReadOnlySpan<float> target, int rows, KlOptions options)
         {
-            for (int i = 0; i < input.Length; i++) if (!(input[i] <= 0f)) throw Error.NotLogProbability("input", i, input[i]);
-            CheckTargets(target, 0, -1, options.LogTarget);
-            if (rows <= 0) return;
-            int columns = input.Length / rows;
+            int columns = rows > 0 ? input.Length / rows : 0;
+            for (int i = 0; i < input.Length; i++)
+                if (!(input[i] <= 0f)) throw Error.NotLogProbability("input", i, input[i], RowOf(i, columns), ColumnOf(i, columns));
+            if (rows <= 0) CheckTargets(target, 0, -1, options.LogTarget);
+            for (int r = 0; r < rows; r++) CheckTargets(target.Slice(r * columns, columns), (long)r * columns, r, options.LogTarget);
             for (int r = 0; r < rows; r++) CheckRowSum(target.Slice(r * columns, columns), r, (long)r * columns, options);
         }
 
         internal static void Check(ReadOnlySpan<double> input, ReadOnlySpan<double> target, int rows, KlOptions options)
         {
-            for (int i = 0; i < input.Length; i++) if (!(input[i] <= 0.0)) throw Error.NotLogProbability("input", i, input[i]);
-            CheckTargets(target, 0, -1, options.LogTarget);
-            if (rows <= 0) return;
-            int columns = input.Length / rows;
+            int columns = rows > 0 ? input.Length / rows : 0;
+            for (int i = 0; i < input.Length; i++)
+                if (!(input[i] <= 0.0)) throw Error.NotLogProbability("input", i, input[i], RowOf(i, columns), ColumnOf(i, columns));
+            if (rows <= 0) CheckTargets(target, 0, -1, options.LogTarget);
+            for (int r = 0; r < rows; r++) CheckTargets(target.Slice(r * columns, columns), (long)r * columns, r, options.LogTarget);
             for (int r = 0; r < rows; r++) CheckRowSum(target.Slice(r * columns, columns), r, (long)r * columns, options);
         }
 
@@ -71,6 +74,11 @@ namespace NativeKl
             for (int i = 0; i < t.Length; i++)
                 if (logTarget ? !(t[i] <= 0.0) : !(t[i] >= 0.0 && t[i] <= 1.0)) throw Error.NotProbability(offset + i, t[i], logTarget, row, row < 0 ? -1 : i);
         }
+
+        // An element's row and column in rows of `columns`, or -1 without rows.
+        private static int RowOf(long index, int columns) => columns > 0 ? (int)(index / columns) : -1;
+
+        private static int ColumnOf(long index, int columns) => columns > 0 ? (int)(index % columns) : -1;
 
         // An empty row holds no distribution to check (rows × 0 columns is a valid shape).
         private static void CheckRowSum(ReadOnlySpan<float> t, int row, long offset, KlOptions options)

@@ -25,15 +25,15 @@ namespace NativeKl
 
         /// <summary>
         /// The offending row, or the row of the offending element in a [rows, columns] call
-        /// (<see cref="Distillation"/>, <c>KlDivergence.Rows</c>); −1 for an element of any other
-        /// <see cref="KlDivergence"/> call.
+        /// (<see cref="Distillation"/>, <c>KlDivergence.Rows</c>, and a <c>BatchMean</c> reduction, whose
+        /// batch makes rows of length / batch); −1 for an element of any other <see cref="KlDivergence"/> call.
         /// </summary>
         public int Row { get; }
 
         /// <summary>
         /// The column of the offending element in a [rows, columns] call (<see cref="Distillation"/>,
-        /// <c>KlDivergence.Rows</c>); −1 when the whole row is at fault, and for an element of any
-        /// other <see cref="KlDivergence"/> call.
+        /// <c>KlDivergence.Rows</c>, a <c>BatchMean</c> reduction); −1 when the whole row is at fault,
+        /// and for an element of any other <see cref="KlDivergence"/> call.
         /// </summary>
         public int Column { get; }
 

@@ -126,6 +126,17 @@ public class InputValidationTests
         e = Fails(() => KlDivergence.Sum(xd, lt, v with { LogTarget = true }));
         Assert.Equal(("target", -1, -1, 19L), (e.ParamName!, e.Row, e.Column, e.Index));
         Assert.Contains("`target`[19] = 0.25", e.Message);
+        // but BatchMean's batch makes rows: batch 4 of 40 elements, rows of 10
+        e = Fails(() => KlDivergence.BatchMean(xd, lt, 4, v with { LogTarget = true }));
+        Assert.Equal(("target", 1, 9, 19L), (e.ParamName!, e.Row, e.Column, e.Index));
+        Assert.Contains("`target`[1, 9] (element 19) = 0.25", e.Message);
+        e = Fails(() => KlDivergence.Backward(xd, lt, KlReduction.BatchMean, new double[40], default, 4, 1.0, v with { LogTarget = true }));
+        Assert.Equal(("target", 1, 9, 19L), (e.ParamName!, e.Row, e.Column, e.Index));
+        float[] xf = TestData.ToFloat(xd);
+        xf[37] = float.NaN;
+        e = Fails(() => KlDivergence.BatchMean(xf, TestData.ToFloat(td), 4, v));
+        Assert.Equal(("input", 3, 7, 37L), (e.ParamName!, e.Row, e.Column, e.Index));
+        Assert.Contains("`input`[3, 7] (element 37) = NaN", e.Message);
     }
 
     /// <summary>Rows of log-softmax inputs and softmax targets (each target row sums to 1).</summary>
