@@ -74,8 +74,34 @@ static NKL_NOINLINE void rescale_ps(lanes_ps *st, __m256 nma, __m256 nmb, __m256
 }
 
 /* One block of 32: a[j] = s/T of elements 8j..8j+7, b[j] the teacher's. */
+/* Lanes whose eight exp arguments (a[j], b[j]) are all in [-86, 88]; lanes
+   outside `valid` (when given) count as 0, that is, in range. */
+NKL_INLINE __m256 range_ok_ps(const __m256 a[4], const __m256 b[4], const int log_probs, const __m256 *valid) {
+    __m256 lo, hi = _mm256_setzero_ps();
+    if (valid) {
+        __m256 ca[4], cb[4];
+        for (int j = 0; j < 4; j++) {
+            ca[j] = _mm256_and_ps(a[j], valid[j]);
+            cb[j] = _mm256_and_ps(b[j], valid[j]);
+        }
+        lo = _mm256_min_ps(_mm256_min_ps(_mm256_min_ps(ca[0], ca[1]), _mm256_min_ps(ca[2], ca[3])),
+                           _mm256_min_ps(_mm256_min_ps(cb[0], cb[1]), _mm256_min_ps(cb[2], cb[3])));
+        if (log_probs) hi = _mm256_max_ps(_mm256_max_ps(cb[0], cb[1]), _mm256_max_ps(cb[2], cb[3]));
+    } else {
+        lo = _mm256_min_ps(_mm256_min_ps(_mm256_min_ps(a[0], a[1]), _mm256_min_ps(a[2], a[3])),
+                           _mm256_min_ps(_mm256_min_ps(b[0], b[1]), _mm256_min_ps(b[2], b[3])));
+        if (log_probs) hi = _mm256_max_ps(_mm256_max_ps(b[0], b[1]), _mm256_max_ps(b[2], b[3]));
+    }
+    __m256 ok = _mm256_cmp_ps(lo, _mm256_set1_ps(-86.0f), _CMP_GE_OQ);
+    if (log_probs) ok = _mm256_and_ps(ok, _mm256_cmp_ps(hi, _mm256_set1_ps(88.0f), _CMP_LE_OQ));
+    return ok;
+}
+
+/* `valid`: NULL for a full block; for a row's last, partial block, each
+   vector's lanes inside the row (all ones) - the others hold -inf logits,
+   the spec's padding, whose terms are +0. */
 NKL_INLINE void block_ps(lanes_ps *st, __m256 a[4], __m256 b[4], const int log_probs, const int first,
-                         const int nan_safe) {
+                         const int nan_safe, const __m256 *valid) {
     /* bm = max(max(a0, a1), max(a2, a3)); where bm > ma: nma = bm + headroom (else ma); likewise b */
     __m256 head = _mm256_set1_ps((float)NKL_DISTILL_HEADROOM);
     __m256 bma = _mm256_max_ps(_mm256_max_ps(a[0], a[1]), _mm256_max_ps(a[2], a[3]));
@@ -114,18 +140,19 @@ NKL_INLINE void block_ps(lanes_ps *st, __m256 a[4], __m256 b[4], const int log_p
        number, so the first pass over a row uses it and lanes_f32_avx2 redoes
        a row whose sums came out NaN (every NaN logit makes its term, and so
        its lane's acc, NaN) with exp_normal_ps, which keeps NaN. */
-    __m256 lo = _mm256_min_ps(_mm256_min_ps(_mm256_min_ps(a[0], a[1]), _mm256_min_ps(a[2], a[3])),
-                              _mm256_min_ps(_mm256_min_ps(b[0], b[1]), _mm256_min_ps(b[2], b[3])));
-    __m256 ok = _mm256_cmp_ps(lo, _mm256_set1_ps(-86.0f), _CMP_GE_OQ);
-    if (log_probs) {
-        __m256 hi = _mm256_max_ps(_mm256_max_ps(b[0], b[1]), _mm256_max_ps(b[2], b[3]));
-        ok = _mm256_and_ps(ok, _mm256_cmp_ps(hi, _mm256_set1_ps(88.0f), _CMP_LE_OQ));
-    }
+    /* Padding lanes (-inf) are left out of the check as +0, and their
+       results masked to +0 below: a partial block takes the fast path too. */
+    __m256 ok = valid ? range_ok_ps(a, b, log_probs, valid) : range_ok_ps(a, b, log_probs, NULL);
     if (NKL_LIKELY(_mm256_movemask_ps(ok) == 0xff)) {
         for (int j = 0; j < 4; j++) {
             e[j] = nan_safe ? exp_normal_ps(b[j]) : exp_inrange_ps(b[j]);
             t[j] = _mm256_mul_ps(e[j], _mm256_sub_ps(b[j], a[j]));
             ea[j] = nan_safe ? exp_normal_ps(a[j]) : exp_inrange_ps(a[j]);
+            if (valid) {
+                e[j] = _mm256_and_ps(e[j], valid[j]);
+                t[j] = _mm256_and_ps(t[j], valid[j]);
+                ea[j] = _mm256_and_ps(ea[j], valid[j]);
+            }
         }
     } else {
         for (int j = 0; j < 4; j++) {
@@ -156,6 +183,29 @@ NKL_INLINE void load_block_ps(const float *s, const float *u, __m256 it, const i
     }
 }
 
+/* load_block_ps for the last `rem` (1..31) logits of a row: masked loads
+   (nothing past the row is read), -inf in the lanes past it, and their masks. */
+NKL_INLINE void load_tail_ps(const float *s, const float *u, size_t rem, __m256 it, const int log_probs,
+                             __m256 a[4], __m256 b[4], __m256 valid[4]) {
+    static const int32_t ones_then_zeros[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    const __m256 pad = _mm256_set1_ps(-INFINITY);
+    for (size_t j = 0; j < 4; j++) {
+        if (8 * j >= rem) { /* no lane inside the row: no address formed past it */
+            a[j] = b[j] = pad;
+            valid[j] = _mm256_setzero_ps();
+            continue;
+        }
+        size_t in = rem - 8 * j < 8 ? rem - 8 * j : 8;
+        __m256i m = _mm256_loadu_si256((const __m256i *)(ones_then_zeros + 8 - in));
+        valid[j] = _mm256_castsi256_ps(m);
+        __m256 sv = _mm256_mul_ps(_mm256_maskload_ps(s + 8 * j, m), it);
+        __m256 uv = _mm256_maskload_ps(u + 8 * j, m);
+        if (!log_probs) uv = _mm256_mul_ps(uv, it);
+        a[j] = _mm256_blendv_ps(pad, sv, valid[j]);
+        b[j] = _mm256_blendv_ps(pad, uv, valid[j]);
+    }
+}
+
 NKL_INLINE void lanes_f32(const float *s, const float *u, size_t cols, float inv_t,
                           const int log_probs, const int nan_safe, nkl_distill_lanes *out) {
     lanes_ps st;
@@ -166,21 +216,18 @@ NKL_INLINE void lanes_f32(const float *s, const float *u, size_t cols, float inv
     size_t i = 0;
     if (cols >= 32) {
         load_block_ps(s, u, it, log_probs, a, b);
-        block_ps(&st, a, b, log_probs, 1, nan_safe);
+        block_ps(&st, a, b, log_probs, 1, nan_safe, NULL);
         i = 32;
     }
     for (; i + 32 <= cols; i += 32) {
         load_block_ps(s + i, u + i, it, log_probs, a, b);
-        block_ps(&st, a, b, log_probs, 0, nan_safe);
+        block_ps(&st, a, b, log_probs, 0, nan_safe, NULL);
     }
     if (i < cols) { /* the last block, padded with -inf logits (-inf / T = -inf) */
-        float sb[32], ub[32];
-        for (size_t j = 0; j < 32; j++) sb[j] = ub[j] = -INFINITY;
-        memcpy(sb, s + i, (cols - i) * sizeof(float));
-        memcpy(ub, u + i, (cols - i) * sizeof(float));
-        load_block_ps(sb, ub, it, log_probs, a, b);
-        if (i == 0) block_ps(&st, a, b, log_probs, 1, nan_safe);
-        else block_ps(&st, a, b, log_probs, 0, nan_safe);
+        __m256 valid[4];
+        load_tail_ps(s + i, u + i, cols - i, it, log_probs, a, b, valid);
+        if (i == 0) block_ps(&st, a, b, log_probs, 1, nan_safe, valid);
+        else block_ps(&st, a, b, log_probs, 0, nan_safe, valid);
     }
     float ma[8], mb[8];
     _mm256_storeu_ps(ma, st.ma);
