@@ -73,7 +73,6 @@ static NKL_NOINLINE void rescale_ps(lanes_ps *st, __m256 nma, __m256 nmb, __m256
     st->mb = _mm256_blendv_ps(st->mb, nmb, changed);
 }
 
-/* One block of 32: a[j] = s/T of elements 8j..8j+7, b[j] the teacher's. */
 /* Lanes whose eight exp arguments (a[j], b[j]) are all in [-86, 88]; lanes
    outside `valid` (when given) count as 0, that is, in range. */
 NKL_INLINE __m256 range_ok_ps(const __m256 a[4], const __m256 b[4], const int log_probs, const __m256 *valid) {
@@ -97,7 +96,8 @@ NKL_INLINE __m256 range_ok_ps(const __m256 a[4], const __m256 b[4], const int lo
     return ok;
 }
 
-/* `valid`: NULL for a full block; for a row's last, partial block, each
+/* One block of 32: a[j] = s/T of elements 8j..8j+7, b[j] the teacher's.
+   `valid`: NULL for a full block; for a row's last, partial block, each
    vector's lanes inside the row (all ones) - the others hold -inf logits,
    the spec's padding, whose terms are +0. */
 NKL_INLINE void block_ps(lanes_ps *st, __m256 a[4], __m256 b[4], const int log_probs, const int first,
@@ -142,7 +142,7 @@ NKL_INLINE void block_ps(lanes_ps *st, __m256 a[4], __m256 b[4], const int log_p
        its lane's acc, NaN) with exp_normal_ps, which keeps NaN. */
     /* Padding lanes (-inf) are left out of the check as +0, and their
        results masked to +0 below: a partial block takes the fast path too. */
-    __m256 ok = valid ? range_ok_ps(a, b, log_probs, valid) : range_ok_ps(a, b, log_probs, NULL);
+    __m256 ok = range_ok_ps(a, b, log_probs, valid);
     if (NKL_LIKELY(_mm256_movemask_ps(ok) == 0xff)) {
         for (int j = 0; j < 4; j++) {
             e[j] = nan_safe ? exp_normal_ps(b[j]) : exp_inrange_ps(b[j]);
@@ -187,7 +187,6 @@ NKL_INLINE void load_block_ps(const float *s, const float *u, __m256 it, const i
    (nothing past the row is read), -inf in the lanes past it, and their masks. */
 NKL_INLINE void load_tail_ps(const float *s, const float *u, size_t rem, __m256 it, const int log_probs,
                              __m256 a[4], __m256 b[4], __m256 valid[4]) {
-    static const int32_t ones_then_zeros[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
     const __m256 pad = _mm256_set1_ps(-INFINITY);
     for (size_t j = 0; j < 4; j++) {
         if (8 * j >= rem) { /* no lane inside the row: no address formed past it */
@@ -195,8 +194,7 @@ NKL_INLINE void load_tail_ps(const float *s, const float *u, size_t rem, __m256 
             valid[j] = _mm256_setzero_ps();
             continue;
         }
-        size_t in = rem - 8 * j < 8 ? rem - 8 * j : 8;
-        __m256i m = _mm256_loadu_si256((const __m256i *)(ones_then_zeros + 8 - in));
+        __m256i m = nkl_tail_mask_ps(rem - 8 * j < 8 ? rem - 8 * j : 8);
         valid[j] = _mm256_castsi256_ps(m);
         __m256 sv = _mm256_mul_ps(_mm256_maskload_ps(s + 8 * j, m), it);
         __m256 uv = _mm256_maskload_ps(u + 8 * j, m);

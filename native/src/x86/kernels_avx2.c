@@ -22,15 +22,6 @@ NKL_INLINE void prefetch2(const void *a, const void *b) {
     _mm_prefetch((const char *)b + PREFETCH_AHEAD, _MM_HINT_T0);
 }
 
-/* Lane masks for a tail of r elements: the first r lanes all ones. */
-static const int32_t tail_mask_table[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-
-NKL_INLINE __m256i tail_mask_ps(size_t r) { /* r in 0..8 */
-    return _mm256_loadu_si256((const __m256i *)(tail_mask_table + 8 - r));
-}
-NKL_INLINE __m256i tail_mask_pd(size_t r) { /* r in 0..4: two int32 per lane */
-    return _mm256_loadu_si256((const __m256i *)(tail_mask_table + 8 - 2 * r));
-}
 
 /*
  * The log-target-off term where zero targets are the only odd lanes: tz = t
@@ -106,7 +97,7 @@ NKL_INLINE __m256 load_term_ps(const float *x, const float *t, size_t r, int ful
     if (full) return term_ps(_mm256_loadu_ps(x), _mm256_loadu_ps(t), log_target, masked);
     /* missing lanes: x = 0 and t = 0 (log_target) or t = 1, whose term is
        +0 either way, the spec's +0 for missing terms */
-    __m256i m = tail_mask_ps(r);
+    __m256i m = nkl_tail_mask_ps(r);
     __m256 tt = _mm256_maskload_ps(t, m);
     if (!log_target) tt = _mm256_blendv_ps(F32(1.0f), tt, _mm256_castsi256_ps(m));
     return term_ps(_mm256_maskload_ps(x, m), tt, log_target, masked);
@@ -115,7 +106,7 @@ NKL_INLINE __m256 load_term_ps(const float *x, const float *t, size_t r, int ful
 NKL_INLINE __m256d load_term_pd(const double *x, const double *t, size_t r, int full,
                                 int log_target, int masked) {
     if (full) return term_pd(_mm256_loadu_pd(x), _mm256_loadu_pd(t), log_target, masked);
-    __m256i m = tail_mask_pd(r);
+    __m256i m = nkl_tail_mask_pd(r);
     __m256d tt = _mm256_maskload_pd(t, m);
     if (!log_target) tt = _mm256_blendv_pd(F64(1.0), tt, _mm256_castsi256_pd(m));
     return term_pd(_mm256_maskload_pd(x, m), tt, log_target, masked);
@@ -130,7 +121,7 @@ NKL_INLINE void pointwise_f32(const float *x, const float *t, size_t n, float *o
                                           log_target, masked));
     }
     if (i < n) {
-        __m256i m = tail_mask_ps(n - i);
+        __m256i m = nkl_tail_mask_ps(n - i);
         _mm256_maskstore_ps(out + i, m, load_term_ps(x + i, t + i, n - i, 0, log_target, masked));
     }
 }
@@ -144,7 +135,7 @@ NKL_INLINE void pointwise_f64(const double *x, const double *t, size_t n, double
                                           log_target, masked));
     }
     if (i < n) {
-        __m256i m = tail_mask_pd(n - i);
+        __m256i m = nkl_tail_mask_pd(n - i);
         _mm256_maskstore_pd(out + i, m, load_term_pd(x + i, t + i, n - i, 0, log_target, masked));
     }
 }
@@ -390,7 +381,7 @@ NKL_INLINE __m256 grad_vector_ps(const float *x, const float *t, size_t r, __m25
         return l;
     }
     if (r == 0) return _mm256_setzero_ps();
-    __m256i m = tail_mask_ps(r);
+    __m256i m = nkl_tail_mask_ps(r);
     __m256 tt = _mm256_maskload_ps(t, m);
     if (!log_target) tt = _mm256_blendv_ps(F32(1.0f), tt, _mm256_castsi256_ps(m));
     l = term_grad_ps(_mm256_maskload_ps(x, m), tt, s, log_target, masked, &dx, &dt);
@@ -411,7 +402,7 @@ NKL_INLINE __m256d grad_vector_pd(const double *x, const double *t, size_t r, __
         return l;
     }
     if (r == 0) return _mm256_setzero_pd();
-    __m256i m = tail_mask_pd(r);
+    __m256i m = nkl_tail_mask_pd(r);
     __m256d tt = _mm256_maskload_pd(t, m);
     if (!log_target) tt = _mm256_blendv_pd(F64(1.0), tt, _mm256_castsi256_pd(m));
     l = term_grad_pd(_mm256_maskload_pd(x, m), tt, s, log_target, masked, &dx, &dt);
@@ -481,7 +472,7 @@ static nkl_partial grad_f64_avx2(const double *x, const double *t, size_t len, u
         size_t i = 0;                                                                  \
         for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, fn(_mm256_loadu_ps(in + i))); \
         if (i < n) {                                                                   \
-            __m256i m = tail_mask_ps(n - i);                                           \
+            __m256i m = nkl_tail_mask_ps(n - i);                                           \
             _mm256_maskstore_ps(out + i, m, fn(_mm256_maskload_ps(in + i, m)));        \
         }                                                                              \
     }
@@ -490,7 +481,7 @@ static nkl_partial grad_f64_avx2(const double *x, const double *t, size_t len, u
         size_t i = 0;                                                                  \
         for (; i + 4 <= n; i += 4) _mm256_storeu_pd(out + i, fn(_mm256_loadu_pd(in + i))); \
         if (i < n) {                                                                   \
-            __m256i m = tail_mask_pd(n - i);                                           \
+            __m256i m = nkl_tail_mask_pd(n - i);                                           \
             _mm256_maskstore_pd(out + i, m, fn(_mm256_maskload_pd(in + i, m)));        \
         }                                                                              \
     }

@@ -1,7 +1,7 @@
 /*
- * vmath_avx2.h - log and exp on 8 floats / 4 doubles: vmath_scalar.h, lane
- * by lane, the same operations in the same order. Include only from a file
- * compiled with AVX2 and FMA enabled.
+ * vmath_avx2.h - log and exp on 8 floats / 4 doubles (vmath_scalar.h, lane
+ * by lane, the same operations in the same order), and the tail-lane masks.
+ * Include only from a file compiled with AVX2 and FMA enabled.
  */
 #ifndef NKL_VMATH_AVX2_H
 #define NKL_VMATH_AVX2_H
@@ -15,6 +15,16 @@
 #define F64(c) _mm256_set1_pd(c)
 #define I32(c) _mm256_set1_epi32((int)(c))
 #define I64(c) _mm256_set1_epi64x((long long)(c))
+
+/* Lane masks for a tail of r elements: the first r lanes all ones. */
+static const int32_t nkl_tail_mask_table[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+
+NKL_INLINE __m256i nkl_tail_mask_ps(size_t r) { /* r in 0..8 */
+    return _mm256_loadu_si256((const __m256i *)(nkl_tail_mask_table + 8 - r));
+}
+NKL_INLINE __m256i nkl_tail_mask_pd(size_t r) { /* r in 0..4: two int32 per lane */
+    return _mm256_loadu_si256((const __m256i *)(nkl_tail_mask_table + 8 - 2 * r));
+}
 
 /* log of lanes in the normal range. `scaled`: some lanes were subnormal,
    scaled by 2^25, and kadd holds -25 for them (0 elsewhere). Adding a zero
