@@ -65,8 +65,10 @@ function Invoke-CTest([string] $name, [string[]] $arguments) {
 # A check that is one test in the tally: a command whose exit status says pass or fail.
 function Invoke-Check([string] $name, [scriptblock] $block) {
     Write-Host "==> $name" -ForegroundColor Cyan
+    $output = @()   # Tee-Object sets it only when the block prints something
     & $block | Tee-Object -Variable output | Out-Host
-    if ($LASTEXITCODE -eq 0) { $script:passed++ } else { Add-Failure $name "exit $LASTEXITCODE; $(@($output)[-1])" }
+    $last = if (@($output).Count -gt 0) { @($output)[-1] } else { 'no output' }
+    if ($LASTEXITCODE -eq 0) { $script:passed++ } else { Add-Failure $name "exit $LASTEXITCODE; $last" }
     $global:LASTEXITCODE = 0
 }
 
