@@ -29,6 +29,7 @@ public enum Pass { Forward, ForwardBackward }
 /// process: the PyTorch rows need this process's LD_PRELOAD and -p:WithTorchSharp build).
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn] // always: BenchmarkDotNet leaves it out where it judges it uninformative, and the report reads it
 [Config(typeof(ElementwiseJob))]
 public class ElementwiseBenchmarks
 {
