@@ -14,11 +14,12 @@
  *      R(z) ~ sum_{j>=1} 2 z^j / (2j + 1), z = s^2 in [0, 0.02944].
  * exp: x = k ln2 + r, |r| <= ln2/2, p(r) ~ exp(r); 2^k applied as two
  *      factors so that subnormal results round once.
- * The polynomials are minimax fits (Lawson's iteration, fitted as a
- * correction to the Taylor series so that float64 stays well conditioned,
- * in long double): approximation error at most 0.015 ulp (log f32),
- * 0.07 ulp (exp f32), 0.18 ulp (log f64) and 0.06 ulp (exp f64); the
- * measured totals, rounding included, are in native/README.md.
+ * The log f64 and exp polynomials are minimax fits (Lawson's iteration,
+ * fitted as a correction to the Taylor series so that float64 stays well
+ * conditioned, in long double): approximation error at most 0.07 ulp
+ * (exp f32), 0.18 ulp (log f64) and 0.06 ulp (exp f64). The log f32 P is a
+ * weighted least-squares fit (native/tools/log_f32_table.c). The measured
+ * totals, rounding included, are in native/README.md.
  */
 #ifndef NKL_VMATH_CONSTANTS_H
 #define NKL_VMATH_CONSTANTS_H

@@ -26,7 +26,8 @@ NKL_INLINE float nkl_log_f32(float t) {
        z = t / 2^k in [OFF, 2 OFF) */
     uint32_t ix = nkl_bits_f32(ts), tmp = ix - NKL_LOG_OFF_BITS_F32;
     float kf = (float)((int32_t)((tmp + 0x40000000u) >> 23) - 128) + kadd;
-    float invc = invc_table[(tmp >> 20) & 7], logc = logc_table[(tmp >> 20) & 7];
+    uint32_t bucket = (tmp >> 20) & 7;
+    float invc = invc_table[bucket], logc = logc_table[bucket];
     float z = nkl_f32_from_bits(ix - (tmp & 0xff800000u));
     /* r = z / c - 1; log t = (k ln2 + logc) + (r + r^2 P(r)) */
     float r = fmaf(z, invc, -1.0f);
