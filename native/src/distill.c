@@ -8,6 +8,7 @@
 #include <float.h>
 
 #include "internal.h"
+#include "vmath_constants.h"
 
 #define KNOWN_FLAGS (NKL_TEACHER_LOG_PROBS | NKL_SCALE_T2 | NKL_FORCE_SCALAR | NKL_FORCE_AVX2)
 
@@ -75,9 +76,9 @@ static nkl_status check_common(const nkl_distill_desc *d, size_t size, const voi
         return NKL_ERROR_INVALID_REDUCTION;
     double t = d->temperature;
     if (!(t > 0.0 && t < INFINITY && 1.0 / t < INFINITY)) return NKL_ERROR_INVALID_TEMPERATURE;
-    if (size == sizeof(float)) {
-        float inv = (float)(1.0 / t);
-        if (!(inv > 0.0f && inv < INFINITY)) return NKL_ERROR_INVALID_TEMPERATURE;
+    if (size == sizeof(float)) { /* float32 scales logits by log2(e)/T (internal.h) */
+        float scale = (float)(NKL_LOG2E_F64 / t);
+        if (!(scale > 0.0f && scale < INFINITY)) return NKL_ERROR_INVALID_TEMPERATURE;
     }
     TRY(extent(d->rows, d->cols, d->student_stride, size, &p->student_extent));
     TRY(extent(d->rows, d->cols, d->teacher_stride, size, &p->teacher_extent));
@@ -104,7 +105,7 @@ static void set_divisor(const nkl_distill_desc *d, plan *p) {
  * One body for both types: T the data type, SUFFIX f32/f64. Rows of weight
  * 0 are skipped entirely.
  */
-#define DISTILL(T, SUFFIX)                                                                \
+#define DISTILL(T, SUFFIX, LANES_UNIT)                                                             \
     static nkl_status distill_##SUFFIX(const nkl_distill_desc *d, const T *student,                \
                                        const T *teacher, const T *w, T grad_output, T *value,      \
                                        T *gs, size_t gs_stride, T *gu, size_t gu_stride,           \
@@ -134,7 +135,7 @@ static void set_divisor(const nkl_distill_desc *d, plan *p) {
         }                                                                                          \
         /* checks done: from here on, outputs are written */                                       \
         double t = d->temperature;                                                                 \
-        T inv_t = (T)(1.0 / t);                                                                    \
+        T lanes_scale = (T)(LANES_UNIT / t); /* the value pass's scale of the logits */            \
         nkl_partial total = {0.0, 0.0};                                                            \
         for (size_t r = 0; r < rows; r++) {                                                        \
             double wr = w ? (double)w[r] : 1.0;                                                    \
@@ -149,7 +150,7 @@ static void set_divisor(const nkl_distill_desc *d, plan *p) {
             }                                                                                      \
             const T *s = student + r * d->student_stride, *u = teacher + r * d->teacher_stride;    \
             nkl_distill_lanes st;                                                                  \
-            p.k->distill_lanes_##SUFFIX(s, u, cols, inv_t, p.log_probs, &st);                      \
+            p.k->distill_lanes_##SUFFIX(s, u, cols, lanes_scale, p.log_probs, &st);                \
             nkl_distill_row row = st.row;                                                          \
             double loss = wr * row.kl * p.t2;                                                      \
             if (d->reduction == NKL_REDUCTION_NONE) {                                              \
@@ -159,17 +160,18 @@ static void set_divisor(const nkl_distill_desc *d, plan *p) {
             }                                                                                      \
             if (backward) {                                                                        \
                 double g = (double)grad_output * wr * p.t2 / p.divisor;                            \
+                /* in the value pass's units (internal.h): logs times LANES_UNIT */               \
                 nkl_distill_grad_##SUFFIX gr;                                                      \
-                gr.ia = inv_t;                                                                     \
-                gr.ib = p.log_probs ? (T)1 : inv_t;                                                \
+                gr.ia = lanes_scale;                                                               \
+                gr.ib = p.log_probs ? (T)LANES_UNIT : lanes_scale;                                 \
                 gr.ma = (T)row.ma;                                                                 \
-                gr.la = (T)row.la;                                                                 \
+                gr.la = (T)(row.la * LANES_UNIT);                                                  \
                 gr.mb = (T)row.mb;                                                                 \
-                gr.lb = (T)row.lb;                                                                 \
+                gr.lb = (T)(row.lb * LANES_UNIT);                                                  \
                 gr.zb = (T)row.zb;                                                                 \
-                gr.kl = p.log_probs ? (T)-1 : (T)row.kl;                                           \
+                gr.kl = p.log_probs ? (T)-LANES_UNIT : (T)(row.kl * LANES_UNIT);                   \
                 gr.cs = (T)(g / t);                                                                \
-                gr.cu = p.log_probs ? (T)g : (T)(g / t);                                           \
+                gr.cu = p.log_probs ? (T)(g / LANES_UNIT) : (T)(g / t / LANES_UNIT);               \
                 p.k->distill_grad_##SUFFIX(s, u, cols, &gr, gsr, gur);                             \
             }                                                                                      \
         }                                                                                          \
@@ -178,8 +180,9 @@ static void set_divisor(const nkl_distill_desc *d, plan *p) {
         return NKL_OK;                                                                             \
     }
 
-DISTILL(float, f32)
-DISTILL(double, f64)
+/* float32 value passes work in base 2 (internal.h) */
+DISTILL(float, f32, NKL_LOG2E_F64)
+DISTILL(double, f64, 1.0)
 
 nkl_status nkl_distill_f32(const nkl_distill_desc *desc, const float *student,
                            const float *teacher, const float *row_weights, float *out) {

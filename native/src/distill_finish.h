@@ -15,8 +15,10 @@
  * internal.h), then
  *   logits:     KL = acc / zb - log zb + log za
  *   log-probs:  KL = acc + log(za) zb     (NaN if the teacher's mass is +inf)
+ * (acc times ln 2 first where the lanes work in base 2).
  */
-NKL_INLINE nkl_distill_row nkl_distill_finish_row(const nkl_distill_lanes *st, int lanes, int log_probs) {
+NKL_INLINE nkl_distill_row nkl_distill_finish_row(const nkl_distill_lanes *st, int lanes, int log_probs,
+                                                   int base2) {
     double ma = st->max_a, mb = st->max_b;
     double za = 0.0, zb = 0.0, acc = 0.0;
     for (int l = 0; l < lanes; l++) {
@@ -27,6 +29,11 @@ NKL_INLINE nkl_distill_row nkl_distill_finish_row(const nkl_distill_lanes *st, i
                                 : st->acc[l];
         zb += st->zb[l] * rb;
     }
+    /* base2 (float32): a, b, their maxima and acc are in units of ln 2
+       (logits scaled by log2(e)/T, terms 2^x); za and zb are the same sums
+       either way. acc takes the factor ln 2 here; ma and mb stay in the
+       lanes' units for the gradient pass, which works in them too. */
+    double unit = base2 ? NKL_LN2_HI_F64 : 1.0;
     nkl_distill_row row;
     row.ma = ma;
     row.la = nkl_log_f64(za);
@@ -34,12 +41,12 @@ NKL_INLINE nkl_distill_row nkl_distill_finish_row(const nkl_distill_lanes *st, i
         row.mb = 0.0;
         row.lb = 0.0;
         row.zb = zb;
-        row.kl = zb < INFINITY ? acc + row.la * zb : NAN;
+        row.kl = zb < INFINITY ? acc * unit + row.la * zb : NAN;
     } else {
         row.mb = mb;
         row.lb = nkl_log_f64(zb);
         row.zb = 1.0;
-        row.kl = (acc / zb - row.lb) + row.la;
+        row.kl = ((acc / zb) * unit - row.lb) + row.la;
     }
     return row;
 }

@@ -149,19 +149,21 @@ NKL_INLINE double max_f64(double x, double y) { return x > y ? x : y; }
  * l + j H, j < V. The maxima start at -FLT_MAX (not -inf, so that a - ma is
  * -inf for a = -inf, never NaN); a block whose elements exceed a lane's
  * reference ma moves it to their maximum (MAX over the V elements as a
- * pairwise tree) plus NKL_DISTILL_HEADROOM (so that later, slightly larger
+ * pairwise tree) plus the headroom HEAD (so that later, slightly larger
  * logits need no rescale) and rescales the lane's sums first: za *= exp(ma -
  * nma), zb *= exp(mb - nmb), acc = exp(mb - nmb) (acc + (da - db) zb) with
  * da, db the growths in float64 (acc is left alone while zb == 0: nothing
  * counted yet). The lane's V terms of each sum are pre-added in the data's
- * type as a pairwise tree, then added to the float64 sum.
+ * type as a pairwise tree, then added to the float64 sum. EXP is exp (float64)
+ * or exp2 (float32, which works in base 2: internal.h), LP the scale of a
+ * teacher's log-probabilities (1 or log2(e)), BASE2 says which.
  */
 #define DISTILL_TREE_2(OP, x, H, l) OP((x)[l], (x)[(l) + (H)])
 #define DISTILL_TREE_4(OP, x, H, l) \
     OP(OP((x)[l], (x)[(l) + (H)]), OP((x)[(l) + 2 * (H)], (x)[(l) + 3 * (H)]))
 #define DISTILL_ADD(x, y) ((x) + (y))
 
-#define DISTILL_LANES_SCALAR(T, H, V, LOWEST, EXP, s, u, cols, inv_t, log_probs, st)          \
+#define DISTILL_LANES_SCALAR(T, H, V, LOWEST, EXP, LP, BASE2, HEAD, s, u, cols, inv_t, log_probs, st) \
     do {                                                                                   \
         T ma[H], mb[H];                                                                    \
         double za[H] = {0}, zb[H] = {0}, acc[H] = {0};                                     \
@@ -171,12 +173,12 @@ NKL_INLINE double max_f64(double x, double y) { return x > y ? x : y; }
             for (size_t j = 0; j < (V) * H; j++) {                                         \
                 int in = i + j < (cols);                                                   \
                 a[j] = in ? (s)[i + j] * (inv_t) : (T)-INFINITY;                           \
-                b[j] = in ? ((log_probs) ? (u)[i + j] : (u)[i + j] * (inv_t)) : (T)-INFINITY; \
+                b[j] = in ? ((log_probs) ? (u)[i + j] * (LP) : (u)[i + j] * (inv_t)) : (T)-INFINITY; \
             }                                                                              \
             for (int l = 0; l < H; l++) {                                                  \
                 T bma = DISTILL_TREE_##V(MAX, a, H, l), bmb = DISTILL_TREE_##V(MAX, b, H, l); \
-                T nma = bma > ma[l] ? bma + (T)NKL_DISTILL_HEADROOM : ma[l];               \
-                T nmb = !(log_probs) && bmb > mb[l] ? bmb + (T)NKL_DISTILL_HEADROOM : mb[l]; \
+                T nma = bma > ma[l] ? bma + (T)(HEAD) : ma[l];                             \
+                T nmb = !(log_probs) && bmb > mb[l] ? bmb + (T)(HEAD) : mb[l];             \
                 if (nma > ma[l] || nmb > mb[l]) {                                          \
                     double ra = (double)EXP(ma[l] - nma), rb = (double)EXP(mb[l] - nmb);   \
                     double da = (double)nma - (double)ma[l], db = (double)nmb - (double)mb[l]; \
@@ -206,12 +208,12 @@ NKL_INLINE double max_f64(double x, double y) { return x > y ? x : y; }
             (st)->zb[l] = zb[l];                                                           \
             (st)->acc[l] = acc[l];                                                         \
         }                                                                                  \
-        lane_factors(st, H);                                                               \
-        (st)->row = nkl_distill_finish_row(st, H, log_probs);                              \
+        lane_factors(st, H, BASE2);                                                        \
+        (st)->row = nkl_distill_finish_row(st, H, log_probs, BASE2);                       \
     } while (0)
 
 /* The row maxima and the lanes' factors to them (internal.h). */
-static void lane_factors(nkl_distill_lanes *st, int lanes) {
+static void lane_factors(nkl_distill_lanes *st, int lanes, int base2) {
     double ma = st->ma[0], mb = st->mb[0];
     for (int l = 1; l < lanes; l++) {
         if (st->ma[l] > ma) ma = st->ma[l];
@@ -220,22 +222,27 @@ static void lane_factors(nkl_distill_lanes *st, int lanes) {
     st->max_a = ma;
     st->max_b = mb;
     for (int l = 0; l < lanes; l++) {
-        st->ra[l] = nkl_exp_f64(st->ma[l] - ma);
-        st->rb[l] = nkl_exp_f64(st->mb[l] - mb);
+        double da = st->ma[l] - ma, db = st->mb[l] - mb;
+        if (base2) {
+            da *= NKL_LN2_HI_F64;
+            db *= NKL_LN2_HI_F64;
+        }
+        st->ra[l] = nkl_exp_f64(da);
+        st->rb[l] = nkl_exp_f64(db);
     }
 }
 
 static void distill_lanes_f32_scalar(const float *s, const float *u, size_t cols, float inv_t,
                                      int log_probs, nkl_distill_lanes *st) {
 #define MAX max_f32
-    DISTILL_LANES_SCALAR(float, 8, 4, FLT_MAX, nkl_exp_f32, s, u, cols, inv_t, log_probs, st);
+    DISTILL_LANES_SCALAR(float, 8, 4, FLT_MAX, nkl_exp2_f32, NKL_LOG2E_F32, 1, NKL_DISTILL_HEADROOM_BASE2, s, u, cols, inv_t, log_probs, st);
 #undef MAX
 }
 
 static void distill_lanes_f64_scalar(const double *s, const double *u, size_t cols, double inv_t,
                                      int log_probs, nkl_distill_lanes *st) {
 #define MAX max_f64
-    DISTILL_LANES_SCALAR(double, 4, 2, DBL_MAX, nkl_exp_f64, s, u, cols, inv_t, log_probs, st);
+    DISTILL_LANES_SCALAR(double, 4, 2, DBL_MAX, nkl_exp_f64, 1.0, 0, NKL_DISTILL_HEADROOM, s, u, cols, inv_t, log_probs, st);
 #undef MAX
 }
 
@@ -251,7 +258,7 @@ static void distill_lanes_f64_scalar(const double *s, const double *u, size_t co
 
 static void distill_grad_f32_scalar(const float *s, const float *u, size_t cols,
                                     const nkl_distill_grad_f32 *g, float *gs, float *gu) {
-    DISTILL_GRAD_SCALAR(float, nkl_exp_f32, s, u, cols, g, gs, gu)
+    DISTILL_GRAD_SCALAR(float, nkl_exp2_f32, s, u, cols, g, gs, gu)
 }
 
 static void distill_grad_f64_scalar(const double *s, const double *u, size_t cols,
@@ -268,6 +275,10 @@ static void exp_f32_scalar(const float *in, size_t n, float *out) {
 static void log_f64_scalar(const double *in, size_t n, double *out) {
     for (size_t i = 0; i < n; i++) out[i] = nkl_log_f64(in[i]);
 }
+static void exp2_f32_scalar(const float *in, size_t n, float *out) {
+    for (size_t i = 0; i < n; i++) out[i] = nkl_exp2_f32(in[i]);
+}
+
 static void exp_f64_scalar(const double *in, size_t n, double *out) {
     for (size_t i = 0; i < n; i++) out[i] = nkl_exp_f64(in[i]);
 }
@@ -286,6 +297,7 @@ const nkl_kernels nkl_kernels_scalar = {
     .distill_grad_f64 = distill_grad_f64_scalar,
     .log_f32 = log_f32_scalar,
     .exp_f32 = exp_f32_scalar,
+    .exp2_f32 = exp2_f32_scalar,
     .log_f64 = log_f64_scalar,
     .exp_f64 = exp_f64_scalar,
 };

@@ -14,6 +14,10 @@
  *      R(z) ~ sum_{j>=1} 2 z^j / (2j + 1), z = s^2 in [0, 0.02944].
  * exp: x = k ln2 + r, |r| <= ln2/2, p(r) ~ exp(r); 2^k applied as two
  *      factors so that subnormal results round once.
+ * exp2 f32 (2^x, the float32 distillation value pass, whose logits come
+ *      scaled by log2(e)/T): x = k + r, r = x - round(x) exact, |r| <= 1/2,
+ *      p(r) ~ 2^r of degree 5; no ln 2 reduction steps. The polynomial
+ *      minimises the error in ulps of the result (native/tools/exp2_f32_fit.c).
  * The log f64 and exp polynomials are minimax fits (Lawson's iteration,
  * fitted as a correction to the Taylor series so that float64 stays well
  * conditioned, in long double): approximation error at most 0.07 ulp
@@ -76,12 +80,25 @@
 #define NKL_EXP_E10_F64 0x1.28ae981934f74p-22
 #define NKL_EXP_E11_F64 0x1.ad7b83bc4d5f5p-26
 
+/* exp2 f32: p(r) = 1 + r (C1 + r (C2 + r (C3 + r (C4 + r C5)))) */
+#define NKL_EXP2_C1_F32 0x1.62e424p-1f
+#define NKL_EXP2_C2_F32 0x1.ebf9b4p-3f
+#define NKL_EXP2_C3_F32 0x1.c6baa2p-5f
+#define NKL_EXP2_C4_F32 0x1.3cecdp-7f
+#define NKL_EXP2_C5_F32 0x1.5ab42ep-10f
+
 /* exp input clamps: below the low bound the result is 0, above the high
    bound +inf; the clamps keep 2^k representable as two normal factors. */
 #define NKL_EXP_LO_F32 -104.0f
 #define NKL_EXP_HI_F32 89.0f
 #define NKL_EXP_LO_F64 -746.0
 #define NKL_EXP_HI_F64 710.0
+/* exp2 f32: 2^-151 rounds to +0, 2^129 overflows; for x in [-125, 127],
+   p 2^k is normal (the fast range) */
+#define NKL_EXP2_LO_F32 -151.0f
+#define NKL_EXP2_HI_F32 129.0f
+#define NKL_EXP2_FAST_LO_F32 -125.0f
+#define NKL_EXP2_FAST_HI_F32 127.0f
 
 /* x + ROUND - ROUND rounds x to an integer (ties to even) for |x| < 2^22 / 2^51. */
 #define NKL_ROUND_F32 0x1.8p23f

@@ -92,6 +92,26 @@ NKL_INLINE float nkl_exp_f32(float x) {
     return (p * s1) * s2;
 }
 
+/* 2^x: NaN -> NaN, overflow -> +inf, underflow rounds once (subnormals). */
+NKL_INLINE float nkl_exp2_f32(float x) {
+    float xc = NKL_EXP2_LO_F32 > x ? NKL_EXP2_LO_F32 : x; /* NaN stays NaN */
+    xc = NKL_EXP2_HI_F32 < xc ? NKL_EXP2_HI_F32 : xc;
+    float kr = xc + NKL_ROUND_F32; /* k = round(x) in the low bits */
+    float kf = kr - NKL_ROUND_F32;
+    uint32_t k = nkl_bits_f32(kr) - nkl_bits_f32(NKL_ROUND_F32);
+    float r = xc - kf; /* exact */
+    float p = fmaf(NKL_EXP2_C5_F32, r, NKL_EXP2_C4_F32);
+    p = fmaf(p, r, NKL_EXP2_C3_F32);
+    p = fmaf(p, r, NKL_EXP2_C2_F32);
+    p = fmaf(p, r, NKL_EXP2_C1_F32);
+    p = fmaf(p, r, 1.0f);
+    uint32_t k1 = ((k + 256u) >> 1) - 128u; /* floor(k / 2) */
+    uint32_t k2 = k - k1;
+    float s1 = nkl_f32_from_bits((k1 + 127u) << 23);
+    float s2 = nkl_f32_from_bits((k2 + 127u) << 23);
+    return (p * s1) * s2;
+}
+
 NKL_INLINE double nkl_exp_f64(double x) {
     double xc = NKL_EXP_LO_F64 > x ? NKL_EXP_LO_F64 : x;
     xc = NKL_EXP_HI_F64 < xc ? NKL_EXP_HI_F64 : xc;

@@ -9,6 +9,7 @@
 
 #include "nkl_test.h"
 #include "internal.h" /* the kernel tables: row statistics compared in float64 */
+#include "vmath_constants.h"
 #include "golden/golden_distill.h"
 
 typedef long double ld;
@@ -90,16 +91,27 @@ static int same(int bits, double a, double b) {
 }
 
 /*
+ * A logit scaled exactly as the kernel scales it, in natural units: float64
+ * s (1/T rounded); float32, which works in base 2 (internal.h), the float
+ * s (log2(e)/T rounded), times ln 2 in long double. A teacher's
+ * log-probability l: l itself, or (float)(l log2(e)) ln 2.
+ */
+static ld scaled(int bits, double v, double t, int log_prob) {
+    if (bits == 64) return log_prob ? (ld)v : (ld)(v * (1.0 / t));
+    float scale = log_prob ? NKL_LOG2E_F32 : (float)(0x1.71547652b82fep+0 / t);
+    return (ld)((float)v * scale) * 0.693147180559945309417232121458176568L;
+}
+
+/*
  * Checks value and gradients of one call against the reference, with
  * tolerances k eps (sum of the terms' magnitudes). The reference uses the
- * logits scaled exactly as the kernel scales them (s * (1/T rounded)).
+ * logits scaled exactly as the kernel scales them (scaled()).
  */
 static void check_against_reference(const call *c, const char *what) {
     size_t rows = c->d.rows, cols = c->d.cols, sz = c->bits / 8;
     int log_probs = (c->d.flags & NKL_TEACHER_LOG_PROBS) != 0;
     double eps = c->bits == 32 ? 0x1p-23 : 0x1p-52, k = 16;
     double t = c->d.temperature, t2 = (c->d.flags & NKL_SCALE_T2) ? t * t : 1;
-    double inv_t = c->bits == 32 ? (double)(float)(1.0 / t) : 1.0 / t;
     ld *a = malloc((cols + 1) * sizeof(ld)), *b = malloc((cols + 1) * sizeof(ld));
     ld *lq = malloc((cols + 1) * sizeof(ld)), *lp = malloc((cols + 1) * sizeof(ld));
     ref_row *rr = malloc((rows + 1) * sizeof(ref_row));
@@ -114,9 +126,8 @@ static void check_against_reference(const call *c, const char *what) {
         for (size_t j = 0; j < cols; j++) {
             double sv = get(c->bits, c->s, r * c->d.student_stride + j);
             double uv = get(c->bits, c->u, r * c->d.teacher_stride + j);
-            a[j] = c->bits == 32 ? (ld)(float)((float)sv * (float)inv_t) : (ld)(sv * inv_t);
-            b[j] = log_probs ? (ld)uv
-                             : (c->bits == 32 ? (ld)(float)((float)uv * (float)inv_t) : (ld)(uv * inv_t));
+            a[j] = scaled(c->bits, sv, t, 0);
+            b[j] = scaled(c->bits, uv, t, log_probs);
         }
         rr[r] = ref_row_stats(a, b, cols, log_probs, lq, lp);
         total += w * t2 * rr[r].kl;
@@ -166,9 +177,8 @@ static void check_against_reference(const call *c, const char *what) {
         for (size_t j = 0; j < cols; j++) {
             double sv = get(c->bits, c->s, r * c->d.student_stride + j);
             double uv = get(c->bits, c->u, r * c->d.teacher_stride + j);
-            a[j] = c->bits == 32 ? (ld)(float)((float)sv * (float)inv_t) : (ld)(sv * inv_t);
-            b[j] = log_probs ? (ld)uv
-                             : (c->bits == 32 ? (ld)(float)((float)uv * (float)inv_t) : (ld)(uv * inv_t));
+            a[j] = scaled(c->bits, sv, t, 0);
+            b[j] = scaled(c->bits, uv, t, log_probs);
         }
         ref_row st = ref_row_stats(a, b, cols, log_probs, lq, lp);
         ld g = (ld)gout * w * t2 / divisor, mass = 0;

@@ -22,7 +22,7 @@
 
 /* kernels_scalar.c lane_factors, four lanes at a time: max over the lanes,
    then ra = exp(ma - max_a), rb = exp(mb - max_b) (the same bits). */
-static void lane_factors(nkl_distill_lanes *st, int lanes) {
+static void lane_factors(nkl_distill_lanes *st, int lanes, int base2) {
     double ma = st->ma[0], mb = st->mb[0];
     for (int l = 1; l < lanes; l++) {
         if (st->ma[l] > ma) ma = st->ma[l];
@@ -31,8 +31,14 @@ static void lane_factors(nkl_distill_lanes *st, int lanes) {
     st->max_a = ma;
     st->max_b = mb;
     for (int l = 0; l < lanes; l += 4) {
-        _mm256_storeu_pd(st->ra + l, nkl_exp_pd(_mm256_sub_pd(_mm256_loadu_pd(st->ma + l), _mm256_set1_pd(ma))));
-        _mm256_storeu_pd(st->rb + l, nkl_exp_pd(_mm256_sub_pd(_mm256_loadu_pd(st->mb + l), _mm256_set1_pd(mb))));
+        __m256d da = _mm256_sub_pd(_mm256_loadu_pd(st->ma + l), _mm256_set1_pd(ma));
+        __m256d db = _mm256_sub_pd(_mm256_loadu_pd(st->mb + l), _mm256_set1_pd(mb));
+        if (base2) {
+            da = _mm256_mul_pd(da, _mm256_set1_pd(NKL_LN2_HI_F64));
+            db = _mm256_mul_pd(db, _mm256_set1_pd(NKL_LN2_HI_F64));
+        }
+        _mm256_storeu_pd(st->ra + l, nkl_exp_pd(da));
+        _mm256_storeu_pd(st->rb + l, nkl_exp_pd(db));
     }
 }
 
@@ -53,9 +59,9 @@ NKL_INLINE __m256d half_mask_pd(__m256 m, int h) { /* a float lane mask as doubl
 
 /* Lanes whose maximum grew (mask changed): rescale their sums, as the spec. */
 static NKL_NOINLINE void rescale_ps(lanes_ps *st, __m256 nma, __m256 nmb, __m256 changed) {
-    /* ra = exp(ma - nma), rb = exp(mb - nmb) */
-    __m256 ra = nkl_exp_ps(_mm256_sub_ps(st->ma, nma));
-    __m256 rb = nkl_exp_ps(_mm256_sub_ps(st->mb, nmb));
+    /* ra = 2^(ma - nma), rb = 2^(mb - nmb) (base 2: see lanes_f32) */
+    __m256 ra = nkl_exp2_ps(_mm256_sub_ps(st->ma, nma));
+    __m256 rb = nkl_exp2_ps(_mm256_sub_ps(st->mb, nmb));
     for (int h = 0; h < 2; h++) {
         __m256d m = half_mask_pd(changed, h);
         __m256d rah = half_pd(ra, h), rbh = half_pd(rb, h);
@@ -73,7 +79,7 @@ static NKL_NOINLINE void rescale_ps(lanes_ps *st, __m256 nma, __m256 nmb, __m256
     st->mb = _mm256_blendv_ps(st->mb, nmb, changed);
 }
 
-/* Lanes whose eight exp arguments (a[j], b[j]) are all in [-86, 88]; lanes
+/* Lanes whose eight exp2 arguments (a[j], b[j]) are all in [-125, 127]; lanes
    outside `valid` (when given) count as 0, that is, in range. */
 NKL_INLINE __m256 range_ok_ps(const __m256 a[4], const __m256 b[4], const int log_probs, const __m256 *valid) {
     __m256 lo, hi = _mm256_setzero_ps();
@@ -91,8 +97,8 @@ NKL_INLINE __m256 range_ok_ps(const __m256 a[4], const __m256 b[4], const int lo
                            _mm256_min_ps(_mm256_min_ps(b[0], b[1]), _mm256_min_ps(b[2], b[3])));
         if (log_probs) hi = _mm256_max_ps(_mm256_max_ps(b[0], b[1]), _mm256_max_ps(b[2], b[3]));
     }
-    __m256 ok = _mm256_cmp_ps(lo, _mm256_set1_ps(-86.0f), _CMP_GE_OQ);
-    if (log_probs) ok = _mm256_and_ps(ok, _mm256_cmp_ps(hi, _mm256_set1_ps(88.0f), _CMP_LE_OQ));
+    __m256 ok = _mm256_cmp_ps(lo, _mm256_set1_ps(NKL_EXP2_FAST_LO_F32), _CMP_GE_OQ);
+    if (log_probs) ok = _mm256_and_ps(ok, _mm256_cmp_ps(hi, _mm256_set1_ps(NKL_EXP2_FAST_HI_F32), _CMP_LE_OQ));
     return ok;
 }
 
@@ -103,7 +109,7 @@ NKL_INLINE __m256 range_ok_ps(const __m256 a[4], const __m256 b[4], const int lo
 NKL_INLINE void block_ps(lanes_ps *st, __m256 a[4], __m256 b[4], const int log_probs, const int first,
                          const int nan_safe, const __m256 *valid) {
     /* bm = max(max(a0, a1), max(a2, a3)); where bm > ma: nma = bm + headroom (else ma); likewise b */
-    __m256 head = _mm256_set1_ps((float)NKL_DISTILL_HEADROOM);
+    __m256 head = _mm256_set1_ps((float)NKL_DISTILL_HEADROOM_BASE2);
     __m256 bma = _mm256_max_ps(_mm256_max_ps(a[0], a[1]), _mm256_max_ps(a[2], a[3]));
     __m256 changed = _mm256_cmp_ps(bma, st->ma, _CMP_GT_OQ);
     __m256 nma = _mm256_blendv_ps(st->ma, _mm256_add_ps(bma, head), changed);
@@ -132,22 +138,22 @@ NKL_INLINE void block_ps(lanes_ps *st, __m256 a[4], __m256 b[4], const int log_p
         a[j] = _mm256_sub_ps(a[j], st->ma);
         if (!log_probs) b[j] = _mm256_sub_ps(b[j], st->mb);
     }
-    /* e = exp(b); t = e != 0 ? e (b - a) : 0 */
+    /* e = 2^b; t = e != 0 ? e (b - a) : 0 */
     __m256 e[4], t[4], ea[4];
-    /* Usually every exp argument is in [-86, 88] (a and b are <= 0 after the
-       shift): then one range check serves the eight exps and e > 0 needs no
-       mask. The min tree can hide a NaN; exp_inrange_ps would turn it into a
-       number, so the first pass over a row uses it and lanes_f32_avx2 redoes
-       a row whose sums came out NaN (every NaN logit makes its term, and so
-       its lane's acc, NaN) with exp_normal_ps, which keeps NaN. */
+    /* Usually every exp2 argument is in [-125, 127] (a and b are <= 0 after
+       the shift): then one range check serves the eight exp2s and e > 0 needs
+       no mask. The min tree can hide a NaN; exp2_inrange_ps would turn it
+       into a number, so the first pass over a row uses it and lanes_f32_avx2
+       redoes a row whose sums came out NaN (every NaN logit makes its term,
+       and so its lane's acc, NaN) with exp2_normal_ps, which keeps NaN. */
     /* Padding lanes (-inf) are left out of the check as +0, and their
        results masked to +0 below: a partial block takes the fast path too. */
     __m256 ok = range_ok_ps(a, b, log_probs, valid);
     if (NKL_LIKELY(_mm256_movemask_ps(ok) == 0xff)) {
         for (int j = 0; j < 4; j++) {
-            e[j] = nan_safe ? exp_normal_ps(b[j]) : exp_inrange_ps(b[j]);
+            e[j] = nan_safe ? exp2_normal_ps(b[j]) : exp2_inrange_ps(b[j]);
             t[j] = _mm256_mul_ps(e[j], _mm256_sub_ps(b[j], a[j]));
-            ea[j] = nan_safe ? exp_normal_ps(a[j]) : exp_inrange_ps(a[j]);
+            ea[j] = nan_safe ? exp2_normal_ps(a[j]) : exp2_inrange_ps(a[j]);
             if (valid) {
                 e[j] = _mm256_and_ps(e[j], valid[j]);
                 t[j] = _mm256_and_ps(t[j], valid[j]);
@@ -156,10 +162,10 @@ NKL_INLINE void block_ps(lanes_ps *st, __m256 a[4], __m256 b[4], const int log_p
         }
     } else {
         for (int j = 0; j < 4; j++) {
-            e[j] = nkl_exp_ps(b[j]);
+            e[j] = nkl_exp2_ps(b[j]);
             t[j] = _mm256_and_ps(_mm256_cmp_ps(e[j], _mm256_setzero_ps(), _CMP_NEQ_UQ),
                                  _mm256_mul_ps(e[j], _mm256_sub_ps(b[j], a[j])));
-            ea[j] = nkl_exp_ps(a[j]);
+            ea[j] = nkl_exp2_ps(a[j]);
         }
     }
     /* a lane's four terms pre-added in float (pairwise), then widened into the float64 sums */
@@ -173,13 +179,14 @@ NKL_INLINE void block_ps(lanes_ps *st, __m256 a[4], __m256 b[4], const int log_p
     }
 }
 
-/* Loads a block of 32 (scaled by 1/T; the teacher too unless log-probs). */
+/* Loads a block of 32, in base 2: logits scaled by `it` = log2(e)/T,
+   teacher log-probabilities by log2(e). */
 NKL_INLINE void load_block_ps(const float *s, const float *u, __m256 it, const int log_probs,
                               __m256 a[4], __m256 b[4]) {
+    __m256 ib = log_probs ? _mm256_set1_ps(NKL_LOG2E_F32) : it;
     for (int j = 0; j < 4; j++) {
         a[j] = _mm256_mul_ps(_mm256_loadu_ps(s + 8 * j), it);
-        b[j] = _mm256_loadu_ps(u + 8 * j);
-        if (!log_probs) b[j] = _mm256_mul_ps(b[j], it);
+        b[j] = _mm256_mul_ps(_mm256_loadu_ps(u + 8 * j), ib);
     }
 }
 
@@ -197,8 +204,7 @@ NKL_INLINE void load_tail_ps(const float *s, const float *u, size_t rem, __m256 
         __m256i m = nkl_tail_mask_ps(rem - 8 * j < 8 ? rem - 8 * j : 8);
         valid[j] = _mm256_castsi256_ps(m);
         __m256 sv = _mm256_mul_ps(_mm256_maskload_ps(s + 8 * j, m), it);
-        __m256 uv = _mm256_maskload_ps(u + 8 * j, m);
-        if (!log_probs) uv = _mm256_mul_ps(uv, it);
+        __m256 uv = _mm256_mul_ps(_mm256_maskload_ps(u + 8 * j, m), log_probs ? _mm256_set1_ps(NKL_LOG2E_F32) : it);
         a[j] = _mm256_blendv_ps(pad, sv, valid[j]);
         b[j] = _mm256_blendv_ps(pad, uv, valid[j]);
     }
@@ -239,8 +245,8 @@ NKL_INLINE void lanes_f32(const float *s, const float *u, size_t cols, float inv
         _mm256_storeu_pd(out->zb + 4 * h, st.zb[h]);
         _mm256_storeu_pd(out->acc + 4 * h, st.acc[h]);
     }
-    lane_factors(out, 8);
-    out->row = nkl_distill_finish_row(out, 8, log_probs);
+    lane_factors(out, 8, 1);
+    out->row = nkl_distill_finish_row(out, 8, log_probs, 1);
 }
 
 void nkl_distill_lanes_f32_avx2(const float *s, const float *u, size_t cols, float inv_t,
@@ -263,7 +269,7 @@ typedef struct grad_ps_consts {
 
 /* Eight elements of the gradient pass. */
 NKL_INLINE void grad_ps(__m256 sv, __m256 uv, const grad_ps_consts *g, __m256 *gs, __m256 *gu) {
-    /* lq = (s ia - ma) - la, lp = (u ib - mb) - lb, q = exp(lq), p = exp(lp) */
+    /* lq = (s ia - ma) - la, lp = (u ib - mb) - lb, q = 2^lq, p = 2^lp (base 2) */
     __m256 lq = _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(sv, g->ia), g->ma), g->la);
     __m256 lp = _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(uv, g->ib), g->mb), g->lb);
     /* one range check for both exps; then p > 0 needs no mask. MINPS/MAXPS
@@ -271,11 +277,11 @@ NKL_INLINE void grad_ps(__m256 sv, __m256 uv, const grad_ps_consts *g, __m256 *g
        the check for a NaN lp and max(lp, lq) for a NaN lq: the fast path sees
        no NaN, as exp_inrange_ps requires. */
     __m256 ok = _mm256_and_ps(
-        _mm256_cmp_ps(_mm256_min_ps(lq, lp), _mm256_set1_ps(-86.0f), _CMP_GE_OQ),
-        _mm256_cmp_ps(_mm256_max_ps(lp, lq), _mm256_set1_ps(88.0f), _CMP_LE_OQ));
+        _mm256_cmp_ps(_mm256_min_ps(lq, lp), _mm256_set1_ps(NKL_EXP2_FAST_LO_F32), _CMP_GE_OQ),
+        _mm256_cmp_ps(_mm256_max_ps(lp, lq), _mm256_set1_ps(NKL_EXP2_FAST_HI_F32), _CMP_LE_OQ));
     int fast = _mm256_movemask_ps(ok) == 0xff;
-    __m256 q = fast ? exp_inrange_ps(lq) : nkl_exp_ps(lq);
-    __m256 p = fast ? exp_inrange_ps(lp) : nkl_exp_ps(lp);
+    __m256 q = fast ? exp2_inrange_ps(lq) : nkl_exp2_ps(lq);
+    __m256 p = fast ? exp2_inrange_ps(lp) : nkl_exp2_ps(lp);
     /* gs = (q zb - p) cs; gu = p != 0 ? (p ((lp - lq) - kl)) cu : 0 */
     *gs = _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(q, g->zb), p), g->cs);
     __m256 f = _mm256_sub_ps(_mm256_sub_ps(lp, lq), g->kl);
@@ -413,8 +419,8 @@ NKL_INLINE void lanes_f64(const double *s, const double *u, size_t cols, double 
     _mm256_storeu_pd(out->za, st.za);
     _mm256_storeu_pd(out->zb, st.zb);
     _mm256_storeu_pd(out->acc, st.acc);
-    lane_factors(out, 4);
-    out->row = nkl_distill_finish_row(out, 4, log_probs);
+    lane_factors(out, 4, 0);
+    out->row = nkl_distill_finish_row(out, 4, log_probs, 0);
 }
 
 void nkl_distill_lanes_f64_avx2(const double *s, const double *u, size_t cols, double inv_t,

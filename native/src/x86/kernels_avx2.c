@@ -487,6 +487,7 @@ static nkl_partial grad_f64_avx2(const double *x, const double *t, size_t len, u
     }
 MAP_PS(log_f32_avx2, nkl_log_ps)
 MAP_PS(exp_f32_avx2, nkl_exp_ps)
+MAP_PS(exp2_f32_avx2, nkl_exp2_ps)
 MAP_PD(log_f64_avx2, nkl_log_pd)
 MAP_PD(exp_f64_avx2, nkl_exp_pd)
 
@@ -504,6 +505,7 @@ const nkl_kernels nkl_kernels_avx2 = {
     .distill_grad_f64 = nkl_distill_grad_f64_avx2,
     .log_f32 = log_f32_avx2,
     .exp_f32 = exp_f32_avx2,
+    .exp2_f32 = exp2_f32_avx2,
     .log_f64 = log_f64_avx2,
     .exp_f64 = exp_f64_avx2,
 };

@@ -213,6 +213,64 @@ NKL_INLINE __m256 nkl_exp_ps(__m256 x) {
     return exp_ps_slow(x);
 }
 
+/* 2^x = 2^k p for x already clamped: kr holds k = round(x) in its low bits, p = 2^r. */
+NKL_INLINE __m256 exp2_poly_ps(__m256 xc, __m256 *kr_out) {
+    __m256 kr = _mm256_add_ps(xc, F32(NKL_ROUND_F32));
+    __m256 r = _mm256_sub_ps(xc, _mm256_sub_ps(kr, F32(NKL_ROUND_F32))); /* exact */
+    __m256 p = _mm256_fmadd_ps(F32(NKL_EXP2_C5_F32), r, F32(NKL_EXP2_C4_F32));
+    p = _mm256_fmadd_ps(p, r, F32(NKL_EXP2_C3_F32));
+    p = _mm256_fmadd_ps(p, r, F32(NKL_EXP2_C2_F32));
+    p = _mm256_fmadd_ps(p, r, F32(NKL_EXP2_C1_F32));
+    *kr_out = kr;
+    return _mm256_fmadd_ps(p, r, F32(1.0f));
+}
+
+/* exp_ps_slow for 2^x: the spec's two-factor scaling; lanes at the low clamp
+   are set to +0 directly. */
+static __m256 exp2_ps_slow(__m256 x) {
+    __m256 xc = _mm256_max_ps(F32(NKL_EXP2_LO_F32), x);
+    xc = _mm256_min_ps(F32(NKL_EXP2_HI_F32), xc);
+    __m256 zero = _mm256_cmp_ps(xc, F32(NKL_EXP2_LO_F32), _CMP_EQ_OQ);
+    xc = _mm256_andnot_ps(zero, xc);
+    __m256 kr;
+    __m256 p = exp2_poly_ps(xc, &kr);
+    __m256i k = _mm256_sub_epi32(_mm256_castps_si256(kr), I32(nkl_bits_f32(NKL_ROUND_F32)));
+    __m256i k1 = _mm256_sub_epi32(_mm256_srli_epi32(_mm256_add_epi32(k, I32(256)), 1), I32(128));
+    __m256i k2 = _mm256_sub_epi32(k, k1);
+    __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, I32(127)), 23));
+    __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k2, I32(127)), 23));
+    return _mm256_andnot_ps(zero, _mm256_mul_ps(_mm256_mul_ps(p, s1), s2));
+}
+
+/* 2^x for x in [-125, 127] (k in [-125, 127], p 2^k normal): one exact
+   multiply by 2^k; NaN stays NaN. */
+NKL_INLINE __m256 exp2_normal_ps(__m256 x) {
+    __m256 kr;
+    __m256 p = exp2_poly_ps(x, &kr);
+    __m256i e = _mm256_add_epi32(_mm256_castps_si256(kr), I32(127u - nkl_bits_f32(NKL_ROUND_F32)));
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(e, 23)));
+}
+
+/* exp2_normal_ps for lanes known to be in [-125, 127] and not NaN: the
+   scaling as an integer add to the exponent field (see exp_inrange_ps). */
+NKL_INLINE __m256 exp2_inrange_ps(__m256 x) {
+    __m256 kr;
+    __m256 p = exp2_poly_ps(x, &kr);
+    return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p),
+                                                _mm256_slli_epi32(_mm256_castps_si256(kr), 23)));
+}
+
+NKL_INLINE __m256 nkl_exp2_ps(__m256 x) {
+    __m256 in = _mm256_and_ps(_mm256_cmp_ps(x, F32(NKL_EXP2_FAST_LO_F32), _CMP_GE_OQ),
+                              _mm256_cmp_ps(x, F32(NKL_EXP2_FAST_HI_F32), _CMP_LE_OQ));
+    if (NKL_LIKELY(_mm256_movemask_ps(in) == 0xff)) return exp2_inrange_ps(x);
+    /* masked classes (x <= LO, down to -inf) give +0: as nkl_exp_ps */
+    __m256 zero = _mm256_cmp_ps(x, F32(NKL_EXP2_LO_F32), _CMP_LE_OQ);
+    if (_mm256_movemask_ps(_mm256_or_ps(in, zero)) == 0xff)
+        return _mm256_andnot_ps(zero, exp2_inrange_ps(_mm256_andnot_ps(zero, x)));
+    return exp2_ps_slow(x);
+}
+
 NKL_INLINE __m256d exp_poly_pd(__m256d xc, __m256d *kr_out) {
     __m256d kr = _mm256_fmadd_pd(xc, F64(NKL_LOG2E_F64), F64(NKL_ROUND_F64));
     __m256d kf = _mm256_sub_pd(kr, F64(NKL_ROUND_F64));
