@@ -94,8 +94,8 @@ typedef enum nkl_status {
     NKL_ERROR_INVALID_ALIGNMENT = 10,
     /* The system could not provide the requested memory. */
     NKL_ERROR_OUT_OF_MEMORY = 11,
-    /* A temperature is not finite and > 0, or its reciprocal is not finite
-       and > 0 in the data's type. */
+    /* A temperature is not finite and > 0, or its logit scale (1/T; float32:
+       log2(e)/T) is not finite and > 0 in the data's type. */
     NKL_ERROR_INVALID_TEMPERATURE = 12,
     /* A row weight is negative, infinite or NaN. */
     NKL_ERROR_INVALID_WEIGHT = 13
@@ -324,8 +324,12 @@ NKL_API nkl_status nkl_kl_div_backward_f64(const double *input, const double *ta
  *
  * Rows are summed in order in compensated float64; the float32 kernels
  * accumulate each row in float64 lanes. The result has the same bits on
- * every ISA and alignment. s / T is computed as s * (1/T) with 1/T rounded
- * to the data's type (exact when T is a power of two, as PyTorch's s / T).
+ * every ISA and alignment. float64 computes s / T as s * (1/T) with 1/T
+ * rounded to double (exact when T is a power of two, as PyTorch's s / T).
+ * float32 works in base 2: s * (log2(e)/T), the scale rounded to float, is
+ * s / T in units of ln 2, rounded once as s / T is (so not PyTorch's bits
+ * even for T a power of two), and its exponentials are 2^x (max error 1.80
+ * ulp); the result is converted back with one factor ln 2 per row.
  *
  * Gradients (nkl_distill_backward_*), with g_r = grad_output * w_r [* T^2] /
  * divisor (divisor 1 for NONE and SUM; grad_output is then the upstream
@@ -354,7 +358,7 @@ typedef struct nkl_distill_desc {
     size_t cols;
     size_t student_stride;
     size_t teacher_stride;
-    double temperature; /* T: finite, > 0, with 1/T finite and > 0 in the data's type */
+    double temperature; /* T: finite, > 0, with 1/T (float32: log2(e)/T) finite and > 0 in the data's type */
     int32_t reduction;  /* an nkl_reduction */
     uint32_t flags;     /* NKL_TEACHER_LOG_PROBS | NKL_SCALE_T2 | NKL_FORCE_* */
 } nkl_distill_desc;

@@ -84,8 +84,8 @@
 #define NKL_EXP2_C1_F32 0x1.62e424p-1f
 #define NKL_EXP2_C2_F32 0x1.ebf9b4p-3f
 #define NKL_EXP2_C3_F32 0x1.c6baa2p-5f
-#define NKL_EXP2_C4_F32 0x1.3cecdp-7f
-#define NKL_EXP2_C5_F32 0x1.5ab42ep-10f
+#define NKL_EXP2_C4_F32 0x1.3ceca2p-7f
+#define NKL_EXP2_C5_F32 0x1.5ab43ap-10f
 
 /* exp input clamps: below the low bound the result is 0, above the high
    bound +inf; the clamps keep 2^k representable as two normal factors. */

@@ -49,8 +49,9 @@ namespace NativeKl
                     || (uint)options.Teacher > (uint)TeacherKind.LogProbabilities)
                     throw Error.BadDistillationOptions(options);
                 double t = options.Temperature;
+                // float32 scales logits by log2(e)/T (native/src/internal.h); float64 by 1/T
                 bool finiteInverse = elementSize == sizeof(float)
-                    ? (float)(1.0 / t) > 0f && (float)(1.0 / t) < float.PositiveInfinity
+                    ? (float)(KlConstants.Log2EF64 / t) > 0f && (float)(KlConstants.Log2EF64 / t) < float.PositiveInfinity
                     : 1.0 / t < double.PositiveInfinity;
                 if (!(t > 0 && t < double.PositiveInfinity && finiteInverse)) throw Error.BadTemperature(t);
                 if (!(options.RowSumTolerance >= 0.0 && options.RowSumTolerance <= double.MaxValue))

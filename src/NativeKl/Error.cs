@@ -95,7 +95,7 @@ namespace NativeKl
 
         internal static ArgumentOutOfRangeException BadTemperature(double temperature) =>
             new ArgumentOutOfRangeException("options", temperature,
-                $"`options.Temperature` {temperature} must be finite and > 0, with a finite reciprocal in the data's type");
+                $"`options.Temperature` {temperature} must be finite and > 0, with a finite, nonzero logit scale in the data's type (1/T; float32, which works in base 2: log2(e)/T)");
 
         internal static ArgumentOutOfRangeException BadRowWeight(int row, double weight) =>
             new ArgumentOutOfRangeException("rowWeights", weight, $"`rowWeights[{row}]` {weight} must be finite and >= 0");

@@ -39,8 +39,8 @@ namespace NativeKl.Managed
         [MethodImpl(MethodImplOptions.NoInlining)]
         private static void Rescale(ref LanesPs st, Vector256<float> nma, Vector256<float> nmb, Vector256<float> changed)
         {
-            Vector256<float> ra = Avx2Math.Exp(Avx.Subtract(st.Ma, nma));
-            Vector256<float> rb = Avx2Math.Exp(Avx.Subtract(st.Mb, nmb));
+            Vector256<float> ra = Avx2Math.Exp2(Avx.Subtract(st.Ma, nma));
+            Vector256<float> rb = Avx2Math.Exp2(Avx.Subtract(st.Mb, nmb));
             for (int h = 0; h < 2; h++)
             {
                 Vector256<double> m = HalfMask(changed, h), rah = Half(ra, h), rbh = Half(rb, h);
@@ -59,13 +59,14 @@ namespace NativeKl.Managed
             st.Mb = Avx.BlendVariable(st.Mb, nmb, changed);
         }
 
-        /// <summary>distill_avx2.c block_ps: a block of 32, a0..a3 = s/T of elements 8j..8j+7, b the teacher's.</summary>
+        /// <summary>distill_avx2.c block_ps: a block of 32, a0..a3 = s log2(e)/T of elements 8j..8j+7, b the
+        /// teacher's (float32 works in base 2).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Block(ref LanesPs st, Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3,
                                   Vector256<float> b0, Vector256<float> b1, Vector256<float> b2, Vector256<float> b3, bool logProbs,
                                   bool first, bool nanSafe)
         {
-            Vector256<float> head = Vector256.Create((float)ManagedDistill.Headroom);
+            Vector256<float> head = Vector256.Create((float)ManagedDistill.HeadroomBase2);
             Vector256<float> bma = Avx.Max(Avx.Max(a0, a1), Avx.Max(a2, a3));
             Vector256<float> changed = Avx.Compare(bma, st.Ma, Gt);
             Vector256<float> nma = Avx.BlendVariable(st.Ma, Avx.Add(bma, head), changed);
@@ -95,16 +96,16 @@ namespace NativeKl.Managed
                 b2 = Avx.Subtract(b2, st.Mb);
                 b3 = Avx.Subtract(b3, st.Mb);
             }
-            // distill_avx2.c's fast path: one range check for the eight exps, no masks
+            // distill_avx2.c's fast path: one range check for the eight exp2s, no masks
             Vector256<float> e0, e1, e2, e3, t0, t1, t2, t3, ea;
             Vector256<float> lo = Avx.Min(Avx.Min(Avx.Min(a0, a1), Avx.Min(a2, a3)), Avx.Min(Avx.Min(b0, b1), Avx.Min(b2, b3)));
-            Vector256<float> ok = Avx.Compare(lo, Vector256.Create(-86.0f), Ge);
+            Vector256<float> ok = Avx.Compare(lo, Vector256.Create(KlConstants.Exp2FastLoF32), Ge);
             if (logProbs)
-                ok = Avx.And(ok, Avx.Compare(Avx.Max(Avx.Max(b0, b1), Avx.Max(b2, b3)), Vector256.Create(88.0f), Le));
+                ok = Avx.And(ok, Avx.Compare(Avx.Max(Avx.Max(b0, b1), Avx.Max(b2, b3)), Vector256.Create(KlConstants.Exp2FastHiF32), Le));
             if (Avx.MoveMask(ok) == 0xff)
             {
-                // the min tree can hide a NaN: ExpInRange on the first pass over a row, and Lanes
-                // redoes a row whose sums came out NaN with ExpNormal (distill_avx2.c block_ps)
+                // the min tree can hide a NaN: Exp2InRange on the first pass over a row, and Lanes
+                // redoes a row whose sums came out NaN with Exp2Normal (distill_avx2.c block_ps)
                 e0 = Exp(b0, nanSafe);
                 e1 = Exp(b1, nanSafe);
                 e2 = Exp(b2, nanSafe);
@@ -117,15 +118,15 @@ namespace NativeKl.Managed
             }
             else
             {
-                e0 = Avx2Math.Exp(b0);
-                e1 = Avx2Math.Exp(b1);
-                e2 = Avx2Math.Exp(b2);
-                e3 = Avx2Math.Exp(b3);
+                e0 = Avx2Math.Exp2(b0);
+                e1 = Avx2Math.Exp2(b1);
+                e2 = Avx2Math.Exp2(b2);
+                e3 = Avx2Math.Exp2(b3);
                 t0 = NonZero(e0, Avx.Multiply(e0, Avx.Subtract(b0, a0)));
                 t1 = NonZero(e1, Avx.Multiply(e1, Avx.Subtract(b1, a1)));
                 t2 = NonZero(e2, Avx.Multiply(e2, Avx.Subtract(b2, a2)));
                 t3 = NonZero(e3, Avx.Multiply(e3, Avx.Subtract(b3, a3)));
-                ea = Avx.Add(Avx.Add(Avx2Math.Exp(a0), Avx2Math.Exp(a1)), Avx.Add(Avx2Math.Exp(a2), Avx2Math.Exp(a3)));
+                ea = Avx.Add(Avx.Add(Avx2Math.Exp2(a0), Avx2Math.Exp2(a1)), Avx.Add(Avx2Math.Exp2(a2), Avx2Math.Exp2(a3)));
             }
             // a lane's four terms pre-added in float (pairwise), then widened into the float64 sums
             Vector256<float> eb = Avx.Add(Avx.Add(e0, e1), Avx.Add(e2, e3)), tt = Avx.Add(Avx.Add(t0, t1), Avx.Add(t2, t3));
@@ -139,14 +140,15 @@ namespace NativeKl.Managed
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<float> Exp(Vector256<float> x, bool nanSafe) =>
-            nanSafe ? Avx2Math.ExpNormal(x) : Avx2Math.ExpInRange(x);
+            nanSafe ? Avx2Math.Exp2Normal(x) : Avx2Math.Exp2InRange(x);
 
         /// <summary>t where e != 0, else +0.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<float> NonZero(Vector256<float> e, Vector256<float> t) =>
             Avx.And(Avx.Compare(e, Vector256<float>.Zero, Ne), t);
 
-        /// <summary>A block of 32 from s and u (scaled by 1/T; the teacher too unless log-probabilities).</summary>
+        /// <summary>A block of 32 from s and u, in base 2: logits scaled by it = log2(e)/T, a teacher's
+        /// log-probabilities by log2(e).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void LoadBlock(ref LanesPs st, ref float sr, ref float ur, nuint i, Vector256<float> it, bool logProbs,
                                       bool first, bool nanSafe)
@@ -155,15 +157,11 @@ namespace NativeKl.Managed
             Vector256<float> a1 = Avx.Multiply(Vector256.LoadUnsafe(ref sr, i + 8), it);
             Vector256<float> a2 = Avx.Multiply(Vector256.LoadUnsafe(ref sr, i + 16), it);
             Vector256<float> a3 = Avx.Multiply(Vector256.LoadUnsafe(ref sr, i + 24), it);
-            Vector256<float> b0 = Vector256.LoadUnsafe(ref ur, i), b1 = Vector256.LoadUnsafe(ref ur, i + 8);
-            Vector256<float> b2 = Vector256.LoadUnsafe(ref ur, i + 16), b3 = Vector256.LoadUnsafe(ref ur, i + 24);
-            if (!logProbs)
-            {
-                b0 = Avx.Multiply(b0, it);
-                b1 = Avx.Multiply(b1, it);
-                b2 = Avx.Multiply(b2, it);
-                b3 = Avx.Multiply(b3, it);
-            }
+            Vector256<float> ib = logProbs ? Vector256.Create(KlConstants.Log2EF32) : it;
+            Vector256<float> b0 = Avx.Multiply(Vector256.LoadUnsafe(ref ur, i), ib);
+            Vector256<float> b1 = Avx.Multiply(Vector256.LoadUnsafe(ref ur, i + 8), ib);
+            Vector256<float> b2 = Avx.Multiply(Vector256.LoadUnsafe(ref ur, i + 16), ib);
+            Vector256<float> b3 = Avx.Multiply(Vector256.LoadUnsafe(ref ur, i + 24), ib);
             Block(ref st, a0, a1, a2, a3, b0, b1, b2, b3, logProbs, first, nanSafe);
         }
 
@@ -208,12 +206,12 @@ namespace NativeKl.Managed
             Vector256<float> lq = Avx.Subtract(Avx.Subtract(Avx.Multiply(sv, Vector256.Create(g.Ia)), Vector256.Create(g.Ma)), Vector256.Create(g.La));
             Vector256<float> lp = Avx.Subtract(Avx.Subtract(Avx.Multiply(uv, Vector256.Create(g.Ib)), Vector256.Create(g.Mb)), Vector256.Create(g.Lb));
             // min(lq, lp) fails for a NaN lp and max(lp, lq) for a NaN lq (MINPS/MAXPS return the
-            // second operand on NaN): the fast path sees no NaN, as ExpInRange requires
-            Vector256<float> ok = Avx.And(Avx.Compare(Avx.Min(lq, lp), Vector256.Create(-86.0f), Ge),
-                                          Avx.Compare(Avx.Max(lp, lq), Vector256.Create(88.0f), Le));
+            // second operand on NaN): the fast path sees no NaN, as Exp2InRange requires (base 2)
+            Vector256<float> ok = Avx.And(Avx.Compare(Avx.Min(lq, lp), Vector256.Create(KlConstants.Exp2FastLoF32), Ge),
+                                          Avx.Compare(Avx.Max(lp, lq), Vector256.Create(KlConstants.Exp2FastHiF32), Le));
             bool fast = Avx.MoveMask(ok) == 0xff;
-            Vector256<float> q = fast ? Avx2Math.ExpInRange(lq) : Avx2Math.Exp(lq);
-            Vector256<float> p = fast ? Avx2Math.ExpInRange(lp) : Avx2Math.Exp(lp);
+            Vector256<float> q = fast ? Avx2Math.Exp2InRange(lq) : Avx2Math.Exp2(lq);
+            Vector256<float> p = fast ? Avx2Math.Exp2InRange(lp) : Avx2Math.Exp2(lp);
             gs = Avx.Multiply(Avx.Subtract(Avx.Multiply(q, Vector256.Create(g.Zb)), p), Vector256.Create(g.Cs));
             Vector256<float> f = Avx.Subtract(Avx.Subtract(lp, lq), Vector256.Create(g.Kl));
             Vector256<float> gv = Avx.Multiply(Avx.Multiply(p, f), Vector256.Create(g.Cu));

@@ -252,6 +252,66 @@ namespace NativeKl.Managed
             return Avx.Multiply(p, Avx2.ShiftLeftLogical(e, 23).AsSingle());
         }
 
+        // ----------------------------------------------------------- exp2 f32
+
+        /// <summary>2^x = 2^k p for x already clamped: kr holds k = round(x) in its low bits, p = 2^r.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> Exp2Poly(Vector256<float> xc, out Vector256<float> kr)
+        {
+            kr = Avx.Add(xc, F32(RoundF32));
+            Vector256<float> r = Avx.Subtract(xc, Avx.Subtract(kr, F32(RoundF32))); // exact
+            Vector256<float> p = Fma.MultiplyAdd(F32(Exp2C5F32), r, F32(Exp2C4F32));
+            p = Fma.MultiplyAdd(p, r, F32(Exp2C3F32));
+            p = Fma.MultiplyAdd(p, r, F32(Exp2C2F32));
+            p = Fma.MultiplyAdd(p, r, F32(Exp2C1F32));
+            return Fma.MultiplyAdd(p, r, F32(1.0f));
+        }
+
+        /// <summary>vmath_avx2.h exp2_ps_slow: the spec's two-factor scaling; lanes at the low clamp set to +0.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static Vector256<float> Exp2Slow(Vector256<float> x)
+        {
+            Vector256<float> xc = Avx.Max(F32(Exp2LoF32), x);
+            xc = Avx.Min(F32(Exp2HiF32), xc);
+            Vector256<float> zero = Avx.Compare(xc, F32(Exp2LoF32), FloatComparisonMode.OrderedEqualNonSignaling);
+            xc = Avx.AndNot(zero, xc);
+            Vector256<float> p = Exp2Poly(xc, out Vector256<float> kr);
+            Vector256<int> k = Avx2.Subtract(kr.AsInt32(), I32(RoundBitsF32));
+            Vector256<int> k1 = Avx2.Subtract(Avx2.ShiftRightLogical(Avx2.Add(k, I32(256)), 1), I32(128));
+            Vector256<int> k2 = Avx2.Subtract(k, k1);
+            Vector256<float> s1 = Avx2.ShiftLeftLogical(Avx2.Add(k1, I32(127)), 23).AsSingle();
+            Vector256<float> s2 = Avx2.ShiftLeftLogical(Avx2.Add(k2, I32(127)), 23).AsSingle();
+            return Avx.AndNot(zero, Avx.Multiply(Avx.Multiply(p, s1), s2));
+        }
+
+        /// <summary>2^x lane by lane, as ManagedMath.Exp2(float).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Exp2(Vector256<float> x)
+        {
+            Vector256<float> inRange = Avx.And(
+                Avx.Compare(x, F32(Exp2FastLoF32), FloatComparisonMode.OrderedGreaterThanOrEqualNonSignaling),
+                Avx.Compare(x, F32(Exp2FastHiF32), FloatComparisonMode.OrderedLessThanOrEqualNonSignaling));
+            return Avx.MoveMask(inRange) == 0xff ? Exp2InRange(x) : Exp2Slow(x);
+        }
+
+        /// <summary>vmath_avx2.h exp2_inrange_ps: 2^x for x in [-125, 127] and not NaN (the scaling as
+        /// an integer add to p's exponent field), the same bits as <see cref="Exp2Normal"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Exp2InRange(Vector256<float> x)
+        {
+            Vector256<float> p = Exp2Poly(x, out Vector256<float> kr);
+            return Avx2.Add(p.AsInt32(), Avx2.ShiftLeftLogical(kr.AsInt32(), 23)).AsSingle();
+        }
+
+        /// <summary>2^x for x in [-125, 127] only (the spec's bits there; NaN gives NaN).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Exp2Normal(Vector256<float> x)
+        {
+            Vector256<float> p = Exp2Poly(x, out Vector256<float> kr);
+            Vector256<int> e = Avx2.Add(kr.AsInt32(), I32(unchecked(127u - RoundBitsF32)));
+            return Avx.Multiply(p, Avx2.ShiftLeftLogical(e, 23).AsSingle());
+        }
+
         // ------------------------------------------------------------ exp f64
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -81,6 +81,19 @@ namespace NativeKl.Managed
         public const double ExpE10F64 = 2.763066518477962e-07;                     // 0x1.28ae981934f74p-22
         public const double ExpE11F64 = 2.4999170498634633e-08;                    // 0x1.ad7b83bc4d5f5p-26
 
+        // exp2 f32 (the float32 distillation, in base 2): x = k + r, r = x - round(x) exact,
+        // 2^r ~ 1 + r (C1 + r (C2 + r (C3 + r (C4 + r C5)))), fitted to the error in ulps.
+        public const float Exp2C1F32 = 0.69314682483673095703125f;                 // 0x1.62e424p-1f
+        public const float Exp2C2F32 = 0.2402223646640777587890625f;               // 0x1.ebf9b4p-3f
+        public const float Exp2C3F32 = 0.0555089153349399566650390625f;            // 0x1.c6baa2p-5f
+        public const float Exp2C4F32 = 0.009671763516962528228759765625f;          // 0x1.3ceca2p-7f
+        public const float Exp2C5F32 = 0.001322570838965475559234619140625f;       // 0x1.5ab43ap-10f
+        // 2^-151 rounds to +0, 2^129 overflows; for x in [FastLo, FastHi], p 2^k is normal.
+        public const float Exp2LoF32 = -151.0f;
+        public const float Exp2HiF32 = 129.0f;
+        public const float Exp2FastLoF32 = -125.0f;
+        public const float Exp2FastHiF32 = 127.0f;
+
         // exp input clamps: below Lo the result is 0, above Hi +inf; they keep
         // 2^k representable as two normal factors.
         public const float ExpLoF32 = -104.0f;

@@ -27,8 +27,9 @@ namespace NativeKl.Managed
     {
         private const int LanesF32 = 8, LanesF64 = 4;
 
-        /// <summary>A lane's reference point is its maximum plus this (internal.h NKL_DISTILL_HEADROOM).</summary>
-        internal const double Headroom = 4.0;
+        /// <summary>A lane's reference point is its maximum plus this (internal.h NKL_DISTILL_HEADROOM;
+        /// HeadroomBase2 for float32, which works in base 2).</summary>
+        internal const double Headroom = 4.0, HeadroomBase2 = 8.0;
 
         /// <summary>The value pass's per-lane state (internal.h nkl_distill_lanes).</summary>
         private unsafe struct LaneState
@@ -111,9 +112,13 @@ namespace NativeKl.Managed
             return new Plan { Divisor = divisor, T2 = scaleT2 ? temperature * temperature : 1.0 };
         }
 
-        /// <summary>distill.c finish_row: folds the lanes into the row's statistics.</summary>
-        private static unsafe Row FinishRow(ref LaneState st, int lanes, bool logProbs)
+        /// <summary>
+        /// distill_finish.h nkl_distill_finish_row (with kernels_scalar.c lane_factors): folds the lanes
+        /// into the row's statistics. base2 (float32): maxima and acc in units of ln 2.
+        /// </summary>
+        private static unsafe Row FinishRow(ref LaneState st, int lanes, bool logProbs, bool base2)
         {
+            double unit = base2 ? KlConstants.Ln2HiF64 : 1.0;
             double ma = st.Ma[0], mb = st.Mb[0];
             for (int l = 1; l < lanes; l++)
             {
@@ -123,9 +128,11 @@ namespace NativeKl.Managed
             double za = 0.0, zb = 0.0, acc = 0.0;
             for (int l = 0; l < lanes; l++)
             {
-                double rb = logProbs ? 1.0 : ManagedMath.Exp(st.Mb[l] - mb);
+                double fa = st.Ma[l] - ma, fb = st.Mb[l] - mb;
+                if (base2) { fa *= KlConstants.Ln2HiF64; fb *= KlConstants.Ln2HiF64; }
+                double rb = logProbs ? 1.0 : ManagedMath.Exp(fb);
                 double db = logProbs ? 0.0 : mb - st.Mb[l];
-                za += st.Za[l] * ManagedMath.Exp(st.Ma[l] - ma);
+                za += st.Za[l] * ManagedMath.Exp(fa);
                 acc += st.Zb[l] != 0.0 ? rb * (st.Acc[l] + ((ma - st.Ma[l]) - db) * st.Zb[l]) : st.Acc[l];
                 zb += st.Zb[l] * rb;
             }
@@ -135,14 +142,14 @@ namespace NativeKl.Managed
                 row.Mb = 0.0;
                 row.Lb = 0.0;
                 row.Zb = zb;
-                row.Kl = zb < double.PositiveInfinity ? acc + row.La * zb : double.NaN;
+                row.Kl = zb < double.PositiveInfinity ? acc * unit + row.La * zb : double.NaN;
             }
             else
             {
                 row.Mb = mb;
                 row.Lb = ManagedMath.Log(zb);
                 row.Zb = 1.0;
-                row.Kl = (acc / zb - row.Lb) + row.La;
+                row.Kl = ((acc / zb) * unit - row.Lb) + row.La;
             }
             return row;
         }
@@ -151,7 +158,8 @@ namespace NativeKl.Managed
 
         /// <summary>
         /// The value pass of one row (kernels_scalar.c DISTILL_LANES_SCALAR, 8 lanes, blocks of 4 × 8:
-        /// lane l takes elements l, l + 8, l + 16, l + 24; maxima and pre-adds as pairwise trees).
+        /// lane l takes elements l, l + 8, l + 16, l + 24; maxima and pre-adds as pairwise trees), in
+        /// base 2: invT is log2(e)/T, a teacher's log-probabilities are scaled by log2(e), exp is Exp2.
         /// </summary>
         private static unsafe void Lanes(ReadOnlySpan<float> s, ReadOnlySpan<float> u, float invT, bool logProbs, ref LaneState st)
         {
@@ -167,17 +175,17 @@ namespace NativeKl.Managed
                 {
                     bool inside = i + j < cols;
                     a[j] = inside ? s[i + j] * invT : float.NegativeInfinity;
-                    b[j] = inside ? (logProbs ? u[i + j] : u[i + j] * invT) : float.NegativeInfinity;
+                    b[j] = inside ? (logProbs ? u[i + j] * KlConstants.Log2EF32 : u[i + j] * invT) : float.NegativeInfinity;
                 }
                 for (int l = 0; l < H; l++)
                 {
                     float bma = Max(Max(a[l], a[l + H]), Max(a[l + 2 * H], a[l + 3 * H]));
                     float bmb = Max(Max(b[l], b[l + H]), Max(b[l + 2 * H], b[l + 3 * H]));
-                    float nma = bma > ma[l] ? bma + (float)Headroom : ma[l];
-                    float nmb = !logProbs && bmb > mb[l] ? bmb + (float)Headroom : mb[l];
+                    float nma = bma > ma[l] ? bma + (float)HeadroomBase2 : ma[l];
+                    float nmb = !logProbs && bmb > mb[l] ? bmb + (float)HeadroomBase2 : mb[l];
                     if (nma > ma[l] || nmb > mb[l])
                     {
-                        double ra = ManagedMath.Exp(ma[l] - nma), rb = ManagedMath.Exp(mb[l] - nmb);
+                        double ra = ManagedMath.Exp2(ma[l] - nma), rb = ManagedMath.Exp2(mb[l] - nmb);
                         double da = (double)nma - ma[l], db = (double)nmb - mb[l];
                         if (zb[l] != 0.0) acc[l] = rb * (acc[l] + (da - db) * zb[l]);
                         za[l] *= ra;
@@ -189,8 +197,8 @@ namespace NativeKl.Managed
                     {
                         float aj = a[l + j * H] - ma[l];
                         float bj = logProbs ? b[l + j * H] : b[l + j * H] - mb[l];
-                        ea[j] = ManagedMath.Exp(aj);
-                        eb[j] = ManagedMath.Exp(bj);
+                        ea[j] = ManagedMath.Exp2(aj);
+                        eb[j] = ManagedMath.Exp2(bj);
                         tb[j] = eb[j] != 0 ? eb[j] * (bj - aj) : 0f;
                     }
                     za[l] += (double)((ea[0] + ea[1]) + (ea[2] + ea[3]));
@@ -204,7 +212,7 @@ namespace NativeKl.Managed
             }
         }
 
-        /// <summary>The gradient pass of one row (kernels_scalar.c DISTILL_GRAD_SCALAR).</summary>
+        /// <summary>The gradient pass of one row (kernels_scalar.c DISTILL_GRAD_SCALAR), in base 2.</summary>
         private static void Grad(ReadOnlySpan<float> s, ReadOnlySpan<float> u, in GradConstants<float> g, Span<float> gs, Span<float> gu)
         {
             bool teacher = !gu.IsEmpty;
@@ -212,7 +220,7 @@ namespace NativeKl.Managed
             {
                 float lq = (s[c] * g.Ia - g.Ma) - g.La;
                 float lp = (u[c] * g.Ib - g.Mb) - g.Lb;
-                float q = ManagedMath.Exp(lq), p = ManagedMath.Exp(lp);
+                float q = ManagedMath.Exp2(lq), p = ManagedMath.Exp2(lp);
                 gs[c] = (q * g.Zb - p) * g.Cs;
                 if (teacher) gu[c] = p != 0 ? (p * ((lp - lq) - g.Kl)) * g.Cu : 0f;
             }
@@ -228,7 +236,9 @@ namespace NativeKl.Managed
                                 Span<float> gs, Span<float> gu)
         {
             Plan plan = MakePlan(weights, rows, cols, temperature, reduction, scaleT2);
-            float invT = (float)(1.0 / temperature);
+            // the value pass's scale (base 2: internal.h); distill.c's LANES_UNIT is log2(e)
+            const double unit = KlConstants.Log2EF64;
+            float invT = (float)(unit / temperature);
             var st = new LaneState();
             double sum = 0, comp = 0;
             for (int r = 0; r < rows; r++)
@@ -245,15 +255,16 @@ namespace NativeKl.Managed
                 }
                 ReadOnlySpan<float> s = student.Slice(r * ss, cols), u = teacher.Slice(r * ts, cols);
                 LanesOf(s, u, invT, logProbs, ref st);
-                Row row = FinishRow(ref st, LanesF32, logProbs);
+                Row row = FinishRow(ref st, LanesF32, logProbs, base2: true);
                 double loss = wr * row.Kl * plan.T2;
                 if (reduction == KlReduction.None) { if (!rowLosses.IsEmpty) rowLosses[r] = (float)loss; }
                 else CanonicalSum.TwoSum(ref sum, ref comp, loss);
                 if (backward)
                 {
                     double g = gradOutput * wr * plan.T2 / plan.Divisor;
-                    var gr = new GradConstants<float>(invT, logProbs ? 1f : invT, (float)row.Ma, (float)row.La, (float)row.Mb, (float)row.Lb,
-                        (float)row.Zb, logProbs ? -1f : (float)row.Kl, (float)(g / temperature), logProbs ? (float)g : (float)(g / temperature));
+                    var gr = new GradConstants<float>(invT, logProbs ? (float)unit : invT, (float)row.Ma, (float)(row.La * unit),
+                        (float)row.Mb, (float)(row.Lb * unit), (float)row.Zb, logProbs ? (float)-unit : (float)(row.Kl * unit),
+                        (float)(g / temperature), logProbs ? (float)(g / unit) : (float)(g / temperature / unit));
                     GradOf(s, u, gr, gsr, gur);
                 }
             }
@@ -351,7 +362,7 @@ namespace NativeKl.Managed
                 }
                 ReadOnlySpan<double> s = student.Slice(r * ss, cols), u = teacher.Slice(r * ts, cols);
                 LanesOf(s, u, invT, logProbs, ref st);
-                Row row = FinishRow(ref st, LanesF64, logProbs);
+                Row row = FinishRow(ref st, LanesF64, logProbs, base2: false);
                 double loss = wr * row.Kl * plan.T2;
                 if (reduction == KlReduction.None) { if (!rowLosses.IsEmpty) rowLosses[r] = (double)loss; }
                 else CanonicalSum.TwoSum(ref sum, ref comp, loss);

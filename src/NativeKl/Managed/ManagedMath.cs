@@ -178,6 +178,28 @@ namespace NativeKl.Managed
             return (p * s1) * s2;
         }
 
+        /// <summary>2^x (vmath_scalar.h nkl_exp2_f32): NaN -> NaN, overflow -> +inf, underflow rounds once.</summary>
+        public static float Exp2(float x)
+        {
+            float xc = Exp2LoF32 > x ? Exp2LoF32 : x; // NaN stays NaN
+            xc = Exp2HiF32 < xc ? Exp2HiF32 : xc;
+            // kr = x + Round: k = round(x) in the low mantissa bits; r = x - k exactly
+            float kr = xc + RoundF32;
+            float kf = kr - RoundF32;
+            uint k = unchecked(Bits(kr) - RoundBitsF32);
+            float r = xc - kf;
+            float p = Fma(Exp2C5F32, r, Exp2C4F32);
+            p = Fma(p, r, Exp2C3F32);
+            p = Fma(p, r, Exp2C2F32);
+            p = Fma(p, r, Exp2C1F32);
+            p = Fma(p, r, 1.0f);
+            uint k1 = unchecked(((k + 256u) >> 1) - 128u); // floor(k / 2)
+            uint k2 = unchecked(k - k1);
+            float s1 = FloatFromBits(unchecked((k1 + 127u) << 23));
+            float s2 = FloatFromBits(unchecked((k2 + 127u) << 23));
+            return (p * s1) * s2;
+        }
+
         /// <summary>exp x: NaN -> NaN, overflow -> +inf, underflow rounds once (subnormals).</summary>
         public static double Exp(double x)
         {
