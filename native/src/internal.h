@@ -82,8 +82,9 @@ typedef nkl_partial (*nkl_grad_f64_fn)(const double *x, const double *t, size_t 
  * j + 4); a block first raises the lane reference points (rescaling that
  * lane's sums), then adds its terms, a lane's elements pre-added in the
  * data's type as a pairwise tree (fewer float32 -> float64 conversions: the
- * widening was a quarter of the value pass). A short last block is padded
- * with -inf logits. nkl_distill_finish_row (distill_finish.h) folds the lanes into the row.
+ * widening was a quarter of the value pass); float32 adds a pair of blocks'
+ * pre-added sums in float before widening them (kernels_scalar.c PAIRS).
+ * A short last block is padded with -inf logits. nkl_distill_finish_row (distill_finish.h) folds the lanes into the row.
  */
 /* A row's statistics: lse(a) = ma + la, lse(b) = mb + lb (logits), zb =
    sum p, kl = KL_r; ma and mb in the value pass's units (times ln 2 in base

@@ -154,7 +154,7 @@ NKL_INLINE double max_f64(double x, double y) { return x > y ? x : y; }
  * nma), zb *= exp(mb - nmb), acc = exp(mb - nmb) (acc + (da - db) zb) with
  * da, db the growths in float64 (acc is left alone while zb == 0: nothing
  * counted yet). The lane's V terms of each sum are pre-added in the data's
- * type as a pairwise tree, then added to the float64 sum. EXP is exp (float64)
+ * type as a pairwise tree, then added to the float64 sum (float32: PAIRS). EXP is exp (float64)
  * or exp2 (float32, which works in base 2: internal.h), LP the scale of a
  * teacher's log-probabilities (1 or log2(e)), BASE2 says which.
  */
@@ -163,30 +163,48 @@ NKL_INLINE double max_f64(double x, double y) { return x > y ? x : y; }
     OP(OP((x)[l], (x)[(l) + (H)]), OP((x)[(l) + 2 * (H)], (x)[(l) + 3 * (H)]))
 #define DISTILL_ADD(x, y) ((x) + (y))
 
-#define DISTILL_LANES_SCALAR(T, H, V, LOWEST, EXP, LP, BASE2, HEAD, s, u, cols, inv_t, log_probs, st) \
+/* PAIRS: the pre-added block sums of a pair of blocks (0 and 1, 2 and 3, ...)
+   add up in the data's type first, widened after the pair's second block or
+   the row's last block, and before any rescale (every lane, if any lane
+   rescales): half the widening. */
+#define DISTILL_FLUSH_PAIR(H, za, zb, acc, pza, pzb, pacc)                                 \
+    for (int l = 0; l < H; l++) {                                                          \
+        za[l] += (double)pza[l];                                                           \
+        zb[l] += (double)pzb[l];                                                           \
+        acc[l] += (double)pacc[l];                                                         \
+        pza[l] = pzb[l] = pacc[l] = 0;                                                     \
+    }
+
+#define DISTILL_LANES_SCALAR(T, H, V, LOWEST, EXP, LP, BASE2, HEAD, PAIRS, s, u, cols, inv_t, log_probs, st) \
     do {                                                                                   \
-        T ma[H], mb[H];                                                                    \
+        T ma[H], mb[H], pza[H] = {0}, pzb[H] = {0}, pacc[H] = {0};                         \
         double za[H] = {0}, zb[H] = {0}, acc[H] = {0};                                     \
         for (int l = 0; l < H; l++) ma[l] = mb[l] = -(LOWEST);                             \
-        for (size_t i = 0; i < (cols); i += (V) * H) {                                     \
-            T a[(V) * H], b[(V) * H];                                                      \
+        size_t blk = 0;                                                                    \
+        for (size_t i = 0; i < (cols); i += (V) * H, blk++) {                              \
+            T a[(V) * H], b[(V) * H], nma[H], nmb[H];                                      \
             for (size_t j = 0; j < (V) * H; j++) {                                         \
                 int in = i + j < (cols);                                                   \
                 a[j] = in ? (s)[i + j] * (inv_t) : (T)-INFINITY;                           \
                 b[j] = in ? ((log_probs) ? (u)[i + j] * (LP) : (u)[i + j] * (inv_t)) : (T)-INFINITY; \
             }                                                                              \
+            int any = 0;                                                                   \
             for (int l = 0; l < H; l++) {                                                  \
                 T bma = DISTILL_TREE_##V(MAX, a, H, l), bmb = DISTILL_TREE_##V(MAX, b, H, l); \
-                T nma = bma > ma[l] ? bma + (T)(HEAD) : ma[l];                             \
-                T nmb = !(log_probs) && bmb > mb[l] ? bmb + (T)(HEAD) : mb[l];             \
-                if (nma > ma[l] || nmb > mb[l]) {                                          \
-                    double ra = (double)EXP(ma[l] - nma), rb = (double)EXP(mb[l] - nmb);   \
-                    double da = (double)nma - (double)ma[l], db = (double)nmb - (double)mb[l]; \
+                nma[l] = bma > ma[l] ? bma + (T)(HEAD) : ma[l];                            \
+                nmb[l] = !(log_probs) && bmb > mb[l] ? bmb + (T)(HEAD) : mb[l];            \
+                any |= nma[l] > ma[l] || nmb[l] > mb[l];                                   \
+            }                                                                              \
+            if ((PAIRS) && any) DISTILL_FLUSH_PAIR(H, za, zb, acc, pza, pzb, pacc)         \
+            for (int l = 0; l < H; l++) {                                                  \
+                if (nma[l] > ma[l] || nmb[l] > mb[l]) {                                    \
+                    double ra = (double)EXP(ma[l] - nma[l]), rb = (double)EXP(mb[l] - nmb[l]); \
+                    double da = (double)nma[l] - (double)ma[l], db = (double)nmb[l] - (double)mb[l]; \
                     if (zb[l] != 0.0) acc[l] = rb * (acc[l] + (da - db) * zb[l]);          \
                     za[l] *= ra;                                                           \
                     zb[l] *= rb;                                                           \
-                    ma[l] = nma;                                                           \
-                    mb[l] = nmb;                                                           \
+                    ma[l] = nma[l];                                                        \
+                    mb[l] = nmb[l];                                                        \
                 }                                                                          \
                 T ea[V], eb[V], tb[V];                                                     \
                 for (int j = 0; j < (V); j++) {                                            \
@@ -196,10 +214,18 @@ NKL_INLINE double max_f64(double x, double y) { return x > y ? x : y; }
                     eb[j] = EXP(bj);                                                       \
                     tb[j] = eb[j] != 0 ? eb[j] * (bj - aj) : (T)0;                         \
                 }                                                                          \
-                za[l] += (double)DISTILL_TREE_##V(DISTILL_ADD, ea, 1, 0);                     \
-                zb[l] += (double)DISTILL_TREE_##V(DISTILL_ADD, eb, 1, 0);                     \
-                acc[l] += (double)DISTILL_TREE_##V(DISTILL_ADD, tb, 1, 0);                    \
+                if (PAIRS) {                                                               \
+                    pza[l] += DISTILL_TREE_##V(DISTILL_ADD, ea, 1, 0);                     \
+                    pzb[l] += DISTILL_TREE_##V(DISTILL_ADD, eb, 1, 0);                     \
+                    pacc[l] += DISTILL_TREE_##V(DISTILL_ADD, tb, 1, 0);                    \
+                } else {                                                                   \
+                    za[l] += (double)DISTILL_TREE_##V(DISTILL_ADD, ea, 1, 0);              \
+                    zb[l] += (double)DISTILL_TREE_##V(DISTILL_ADD, eb, 1, 0);              \
+                    acc[l] += (double)DISTILL_TREE_##V(DISTILL_ADD, tb, 1, 0);             \
+                }                                                                          \
             }                                                                              \
+            if ((PAIRS) && ((blk & 1) || i + (V) * H >= (cols)))                           \
+                DISTILL_FLUSH_PAIR(H, za, zb, acc, pza, pzb, pacc)                         \
         }                                                                                  \
         for (int l = 0; l < H; l++) {                                                      \
             (st)->ma[l] = ma[l];                                                           \
@@ -235,14 +261,14 @@ static void lane_factors(nkl_distill_lanes *st, int lanes, int base2) {
 static void distill_lanes_f32_scalar(const float *s, const float *u, size_t cols, float inv_t,
                                      int log_probs, nkl_distill_lanes *st) {
 #define MAX max_f32
-    DISTILL_LANES_SCALAR(float, 8, 4, FLT_MAX, nkl_exp2_f32, NKL_LOG2E_F32, 1, NKL_DISTILL_HEADROOM_BASE2, s, u, cols, inv_t, log_probs, st);
+    DISTILL_LANES_SCALAR(float, 8, 4, FLT_MAX, nkl_exp2_f32, NKL_LOG2E_F32, 1, NKL_DISTILL_HEADROOM_BASE2, 1, s, u, cols, inv_t, log_probs, st);
 #undef MAX
 }
 
 static void distill_lanes_f64_scalar(const double *s, const double *u, size_t cols, double inv_t,
                                      int log_probs, nkl_distill_lanes *st) {
 #define MAX max_f64
-    DISTILL_LANES_SCALAR(double, 4, 2, DBL_MAX, nkl_exp_f64, 1.0, 0, NKL_DISTILL_HEADROOM, s, u, cols, inv_t, log_probs, st);
+    DISTILL_LANES_SCALAR(double, 4, 2, DBL_MAX, nkl_exp_f64, 1.0, 0, NKL_DISTILL_HEADROOM, 0, s, u, cols, inv_t, log_probs, st);
 #undef MAX
 }
 

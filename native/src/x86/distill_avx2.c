@@ -42,10 +42,12 @@ static void lane_factors(nkl_distill_lanes *st, int lanes, int base2) {
     }
 }
 
-/* The lane state: maxima in float, sums in float64 (lanes 0-3 in [0], 4-7 in [1]). */
+/* The lane state: maxima in float, sums in float64 (lanes 0-3 in [0], 4-7 in
+   [1]), and the pending float sums of the current pair of blocks. */
 typedef struct lanes_ps {
     __m256 ma, mb;
     __m256d za[2], zb[2], acc[2];
+    __m256 pza, pzb, pacc;
 } lanes_ps;
 
 NKL_INLINE __m256d half_pd(__m256 v, int h) { /* lanes 4h..4h+3, widened exactly */
@@ -55,6 +57,16 @@ NKL_INLINE __m256d half_mask_pd(__m256 m, int h) { /* a float lane mask as doubl
     __m128i m4 = h ? _mm256_extracti128_si256(_mm256_castps_si256(m), 1)
                    : _mm256_castsi256_si128(_mm256_castps_si256(m));
     return _mm256_castsi256_pd(_mm256_cvtepi32_epi64(m4));
+}
+
+/* The pending float sums widened into the float64 sums (DISTILL_FLUSH_PAIR). */
+NKL_INLINE void flush_pair_ps(lanes_ps *st) {
+    for (int h = 0; h < 2; h++) {
+        st->za[h] = _mm256_add_pd(st->za[h], half_pd(st->pza, h));
+        st->zb[h] = _mm256_add_pd(st->zb[h], half_pd(st->pzb, h));
+        st->acc[h] = _mm256_add_pd(st->acc[h], half_pd(st->pacc, h));
+    }
+    st->pza = st->pzb = st->pacc = _mm256_setzero_ps();
 }
 
 /* Lanes whose maximum grew (mask changed): rescale their sums, as the spec. */
@@ -127,8 +139,10 @@ NKL_INLINE void block_ps(lanes_ps *st, __m256 a[4], __m256 b[4], const int log_p
         st->ma = nma;
         st->mb = nmb;
     } else if (_mm256_movemask_ps(changed)) {
-        /* on a copy: the state itself never has its address taken, so it
-           stays in registers through the loop */
+        /* the pair's pending sums first, for every lane; the rescale on a
+           copy: the state itself never has its address taken, so it stays in
+           registers through the loop */
+        flush_pair_ps(st);
         lanes_ps t = *st;
         rescale_ps(&t, nma, nmb, changed);
         *st = t;
@@ -168,15 +182,13 @@ NKL_INLINE void block_ps(lanes_ps *st, __m256 a[4], __m256 b[4], const int log_p
             ea[j] = nkl_exp2_ps(a[j]);
         }
     }
-    /* a lane's four terms pre-added in float (pairwise), then widened into the float64 sums */
+    /* a lane's four terms pre-added in float (pairwise), into the pair's pending sums */
     __m256 za = _mm256_add_ps(_mm256_add_ps(ea[0], ea[1]), _mm256_add_ps(ea[2], ea[3]));
     __m256 zb = _mm256_add_ps(_mm256_add_ps(e[0], e[1]), _mm256_add_ps(e[2], e[3]));
     __m256 tt = _mm256_add_ps(_mm256_add_ps(t[0], t[1]), _mm256_add_ps(t[2], t[3]));
-    for (int h = 0; h < 2; h++) {
-        st->za[h] = _mm256_add_pd(st->za[h], half_pd(za, h));
-        st->zb[h] = _mm256_add_pd(st->zb[h], half_pd(zb, h));
-        st->acc[h] = _mm256_add_pd(st->acc[h], half_pd(tt, h));
-    }
+    st->pza = _mm256_add_ps(st->pza, za);
+    st->pzb = _mm256_add_ps(st->pzb, zb);
+    st->pacc = _mm256_add_ps(st->pacc, tt);
 }
 
 /* Loads a block of 32, in base 2: logits scaled by `it` = log2(e)/T,
@@ -215,24 +227,46 @@ NKL_INLINE void lanes_f32(const float *s, const float *u, size_t cols, float inv
     lanes_ps st;
     st.ma = st.mb = _mm256_set1_ps(-FLT_MAX);
     for (int h = 0; h < 2; h++) st.za[h] = st.zb[h] = st.acc[h] = _mm256_setzero_pd();
+    st.pza = st.pzb = st.pacc = _mm256_setzero_ps();
     __m256 it = _mm256_set1_ps(inv_t);
     __m256 a[4], b[4];
     size_t i = 0;
+    int pending = 0; /* a pair's first block is in the pending sums */
     if (cols >= 32) {
         load_block_ps(s, u, it, log_probs, a, b);
         block_ps(&st, a, b, log_probs, 1, nan_safe, NULL);
         i = 32;
+        pending = 1;
     }
-    for (; i + 32 <= cols; i += 32) {
+    /* the spec widens after blocks 1, 3, 5, ... and after the row's last */
+    if (pending && i + 32 <= cols) {
         load_block_ps(s + i, u + i, it, log_probs, a, b);
         block_ps(&st, a, b, log_probs, 0, nan_safe, NULL);
+        flush_pair_ps(&st);
+        i += 32;
+        pending = 0;
+    }
+    for (; i + 64 <= cols; i += 64) {
+        load_block_ps(s + i, u + i, it, log_probs, a, b);
+        block_ps(&st, a, b, log_probs, 0, nan_safe, NULL);
+        load_block_ps(s + i + 32, u + i + 32, it, log_probs, a, b);
+        block_ps(&st, a, b, log_probs, 0, nan_safe, NULL);
+        flush_pair_ps(&st);
+    }
+    if (i + 32 <= cols) { /* a pair's first block */
+        load_block_ps(s + i, u + i, it, log_probs, a, b);
+        block_ps(&st, a, b, log_probs, 0, nan_safe, NULL);
+        i += 32;
+        pending = 1;
     }
     if (i < cols) { /* the last block, padded with -inf logits (-inf / T = -inf) */
         __m256 valid[4];
         load_tail_ps(s + i, u + i, cols - i, it, log_probs, a, b, valid);
         if (i == 0) block_ps(&st, a, b, log_probs, 1, nan_safe, valid);
         else block_ps(&st, a, b, log_probs, 0, nan_safe, valid);
+        pending = 1;
     }
+    if (pending) flush_pair_ps(&st);
     float ma[8], mb[8];
     _mm256_storeu_ps(ma, st.ma);
     _mm256_storeu_ps(mb, st.mb);

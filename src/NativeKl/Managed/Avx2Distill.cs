@@ -25,6 +25,20 @@ namespace NativeKl.Managed
         {
             public Vector256<float> Ma, Mb;
             public Vector256<double> Za0, Za1, Zb0, Zb1, Acc0, Acc1;
+            public Vector256<float> Pza, Pzb, Pacc; // the pending float sums of the current pair of blocks
+        }
+
+        /// <summary>distill_avx2.c flush_pair_ps: the pending float sums widened into the float64 sums.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void FlushPair(ref LanesPs st)
+        {
+            st.Za0 = Avx.Add(st.Za0, Half(st.Pza, 0));
+            st.Za1 = Avx.Add(st.Za1, Half(st.Pza, 1));
+            st.Zb0 = Avx.Add(st.Zb0, Half(st.Pzb, 0));
+            st.Zb1 = Avx.Add(st.Zb1, Half(st.Pzb, 1));
+            st.Acc0 = Avx.Add(st.Acc0, Half(st.Pacc, 0));
+            st.Acc1 = Avx.Add(st.Acc1, Half(st.Pacc, 1));
+            st.Pza = st.Pzb = st.Pacc = Vector256<float>.Zero;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -84,7 +98,11 @@ namespace NativeKl.Managed
                 st.Ma = nma;
                 st.Mb = nmb;
             }
-            else if (Avx.MoveMask(changed) != 0) Rescale(ref st, nma, nmb, changed);
+            else if (Avx.MoveMask(changed) != 0)
+            {
+                FlushPair(ref st); // the pair's pending sums first, every lane
+                Rescale(ref st, nma, nmb, changed);
+            }
             a0 = Avx.Subtract(a0, st.Ma);
             a1 = Avx.Subtract(a1, st.Ma);
             a2 = Avx.Subtract(a2, st.Ma);
@@ -128,14 +146,11 @@ namespace NativeKl.Managed
                 t3 = NonZero(e3, Avx.Multiply(e3, Avx.Subtract(b3, a3)));
                 ea = Avx.Add(Avx.Add(Avx2Math.Exp2(a0), Avx2Math.Exp2(a1)), Avx.Add(Avx2Math.Exp2(a2), Avx2Math.Exp2(a3)));
             }
-            // a lane's four terms pre-added in float (pairwise), then widened into the float64 sums
+            // a lane's four terms pre-added in float (pairwise), into the pair's pending sums
             Vector256<float> eb = Avx.Add(Avx.Add(e0, e1), Avx.Add(e2, e3)), tt = Avx.Add(Avx.Add(t0, t1), Avx.Add(t2, t3));
-            st.Za0 = Avx.Add(st.Za0, Half(ea, 0));
-            st.Za1 = Avx.Add(st.Za1, Half(ea, 1));
-            st.Zb0 = Avx.Add(st.Zb0, Half(eb, 0));
-            st.Zb1 = Avx.Add(st.Zb1, Half(eb, 1));
-            st.Acc0 = Avx.Add(st.Acc0, Half(tt, 0));
-            st.Acc1 = Avx.Add(st.Acc1, Half(tt, 1));
+            st.Pza = Avx.Add(st.Pza, ea);
+            st.Pzb = Avx.Add(st.Pzb, eb);
+            st.Pacc = Avx.Add(st.Pacc, tt);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -171,7 +186,12 @@ namespace NativeKl.Managed
             Vector256<float> it = Vector256.Create(invT);
             int cols = s.Length, i = 0;
             ref float sr = ref MemoryMarshal.GetReference(s), ur = ref MemoryMarshal.GetReference(u);
-            for (; i + 32 <= cols; i += 32) LoadBlock(ref st, ref sr, ref ur, (nuint)i, it, logProbs, i == 0, nanSafe);
+            // the spec widens the pending sums after blocks 1, 3, 5, ... and after the row's last
+            for (int blk = 0; i + 32 <= cols; i += 32, blk++)
+            {
+                LoadBlock(ref st, ref sr, ref ur, (nuint)i, it, logProbs, i == 0, nanSafe);
+                if ((blk & 1) != 0 || i + 32 >= cols) FlushPair(ref st);
+            }
             if (i < cols)
             {
                 // the last block, padded with -inf logits (-inf / T = -inf)
@@ -181,6 +201,7 @@ namespace NativeKl.Managed
                 s.Slice(i).CopyTo(sb);
                 u.Slice(i).CopyTo(ub);
                 LoadBlock(ref st, ref MemoryMarshal.GetReference(sb), ref MemoryMarshal.GetReference(ub), 0, it, logProbs, i == 0, nanSafe);
+                FlushPair(ref st);
             }
             return st;
         }

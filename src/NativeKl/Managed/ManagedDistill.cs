@@ -160,16 +160,20 @@ namespace NativeKl.Managed
         /// The value pass of one row (kernels_scalar.c DISTILL_LANES_SCALAR, 8 lanes, blocks of 4 × 8:
         /// lane l takes elements l, l + 8, l + 16, l + 24; maxima and pre-adds as pairwise trees), in
         /// base 2: invT is log2(e)/T, a teacher's log-probabilities are scaled by log2(e), exp is Exp2.
+        /// A pair of blocks adds up in float before widening (PAIRS: after each odd block and the
+        /// last, and before any rescale).
         /// </summary>
         private static unsafe void Lanes(ReadOnlySpan<float> s, ReadOnlySpan<float> u, float invT, bool logProbs, ref LaneState st)
         {
             const int H = LanesF32, V = 4;
             Span<float> ma = stackalloc float[H], mb = stackalloc float[H], a = stackalloc float[V * H], b = stackalloc float[V * H];
+            Span<float> nma = stackalloc float[H], nmb = stackalloc float[H];
             Span<float> ea = stackalloc float[V], eb = stackalloc float[V], tb = stackalloc float[V];
+            Span<float> pza = stackalloc float[H], pzb = stackalloc float[H], pacc = stackalloc float[H];
             Span<double> za = stackalloc double[H], zb = stackalloc double[H], acc = stackalloc double[H];
-            for (int l = 0; l < H; l++) { ma[l] = mb[l] = -float.MaxValue; za[l] = zb[l] = acc[l] = 0; }
+            for (int l = 0; l < H; l++) { ma[l] = mb[l] = -float.MaxValue; za[l] = zb[l] = acc[l] = 0; pza[l] = pzb[l] = pacc[l] = 0; }
             int cols = s.Length;
-            for (int i = 0; i < cols; i += V * H)
+            for (int i = 0, blk = 0; i < cols; i += V * H, blk++)
             {
                 for (int j = 0; j < V * H; j++)
                 {
@@ -177,21 +181,27 @@ namespace NativeKl.Managed
                     a[j] = inside ? s[i + j] * invT : float.NegativeInfinity;
                     b[j] = inside ? (logProbs ? u[i + j] * KlConstants.Log2EF32 : u[i + j] * invT) : float.NegativeInfinity;
                 }
+                bool any = false;
                 for (int l = 0; l < H; l++)
                 {
                     float bma = Max(Max(a[l], a[l + H]), Max(a[l + 2 * H], a[l + 3 * H]));
                     float bmb = Max(Max(b[l], b[l + H]), Max(b[l + 2 * H], b[l + 3 * H]));
-                    float nma = bma > ma[l] ? bma + (float)HeadroomBase2 : ma[l];
-                    float nmb = !logProbs && bmb > mb[l] ? bmb + (float)HeadroomBase2 : mb[l];
-                    if (nma > ma[l] || nmb > mb[l])
+                    nma[l] = bma > ma[l] ? bma + (float)HeadroomBase2 : ma[l];
+                    nmb[l] = !logProbs && bmb > mb[l] ? bmb + (float)HeadroomBase2 : mb[l];
+                    any |= nma[l] > ma[l] || nmb[l] > mb[l];
+                }
+                if (any) FlushPair(za, zb, acc, pza, pzb, pacc);
+                for (int l = 0; l < H; l++)
+                {
+                    if (nma[l] > ma[l] || nmb[l] > mb[l])
                     {
-                        double ra = ManagedMath.Exp2(ma[l] - nma), rb = ManagedMath.Exp2(mb[l] - nmb);
-                        double da = (double)nma - ma[l], db = (double)nmb - mb[l];
+                        double ra = ManagedMath.Exp2(ma[l] - nma[l]), rb = ManagedMath.Exp2(mb[l] - nmb[l]);
+                        double da = (double)nma[l] - ma[l], db = (double)nmb[l] - mb[l];
                         if (zb[l] != 0.0) acc[l] = rb * (acc[l] + (da - db) * zb[l]);
                         za[l] *= ra;
                         zb[l] *= rb;
-                        ma[l] = nma;
-                        mb[l] = nmb;
+                        ma[l] = nma[l];
+                        mb[l] = nmb[l];
                     }
                     for (int j = 0; j < V; j++)
                     {
@@ -201,14 +211,27 @@ namespace NativeKl.Managed
                         eb[j] = ManagedMath.Exp2(bj);
                         tb[j] = eb[j] != 0 ? eb[j] * (bj - aj) : 0f;
                     }
-                    za[l] += (double)((ea[0] + ea[1]) + (ea[2] + ea[3]));
-                    zb[l] += (double)((eb[0] + eb[1]) + (eb[2] + eb[3]));
-                    acc[l] += (double)((tb[0] + tb[1]) + (tb[2] + tb[3]));
+                    pza[l] += (ea[0] + ea[1]) + (ea[2] + ea[3]);
+                    pzb[l] += (eb[0] + eb[1]) + (eb[2] + eb[3]);
+                    pacc[l] += (tb[0] + tb[1]) + (tb[2] + tb[3]);
                 }
+                if ((blk & 1) != 0 || i + V * H >= cols) FlushPair(za, zb, acc, pza, pzb, pacc);
             }
             for (int l = 0; l < H; l++)
             {
                 st.Ma[l] = ma[l]; st.Mb[l] = mb[l]; st.Za[l] = za[l]; st.Zb[l] = zb[l]; st.Acc[l] = acc[l];
+            }
+        }
+
+        /// <summary>kernels_scalar.c DISTILL_FLUSH_PAIR: the pending float sums into the float64 sums.</summary>
+        private static void FlushPair(Span<double> za, Span<double> zb, Span<double> acc, Span<float> pza, Span<float> pzb, Span<float> pacc)
+        {
+            for (int l = 0; l < za.Length; l++)
+            {
+                za[l] += pza[l];
+                zb[l] += pzb[l];
+                acc[l] += pacc[l];
+                pza[l] = pzb[l] = pacc[l] = 0f;
             }
         }
 
