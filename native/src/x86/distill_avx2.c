@@ -165,6 +165,10 @@ NKL_INLINE void block_ps(lanes_ps *st, __m256 a[4], __m256 b[4], const int log_p
     __m256 ok = range_ok_ps(a, b, log_probs, valid);
     if (NKL_LIKELY(_mm256_movemask_ps(ok) == 0xff)) {
         for (int j = 0; j < 4; j++) {
+            if (valid && _mm256_testz_ps(valid[j], valid[j])) { /* all padding: +0 terms */
+                e[j] = t[j] = ea[j] = _mm256_setzero_ps();
+                continue;
+            }
             e[j] = nan_safe ? exp2_normal_ps(b[j]) : exp2_inrange_ps(b[j]);
             t[j] = _mm256_mul_ps(e[j], _mm256_sub_ps(b[j], a[j]));
             ea[j] = nan_safe ? exp2_normal_ps(a[j]) : exp2_inrange_ps(a[j]);
