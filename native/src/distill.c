@@ -105,7 +105,7 @@ static void set_divisor(const nkl_distill_desc *d, plan *p) {
  * One body for both types: T the data type, SUFFIX f32/f64. Rows of weight
  * 0 are skipped entirely.
  */
-#define DISTILL(T, SUFFIX, LANES_UNIT)                                                             \
+#define DISTILL(T, SUFFIX, LANES_UNIT, LANES, BASE2)                                                             \
     static nkl_status distill_##SUFFIX(const nkl_distill_desc *d, const T *student,                \
                                        const T *teacher, const T *w, T grad_output, T *value,      \
                                        T *gs, size_t gs_stride, T *gu, size_t gu_stride,           \
@@ -137,42 +137,54 @@ static void set_divisor(const nkl_distill_desc *d, plan *p) {
         double t = d->temperature;                                                                 \
         T lanes_scale = (T)(LANES_UNIT / t); /* the value pass's scale of the logits */            \
         nkl_partial total = {0.0, 0.0};                                                            \
-        for (size_t r = 0; r < rows; r++) {                                                        \
-            double wr = w ? (double)w[r] : 1.0;                                                    \
-            /* no row pointer when cols == 0: the arrays may be NULL, which must not be offset */ \
-            T *gsr = backward && cols > 0 ? gs + r * gs_stride : NULL;                             \
-            T *gur = backward && gu && cols > 0 ? gu + r * gu_stride : NULL;                       \
-            if (wr == 0.0 || cols == 0) {                                                          \
-                if (d->reduction == NKL_REDUCTION_NONE && value) value[r] = (T)0;                  \
-                for (size_t c = 0; gsr && c < cols; c++) gsr[c] = (T)0;                            \
-                for (size_t c = 0; gur && c < cols; c++) gur[c] = (T)0;                            \
-                continue;                                                                          \
+        for (size_t r0 = 0; r0 < rows; r0 += NKL_DISTILL_GROUP) {                                  \
+            size_t r1 = rows - r0 < NKL_DISTILL_GROUP ? rows : r0 + NKL_DISTILL_GROUP;             \
+            /* the group's value passes, then their folds side by side (a latency chain each) */   \
+            nkl_distill_lanes st[NKL_DISTILL_GROUP];                                               \
+            size_t kept = 0;                                                                       \
+            for (size_t r = r0; r < r1; r++) {                                                     \
+                if ((w && w[r] == 0) || cols == 0) continue;                                       \
+                p.k->distill_lanes_##SUFFIX(student + r * d->student_stride,                       \
+                                            teacher + r * d->teacher_stride, cols, lanes_scale,    \
+                                            p.log_probs, &st[kept++]);                             \
             }                                                                                      \
-            const T *s = student + r * d->student_stride, *u = teacher + r * d->teacher_stride;    \
-            nkl_distill_lanes st;                                                                  \
-            p.k->distill_lanes_##SUFFIX(s, u, cols, lanes_scale, p.log_probs, &st);                \
-            nkl_distill_row row = st.row;                                                          \
-            double loss = wr * row.kl * p.t2;                                                      \
-            if (d->reduction == NKL_REDUCTION_NONE) {                                              \
-                if (value) value[r] = (T)loss;                                                     \
-            } else {                                                                               \
-                nkl_two_sum(&total.sum, &total.compensation, loss);                                \
-            }                                                                                      \
-            if (backward) {                                                                        \
-                double g = (double)grad_output * wr * p.t2 / p.divisor;                            \
-                /* in the value pass's units (internal.h): logs times LANES_UNIT */               \
-                nkl_distill_grad_##SUFFIX gr;                                                      \
-                gr.ia = lanes_scale;                                                               \
-                gr.ib = p.log_probs ? (T)LANES_UNIT : lanes_scale;                                 \
-                gr.ma = (T)row.ma;                                                                 \
-                gr.la = (T)(row.la * LANES_UNIT);                                                  \
-                gr.mb = (T)row.mb;                                                                 \
-                gr.lb = (T)(row.lb * LANES_UNIT);                                                  \
-                gr.zb = (T)row.zb;                                                                 \
-                gr.kl = p.log_probs ? (T)-LANES_UNIT : (T)(row.kl * LANES_UNIT);                   \
-                gr.cs = (T)(g / t);                                                                \
-                gr.cu = p.log_probs ? (T)(g / LANES_UNIT) : (T)(g / t / LANES_UNIT);               \
-                p.k->distill_grad_##SUFFIX(s, u, cols, &gr, gsr, gur);                             \
+            p.k->distill_finish(st, kept, LANES, p.log_probs, BASE2);                              \
+            kept = 0;                                                                              \
+            for (size_t r = r0; r < r1; r++) {                                                     \
+                double wr = w ? (double)w[r] : 1.0;                                                \
+                /* no row pointer when cols == 0: the arrays may be NULL, which must not be offset */ \
+                T *gsr = backward && cols > 0 ? gs + r * gs_stride : NULL;                         \
+                T *gur = backward && gu && cols > 0 ? gu + r * gu_stride : NULL;                   \
+                if (wr == 0.0 || cols == 0) {                                                      \
+                    if (d->reduction == NKL_REDUCTION_NONE && value) value[r] = (T)0;              \
+                    for (size_t c = 0; gsr && c < cols; c++) gsr[c] = (T)0;                        \
+                    for (size_t c = 0; gur && c < cols; c++) gur[c] = (T)0;                        \
+                    continue;                                                                      \
+                }                                                                                  \
+                const T *s = student + r * d->student_stride, *u = teacher + r * d->teacher_stride; \
+                nkl_distill_row row = st[kept++].row;                                              \
+                double loss = wr * row.kl * p.t2;                                                  \
+                if (d->reduction == NKL_REDUCTION_NONE) {                                          \
+                    if (value) value[r] = (T)loss;                                                 \
+                } else {                                                                           \
+                    nkl_two_sum(&total.sum, &total.compensation, loss);                            \
+                }                                                                                  \
+                if (backward) {                                                                    \
+                    double g = (double)grad_output * wr * p.t2 / p.divisor;                        \
+                    /* in the value pass's units (internal.h): logs times LANES_UNIT */           \
+                    nkl_distill_grad_##SUFFIX gr;                                                  \
+                    gr.ia = lanes_scale;                                                           \
+                    gr.ib = p.log_probs ? (T)LANES_UNIT : lanes_scale;                             \
+                    gr.ma = (T)row.ma;                                                             \
+                    gr.la = (T)(row.la * LANES_UNIT);                                              \
+                    gr.mb = (T)row.mb;                                                             \
+                    gr.lb = (T)(row.lb * LANES_UNIT);                                              \
+                    gr.zb = (T)row.zb;                                                             \
+                    gr.kl = p.log_probs ? (T)-LANES_UNIT : (T)(row.kl * LANES_UNIT);               \
+                    gr.cs = (T)(g / t);                                                            \
+                    gr.cu = p.log_probs ? (T)(g / LANES_UNIT) : (T)(g / t / LANES_UNIT);           \
+                    p.k->distill_grad_##SUFFIX(s, u, cols, &gr, gsr, gur);                         \
+                }                                                                                  \
             }                                                                                      \
         }                                                                                          \
         if (d->reduction != NKL_REDUCTION_NONE && value)                                           \
@@ -180,9 +192,9 @@ static void set_divisor(const nkl_distill_desc *d, plan *p) {
         return NKL_OK;                                                                             \
     }
 
-/* float32 value passes work in base 2 (internal.h) */
-DISTILL(float, f32, NKL_LOG2E_F64)
-DISTILL(double, f64, 1.0)
+/* float32 value passes work in base 2 with 8 lanes, float64 in base e with 4 (internal.h) */
+DISTILL(float, f32, NKL_LOG2E_F64, 8, 1)
+DISTILL(double, f64, 1.0, 4, 0)
 
 nkl_status nkl_distill_f32(const nkl_distill_desc *desc, const float *student,
                            const float *teacher, const float *row_weights, float *out) {

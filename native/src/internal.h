@@ -84,7 +84,9 @@ typedef nkl_partial (*nkl_grad_f64_fn)(const double *x, const double *t, size_t 
  * data's type as a pairwise tree (fewer float32 -> float64 conversions: the
  * widening was a quarter of the value pass); float32 adds a pair of blocks'
  * pre-added sums in float before widening them (kernels_scalar.c PAIRS).
- * A short last block is padded with -inf logits. nkl_distill_finish_row (distill_finish.h) folds the lanes into the row.
+ * A short last block is padded with -inf logits. The kernels' distill_finish
+ * folds the lanes of a group of rows into their statistics
+ * (distill_finish.h nkl_distill_finish_row, row by row in the spec).
  */
 /* A row's statistics: lse(a) = ma + la, lse(b) = mb + lb (logits), zb =
    sum p, kl = KL_r; ma and mb in the value pass's units (times ln 2 in base
@@ -94,6 +96,9 @@ typedef struct nkl_distill_row {
 } nkl_distill_row;
 
 #define NKL_DISTILL_LANES 8
+/* Rows whose value passes run before their folds (distill.c), which then
+   run side by side: each fold is a latency chain of ~160 cycles. */
+#define NKL_DISTILL_GROUP 4
 /* A lane's reference point is its maximum plus this: logits a little above
    the maximum so far then need no rescale (a rescale per block otherwise, at
    the start of every row). exp(-4) costs no precision in either type.
@@ -128,10 +133,14 @@ typedef struct nkl_distill_grad_f64 {
     double ia, ib, ma, la, mb, lb, zb, kl, cs, cu;
 } nkl_distill_grad_f64;
 
+/* The value pass of one row: fills st's ma, mb, za, zb and acc. */
 typedef void (*nkl_distill_lanes_f32_fn)(const float *s, const float *u, size_t cols, float inv_t,
                                          int log_probs, nkl_distill_lanes *st);
 typedef void (*nkl_distill_lanes_f64_fn)(const double *s, const double *u, size_t cols,
                                          double inv_t, int log_probs, nkl_distill_lanes *st);
+/* The rest of n rows' value passes (lanes 8 for float32, 4 for float64;
+   base2 for float32): each st[i].row (max_a, max_b, ra and rb as scratch). */
+typedef void (*nkl_distill_finish_fn)(nkl_distill_lanes *st, size_t n, int lanes, int log_probs, int base2);
 /* gu may be NULL (no teacher gradient). */
 typedef void (*nkl_distill_grad_f32_fn)(const float *s, const float *u, size_t cols,
                                         const nkl_distill_grad_f32 *g, float *gs, float *gu);
@@ -151,6 +160,7 @@ typedef struct nkl_kernels {
     nkl_grad_f64_fn grad_f64;
     nkl_distill_lanes_f32_fn distill_lanes_f32;
     nkl_distill_lanes_f64_fn distill_lanes_f64;
+    nkl_distill_finish_fn distill_finish;
     nkl_distill_grad_f32_fn distill_grad_f32;
     nkl_distill_grad_f64_fn distill_grad_f64;
     /* The vector math on its own, for the ulp sweeps. */
@@ -167,6 +177,7 @@ void nkl_distill_lanes_f32_avx2(const float *s, const float *u, size_t cols, flo
                                 int log_probs, nkl_distill_lanes *st);
 void nkl_distill_lanes_f64_avx2(const double *s, const double *u, size_t cols, double inv_t,
                                 int log_probs, nkl_distill_lanes *st);
+void nkl_distill_finish_avx2(nkl_distill_lanes *st, size_t n, int lanes, int log_probs, int base2);
 void nkl_distill_grad_f32_avx2(const float *s, const float *u, size_t cols,
                                const nkl_distill_grad_f32 *g, float *gs, float *gu);
 void nkl_distill_grad_f64_avx2(const double *s, const double *u, size_t cols,

@@ -156,7 +156,7 @@ NKL_INLINE double max_f64(double x, double y) { return x > y ? x : y; }
  * counted yet). The lane's V terms of each sum are pre-added in the data's
  * type as a pairwise tree, then added to the float64 sum (float32: PAIRS). EXP is exp (float64)
  * or exp2 (float32, which works in base 2: internal.h), LP the scale of a
- * teacher's log-probabilities (1 or log2(e)), BASE2 says which.
+ * teacher's log-probabilities (1 or log2(e)).
  */
 #define DISTILL_TREE_2(OP, x, H, l) OP((x)[l], (x)[(l) + (H)])
 #define DISTILL_TREE_4(OP, x, H, l) \
@@ -175,7 +175,7 @@ NKL_INLINE double max_f64(double x, double y) { return x > y ? x : y; }
         pza[l] = pzb[l] = pacc[l] = 0;                                                     \
     }
 
-#define DISTILL_LANES_SCALAR(T, H, V, LOWEST, EXP, LP, BASE2, HEAD, PAIRS, s, u, cols, inv_t, log_probs, st) \
+#define DISTILL_LANES_SCALAR(T, H, V, LOWEST, EXP, LP, HEAD, PAIRS, s, u, cols, inv_t, log_probs, st) \
     do {                                                                                   \
         T ma[H], mb[H], pza[H] = {0}, pzb[H] = {0}, pacc[H] = {0};                         \
         double za[H] = {0}, zb[H] = {0}, acc[H] = {0};                                     \
@@ -234,8 +234,6 @@ NKL_INLINE double max_f64(double x, double y) { return x > y ? x : y; }
             (st)->zb[l] = zb[l];                                                           \
             (st)->acc[l] = acc[l];                                                         \
         }                                                                                  \
-        lane_factors(st, H, BASE2);                                                        \
-        (st)->row = nkl_distill_finish_row(st, H, log_probs, BASE2);                       \
     } while (0)
 
 /* The row maxima and the lanes' factors to them (internal.h). */
@@ -258,17 +256,25 @@ static void lane_factors(nkl_distill_lanes *st, int lanes, int base2) {
     }
 }
 
+/* The rest of each row's value pass (internal.h): the lanes' factors and the fold, row by row. */
+static void distill_finish_scalar(nkl_distill_lanes *st, size_t n, int lanes, int log_probs, int base2) {
+    for (size_t i = 0; i < n; i++) {
+        lane_factors(&st[i], lanes, base2);
+        st[i].row = nkl_distill_finish_row(&st[i], lanes, log_probs, base2);
+    }
+}
+
 static void distill_lanes_f32_scalar(const float *s, const float *u, size_t cols, float inv_t,
                                      int log_probs, nkl_distill_lanes *st) {
 #define MAX max_f32
-    DISTILL_LANES_SCALAR(float, 8, 4, FLT_MAX, nkl_exp2_f32, NKL_LOG2E_F32, 1, NKL_DISTILL_HEADROOM_BASE2, 1, s, u, cols, inv_t, log_probs, st);
+    DISTILL_LANES_SCALAR(float, 8, 4, FLT_MAX, nkl_exp2_f32, NKL_LOG2E_F32, NKL_DISTILL_HEADROOM_BASE2, 1, s, u, cols, inv_t, log_probs, st);
 #undef MAX
 }
 
 static void distill_lanes_f64_scalar(const double *s, const double *u, size_t cols, double inv_t,
                                      int log_probs, nkl_distill_lanes *st) {
 #define MAX max_f64
-    DISTILL_LANES_SCALAR(double, 4, 2, DBL_MAX, nkl_exp_f64, 1.0, 0, NKL_DISTILL_HEADROOM, 0, s, u, cols, inv_t, log_probs, st);
+    DISTILL_LANES_SCALAR(double, 4, 2, DBL_MAX, nkl_exp_f64, 1.0, NKL_DISTILL_HEADROOM, 0, s, u, cols, inv_t, log_probs, st);
 #undef MAX
 }
 
@@ -319,6 +325,7 @@ const nkl_kernels nkl_kernels_scalar = {
     .grad_f64 = grad_f64_scalar,
     .distill_lanes_f32 = distill_lanes_f32_scalar,
     .distill_lanes_f64 = distill_lanes_f64_scalar,
+    .distill_finish = distill_finish_scalar,
     .distill_grad_f32 = distill_grad_f32_scalar,
     .distill_grad_f64 = distill_grad_f64_scalar,
     .log_f32 = log_f32_scalar,

@@ -283,8 +283,6 @@ NKL_INLINE void lanes_f32(const float *s, const float *u, size_t cols, float inv
         _mm256_storeu_pd(out->zb + 4 * h, st.zb[h]);
         _mm256_storeu_pd(out->acc + 4 * h, st.acc[h]);
     }
-    lane_factors(out, 8, 1);
-    out->row = nkl_distill_finish_row(out, 8, log_probs, 1);
 }
 
 void nkl_distill_lanes_f32_avx2(const float *s, const float *u, size_t cols, float inv_t,
@@ -457,8 +455,6 @@ NKL_INLINE void lanes_f64(const double *s, const double *u, size_t cols, double 
     _mm256_storeu_pd(out->za, st.za);
     _mm256_storeu_pd(out->zb, st.zb);
     _mm256_storeu_pd(out->acc, st.acc);
-    lane_factors(out, 4, 0);
-    out->row = nkl_distill_finish_row(out, 4, log_probs, 0);
 }
 
 void nkl_distill_lanes_f64_avx2(const double *s, const double *u, size_t cols, double inv_t,
@@ -509,5 +505,95 @@ void nkl_distill_grad_f64_avx2(const double *s, const double *u, size_t cols,
         _mm256_storeu_pd(ou, vu);
         memcpy(gs + i, os, (cols - i) * sizeof(double));
         if (gu) memcpy(gu + i, ou, (cols - i) * sizeof(double));
+    }
+}
+
+/* ---------------------------------------------------------------- rows */
+
+/* The 4 x 4 block of doubles at rows r[0..3], lanes l..l+3, transposed:
+   out[j] holds lane l + j of the four rows. */
+NKL_INLINE void transpose_rows(const double *r0, const double *r1, const double *r2, const double *r3,
+                               __m256d out[4]) {
+    __m256d a = _mm256_loadu_pd(r0), b = _mm256_loadu_pd(r1), c = _mm256_loadu_pd(r2), d = _mm256_loadu_pd(r3);
+    __m256d t0 = _mm256_unpacklo_pd(a, b), t1 = _mm256_unpackhi_pd(a, b);
+    __m256d t2 = _mm256_unpacklo_pd(c, d), t3 = _mm256_unpackhi_pd(c, d);
+    out[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+    out[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+    out[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+    out[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+}
+
+#define NKL_ROW_FIELD(st, q) (st)[0].q, (st)[1].q, (st)[2].q, (st)[3].q
+
+/* kernels_scalar.c lane_factors and nkl_distill_finish_row for four rows at
+   once, one row per vector lane: each lane runs the spec's operations in the
+   spec's order, so the bits are the spec's. The rows' fold and logs are a
+   long dependency chain; four of them side by side take the time of one. */
+NKL_INLINE void finish_four(nkl_distill_lanes *st, const int lanes, int log_probs, int base2) {
+    __m256d ma[NKL_DISTILL_LANES], mb[NKL_DISTILL_LANES], za[NKL_DISTILL_LANES],
+        zb[NKL_DISTILL_LANES], acc[NKL_DISTILL_LANES];
+    for (int l = 0; l < lanes; l += 4) {
+        transpose_rows(NKL_ROW_FIELD(st, ma + l), ma + l);
+        transpose_rows(NKL_ROW_FIELD(st, mb + l), mb + l);
+        transpose_rows(NKL_ROW_FIELD(st, za + l), za + l);
+        transpose_rows(NKL_ROW_FIELD(st, zb + l), zb + l);
+        transpose_rows(NKL_ROW_FIELD(st, acc + l), acc + l);
+    }
+    /* lane_factors: the maxima (MAXPD(x, m) = x > m ? x : m), the factors */
+    __m256d xa = ma[0], xb = mb[0];
+    for (int l = 1; l < lanes; l++) {
+        xa = _mm256_max_pd(ma[l], xa);
+        xb = _mm256_max_pd(mb[l], xb);
+    }
+    const __m256d unit = _mm256_set1_pd(base2 ? NKL_LN2_HI_F64 : 1.0), zero = _mm256_setzero_pd();
+    /* nkl_distill_finish_row */
+    __m256d sa = zero, sb = zero, sacc = zero;
+    for (int l = 0; l < lanes; l++) {
+        __m256d da = _mm256_sub_pd(ma[l], xa), db = _mm256_sub_pd(mb[l], xb);
+        if (base2) {
+            da = _mm256_mul_pd(da, unit);
+            db = _mm256_mul_pd(db, unit);
+        }
+        __m256d ra = nkl_exp_pd(da);
+        __m256d rb = log_probs ? _mm256_set1_pd(1.0) : nkl_exp_pd(db);
+        __m256d dgrow = log_probs ? zero : _mm256_sub_pd(xb, mb[l]);
+        sa = _mm256_add_pd(sa, _mm256_mul_pd(za[l], ra));
+        __m256d grown = _mm256_mul_pd(rb, _mm256_add_pd(acc[l], _mm256_mul_pd(_mm256_sub_pd(_mm256_sub_pd(xa, ma[l]), dgrow), zb[l])));
+        sacc = _mm256_add_pd(sacc, _mm256_blendv_pd(acc[l], grown, _mm256_cmp_pd(zb[l], zero, _CMP_NEQ_UQ)));
+        sb = _mm256_add_pd(sb, _mm256_mul_pd(zb[l], rb));
+    }
+    __m256d la = nkl_log_pd(sa), lb, rzb, kl;
+    if (log_probs) {
+        lb = zero;
+        rzb = sb;
+        kl = _mm256_blendv_pd(_mm256_set1_pd(NAN), _mm256_add_pd(_mm256_mul_pd(sacc, unit), _mm256_mul_pd(la, sb)),
+                              _mm256_cmp_pd(sb, _mm256_set1_pd(INFINITY), _CMP_LT_OQ));
+    } else {
+        lb = nkl_log_pd(sb);
+        rzb = _mm256_set1_pd(1.0);
+        kl = _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(_mm256_div_pd(sacc, sb), unit), lb), la);
+    }
+    double o[6][4];
+    _mm256_storeu_pd(o[0], xa);
+    _mm256_storeu_pd(o[1], la);
+    _mm256_storeu_pd(o[2], log_probs ? zero : xb);
+    _mm256_storeu_pd(o[3], lb);
+    _mm256_storeu_pd(o[4], rzb);
+    _mm256_storeu_pd(o[5], kl);
+    for (int i = 0; i < 4; i++) {
+        nkl_distill_row row = {o[0][i], o[1][i], o[2][i], o[3][i], o[4][i], o[5][i]};
+        st[i].row = row;
+    }
+}
+
+void nkl_distill_finish_avx2(nkl_distill_lanes *st, size_t n, int lanes, int log_probs, int base2) {
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) { /* lanes: 8 (float32) or 4 (float64), as constants */
+        if (lanes == 8) finish_four(st + i, 8, log_probs, base2);
+        else finish_four(st + i, 4, log_probs, base2);
+    }
+    for (; i < n; i++) {
+        lane_factors(&st[i], lanes, base2);
+        st[i].row = nkl_distill_finish_row(&st[i], lanes, log_probs, base2);
     }
 }

@@ -501,6 +501,7 @@ const nkl_kernels nkl_kernels_avx2 = {
     .grad_f64 = grad_f64_avx2,
     .distill_lanes_f32 = nkl_distill_lanes_f32_avx2,
     .distill_lanes_f64 = nkl_distill_lanes_f64_avx2,
+    .distill_finish = nkl_distill_finish_avx2,
     .distill_grad_f32 = nkl_distill_grad_f32_avx2,
     .distill_grad_f64 = nkl_distill_grad_f64_avx2,
     .log_f32 = log_f32_avx2,
