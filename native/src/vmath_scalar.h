@@ -70,6 +70,16 @@ NKL_INLINE double nkl_log_f64(double t) {
     return y;
 }
 
+/* p 2^k as two factors, (p 2^k1) 2^k2 with k1 = floor(k / 2), k2 = k - k1
+   (k as two's complement), so that a subnormal result rounds once. */
+NKL_INLINE float nkl_scale2_f32(float p, uint32_t k) {
+    uint32_t k1 = ((k + 256u) >> 1) - 128u;
+    uint32_t k2 = k - k1;
+    float s1 = nkl_f32_from_bits((k1 + 127u) << 23);
+    float s2 = nkl_f32_from_bits((k2 + 127u) << 23);
+    return (p * s1) * s2;
+}
+
 /* exp x: NaN -> NaN, overflow -> +inf, underflow rounds once (subnormals). */
 NKL_INLINE float nkl_exp_f32(float x) {
     float xc = NKL_EXP_LO_F32 > x ? NKL_EXP_LO_F32 : x; /* NaN stays NaN */
@@ -85,11 +95,7 @@ NKL_INLINE float nkl_exp_f32(float x) {
     p = fmaf(p, r, NKL_EXP_E2_F32);
     p = fmaf(p, r, 1.0f);
     p = fmaf(p, r, 1.0f);
-    uint32_t k1 = ((k + 256u) >> 1) - 128u; /* floor(k / 2) */
-    uint32_t k2 = k - k1;
-    float s1 = nkl_f32_from_bits((k1 + 127u) << 23);
-    float s2 = nkl_f32_from_bits((k2 + 127u) << 23);
-    return (p * s1) * s2;
+    return nkl_scale2_f32(p, k);
 }
 
 /* 2^x: NaN -> NaN, overflow -> +inf, underflow rounds once (subnormals). */
@@ -105,11 +111,7 @@ NKL_INLINE float nkl_exp2_f32(float x) {
     p = fmaf(p, r, NKL_EXP2_C2_F32);
     p = fmaf(p, r, NKL_EXP2_C1_F32);
     p = fmaf(p, r, 1.0f);
-    uint32_t k1 = ((k + 256u) >> 1) - 128u; /* floor(k / 2) */
-    uint32_t k2 = k - k1;
-    float s1 = nkl_f32_from_bits((k1 + 127u) << 23);
-    float s2 = nkl_f32_from_bits((k2 + 127u) << 23);
-    return (p * s1) * s2;
+    return nkl_scale2_f32(p, k);
 }
 
 NKL_INLINE double nkl_exp_f64(double x) {

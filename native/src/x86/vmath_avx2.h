@@ -140,6 +140,30 @@ NKL_INLINE __m256d nkl_log_pd(__m256d t) {
     return log_pd_slow(t);
 }
 
+/* The final scaling of exp and exp2 by 2^k, k held in kr's low bits (kr =
+   x + ROUND, or x log2e + ROUND). scale2_ps is the spec's two factors,
+   (p 2^k1) 2^k2 with k1 = floor(k / 2), k2 = k - k1, so that a subnormal
+   result rounds once, and lanes in `zero` set to +0; where p 2^k is normal,
+   scale_normal_ps multiplies once (exact, the same bits) and, for lanes known
+   not to be NaN, scale_inrange_ps adds k to p's exponent field (bits(kr)
+   << 23 is k << 23: the bits of ROUND shift out). */
+NKL_INLINE __m256 scale2_ps(__m256 p, __m256 kr, __m256 zero) {
+    __m256i k = _mm256_sub_epi32(_mm256_castps_si256(kr), I32(nkl_bits_f32(NKL_ROUND_F32)));
+    __m256i k1 = _mm256_sub_epi32(_mm256_srli_epi32(_mm256_add_epi32(k, I32(256)), 1), I32(128));
+    __m256i k2 = _mm256_sub_epi32(k, k1);
+    __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, I32(127)), 23));
+    __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k2, I32(127)), 23));
+    return _mm256_andnot_ps(zero, _mm256_mul_ps(_mm256_mul_ps(p, s1), s2));
+}
+NKL_INLINE __m256 scale_normal_ps(__m256 p, __m256 kr) {
+    /* 2^k = bits (k + 127) << 23, k = bits(kr) - bits(ROUND) */
+    __m256i e = _mm256_add_epi32(_mm256_castps_si256(kr), I32(127u - nkl_bits_f32(NKL_ROUND_F32)));
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(e, 23)));
+}
+NKL_INLINE __m256 scale_inrange_ps(__m256 p, __m256 kr) {
+    return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), _mm256_slli_epi32(_mm256_castps_si256(kr), 23)));
+}
+
 /* exp(x) = 2^k p for x already clamped: kr holds k in its low bits, p = exp(r). */
 NKL_INLINE __m256 exp_poly_ps(__m256 xc, __m256 *kr_out) {
     /* kr = x log2e + ROUND (k in its low bits); kf = kr - ROUND */
@@ -170,13 +194,7 @@ static __m256 exp_ps_slow(__m256 x) {
     xc = _mm256_andnot_ps(zero, xc);
     __m256 kr;
     __m256 p = exp_poly_ps(xc, &kr);
-    __m256i k = _mm256_sub_epi32(_mm256_castps_si256(kr), I32(nkl_bits_f32(NKL_ROUND_F32)));
-    /* k1 = floor(k / 2), k2 = k - k1; y = (p 2^k1) 2^k2 */
-    __m256i k1 = _mm256_sub_epi32(_mm256_srli_epi32(_mm256_add_epi32(k, I32(256)), 1), I32(128));
-    __m256i k2 = _mm256_sub_epi32(k, k1);
-    __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, I32(127)), 23));
-    __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k2, I32(127)), 23));
-    return _mm256_andnot_ps(zero, _mm256_mul_ps(_mm256_mul_ps(p, s1), s2));
+    return scale2_ps(p, kr, zero);
 }
 
 /* exp: for x in [-86, 88], k is in [-124, 127] and p 2^k is normal, so one
@@ -184,9 +202,7 @@ static __m256 exp_ps_slow(__m256 x) {
 NKL_INLINE __m256 exp_normal_ps(__m256 x) {
     __m256 kr;
     __m256 p = exp_poly_ps(x, &kr);
-    /* 2^k = bits (k + 127) << 23, k = bits(kr) - bits(ROUND) */
-    __m256i e = _mm256_add_epi32(_mm256_castps_si256(kr), I32(127u - nkl_bits_f32(NKL_ROUND_F32)));
-    return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(e, 23)));
+    return scale_normal_ps(p, kr);
 }
 
 /* exp_normal_ps for lanes known to be in [-86, 88] and not NaN: the scaling
@@ -197,8 +213,7 @@ NKL_INLINE __m256 exp_normal_ps(__m256 x) {
 NKL_INLINE __m256 exp_inrange_ps(__m256 x) {
     __m256 kr;
     __m256 p = exp_poly_ps(x, &kr);
-    return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p),
-                                                _mm256_slli_epi32(_mm256_castps_si256(kr), 23)));
+    return scale_inrange_ps(p, kr);
 }
 
 NKL_INLINE __m256 nkl_exp_ps(__m256 x) {
@@ -234,12 +249,7 @@ static __m256 exp2_ps_slow(__m256 x) {
     xc = _mm256_andnot_ps(zero, xc);
     __m256 kr;
     __m256 p = exp2_poly_ps(xc, &kr);
-    __m256i k = _mm256_sub_epi32(_mm256_castps_si256(kr), I32(nkl_bits_f32(NKL_ROUND_F32)));
-    __m256i k1 = _mm256_sub_epi32(_mm256_srli_epi32(_mm256_add_epi32(k, I32(256)), 1), I32(128));
-    __m256i k2 = _mm256_sub_epi32(k, k1);
-    __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, I32(127)), 23));
-    __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k2, I32(127)), 23));
-    return _mm256_andnot_ps(zero, _mm256_mul_ps(_mm256_mul_ps(p, s1), s2));
+    return scale2_ps(p, kr, zero);
 }
 
 /* 2^x for x in [-125, 127] (k in [-125, 127], p 2^k normal): one exact
@@ -247,8 +257,7 @@ static __m256 exp2_ps_slow(__m256 x) {
 NKL_INLINE __m256 exp2_normal_ps(__m256 x) {
     __m256 kr;
     __m256 p = exp2_poly_ps(x, &kr);
-    __m256i e = _mm256_add_epi32(_mm256_castps_si256(kr), I32(127u - nkl_bits_f32(NKL_ROUND_F32)));
-    return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(e, 23)));
+    return scale_normal_ps(p, kr);
 }
 
 /* exp2_normal_ps for lanes known to be in [-125, 127] and not NaN: the
@@ -256,8 +265,7 @@ NKL_INLINE __m256 exp2_normal_ps(__m256 x) {
 NKL_INLINE __m256 exp2_inrange_ps(__m256 x) {
     __m256 kr;
     __m256 p = exp2_poly_ps(x, &kr);
-    return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p),
-                                                _mm256_slli_epi32(_mm256_castps_si256(kr), 23)));
+    return scale_inrange_ps(p, kr);
 }
 
 NKL_INLINE __m256 nkl_exp2_ps(__m256 x) {

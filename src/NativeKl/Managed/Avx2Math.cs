@@ -178,6 +178,34 @@ namespace NativeKl.Managed
 
         // ------------------------------------------------------------ exp f32
 
+        /// <summary>vmath_avx2.h scale2_ps: p 2^k as the spec's two factors, (p 2^k1) 2^k2 with
+        /// k1 = floor(k / 2), k = bits(kr) - bits(Round); lanes in zero set to +0.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> Scale2(Vector256<float> p, Vector256<float> kr, Vector256<float> zero)
+        {
+            Vector256<int> k = Avx2.Subtract(kr.AsInt32(), I32(RoundBitsF32));
+            Vector256<int> k1 = Avx2.Subtract(Avx2.ShiftRightLogical(Avx2.Add(k, I32(256)), 1), I32(128));
+            Vector256<int> k2 = Avx2.Subtract(k, k1);
+            Vector256<float> s1 = Avx2.ShiftLeftLogical(Avx2.Add(k1, I32(127)), 23).AsSingle();
+            Vector256<float> s2 = Avx2.ShiftLeftLogical(Avx2.Add(k2, I32(127)), 23).AsSingle();
+            return Avx.AndNot(zero, Avx.Multiply(Avx.Multiply(p, s1), s2));
+        }
+
+        /// <summary>vmath_avx2.h scale_normal_ps: p 2^k by one multiply, exact where p 2^k is normal.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> ScaleNormal(Vector256<float> p, Vector256<float> kr)
+        {
+            // 2^k = bits (k + 127) << 23, k = bits(kr) - bits(Round)
+            Vector256<int> e = Avx2.Add(kr.AsInt32(), I32(unchecked(127u - RoundBitsF32)));
+            return Avx.Multiply(p, Avx2.ShiftLeftLogical(e, 23).AsSingle());
+        }
+
+        /// <summary>vmath_avx2.h scale_inrange_ps: k added to p's exponent field (bits(kr) &lt;&lt; 23 is
+        /// k &lt;&lt; 23), for lanes where p 2^k is normal and not NaN.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> ScaleInRange(Vector256<float> p, Vector256<float> kr) =>
+            Avx2.Add(p.AsInt32(), Avx2.ShiftLeftLogical(kr.AsInt32(), 23)).AsSingle();
+
         /// <summary>exp(x) = 2^k p for x already clamped: kr holds k in its low bits, p = exp(r).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<float> ExpPoly(Vector256<float> xc, out Vector256<float> kr)
@@ -209,13 +237,7 @@ namespace NativeKl.Managed
             Vector256<float> zero = Avx.Compare(xc, F32(ExpLoF32), FloatComparisonMode.OrderedEqualNonSignaling);
             xc = Avx.AndNot(zero, xc);
             Vector256<float> p = ExpPoly(xc, out Vector256<float> kr);
-            Vector256<int> k = Avx2.Subtract(kr.AsInt32(), I32(RoundBitsF32));
-            // k1 = floor(k / 2), k2 = k - k1; y = (p 2^k1) 2^k2
-            Vector256<int> k1 = Avx2.Subtract(Avx2.ShiftRightLogical(Avx2.Add(k, I32(256)), 1), I32(128));
-            Vector256<int> k2 = Avx2.Subtract(k, k1);
-            Vector256<float> s1 = Avx2.ShiftLeftLogical(Avx2.Add(k1, I32(127)), 23).AsSingle();
-            Vector256<float> s2 = Avx2.ShiftLeftLogical(Avx2.Add(k2, I32(127)), 23).AsSingle();
-            return Avx.AndNot(zero, Avx.Multiply(Avx.Multiply(p, s1), s2));
+            return Scale2(p, kr, zero);
         }
 
         /// <summary>exp x lane by lane, as ManagedMath.Exp(float). For x in [-86, 88],
@@ -239,7 +261,7 @@ namespace NativeKl.Managed
         public static Vector256<float> ExpInRange(Vector256<float> x)
         {
             Vector256<float> p = ExpPoly(x, out Vector256<float> kr);
-            return Avx2.Add(p.AsInt32(), Avx2.ShiftLeftLogical(kr.AsInt32(), 23)).AsSingle();
+            return ScaleInRange(p, kr);
         }
 
         /// <summary>exp x for x in [-86, 88] only (the spec's bits there; NaN gives NaN).</summary>
@@ -247,9 +269,7 @@ namespace NativeKl.Managed
         public static Vector256<float> ExpNormal(Vector256<float> x)
         {
             Vector256<float> p = ExpPoly(x, out Vector256<float> kr);
-            // 2^k = bits (k + 127) << 23, k = bits(kr) - bits(Round)
-            Vector256<int> e = Avx2.Add(kr.AsInt32(), I32(unchecked(127u - RoundBitsF32)));
-            return Avx.Multiply(p, Avx2.ShiftLeftLogical(e, 23).AsSingle());
+            return ScaleNormal(p, kr);
         }
 
         // ----------------------------------------------------------- exp2 f32
@@ -276,12 +296,7 @@ namespace NativeKl.Managed
             Vector256<float> zero = Avx.Compare(xc, F32(Exp2LoF32), FloatComparisonMode.OrderedEqualNonSignaling);
             xc = Avx.AndNot(zero, xc);
             Vector256<float> p = Exp2Poly(xc, out Vector256<float> kr);
-            Vector256<int> k = Avx2.Subtract(kr.AsInt32(), I32(RoundBitsF32));
-            Vector256<int> k1 = Avx2.Subtract(Avx2.ShiftRightLogical(Avx2.Add(k, I32(256)), 1), I32(128));
-            Vector256<int> k2 = Avx2.Subtract(k, k1);
-            Vector256<float> s1 = Avx2.ShiftLeftLogical(Avx2.Add(k1, I32(127)), 23).AsSingle();
-            Vector256<float> s2 = Avx2.ShiftLeftLogical(Avx2.Add(k2, I32(127)), 23).AsSingle();
-            return Avx.AndNot(zero, Avx.Multiply(Avx.Multiply(p, s1), s2));
+            return Scale2(p, kr, zero);
         }
 
         /// <summary>2^x lane by lane, as ManagedMath.Exp2(float).</summary>
@@ -300,7 +315,7 @@ namespace NativeKl.Managed
         public static Vector256<float> Exp2InRange(Vector256<float> x)
         {
             Vector256<float> p = Exp2Poly(x, out Vector256<float> kr);
-            return Avx2.Add(p.AsInt32(), Avx2.ShiftLeftLogical(kr.AsInt32(), 23)).AsSingle();
+            return ScaleInRange(p, kr);
         }
 
         /// <summary>2^x for x in [-125, 127] only (the spec's bits there; NaN gives NaN).</summary>
@@ -308,8 +323,7 @@ namespace NativeKl.Managed
         public static Vector256<float> Exp2Normal(Vector256<float> x)
         {
             Vector256<float> p = Exp2Poly(x, out Vector256<float> kr);
-            Vector256<int> e = Avx2.Add(kr.AsInt32(), I32(unchecked(127u - RoundBitsF32)));
-            return Avx.Multiply(p, Avx2.ShiftLeftLogical(e, 23).AsSingle());
+            return ScaleNormal(p, kr);
         }
 
         // ------------------------------------------------------------ exp f64

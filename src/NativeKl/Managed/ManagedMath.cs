@@ -151,6 +151,17 @@ namespace NativeKl.Managed
 
         // ------------------------------------------------------------- exp
 
+        /// <summary>vmath_scalar.h nkl_scale2_f32: p 2^k as two normal factors 2^k1 * 2^k2 (k1 = floor(k / 2),
+        /// k as two's complement) so that a subnormal result rounds once.</summary>
+        private static float Scale2(float p, uint k)
+        {
+            uint k1 = unchecked(((k + 256u) >> 1) - 128u);
+            uint k2 = unchecked(k - k1);
+            float s1 = FloatFromBits(unchecked((k1 + 127u) << 23));
+            float s2 = FloatFromBits(unchecked((k2 + 127u) << 23));
+            return (p * s1) * s2;
+        }
+
         /// <summary>exp x: NaN -> NaN, overflow -> +inf, underflow rounds once (subnormals).</summary>
         public static float Exp(float x)
         {
@@ -170,12 +181,7 @@ namespace NativeKl.Managed
             p = Fma(p, r, ExpE2F32);
             p = Fma(p, r, 1.0f);
             p = Fma(p, r, 1.0f);
-            // 2^k as two normal factors 2^k1 * 2^k2 so a subnormal result rounds once.
-            uint k1 = unchecked(((k + 256u) >> 1) - 128u); // floor(k / 2)
-            uint k2 = unchecked(k - k1);
-            float s1 = FloatFromBits(unchecked((k1 + 127u) << 23));
-            float s2 = FloatFromBits(unchecked((k2 + 127u) << 23));
-            return (p * s1) * s2;
+            return Scale2(p, k);
         }
 
         /// <summary>2^x (vmath_scalar.h nkl_exp2_f32): NaN -> NaN, overflow -> +inf, underflow rounds once.</summary>
@@ -193,11 +199,7 @@ namespace NativeKl.Managed
             p = Fma(p, r, Exp2C2F32);
             p = Fma(p, r, Exp2C1F32);
             p = Fma(p, r, 1.0f);
-            uint k1 = unchecked(((k + 256u) >> 1) - 128u); // floor(k / 2)
-            uint k2 = unchecked(k - k1);
-            float s1 = FloatFromBits(unchecked((k1 + 127u) << 23));
-            float s2 = FloatFromBits(unchecked((k2 + 127u) << 23));
-            return (p * s1) * s2;
+            return Scale2(p, k);
         }
 
         /// <summary>exp x: NaN -> NaN, overflow -> +inf, underflow rounds once (subnormals).</summary>
