@@ -98,7 +98,7 @@ static int same(int bits, double a, double b) {
  */
 static ld scaled(int bits, double v, double t, int log_prob) {
     if (bits == 64) return log_prob ? (ld)v : (ld)(v * (1.0 / t));
-    float scale = log_prob ? NKL_LOG2E_F32 : (float)(0x1.71547652b82fep+0 / t);
+    float scale = log_prob ? NKL_LOG2E_F32 : (float)(NKL_LOG2E_F64 / t);
     return (ld)((float)v * scale) * 0.693147180559945309417232121458176568L;
 }
 
