@@ -12,8 +12,11 @@
  * log f64: t = 2^k * m, m in [sqrt(1/2), sqrt(2)), f = m - 1, s = f / (2 + f),
  *      log(1 + f) = 2 atanh(s) = f - (hfsq - s (hfsq + R)), hfsq = f^2 / 2,
  *      R(z) ~ sum_{j>=1} 2 z^j / (2j + 1), z = s^2 in [0, 0.02944].
- * exp: x = k ln2 + r, |r| <= ln2/2, p(r) ~ exp(r); 2^k applied as two
+ * exp f32: x = k ln2 + r, |r| <= ln2/2, p(r) ~ exp(r); 2^k applied as two
  *      factors so that subnormal results round once.
+ * exp f64: x = (8k + j) ln2/8 + r, j = 0..7, |r| <= ln2/16; e^x =
+ *      2^k S[j] (1 + q(r)) with S[j] = 2^(j/8) rounded, q(r) ~ e^r - 1 of
+ *      degree 7 (native/tools/exp_f64_fit.c); 2^k as for float32.
  * exp2 f32 (2^x, the float32 distillation value pass, whose logits come
  *      scaled by log2(e)/T): x = k + r, r = x - round(x) exact, |r| <= 1/2,
  *      p(r) ~ 2^r of degree 5; no ln 2 reduction steps. The polynomial
@@ -21,7 +24,7 @@
  * The log f64 and exp polynomials are minimax fits (Lawson's iteration,
  * fitted as a correction to the Taylor series so that float64 stays well
  * conditioned, in long double): approximation error at most 0.07 ulp
- * (exp f32), 0.18 ulp (log f64) and 0.06 ulp (exp f64). The log f32 P is a
+ * (exp f32), 0.18 ulp (log f64) and 0.013 ulp (exp f64). The log f32 P is a
  * weighted least-squares fit (native/tools/log_f32_table.c). The measured
  * totals, rounding included, are in native/README.md.
  */
@@ -62,23 +65,36 @@
 #define NKL_LOG_L6_F64 0x1.3cad2a481cd91p-3
 #define NKL_LOG_L7_F64 0x1.113acfb234771p-3
 
-/* exp: p(r) = 1 + r (1 + r (E2 + r (E3 + ...))) */
+/* exp f32: p(r) = 1 + r (1 + r (E2 + r (E3 + ...))) */
 #define NKL_EXP_E2_F32 0x1.fffffcp-2f
 #define NKL_EXP_E3_F32 0x1.555490p-3f
 #define NKL_EXP_E4_F32 0x1.5558fcp-5f
 #define NKL_EXP_E5_F32 0x1.123b8ap-7f
 #define NKL_EXP_E6_F32 0x1.6a216cp-10f
 
-#define NKL_EXP_E2_F64 0x1.000000000000ap-1
-#define NKL_EXP_E3_F64 0x1.55555555554f7p-3
-#define NKL_EXP_E4_F64 0x1.55555555506a7p-5
-#define NKL_EXP_E5_F64 0x1.111111112859fp-7
-#define NKL_EXP_E6_F64 0x1.6c16c184964d4p-10
-#define NKL_EXP_E7_F64 0x1.a01a0127bfd46p-13
-#define NKL_EXP_E8_F64 0x1.a01998da2ad50p-16
-#define NKL_EXP_E9_F64 0x1.71df297a112a2p-19
-#define NKL_EXP_E10_F64 0x1.28ae981934f74p-22
-#define NKL_EXP_E11_F64 0x1.ad7b83bc4d5f5p-26
+/* exp f64 (native/tools/exp_f64_fit.c): S[j] = 2^(j/8) rounded, as bits (Sj);
+   q(r) = r + r^2 (C2 + r (C3 + r (C4 + r (C5 + r (C6 + r C7))))); the
+   reduction constants 8 log2(e) and ln2/8 (hi, lo) are exact scalings of
+   NKL_LOG2E_F64 and NKL_LN2_HI/LO_F64. */
+#define NKL_EXP_S0_BITS_F64 0x3ff0000000000000ull
+#define NKL_EXP_S1_BITS_F64 0x3ff172b83c7d517bull
+#define NKL_EXP_S2_BITS_F64 0x3ff306fe0a31b715ull
+#define NKL_EXP_S3_BITS_F64 0x3ff4bfdad5362a27ull
+#define NKL_EXP_S4_BITS_F64 0x3ff6a09e667f3bcdull
+#define NKL_EXP_S5_BITS_F64 0x3ff8ace5422aa0dbull
+#define NKL_EXP_S6_BITS_F64 0x3ffae89f995ad3adull
+#define NKL_EXP_S7_BITS_F64 0x3ffd5818dcfba487ull
+#define NKL_EXP_S_BITS_F64 {NKL_EXP_S0_BITS_F64, NKL_EXP_S1_BITS_F64, NKL_EXP_S2_BITS_F64, NKL_EXP_S3_BITS_F64, \
+                            NKL_EXP_S4_BITS_F64, NKL_EXP_S5_BITS_F64, NKL_EXP_S6_BITS_F64, NKL_EXP_S7_BITS_F64}
+#define NKL_EXP_8LOG2E_F64 0x1.71547652b82fep+3
+#define NKL_EXP_LN2_8_HI_F64 0x1.62e42fefa39efp-4
+#define NKL_EXP_LN2_8_LO_F64 0x1.abc9e3b39803fp-59
+#define NKL_EXP_C2_F64 0x1.000000000010ep-1
+#define NKL_EXP_C3_F64 0x1.55555555552c8p-3
+#define NKL_EXP_C4_F64 0x1.55555547fc011p-5
+#define NKL_EXP_C5_F64 0x1.1111111c95989p-7
+#define NKL_EXP_C6_F64 0x1.6c1cc10dbf051p-10
+#define NKL_EXP_C7_F64 0x1.a0196207e430fp-13
 
 /* exp2 f32: p(r) = 1 + r (C1 + r (C2 + r (C3 + r (C4 + r C5)))) */
 #define NKL_EXP2_C1_F32 0x1.62e424p-1f

@@ -114,30 +114,32 @@ NKL_INLINE float nkl_exp2_f32(float x) {
     return nkl_scale2_f32(p, k);
 }
 
+/* exp x: x = (8k + j) ln2/8 + r, e^x = 2^k S[j] (1 + q(r)); NaN -> NaN,
+   overflow -> +inf, underflow rounds once (subnormals). */
 NKL_INLINE double nkl_exp_f64(double x) {
-    double xc = NKL_EXP_LO_F64 > x ? NKL_EXP_LO_F64 : x;
+    static const uint64_t s_bits[8] = NKL_EXP_S_BITS_F64;
+    double xc = NKL_EXP_LO_F64 > x ? NKL_EXP_LO_F64 : x; /* NaN stays NaN */
     xc = NKL_EXP_HI_F64 < xc ? NKL_EXP_HI_F64 : xc;
-    double kr = fma(xc, NKL_LOG2E_F64, NKL_ROUND_F64);
+    double kr = fma(xc, NKL_EXP_8LOG2E_F64, NKL_ROUND_F64); /* 8k + j = round(8x / ln2) */
     double kf = kr - NKL_ROUND_F64;
-    uint64_t k = nkl_bits_f64(kr) - nkl_bits_f64(NKL_ROUND_F64);
-    double r = fma(kf, -NKL_LN2_HI_F64, xc);
-    r = fma(kf, -NKL_LN2_LO_F64, r);
-    double p = fma(NKL_EXP_E11_F64, r, NKL_EXP_E10_F64);
-    p = fma(p, r, NKL_EXP_E9_F64);
-    p = fma(p, r, NKL_EXP_E8_F64);
-    p = fma(p, r, NKL_EXP_E7_F64);
-    p = fma(p, r, NKL_EXP_E6_F64);
-    p = fma(p, r, NKL_EXP_E5_F64);
-    p = fma(p, r, NKL_EXP_E4_F64);
-    p = fma(p, r, NKL_EXP_E3_F64);
-    p = fma(p, r, NKL_EXP_E2_F64);
-    p = fma(p, r, 1.0);
-    p = fma(p, r, 1.0);
+    uint64_t kj = nkl_bits_f64(kr) - nkl_bits_f64(NKL_ROUND_F64); /* 8k + j, two's complement */
+    double r = fma(kf, -NKL_EXP_LN2_8_HI_F64, xc);
+    r = fma(kf, -NKL_EXP_LN2_8_LO_F64, r);
+    double p = fma(NKL_EXP_C7_F64, r, NKL_EXP_C6_F64);
+    p = fma(p, r, NKL_EXP_C5_F64);
+    p = fma(p, r, NKL_EXP_C4_F64);
+    p = fma(p, r, NKL_EXP_C3_F64);
+    p = fma(p, r, NKL_EXP_C2_F64);
+    double q = fma(r * r, p, r);
+    double s = nkl_f64_from_bits(s_bits[kj & 7]);
+    double e = fma(s, q, s);
+    /* k = (8k + j) >> 3, arithmetic (|8k + j| < 2^20), then 2^k as two factors */
+    uint64_t k = ((kj + 0x100000u) >> 3) - 0x20000u;
     uint64_t k1 = ((k + 2048u) >> 1) - 1024u;
     uint64_t k2 = k - k1;
     double s1 = nkl_f64_from_bits((k1 + 1023u) << 52);
     double s2 = nkl_f64_from_bits((k2 + 1023u) << 52);
-    return (p * s1) * s2;
+    return (e * s1) * s2;
 }
 
 #endif

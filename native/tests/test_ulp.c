@@ -15,9 +15,9 @@
  * float64 log and exp: a stratified sample (every binade with random
  *   mantissas and its edges, the m = sqrt(1/2) split of log's reduction,
  *   values near 1, subnormals, random bit patterns; for exp uniform values
- *   over the finite range, the subnormal-result range, the k ln2 and
- *   (k + 1/2) ln2 reduction boundaries and the overflow/underflow/clamp
- *   thresholds) against x87 long double logl()/expl(); specials exactly.
+ *   over the finite range, the subnormal-result range, the m ln2/8 and
+ *   (m + 1/2) ln2/8 reduction boundaries (m = 8k + j), and the
+ *   overflow/underflow/clamp thresholds) against x87 long double logl()/expl(); specials exactly.
  *
  * Error = |y - ref| / ulp(ref), the ulp of the binade of the destination
  * format that holds the exact value ref (2^-149 / 2^-1074 below the normal
@@ -32,7 +32,8 @@
  *   log f32  1.5367 ulp at x = 0x1.50476cp+1           every float32 (2^32 patterns)
  *   exp f32  0.8912 ulp at x = 0x1.4ce7a6p+2           every float32 (2^32 patterns)
  *   log f64  0.8252 ulp at x = 0x1.6635349658344p+0    25.5M points (+ specials)
- *   exp f64  0.8652 ulp at x = -0x1.62662d716ab8p+9    26.6M points (+ specials)
+ *   exp f64  0.9951 ulp at x = 0x1.b3a18fc9769b6p+5    27.4M points (+ specials)
+ *     (the 2^(j/8) table method: S[j] rounded, then one fma)
  *   exp2 f32 1.7989 ulp at x = -0x1.bc378ap-2          every float32 (2^32 patterns)
  *     (degree 5, no reduction error: its fit's 1.05 ulp plus the rounding of
  *     the last two steps; results below 1 have the finer ulp)
@@ -382,13 +383,15 @@ static size_t gen_exp_f64(unsigned idx, nkl_rng *r, double *x) {
         return n;
     }
     idx -= EXP_SUBN;
-    if (idx < EXP_RED) { /* k ln2 and (k + 1/2) ln2, where the reduction switches k */
-        const long double ln2 = 0.693147180559945309417232121458176568L;
-        for (int k = -1088 + 64 * (int)idx, end = k + 64; k < end; k++) {
-            double c = (double)(((long double)k + 0.5L) * ln2);
+    if (idx < EXP_RED) {
+        /* float64: m ln2/8 and (m + 1/2) ln2/8, where the reduction switches
+           m = 8k + j (float32 switches at (k + 1/2) ln2, among these) */
+        const long double ln2_8 = 0.693147180559945309417232121458176568L / 8;
+        for (int m = -8704 + 512 * (int)idx, end = m + 512; m < end; m++) {
+            double c = (double)(((long double)m + 0.5L) * ln2_8);
             for (int d = -16; d <= 16; d++) x[n++] = signed_ulps_from(c, d);
-            double c0 = (double)((long double)k * ln2);
-            if (k != 0)
+            double c0 = (double)((long double)m * ln2_8);
+            if (m != 0)
                 for (int d = -8; d <= 8; d++) x[n++] = signed_ulps_from(c0, d);
         }
         return n;

@@ -400,11 +400,11 @@ NKL_INLINE void block_pd(lanes_pd *st, __m256d a0, __m256d a1, __m256d b0, __m25
     if (log_probs)
         ok = _mm256_and_pd(ok, _mm256_cmp_pd(_mm256_max_pd(b0, b1), _mm256_set1_pd(700.0), _CMP_LE_OQ));
     if (NKL_LIKELY(_mm256_movemask_pd(ok) == 0xf)) {
-        e0 = exp_normal_pd(b0);
-        e1 = exp_normal_pd(b1);
+        e0 = exp_inrange_pd(b0);
+        e1 = exp_inrange_pd(b1);
         t0 = _mm256_mul_pd(e0, _mm256_sub_pd(b0, a0));
         t1 = _mm256_mul_pd(e1, _mm256_sub_pd(b1, a1));
-        ea = _mm256_add_pd(exp_normal_pd(a0), exp_normal_pd(a1));
+        ea = _mm256_add_pd(exp_inrange_pd(a0), exp_inrange_pd(a1));
     } else {
         e0 = nkl_exp_pd(b0);
         e1 = nkl_exp_pd(b1);

@@ -233,6 +233,17 @@ NKL_INLINE __m256d term_normal_pd(const double *x, __m256d t) {
     return _mm256_fmsub_pd(t, nkl_log_normal_pd(t), _mm256_mul_pd(t, _mm256_loadu_pd(x)));
 }
 
+/* lanes where exp_inrange_pd applies: |t| <= 700, not NaN */
+NKL_INLINE __m256d exp_fast_range_pd(__m256d t) {
+    return _mm256_cmp_pd(_mm256_andnot_pd(F64(-0.0), t), F64(700.0), _CMP_LE_OQ);
+}
+
+/* the log_target term for lanes known to be in exp_inrange_pd's range (not
+   -inf, so the masked semantics change nothing) */
+NKL_INLINE __m256d term_exp_inrange_pd(const double *x, __m256d t) {
+    return _mm256_mul_pd(exp_inrange_pd(t), _mm256_sub_pd(t, _mm256_loadu_pd(x)));
+}
+
 NKL_INLINE __m256d block_f64(const double *x, const double *t, size_t r, int full, int log_target,
                              int masked) {
     if (full && !log_target) {
@@ -253,6 +264,15 @@ NKL_INLINE __m256d block_f64(const double *x, const double *t, size_t r, int ful
                               term_tz_pd(_mm256_loadu_pd(x + 4), t1, tz1, z1, masked)),
                 _mm256_add_pd(term_tz_pd(_mm256_loadu_pd(x + 8), t2, tz2, z2, masked),
                               term_tz_pd(_mm256_loadu_pd(x + 12), t3, tz3, z3, masked)));
+    }
+    if (full && log_target) { /* one range check for the block: every |t| <= 700 (NaN fails) */
+        __m256d t0 = _mm256_loadu_pd(t), t1 = _mm256_loadu_pd(t + 4);
+        __m256d t2 = _mm256_loadu_pd(t + 8), t3 = _mm256_loadu_pd(t + 12);
+        __m256d ok = _mm256_and_pd(_mm256_and_pd(exp_fast_range_pd(t0), exp_fast_range_pd(t1)),
+                                   _mm256_and_pd(exp_fast_range_pd(t2), exp_fast_range_pd(t3)));
+        if (NKL_LIKELY(_mm256_movemask_pd(ok) == 0xf))
+            return _mm256_add_pd(_mm256_add_pd(term_exp_inrange_pd(x, t0), term_exp_inrange_pd(x + 4, t1)),
+                                 _mm256_add_pd(term_exp_inrange_pd(x + 8, t2), term_exp_inrange_pd(x + 12, t3)));
     }
     /* in a tail, quarters with no element left hold only +0 terms */
     __m256d zero = _mm256_setzero_pd();

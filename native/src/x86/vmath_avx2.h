@@ -279,24 +279,44 @@ NKL_INLINE __m256 nkl_exp2_ps(__m256 x) {
     return exp2_ps_slow(x);
 }
 
+/* exp f64: kr = 8x/ln2 + ROUND holds 8k + j in its low bits; returns q(r),
+   e^r = 1 + q(r) (vmath_scalar.h nkl_exp_f64). */
 NKL_INLINE __m256d exp_poly_pd(__m256d xc, __m256d *kr_out) {
-    __m256d kr = _mm256_fmadd_pd(xc, F64(NKL_LOG2E_F64), F64(NKL_ROUND_F64));
+    __m256d kr = _mm256_fmadd_pd(xc, F64(NKL_EXP_8LOG2E_F64), F64(NKL_ROUND_F64));
     __m256d kf = _mm256_sub_pd(kr, F64(NKL_ROUND_F64));
-    __m256d r = _mm256_fmadd_pd(kf, F64(-NKL_LN2_HI_F64), xc);
-    r = _mm256_fmadd_pd(kf, F64(-NKL_LN2_LO_F64), r);
-    __m256d p = _mm256_fmadd_pd(F64(NKL_EXP_E11_F64), r, F64(NKL_EXP_E10_F64));
-    p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_E9_F64));
-    p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_E8_F64));
-    p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_E7_F64));
-    p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_E6_F64));
-    p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_E5_F64));
-    p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_E4_F64));
-    p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_E3_F64));
-    p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_E2_F64));
-    p = _mm256_fmadd_pd(p, r, F64(1.0));
+    __m256d r = _mm256_fmadd_pd(kf, F64(-NKL_EXP_LN2_8_HI_F64), xc);
+    r = _mm256_fmadd_pd(kf, F64(-NKL_EXP_LN2_8_LO_F64), r);
+    __m256d p = _mm256_fmadd_pd(F64(NKL_EXP_C7_F64), r, F64(NKL_EXP_C6_F64));
+    p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_C5_F64));
+    p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_C4_F64));
+    p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_C3_F64));
+    p = _mm256_fmadd_pd(p, r, F64(NKL_EXP_C2_F64));
     *kr_out = kr;
-    return _mm256_fmadd_pd(p, r, F64(1.0));
+    return _mm256_fmadd_pd(_mm256_mul_pd(r, r), p, r);
 }
+
+/* S[j] = 2^(j/8) for j = the low 3 bits of kr (two vpermd on the table's low
+   and high dwords, indexed by kr's low dword), as bits; `biased`: the bits
+   less j << 49 (in the high dword), so that adding bits(kr) << 49 = (8k + j)
+   << 49 makes them S[j] 2^k. */
+#define S_LO(b) ((int)(uint32_t)(b))
+#define S_HI(b, j, biased) ((int)(uint32_t)(((b) >> 32) - ((biased) ? (uint64_t)(j) << 17 : 0u)))
+NKL_INLINE __m256i exp_table_pd(__m256d kr, const int biased) {
+    const __m256i lo = _mm256_setr_epi32(
+        S_LO(NKL_EXP_S0_BITS_F64), S_LO(NKL_EXP_S1_BITS_F64), S_LO(NKL_EXP_S2_BITS_F64),
+        S_LO(NKL_EXP_S3_BITS_F64), S_LO(NKL_EXP_S4_BITS_F64), S_LO(NKL_EXP_S5_BITS_F64),
+        S_LO(NKL_EXP_S6_BITS_F64), S_LO(NKL_EXP_S7_BITS_F64));
+    const __m256i hi = _mm256_setr_epi32(
+        S_HI(NKL_EXP_S0_BITS_F64, 0, biased), S_HI(NKL_EXP_S1_BITS_F64, 1, biased),
+        S_HI(NKL_EXP_S2_BITS_F64, 2, biased), S_HI(NKL_EXP_S3_BITS_F64, 3, biased),
+        S_HI(NKL_EXP_S4_BITS_F64, 4, biased), S_HI(NKL_EXP_S5_BITS_F64, 5, biased),
+        S_HI(NKL_EXP_S6_BITS_F64, 6, biased), S_HI(NKL_EXP_S7_BITS_F64, 7, biased));
+    __m256i idx = _mm256_shuffle_epi32(_mm256_castpd_si256(kr), 0xa0); /* low dword, twice */
+    return _mm256_blend_epi32(_mm256_permutevar8x32_epi32(lo, idx),
+                              _mm256_permutevar8x32_epi32(hi, idx), 0xaa);
+}
+#undef S_LO
+#undef S_HI
 
 static __m256d exp_pd_slow(__m256d x) {
     __m256d xc = _mm256_max_pd(F64(NKL_EXP_LO_F64), x);
@@ -304,30 +324,29 @@ static __m256d exp_pd_slow(__m256d x) {
     __m256d zero = _mm256_cmp_pd(xc, F64(NKL_EXP_LO_F64), _CMP_EQ_OQ);
     xc = _mm256_andnot_pd(zero, xc);
     __m256d kr;
-    __m256d p = exp_poly_pd(xc, &kr);
-    __m256i k = _mm256_sub_epi64(_mm256_castpd_si256(kr), I64(nkl_bits_f64(NKL_ROUND_F64)));
+    __m256d q = exp_poly_pd(xc, &kr);
+    __m256d s = _mm256_castsi256_pd(exp_table_pd(kr, 0));
+    __m256d e = _mm256_fmadd_pd(s, q, s);
+    /* k = (8k + j) >> 3 (arithmetic), then 2^k as two factors */
+    __m256i kj = _mm256_sub_epi64(_mm256_castpd_si256(kr), I64(nkl_bits_f64(NKL_ROUND_F64)));
+    __m256i k = _mm256_sub_epi64(_mm256_srli_epi64(_mm256_add_epi64(kj, I64(0x100000)), 3), I64(0x20000));
     __m256i k1 = _mm256_sub_epi64(_mm256_srli_epi64(_mm256_add_epi64(k, I64(2048)), 1), I64(1024));
     __m256i k2 = _mm256_sub_epi64(k, k1);
     __m256d s1 = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(k1, I64(1023)), 52));
     __m256d s2 = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(k2, I64(1023)), 52));
-    return _mm256_andnot_pd(zero, _mm256_mul_pd(_mm256_mul_pd(p, s1), s2));
+    return _mm256_andnot_pd(zero, _mm256_mul_pd(_mm256_mul_pd(e, s1), s2));
 }
 
-/* For x in [-700, 700], k is in [-1010, 1010] and p 2^k is normal. */
-NKL_INLINE __m256d exp_normal_pd(__m256d x) {
-    __m256d kr;
-    __m256d p = exp_poly_pd(x, &kr);
-    __m256i e = _mm256_add_epi64(_mm256_castpd_si256(kr), I64(1023u - nkl_bits_f64(NKL_ROUND_F64)));
-    return _mm256_mul_pd(p, _mm256_castsi256_pd(_mm256_slli_epi64(e, 52)));
-}
-
-/* exp_normal_pd for lanes known to be in [-700, 700] and not NaN (see
-   exp_inrange_ps): bits(kr) << 52 is k << 52. */
+/* For x in [-700, 700], k is in [-1010, 1010] and S[j] 2^k is normal, so
+   fma(S[j] 2^k, q, S[j] 2^k) is the spec's e scaled exactly by 2^k; S[j] 2^k
+   is built by an integer add to the biased table bits. NaN gives NaN (q is
+   NaN). */
 NKL_INLINE __m256d exp_inrange_pd(__m256d x) {
     __m256d kr;
-    __m256d p = exp_poly_pd(x, &kr);
-    return _mm256_castsi256_pd(_mm256_add_epi64(_mm256_castpd_si256(p),
-                                                _mm256_slli_epi64(_mm256_castpd_si256(kr), 52)));
+    __m256d q = exp_poly_pd(x, &kr);
+    __m256d s = _mm256_castsi256_pd(_mm256_add_epi64(
+        exp_table_pd(kr, 1), _mm256_slli_epi64(_mm256_castpd_si256(kr), 49)));
+    return _mm256_fmadd_pd(s, q, s);
 }
 
 NKL_INLINE __m256d nkl_exp_pd(__m256d x) {
