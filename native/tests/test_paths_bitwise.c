@@ -16,8 +16,11 @@
 enum { MAX_OFFSET = 7 };
 
 /* log-probabilities / probabilities with special values sprinkled in (kind 0),
-   none at all (kind 1), or only zero-probability targets, as masked classes
-   give (kind 2), so that every fast path runs too */
+   none at all (kind 1), only zero-probability targets, as masked classes
+   give (kind 2), so that every fast path runs too, or a sparse few targets at
+   the edges of the fast paths' ranges (kind 3: exp's |t| <= 700 and its
+   overflow and underflow, log's normal range), so that a block holding one
+   of them among clean targets must leave the fast path */
 static void fill(nkl_rng *r, double *x, double *t, size_t n, int log_target, int kind) {
     static const double specials[] = {0.0, -0.0, INFINITY, -INFINITY, NAN, -0.25, 1.75,
                                       1e-310, 1e-40, 1e30, -1e30, 100.0, 1000.0};
@@ -27,6 +30,16 @@ static void fill(nkl_rng *r, double *x, double *t, size_t n, int log_target, int
         x[i] = -log1p(exp(-a)) - 1.0;       /* a log-probability */
         t[i] = log_target ? -log1p(exp(-b)) - 1.0 : 1.0 / (1.0 + exp(-b)) * 0.3;
         if (kind == 1) continue;
+        if (kind == 3) {
+            static const double exp_edges[] = {700.0, 705.0, 709.5, 709.9, 710.0, -700.0, -705.0,
+                                               -720.0, -745.0, -746.0, 0x1.5e00000000001p+9 /* just above 700 */};
+            static const double log_edges[] = {0x1p-1022, 0x1.fffffffffffffp-1023, 0x1p-1074,
+                                               0x1.fffffffffffffp+1023, 0x1.0000000000001p-1022};
+            if (rng_next(r) % 32 == 0)
+                t[i] = log_target ? exp_edges[rng_next(r) % (sizeof exp_edges / sizeof exp_edges[0])]
+                                  : log_edges[rng_next(r) % (sizeof log_edges / sizeof log_edges[0])];
+            continue;
+        }
         if (kind == 2) {
             if (rng_next(r) % 8 == 0) t[i] = log_target ? -INFINITY : (rng_next(r) % 2 ? 0.0 : -0.0);
             continue;
@@ -49,7 +62,7 @@ static void check_length(nkl_rng *rng, size_t n, int *checked_avx2) {
     size_t nchunks = nkl_chunk_count(n);
     nkl_partial *p_ref = malloc((nchunks + 1) * sizeof *p_ref), *p = malloc((nchunks + 1) * sizeof *p);
 
-    for (uint32_t pass = 0; pass < 12; pass++) {
+    for (uint32_t pass = 0; pass < 16; pass++) {
         uint32_t sem = pass & 3;
         int log_target = (sem & NKL_LOG_TARGET) != 0;
         fill(rng, xs, ts, n, log_target, (int)(pass / 4));
