@@ -328,27 +328,46 @@ namespace NativeKl.Managed
 
         // ------------------------------------------------------------ exp f64
 
+        /// <summary>kr = 8x/ln2 + Round holds 8k + j in its low bits; returns q(r), e^r = 1 + q(r).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<double> ExpPoly(Vector256<double> xc, out Vector256<double> kr)
         {
-            // kr = x log2e + Round; kf = kr - Round
-            kr = Fma.MultiplyAdd(xc, F64(Log2EF64), F64(RoundF64));
+            kr = Fma.MultiplyAdd(xc, F64(Exp8Log2EF64), F64(RoundF64));
             Vector256<double> kf = Avx.Subtract(kr, F64(RoundF64));
-            // r = x - kf ln2 (hi, then lo)
-            Vector256<double> r = Fma.MultiplyAdd(kf, F64(-Ln2HiF64), xc);
-            r = Fma.MultiplyAdd(kf, F64(-Ln2LoF64), r);
-            // p = 1 + r (1 + r (E2 + ... r E11))
-            Vector256<double> p = Fma.MultiplyAdd(F64(ExpE11F64), r, F64(ExpE10F64));
-            p = Fma.MultiplyAdd(p, r, F64(ExpE9F64));
-            p = Fma.MultiplyAdd(p, r, F64(ExpE8F64));
-            p = Fma.MultiplyAdd(p, r, F64(ExpE7F64));
-            p = Fma.MultiplyAdd(p, r, F64(ExpE6F64));
-            p = Fma.MultiplyAdd(p, r, F64(ExpE5F64));
-            p = Fma.MultiplyAdd(p, r, F64(ExpE4F64));
-            p = Fma.MultiplyAdd(p, r, F64(ExpE3F64));
-            p = Fma.MultiplyAdd(p, r, F64(ExpE2F64));
-            p = Fma.MultiplyAdd(p, r, F64(1.0));
-            return Fma.MultiplyAdd(p, r, F64(1.0));
+            // r = x - kf ln2/8 (hi, then lo)
+            Vector256<double> r = Fma.MultiplyAdd(kf, F64(-ExpLn2Over8HiF64), xc);
+            r = Fma.MultiplyAdd(kf, F64(-ExpLn2Over8LoF64), r);
+            // q = r + r^2 (C2 + r (C3 + ... r C7))
+            Vector256<double> p = Fma.MultiplyAdd(F64(ExpC7F64), r, F64(ExpC6F64));
+            p = Fma.MultiplyAdd(p, r, F64(ExpC5F64));
+            p = Fma.MultiplyAdd(p, r, F64(ExpC4F64));
+            p = Fma.MultiplyAdd(p, r, F64(ExpC3F64));
+            p = Fma.MultiplyAdd(p, r, F64(ExpC2F64));
+            return Fma.MultiplyAdd(Avx.Multiply(r, r), p, r);
+        }
+
+        /// <summary>vmath_avx2.h exp_table_pd: the bits of S[j], j = the low 3 bits of kr (two
+        /// VPERMD on the table's low and high dwords, indexed by kr's low dword); biased: less
+        /// j &lt;&lt; 49, so that adding bits(kr) &lt;&lt; 49 = (8k + j) &lt;&lt; 49 makes them S[j] 2^k.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<long> ExpTable(Vector256<double> kr, bool biased)
+        {
+            Vector256<int> idx = Avx2.Shuffle(kr.AsInt32(), 0xa0); // the low dword, twice
+            Vector256<int> lo = Avx2.PermuteVar8x32(ExpSLo, idx);
+            Vector256<int> hi = Avx2.PermuteVar8x32(biased ? ExpSHiBiased : ExpSHi, idx);
+            return Avx2.Blend(lo, hi, 0xaa).AsInt64();
+        }
+
+        private static readonly Vector256<int> ExpSLo = ExpSDwords(0, false);
+        private static readonly Vector256<int> ExpSHi = ExpSDwords(32, false);
+        private static readonly Vector256<int> ExpSHiBiased = ExpSDwords(32, true);
+
+        private static Vector256<int> ExpSDwords(int shift, bool biased)
+        {
+            var d = new int[8];
+            for (int j = 0; j < 8; j++)
+                d[j] = unchecked((int)(uint)((ExpSBitsF64[j] >> shift) - (biased ? (ulong)j << 17 : 0UL)));
+            return Vector256.Create(d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]);
         }
 
         [MethodImpl(MethodImplOptions.NoInlining)]
@@ -359,18 +378,20 @@ namespace NativeKl.Managed
             xc = Avx.Min(F64(ExpHiF64), xc);
             Vector256<double> zero = Avx.Compare(xc, F64(ExpLoF64), FloatComparisonMode.OrderedEqualNonSignaling);
             xc = Avx.AndNot(zero, xc);
-            Vector256<double> p = ExpPoly(xc, out Vector256<double> kr);
-            Vector256<long> k = Avx2.Subtract(kr.AsInt64(), I64(RoundBitsF64));
-            // k1 = floor(k / 2), k2 = k - k1; y = (p 2^k1) 2^k2
+            Vector256<double> q = ExpPoly(xc, out Vector256<double> kr);
+            Vector256<double> s = ExpTable(kr, false).AsDouble();
+            Vector256<double> e = Fma.MultiplyAdd(s, q, s);
+            // k = (8k + j) >> 3 (arithmetic); k1 = floor(k / 2), k2 = k - k1; y = (e 2^k1) 2^k2
+            Vector256<long> kj = Avx2.Subtract(kr.AsInt64(), I64(RoundBitsF64));
+            Vector256<long> k = Avx2.Subtract(Avx2.ShiftRightLogical(Avx2.Add(kj, I64(0x100000)), 3), I64(0x20000));
             Vector256<long> k1 = Avx2.Subtract(Avx2.ShiftRightLogical(Avx2.Add(k, I64(2048)), 1), I64(1024));
             Vector256<long> k2 = Avx2.Subtract(k, k1);
             Vector256<double> s1 = Avx2.ShiftLeftLogical(Avx2.Add(k1, I64(1023)), 52).AsDouble();
             Vector256<double> s2 = Avx2.ShiftLeftLogical(Avx2.Add(k2, I64(1023)), 52).AsDouble();
-            return Avx.AndNot(zero, Avx.Multiply(Avx.Multiply(p, s1), s2));
+            return Avx.AndNot(zero, Avx.Multiply(Avx.Multiply(e, s1), s2));
         }
 
-        /// <summary>exp x lane by lane, as ManagedMath.Exp(double). For x in [-700, 700],
-        /// k is in [-1010, 1010] and p 2^k is normal: one exact multiply by 2^k.</summary>
+        /// <summary>exp x lane by lane, as ManagedMath.Exp(double).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<double> Exp(Vector256<double> x)
         {
@@ -380,21 +401,15 @@ namespace NativeKl.Managed
             return Avx.MoveMask(inRange) == 0xf ? ExpInRange(x) : ExpSlow(x);
         }
 
-        /// <summary>vmath_avx2.h exp_inrange_pd: <see cref="ExpInRange(Vector256{float})"/> for x in [-700, 700], not NaN.</summary>
+        /// <summary>vmath_avx2.h exp_inrange_pd, for x in [-700, 700] (or NaN, which gives NaN): k is
+        /// in [-1010, 1010] and S[j] 2^k is normal, built by an integer add to the biased table
+        /// bits, so fma(S[j] 2^k, q, S[j] 2^k) is the spec's e scaled exactly.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<double> ExpInRange(Vector256<double> x)
         {
-            Vector256<double> p = ExpPoly(x, out Vector256<double> kr);
-            return Avx2.Add(p.AsInt64(), Avx2.ShiftLeftLogical(kr.AsInt64(), 52)).AsDouble();
-        }
-
-        /// <summary>exp x for x in [-700, 700] only (the spec's bits there; NaN gives NaN).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<double> ExpNormal(Vector256<double> x)
-        {
-            Vector256<double> p = ExpPoly(x, out Vector256<double> kr);
-            Vector256<long> e = Avx2.Add(kr.AsInt64(), I64(unchecked(1023UL - RoundBitsF64)));
-            return Avx.Multiply(p, Avx2.ShiftLeftLogical(e, 52).AsDouble());
+            Vector256<double> q = ExpPoly(x, out Vector256<double> kr);
+            Vector256<double> s = Avx2.Add(ExpTable(kr, true), Avx2.ShiftLeftLogical(kr.AsInt64(), 49)).AsDouble();
+            return Fma.MultiplyAdd(s, q, s);
         }
     }
 }

@@ -63,23 +63,36 @@ namespace NativeKl.Managed
         public const double LogL6F64 = 0.15462716133661705;                        // 0x1.3cad2a481cd91p-3
         public const double LogL7F64 = 0.1334129549273331;                         // 0x1.113acfb234771p-3
 
-        // exp: p(r) = 1 + r (1 + r (E2 + r (E3 + ...))): minimax fits (spec v2).
+        // exp f32: p(r) = 1 + r (1 + r (E2 + r (E3 + ...))): minimax fits (spec v2).
         public const float ExpE2F32 = 0.499999940395355224609375f;                 // 0x1.fffffcp-2f
         public const float ExpE3F32 = 0.16666519641876220703125f;                  // 0x1.555490p-3f
         public const float ExpE4F32 = 0.041668407618999481201171875f;              // 0x1.5558fcp-5f
         public const float ExpE5F32 = 0.008368914015591144561767578125f;           // 0x1.123b8ap-7f
         public const float ExpE6F32 = 0.00138141843490302562713623046875f;         // 0x1.6a216cp-10f
 
-        public const double ExpE2F64 = 0.5000000000000011;                         // 0x1.000000000000ap-1
-        public const double ExpE3F64 = 0.16666666666666405;                        // 0x1.55555555554f7p-3
-        public const double ExpE4F64 = 0.0416666666665269;                         // 0x1.55555555506a7p-5
-        public const double ExpE5F64 = 0.00833333333349878;                        // 0x1.111111112859fp-7
-        public const double ExpE6F64 = 0.0013888888944591409;                      // 0x1.6c16c184964d4p-10
-        public const double ExpE7F64 = 0.00019841269499208165;                     // 0x1.a01a0127bfd46p-13
-        public const double ExpE8F64 = 2.4801492010934512e-05;                     // 0x1.a01998da2ad50p-16
-        public const double ExpE9F64 = 2.75575910982575e-06;                       // 0x1.71df297a112a2p-19
-        public const double ExpE10F64 = 2.763066518477962e-07;                     // 0x1.28ae981934f74p-22
-        public const double ExpE11F64 = 2.4999170498634633e-08;                    // 0x1.ad7b83bc4d5f5p-26
+        // exp f64 (native/tools/exp_f64_fit.c): x = (8k + j) ln2/8 + r, |r| <= ln2/16,
+        // e^x = 2^k S[j] (1 + q(r)), S[j] = 2^(j/8) rounded (as bits),
+        // q(r) = r + r^2 (C2 + r (C3 + r (C4 + r (C5 + r (C6 + r C7))))).
+        public static readonly ulong[] ExpSBitsF64 =
+        {
+            0x3ff0000000000000UL,
+            0x3ff172b83c7d517bUL,
+            0x3ff306fe0a31b715UL,
+            0x3ff4bfdad5362a27UL,
+            0x3ff6a09e667f3bcdUL,
+            0x3ff8ace5422aa0dbUL,
+            0x3ffae89f995ad3adUL,
+            0x3ffd5818dcfba487UL,
+        };
+        public const double Exp8Log2EF64 = 11.541560327111707;                      // 0x1.71547652b82fep+3
+        public const double ExpLn2Over8HiF64 = 0.08664339756999316;                 // 0x1.62e42fefa39efp-4
+        public const double ExpLn2Over8LoF64 = 2.8988085173078744e-18;              // 0x1.abc9e3b39803fp-59
+        public const double ExpC2F64 = 0.50000000000003;                            // 0x1.000000000010ep-1
+        public const double ExpC3F64 = 0.16666666666664853;                         // 0x1.55555555552c8p-3
+        public const double ExpC4F64 = 0.04166666656954033;                         // 0x1.55555547fc011p-5
+        public const double ExpC5F64 = 0.008333333354283894;                        // 0x1.1111111c95989p-7
+        public const double ExpC6F64 = 0.0013889782744050015;                       // 0x1.6c1cc10dbf051p-10
+        public const double ExpC7F64 = 0.00019841153720936324;                      // 0x1.a0196207e430fp-13
 
         // exp2 f32 (the float32 distillation, in base 2): x = k + r, r = x - round(x) exact,
         // 2^r ~ 1 + r (C1 + r (C2 + r (C3 + r (C4 + r C5)))), fitted to the error in ulps.

@@ -202,32 +202,32 @@ namespace NativeKl.Managed
             return Scale2(p, k);
         }
 
-        /// <summary>exp x: NaN -> NaN, overflow -> +inf, underflow rounds once (subnormals).</summary>
+        /// <summary>exp x: x = (8k + j) ln2/8 + r, e^x = 2^k S[j] (1 + q(r)); NaN -> NaN,
+        /// overflow -> +inf, underflow rounds once (subnormals).</summary>
         public static double Exp(double x)
         {
             double xc = ExpLoF64 > x ? ExpLoF64 : x;
             xc = ExpHiF64 < xc ? ExpHiF64 : xc;
-            double kr = Fma(xc, Log2EF64, RoundF64);
+            double kr = Fma(xc, Exp8Log2EF64, RoundF64); // 8k + j = round(8x / ln2)
             double kf = kr - RoundF64;
-            ulong k = unchecked(Bits(kr) - RoundBitsF64);
-            double r = Fma(kf, -Ln2HiF64, xc);
-            r = Fma(kf, -Ln2LoF64, r);
-            double p = Fma(ExpE11F64, r, ExpE10F64);
-            p = Fma(p, r, ExpE9F64);
-            p = Fma(p, r, ExpE8F64);
-            p = Fma(p, r, ExpE7F64);
-            p = Fma(p, r, ExpE6F64);
-            p = Fma(p, r, ExpE5F64);
-            p = Fma(p, r, ExpE4F64);
-            p = Fma(p, r, ExpE3F64);
-            p = Fma(p, r, ExpE2F64);
-            p = Fma(p, r, 1.0);
-            p = Fma(p, r, 1.0);
+            ulong kj = unchecked(Bits(kr) - RoundBitsF64); // 8k + j, two's complement
+            double r = Fma(kf, -ExpLn2Over8HiF64, xc);
+            r = Fma(kf, -ExpLn2Over8LoF64, r);
+            double p = Fma(ExpC7F64, r, ExpC6F64);
+            p = Fma(p, r, ExpC5F64);
+            p = Fma(p, r, ExpC4F64);
+            p = Fma(p, r, ExpC3F64);
+            p = Fma(p, r, ExpC2F64);
+            double q = Fma(r * r, p, r);
+            double s = DoubleFromBits(ExpSBitsF64[(int)(kj & 7)]);
+            double e = Fma(s, q, s);
+            // k = (8k + j) >> 3, arithmetic (|8k + j| < 2^20), then 2^k as two factors
+            ulong k = unchecked(((kj + 0x100000UL) >> 3) - 0x20000UL);
             ulong k1 = unchecked(((k + 2048UL) >> 1) - 1024UL);
             ulong k2 = unchecked(k - k1);
             double s1 = DoubleFromBits(unchecked((k1 + 1023UL) << 52));
             double s2 = DoubleFromBits(unchecked((k2 + 1023UL) << 52));
-            return (p * s1) * s2;
+            return (e * s1) * s2;
         }
     }
 }
