@@ -163,18 +163,21 @@ NKL_INLINE __m256 term_normal_ps(const float *x, __m256 t) {
     return _mm256_fmsub_ps(t, nkl_log_normal_ps(t), _mm256_mul_ps(t, _mm256_loadu_ps(x)));
 }
 
+/* one check for a block's targets: all positive, normal and finite */
+NKL_INLINE int all_normal2_ps(__m256 a, __m256 b) {
+    return nkl_all_set_ps(_mm256_and_si256(nkl_normal_ps(a), nkl_normal_ps(b)));
+}
+
 NKL_INLINE __m256 block_f32(const float *x, const float *t, size_t r, int full, int log_target,
                             int masked) {
     /* the common cases, one check for the whole block: 16 positive normal
        targets, or 16 targets positive normal or zero */
     if (full && !log_target) {
         __m256 t0 = _mm256_loadu_ps(t), t1 = _mm256_loadu_ps(t + 8), z0, z1;
-        __m256 odd = _mm256_or_ps(nkl_not_normal_ps(t0), nkl_not_normal_ps(t1));
-        if (NKL_LIKELY(_mm256_testz_ps(odd, odd)))
+        if (NKL_LIKELY(all_normal2_ps(t0, t1)))
             return _mm256_add_ps(term_normal_ps(x, t0), term_normal_ps(x + 8, t1));
         __m256 tz0 = zeros_to_one_ps(t0, &z0), tz1 = zeros_to_one_ps(t1, &z1);
-        odd = _mm256_or_ps(nkl_not_normal_ps(tz0), nkl_not_normal_ps(tz1));
-        if (NKL_LIKELY(_mm256_testz_ps(odd, odd)))
+        if (NKL_LIKELY(all_normal2_ps(tz0, tz1)))
             return _mm256_add_ps(term_tz_ps(_mm256_loadu_ps(x), t0, tz0, z0, masked),
                                  term_tz_ps(_mm256_loadu_ps(x + 8), t1, tz1, z1, masked));
     }
@@ -233,6 +236,11 @@ NKL_INLINE __m256d term_normal_pd(const double *x, __m256d t) {
     return _mm256_fmsub_pd(t, nkl_log_normal_pd(t), _mm256_mul_pd(t, _mm256_loadu_pd(x)));
 }
 
+NKL_INLINE int all_normal4_pd(__m256d a, __m256d b, __m256d c, __m256d d) {
+    return nkl_all_set_pd(_mm256_and_si256(_mm256_and_si256(nkl_normal_pd(a), nkl_normal_pd(b)),
+                                           _mm256_and_si256(nkl_normal_pd(c), nkl_normal_pd(d))));
+}
+
 /* lanes where exp_inrange_pd applies: |t| <= 700, not NaN */
 NKL_INLINE __m256d exp_fast_range_pd(__m256d t) {
     return _mm256_cmp_pd(_mm256_andnot_pd(F64(-0.0), t), F64(700.0), _CMP_LE_OQ);
@@ -249,16 +257,12 @@ NKL_INLINE __m256d block_f64(const double *x, const double *t, size_t r, int ful
     if (full && !log_target) {
         __m256d t0 = _mm256_loadu_pd(t), t1 = _mm256_loadu_pd(t + 4);
         __m256d t2 = _mm256_loadu_pd(t + 8), t3 = _mm256_loadu_pd(t + 12), z0, z1, z2, z3;
-        __m256d odd = _mm256_or_pd(_mm256_or_pd(nkl_not_normal_pd(t0), nkl_not_normal_pd(t1)),
-                                   _mm256_or_pd(nkl_not_normal_pd(t2), nkl_not_normal_pd(t3)));
-        if (NKL_LIKELY(_mm256_testz_pd(odd, odd)))
+        if (NKL_LIKELY(all_normal4_pd(t0, t1, t2, t3)))
             return _mm256_add_pd(_mm256_add_pd(term_normal_pd(x, t0), term_normal_pd(x + 4, t1)),
                                  _mm256_add_pd(term_normal_pd(x + 8, t2), term_normal_pd(x + 12, t3)));
         __m256d tz0 = zeros_to_one_pd(t0, &z0), tz1 = zeros_to_one_pd(t1, &z1);
         __m256d tz2 = zeros_to_one_pd(t2, &z2), tz3 = zeros_to_one_pd(t3, &z3);
-        odd = _mm256_or_pd(_mm256_or_pd(nkl_not_normal_pd(tz0), nkl_not_normal_pd(tz1)),
-                           _mm256_or_pd(nkl_not_normal_pd(tz2), nkl_not_normal_pd(tz3)));
-        if (NKL_LIKELY(_mm256_testz_pd(odd, odd)))
+        if (NKL_LIKELY(all_normal4_pd(tz0, tz1, tz2, tz3)))
             return _mm256_add_pd(
                 _mm256_add_pd(term_tz_pd(_mm256_loadu_pd(x), t0, tz0, z0, masked),
                               term_tz_pd(_mm256_loadu_pd(x + 4), t1, tz1, z1, masked)),
