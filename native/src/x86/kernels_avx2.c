@@ -241,9 +241,19 @@ NKL_INLINE int all_normal4_pd(__m256d a, __m256d b, __m256d c, __m256d d) {
                                            _mm256_and_si256(nkl_normal_pd(c), nkl_normal_pd(d))));
 }
 
-/* lanes where exp_inrange_pd applies: |t| <= 700, not NaN */
-NKL_INLINE __m256d exp_fast_range_pd(__m256d t) {
-    return _mm256_cmp_pd(_mm256_andnot_pd(F64(-0.0), t), F64(700.0), _CMP_LE_OQ);
+/* One range check for a block's 16 targets: is every |t| < 700 (so that
+   exp_inrange_pd applies)? The high dword of |t|'s bits orders |t| as an
+   unsigned integer, NaNs above +inf, and |t| < 700 exactly where it is below
+   that of 700 (0x4085e000); so the unsigned maximum over the four vectors'
+   high dwords (low dwords cleared) decides. */
+NKL_INLINE int exp_fast_range4_pd(__m256d t0, __m256d t1, __m256d t2, __m256d t3) {
+    const __m256i hi_abs = I64(0x7fffffff00000000ull);
+    __m256i a = _mm256_and_si256(_mm256_castpd_si256(t0), hi_abs);
+    __m256i b = _mm256_and_si256(_mm256_castpd_si256(t1), hi_abs);
+    __m256i c = _mm256_and_si256(_mm256_castpd_si256(t2), hi_abs);
+    __m256i d = _mm256_and_si256(_mm256_castpd_si256(t3), hi_abs);
+    __m256i m = _mm256_max_epu32(_mm256_max_epu32(a, b), _mm256_max_epu32(c, d));
+    return _mm256_testz_si256(_mm256_cmpgt_epi32(m, I32(0x4085dfffu)), I32(0xffffffffu));
 }
 
 /* the log_target term for lanes known to be in exp_inrange_pd's range (not
@@ -269,12 +279,10 @@ NKL_INLINE __m256d block_f64(const double *x, const double *t, size_t r, int ful
                 _mm256_add_pd(term_tz_pd(_mm256_loadu_pd(x + 8), t2, tz2, z2, masked),
                               term_tz_pd(_mm256_loadu_pd(x + 12), t3, tz3, z3, masked)));
     }
-    if (full && log_target) { /* one range check for the block: every |t| <= 700 (NaN fails) */
+    if (full && log_target) {
         __m256d t0 = _mm256_loadu_pd(t), t1 = _mm256_loadu_pd(t + 4);
         __m256d t2 = _mm256_loadu_pd(t + 8), t3 = _mm256_loadu_pd(t + 12);
-        __m256d ok = _mm256_and_pd(_mm256_and_pd(exp_fast_range_pd(t0), exp_fast_range_pd(t1)),
-                                   _mm256_and_pd(exp_fast_range_pd(t2), exp_fast_range_pd(t3)));
-        if (NKL_LIKELY(_mm256_movemask_pd(ok) == 0xf))
+        if (NKL_LIKELY(exp_fast_range4_pd(t0, t1, t2, t3)))
             return _mm256_add_pd(_mm256_add_pd(term_exp_inrange_pd(x, t0), term_exp_inrange_pd(x + 4, t1)),
                                  _mm256_add_pd(term_exp_inrange_pd(x + 8, t2), term_exp_inrange_pd(x + 12, t3)));
     }
