@@ -165,7 +165,24 @@ NKL_INLINE __m256 term_normal_ps(const float *x, __m256 t) {
 
 /* one check for a block's targets: all positive, normal and finite */
 NKL_INLINE int all_normal2_ps(__m256 a, __m256 b) {
-    return nkl_all_set_ps(_mm256_and_si256(nkl_normal_ps(a), nkl_normal_ps(b)));
+    __m256 odd = _mm256_or_ps(nkl_not_normal_ps(a), nkl_not_normal_ps(b));
+    return _mm256_testz_ps(odd, odd);
+}
+
+/* One range check for a block's 16 log_target terms: is every |t| < 86 (so
+   that exp_inrange_ps applies)? The bits of |t| order it as an unsigned
+   integer, NaNs above +inf, so their unsigned maximum decides. */
+NKL_INLINE int exp_fast_range2_ps(__m256 t0, __m256 t1) {
+    const __m256i abs = I32(0x7fffffffu);
+    __m256i m = _mm256_max_epu32(_mm256_and_si256(_mm256_castps_si256(t0), abs),
+                                 _mm256_and_si256(_mm256_castps_si256(t1), abs));
+    return _mm256_testz_si256(_mm256_cmpgt_epi32(m, I32(0x42abffffu)), I32(0xffffffffu)); /* 86.0f */
+}
+
+/* the log_target term for lanes known to be in exp_inrange_ps's range (not
+   -inf, so the masked semantics change nothing) */
+NKL_INLINE __m256 term_exp_inrange_ps(const float *x, __m256 t) {
+    return _mm256_mul_ps(exp_inrange_ps(t), _mm256_sub_ps(t, _mm256_loadu_ps(x)));
 }
 
 NKL_INLINE __m256 block_f32(const float *x, const float *t, size_t r, int full, int log_target,
@@ -180,6 +197,11 @@ NKL_INLINE __m256 block_f32(const float *x, const float *t, size_t r, int full, 
         if (NKL_LIKELY(all_normal2_ps(tz0, tz1)))
             return _mm256_add_ps(term_tz_ps(_mm256_loadu_ps(x), t0, tz0, z0, masked),
                                  term_tz_ps(_mm256_loadu_ps(x + 8), t1, tz1, z1, masked));
+    }
+    if (full && log_target) {
+        __m256 t0 = _mm256_loadu_ps(t), t1 = _mm256_loadu_ps(t + 8);
+        if (NKL_LIKELY(exp_fast_range2_ps(t0, t1)))
+            return _mm256_add_ps(term_exp_inrange_ps(x, t0), term_exp_inrange_ps(x + 8, t1));
     }
     __m256 l0 = load_term_ps(x, t, LANES_LEFT(r, 0, 8), full, log_target, masked);
     /* a tail of <= 8 has only +0 terms in the second half */
@@ -237,8 +259,9 @@ NKL_INLINE __m256d term_normal_pd(const double *x, __m256d t) {
 }
 
 NKL_INLINE int all_normal4_pd(__m256d a, __m256d b, __m256d c, __m256d d) {
-    return nkl_all_set_pd(_mm256_and_si256(_mm256_and_si256(nkl_normal_pd(a), nkl_normal_pd(b)),
-                                           _mm256_and_si256(nkl_normal_pd(c), nkl_normal_pd(d))));
+    __m256d odd = _mm256_or_pd(_mm256_or_pd(nkl_not_normal_pd(a), nkl_not_normal_pd(b)),
+                               _mm256_or_pd(nkl_not_normal_pd(c), nkl_not_normal_pd(d)));
+    return _mm256_testz_pd(odd, odd);
 }
 
 /* One range check for a block's 16 targets: is every |t| < 700 (so that

@@ -66,21 +66,17 @@ static __m256 log_ps_slow(__m256 t) {
     return y;
 }
 
-/* All ones in the lanes that hold a t in [2^-126, FLT_MAX] (positive, normal,
-   finite), by one integer add and compare: bits(t) + 2^23, as a signed
-   integer, is above 2^24 - 1 exactly there. Zeros and subnormals stay at or
-   below it; +inf, NaNs and negative numbers come out negative; -inf and
-   negative NaNs wrap round to below 2^23. */
-NKL_INLINE __m256i nkl_normal_ps(__m256 t) {
-    return _mm256_cmpgt_epi32(_mm256_add_epi32(_mm256_castps_si256(t), I32(0x00800000u)),
-                              I32(0x00ffffffu));
+/* Lanes not in [2^-126, FLT_MAX]: zero, negative, subnormal, infinite, NaN. */
+NKL_INLINE __m256 nkl_not_normal_ps(__m256 t) {
+    return _mm256_or_ps(_mm256_cmp_ps(t, F32(0x1p-126f), _CMP_NGE_UQ),
+                        _mm256_cmp_ps(t, F32(0x1.fffffep127f), _CMP_GT_OQ));
 }
 
-/* Is every lane of the mask set? */
-NKL_INLINE int nkl_all_set_ps(__m256i ok) { return _mm256_movemask_ps(_mm256_castsi256_ps(ok)) == 0xff; }
-
 /* Is every lane positive, normal and finite? */
-NKL_INLINE int nkl_all_normal_ps(__m256 t) { return nkl_all_set_ps(nkl_normal_ps(t)); }
+NKL_INLINE int nkl_all_normal_ps(__m256 t) {
+    __m256 odd = nkl_not_normal_ps(t);
+    return _mm256_testz_ps(odd, odd);
+}
 
 /* log of lanes known to be positive, normal and finite */
 NKL_INLINE __m256 nkl_log_normal_ps(__m256 t) { return log_core_ps(t, _mm256_setzero_ps(), 0); }
@@ -127,16 +123,15 @@ static __m256d log_pd_slow(__m256d t) {
     return y;
 }
 
-/* nkl_normal_ps for float64: bits(t) + 2^52 > 2^53 - 1 (signed) exactly for t
-   in [2^-1022, DBL_MAX]. */
-NKL_INLINE __m256i nkl_normal_pd(__m256d t) {
-    return _mm256_cmpgt_epi64(_mm256_add_epi64(_mm256_castpd_si256(t), I64(1ull << 52)),
-                              I64(0x001fffffffffffffull));
+NKL_INLINE __m256d nkl_not_normal_pd(__m256d t) {
+    return _mm256_or_pd(_mm256_cmp_pd(t, F64(0x1p-1022), _CMP_NGE_UQ),
+                        _mm256_cmp_pd(t, F64(0x1.fffffffffffffp1023), _CMP_GT_OQ));
 }
 
-NKL_INLINE int nkl_all_set_pd(__m256i ok) { return _mm256_movemask_pd(_mm256_castsi256_pd(ok)) == 0xf; }
-
-NKL_INLINE int nkl_all_normal_pd(__m256d t) { return nkl_all_set_pd(nkl_normal_pd(t)); }
+NKL_INLINE int nkl_all_normal_pd(__m256d t) {
+    __m256d odd = nkl_not_normal_pd(t);
+    return _mm256_testz_pd(odd, odd);
+}
 
 NKL_INLINE __m256d nkl_log_normal_pd(__m256d t) { return log_core_pd(t, _mm256_setzero_pd(), 0); }
 
