@@ -18,8 +18,8 @@ enum { MAX_OFFSET = 7 };
 /* log-probabilities / probabilities with special values sprinkled in (kind 0),
    none at all (kind 1), only zero-probability targets, as masked classes
    give (kind 2), so that every fast path runs too, or a sparse few targets at
-   the edges of the fast paths' ranges (kind 3: exp's |t| <= 700 and its
-   overflow and underflow, log's normal range), so that a block holding one
+   the edges of the fast paths' ranges (kind 3: exp's |t| < 700, or 86 for
+   float32, and its overflow and underflow, log's normal range), so that a block holding one
    of them among clean targets must leave the fast path */
 static void fill(nkl_rng *r, double *x, double *t, size_t n, int log_target, int kind) {
     static const double specials[] = {0.0, -0.0, INFINITY, -INFINITY, NAN, -0.25, 1.75,
@@ -31,8 +31,10 @@ static void fill(nkl_rng *r, double *x, double *t, size_t n, int log_target, int
         t[i] = log_target ? -log1p(exp(-b)) - 1.0 : 1.0 / (1.0 + exp(-b)) * 0.3;
         if (kind == 1) continue;
         if (kind == 3) {
-            static const double exp_edges[] = {700.0, 705.0, 709.5, 709.9, 710.0, -700.0, -705.0,
-                                               -720.0, -745.0, -746.0, 0x1.5e00000000001p+9 /* just above 700 */};
+            static const double exp_edges[] = {
+                700.0, 705.0, 709.5, 709.9, 710.0, -700.0, -705.0, -720.0, -745.0, -746.0,
+                0x1.5e00000000001p+9 /* just above 700 */,
+                86.0, 87.5, 88.7, 89.0, -86.0, -87.5, -103.0, -104.0, -105.0}; /* float32's */
             static const double log_edges[] = {0x1p-1022, 0x1.fffffffffffffp-1023, 0x1p-1074,
                                                0x1.fffffffffffffp+1023, 0x1.0000000000001p-1022};
             if (rng_next(r) % 32 == 0)
