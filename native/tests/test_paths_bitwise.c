@@ -37,9 +37,21 @@ static void fill(nkl_rng *r, double *x, double *t, size_t n, int log_target, int
                 86.0, 87.5, 88.7, 89.0, -86.0, -87.5, -103.0, -104.0, -105.0}; /* float32's */
             static const double log_edges[] = {0x1p-1022, 0x1.fffffffffffffp-1023, 0x1p-1074,
                                                0x1.fffffffffffffp+1023, 0x1.0000000000001p-1022};
+            const size_t ne = sizeof exp_edges / sizeof exp_edges[0];
+            const size_t nl = sizeof log_edges / sizeof log_edges[0];
             if (rng_next(r) % 32 == 0)
-                t[i] = log_target ? exp_edges[rng_next(r) % (sizeof exp_edges / sizeof exp_edges[0])]
-                                  : log_edges[rng_next(r) % (sizeof log_edges / sizeof log_edges[0])];
+                t[i] = log_target ? exp_edges[rng_next(r) % ne] : log_edges[rng_next(r) % nl];
+            if (log_target && rng_next(r) % 256 == 0) {
+                /* a run of 32 equal edge targets with x = 0: a whole block of
+                   terms at the edge, whose sum no larger term hides (terms
+                   near underflow are otherwise lost in the block's sum) */
+                double e = exp_edges[rng_next(r) % ne];
+                for (size_t k = 0; k < 32 && i < n; k++, i++) {
+                    x[i] = 0.0;
+                    t[i] = e;
+                }
+                i--; /* the loop's i++ goes on after the run */
+            }
             continue;
         }
         if (kind == 2) {
