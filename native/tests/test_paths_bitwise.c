@@ -19,18 +19,21 @@ enum { MAX_OFFSET = 7 };
    none at all (kind 1), only zero-probability targets, as masked classes
    give (kind 2), so that every fast path runs too, or a sparse few targets at
    the edges of the fast paths' ranges (kind 3: exp's |t| < 700, or 86 for
-   float32, and its overflow and underflow, log's normal range), so that a block holding one
-   of them among clean targets must leave the fast path */
+   float32, and its overflow and underflow, log's normal range), so that a
+   block holding one of them among clean targets must leave the fast path, or
+   every target one such edge value with x = 0 (kind 4), so that a sum of
+   terms near underflow is not lost in larger ones */
 static void fill(nkl_rng *r, double *x, double *t, size_t n, int log_target, int kind) {
     static const double specials[] = {0.0, -0.0, INFINITY, -INFINITY, NAN, -0.25, 1.75,
                                       1e-310, 1e-40, 1e30, -1e30, 100.0, 1000.0};
     const size_t ns = sizeof specials / sizeof specials[0];
+    double edge = 0.0;
     for (size_t i = 0; i < n; i++) {
         double a = 2.0 * rng_normal(r), b = 2.0 * rng_normal(r);
         x[i] = -log1p(exp(-a)) - 1.0;       /* a log-probability */
         t[i] = log_target ? -log1p(exp(-b)) - 1.0 : 1.0 / (1.0 + exp(-b)) * 0.3;
         if (kind == 1) continue;
-        if (kind == 3) {
+        if (kind >= 3) {
             static const double exp_edges[] = {
                 700.0, 705.0, 709.5, 709.9, 710.0, -700.0, -705.0, -720.0, -745.0, -746.0,
                 0x1.5e00000000001p+9 /* just above 700 */,
@@ -39,6 +42,12 @@ static void fill(nkl_rng *r, double *x, double *t, size_t n, int log_target, int
                                                0x1.fffffffffffffp+1023, 0x1.0000000000001p-1022};
             const size_t ne = sizeof exp_edges / sizeof exp_edges[0];
             const size_t nl = sizeof log_edges / sizeof log_edges[0];
+            if (kind == 4) { /* every target the same edge value, x = 0: nothing hides the terms */
+                if (i == 0) edge = log_target ? exp_edges[rng_next(r) % ne] : log_edges[rng_next(r) % nl];
+                x[i] = 0.0;
+                t[i] = edge;
+                continue;
+            }
             if (rng_next(r) % 32 == 0)
                 t[i] = log_target ? exp_edges[rng_next(r) % ne] : log_edges[rng_next(r) % nl];
             if (log_target && rng_next(r) % 256 == 0) {
@@ -76,7 +85,7 @@ static void check_length(nkl_rng *rng, size_t n, int *checked_avx2) {
     size_t nchunks = nkl_chunk_count(n);
     nkl_partial *p_ref = malloc((nchunks + 1) * sizeof *p_ref), *p = malloc((nchunks + 1) * sizeof *p);
 
-    for (uint32_t pass = 0; pass < 16; pass++) {
+    for (uint32_t pass = 0; pass < 20; pass++) {
         uint32_t sem = pass & 3;
         int log_target = (sem & NKL_LOG_TARGET) != 0;
         fill(rng, xs, ts, n, log_target, (int)(pass / 4));
