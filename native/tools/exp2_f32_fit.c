@@ -18,32 +18,14 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "solve.h"
+
 #define M 4001 /* grid points over [-1/2, 1/2] */
 #define D 5    /* coefficients C1..C5 */
 
 typedef long double ld;
 
 static const ld LN2 = 0.693147180559945309417232121458176568L;
-
-/* Solves the D x D system A c = A[.][D] in place (Gauss-Jordan, partial pivoting). */
-static void solve(ld a[D][D + 1]) {
-    for (int i = 0; i < D; i++) {
-        int p = i;
-        for (int k = i + 1; k < D; k++)
-            if (fabsl(a[k][i]) > fabsl(a[p][i])) p = k;
-        for (int j = 0; j <= D; j++) {
-            ld t = a[i][j];
-            a[i][j] = a[p][j];
-            a[p][j] = t;
-        }
-        for (int k = 0; k < D; k++) {
-            if (k == i) continue;
-            ld f = a[k][i] / a[i][i];
-            for (int j = i; j <= D; j++) a[k][j] -= f * a[i][j];
-        }
-    }
-    for (int i = 0; i < D; i++) a[i][D] /= a[i][i];
-}
 
 /* Error of 1 + sum c_j r^(j+1) against 2^r, in ulps (2^-23 above 1, 2^-24 below). */
 static ld err_ulps(const ld c[D], ld r) {
@@ -72,7 +54,7 @@ int main(void) {
                 a[p][D] += w[i] * phi[p] * y;
             }
         }
-        solve(a);
+        solve(D, &a[0][0]);
         for (int j = 0; j < D; j++) c[j] = a[j][D];
         /* Lawson: weights grow with the error, toward the minimax */
         ld sum = 0;

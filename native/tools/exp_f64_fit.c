@@ -19,32 +19,14 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "solve.h"
+
 #define M 4001 /* grid points */
 #define D 6    /* coefficients C2..C7 */
 
 typedef long double ld;
 
 static const ld LN2 = 0.693147180559945309417232121458176568L;
-
-/* Solves the D x D system A c = A[.][D] in place (Gauss-Jordan, partial pivoting). */
-static void solve(ld a[D][D + 1]) {
-    for (int i = 0; i < D; i++) {
-        int p = i;
-        for (int k = i + 1; k < D; k++)
-            if (fabsl(a[k][i]) > fabsl(a[p][i])) p = k;
-        for (int j = 0; j <= D; j++) {
-            ld t = a[i][j];
-            a[i][j] = a[p][j];
-            a[p][j] = t;
-        }
-        for (int k = 0; k < D; k++) {
-            if (k == i) continue;
-            ld f = a[k][i] / a[i][i];
-            for (int j = i; j <= D; j++) a[k][j] -= f * a[i][j];
-        }
-    }
-    for (int i = 0; i < D; i++) a[i][D] /= a[i][i];
-}
 
 /* q(r) with the coefficients c (C2..C7), in long double, Horner as the kernel */
 static ld q_of(const ld c[D], ld r) {
@@ -78,7 +60,7 @@ int main(void) {
                 A[u][D] += w[i] * phi[u] * y;
             }
         }
-        solve(A);
+        solve(D, &A[0][0]);
         for (int j = 0; j < D; j++) c[j] = taylor[j] + A[j][D];
         ld sw = 0;
         worst = 0;
