@@ -86,7 +86,7 @@ if ($Bench) {
     $torch = @()
     if (-not $NoTorch) {
         $torch = @('-p:WithTorchSharp=true')
-        $fix = Join-Path $root '../shared/tools/torchsharp-debian12.sh'
+        $fix = Join-Path $root 'tools/torchsharp-debian12/torchsharp-debian12.sh'
         if ($IsLinux -and (Test-Path $fix)) {
             # Debian 12: libtorch's shim needs a newer libstdc++ symbol; the script prints the LD_PRELOAD that supplies it.
             $preload = (& bash $fix | Select-Object -Last 1)

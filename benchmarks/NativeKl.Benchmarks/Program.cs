@@ -3,7 +3,7 @@
 // dotnet run -c Release --project benchmarks/NativeKl.Benchmarks -p:WithTorchSharp=true -- --interleaved
 //   (the distillation cases, native against PyTorch in alternating rounds: phase-robust ratios)
 // PyTorch rows: add -p:WithTorchSharp=true (and on Debian 12 the LD_PRELOAD printed by
-// ../shared/tools/torchsharp-debian12.sh); without them those rows are skipped, with one line.
+// tools/torchsharp-debian12/torchsharp-debian12.sh); without them those rows are skipped, with one line.
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Filters;
 using BenchmarkDotNet.Running;

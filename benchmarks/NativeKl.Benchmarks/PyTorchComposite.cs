@@ -36,7 +36,7 @@ internal static class PyTorchComposite
             while (e.InnerException is { } inner && e is TypeInitializationException) e = inner;
             string message = e.Message.Split('\n', 2)[0].Trim();
             return $"libtorch could not be loaded ({e.GetType().Name}: {message}); on Debian 12 set the LD_PRELOAD " +
-                   "printed by ../shared/tools/torchsharp-debian12.sh, which patches libLibTorchSharp.so in the NuGet cache, and rebuild";
+                   "printed by tools/torchsharp-debian12/torchsharp-debian12.sh, which patches libLibTorchSharp.so in the NuGet cache, and rebuild";
         }
         finally
         {
