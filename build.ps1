@@ -13,7 +13,7 @@
 #
 # -Bench instead runs the benchmark suite only: ElementwiseBenchmarks in full (with the PyTorch rows
 # through TorchSharp; -NoTorch leaves them out), then regenerates benchmarks/results/ (tables, CSV,
-# charts) and the README's results section. 20-40 minutes on a 2-core machine; run it at
+# charts) and the results section of docs/benchmarks.md. 20-40 minutes on a 2-core machine; run it at
 # `nice -n -10` where you can:  nice -n -10 dotnet pwsh ./build.ps1 -Bench
 param(
     [ValidateSet('Release', 'Debug')] [string] $Configuration = 'Release',
@@ -107,7 +107,7 @@ if ($Bench) {
                "load average (1, 5, 15 min) $loadStart at the start and $loadEnd at the end"
     $csv = Join-Path $artifacts 'results/NativeKl.Benchmarks.ElementwiseBenchmarks-report.csv'
     $accuracy = Join-Path $artifacts 'results/elementwise-accuracy.csv'
-    Invoke-Step 'bench: report (tables, charts, README section)' {
+    Invoke-Step 'bench: report (tables, charts, docs/benchmarks.md section)' {
         dotnet run -c Release --project (Join-Path $root 'benchmarks/NativeKl.Benchmarks.Report') -- $csv $accuracy $root $machine
     }
     foreach ($b in $broken) { Write-Host "failed step: $b" -ForegroundColor Red }

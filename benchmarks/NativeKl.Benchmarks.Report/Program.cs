@@ -1,7 +1,8 @@
 // Turns ElementwiseBenchmarks' CSV export and accuracy CSV into:
 //   benchmarks/results/elementwise.md          every row: ns/element (median), multiples, allocated bytes
 //   benchmarks/results/elementwise-*.png       ns/element against N, log-log, one line per row
-//   README.md, between the elementwise-results markers: the summary tables and the targets, met or missed
+//   docs/benchmarks.md, between the elementwise-results markers: the summary tables and the targets, met or missed
+//   benchmarks/results/summary.md                the same section on its own
 // Usage (build.ps1 -Bench runs it):
 //   dotnet run -c Release --project benchmarks/NativeKl.Benchmarks.Report -- <report.csv> <accuracy.csv> <repository root> [machine line]
 using System.Globalization;
@@ -31,24 +32,25 @@ foreach (bool logTarget in new[] { false, true })
                Path.Combine(outDir, name.Replace("sum", "sum-backward", StringComparison.Ordinal)));
 }
 
-string section = Tables.Summary(results, accuracy, machine);
-string readme = Path.Combine(root, "README.md");
-string text = File.ReadAllText(readme);
+string page = Path.Combine(root, "docs", "benchmarks.md");
+string section = Tables.Summary(results, accuracy, machine, "../benchmarks/results/");
+string text = File.Exists(page) ? File.ReadAllText(page) : "";
 const string begin = "<!-- elementwise-results: begin";
 const string end = "<!-- elementwise-results: end -->";
 int b = text.IndexOf(begin, StringComparison.Ordinal), e = text.IndexOf(end, StringComparison.Ordinal);
-if (b < 0 || e < b)
-{
-    Console.Error.WriteLine($"README.md has no '{begin} ... -->' / '{end}' markers; the section is in benchmarks/results/summary.md only");
-}
-else
+bool written = b >= 0 && e > b;
+if (written)
 {
     int afterBegin = text.IndexOf("-->", b, StringComparison.Ordinal) + 3;
     text = text[..afterBegin] + "\n" + section + text[e..];
-    File.WriteAllText(readme, text);
+    File.WriteAllText(page, text);
 }
-File.WriteAllText(Path.Combine(outDir, "summary.md"), section);
-Console.WriteLine($"wrote {outDir}/elementwise.md, summary.md, the charts, and the README section");
+else
+{
+    Console.Error.WriteLine($"{page} has no '{begin} ... -->' / '{end}' markers; the section is in benchmarks/results/summary.md only");
+}
+File.WriteAllText(Path.Combine(outDir, "summary.md"), Tables.Summary(results, accuracy, machine, ""));
+Console.WriteLine($"wrote {outDir}/elementwise.md, summary.md, the charts" + (written ? $", and the section of {page}" : ""));
 return 0;
 
 namespace NativeKl.Benchmarks.Report

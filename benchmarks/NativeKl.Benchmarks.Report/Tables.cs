@@ -3,7 +3,7 @@ using System.Text;
 
 namespace NativeKl.Benchmarks.Report;
 
-/// <summary>The Markdown: the README's summary (float32 'sum', the targets) and the full matrix.</summary>
+/// <summary>The Markdown: docs/benchmarks.md's summary (float32 'sum', the targets) and the full matrix.</summary>
 internal static class Tables
 {
     private const string Native = "NativeKl native";
@@ -11,7 +11,9 @@ internal static class Tables
     private const string Primitives = "TensorPrimitives";
     private const string Stream = "Streaming read";
 
-    public static string Summary(List<Result> results, List<AccuracyRow> accuracy, string machine)
+    /// <param name="resultsLink">The path from the page holding the summary to benchmarks/results/ (with a trailing slash,
+    /// or empty), so that its links and charts resolve where it is written.</param>
+    public static string Summary(List<Result> results, List<AccuracyRow> accuracy, string machine, string resultsLink)
     {
         var md = new StringBuilder();
         int[] sizes = Sizes(results);
@@ -21,7 +23,7 @@ internal static class Tables
         md.AppendLine();
         md.AppendLine("ns/element = BenchmarkDotNet's median time per call ÷ N; a multiple is one row's median over another's, same case, same run. " +
                       "Every table of the whole matrix (float64, `batchmean`, `none`, forward+backward): " +
-                      "[benchmarks/results/elementwise.md](benchmarks/results/elementwise.md).");
+                      $"[benchmarks/results/elementwise.md]({resultsLink}elementwise.md).");
         if (!torch) md.AppendLine().AppendLine("The PyTorch rows did not run (built without `-p:WithTorchSharp=true`, or libtorch did not load).");
         foreach (string pass in new[] { "Forward", "ForwardBackward" })
             foreach (bool logTarget in new[] { false, true })
@@ -59,8 +61,8 @@ internal static class Tables
         md.AppendLine().AppendLine("**The issue's targets (single thread, float32, `sum`, forward), from the tables above**").AppendLine();
         foreach (string line in Targets(results, accuracy, sizes)) md.AppendLine($"- {line}");
 
-        md.AppendLine().AppendLine("![float32 sum, forward: ns/element against N](benchmarks/results/elementwise-f32-sum.png)");
-        md.AppendLine("![float32 sum, log_target, forward: ns/element against N](benchmarks/results/elementwise-f32-sum-logtarget.png)");
+        md.AppendLine().AppendLine($"![float32 sum, forward: ns/element against N]({resultsLink}elementwise-f32-sum.png)");
+        md.AppendLine($"![float32 sum, log_target, forward: ns/element against N]({resultsLink}elementwise-f32-sum-logtarget.png)");
         return md.ToString();
     }
 
