@@ -10,6 +10,15 @@
 # (The examples for C, C++ and Python run in ctest; the package's consumer test in the C# tests.)
 #
 #   dotnet tool restore; dotnet pwsh ./build.ps1 [-Configuration Release|Debug] [-Pack]
+#                                                [-Only <stage,...>] [-Skip <stage,...>] [-Fast]
+#
+# Stages, in the order they run: native (C build + ctest), sanitize (ctest under ASan+UBSan),
+# memcheck (ctest under valgrind), fuzz, managed (C# build + both test projects), leak, aot,
+# bench-smoke, and pack (only with -Pack or when named). With no switches every stage but pack runs,
+# as .ci/run needs. -Only runs just the named stages, -Skip leaves the named ones out, and -Fast is
+# the inner loop, -Only native,managed: every C and C# test, none of the slow reliability runs.
+# Unknown names are an error that lists the valid ones. The closing line counts what ran.
+# docs/maintaining.md has faster loops still (one ctest test, a filtered dotnet test).
 #
 # -Bench instead runs the benchmark suite only: ElementwiseBenchmarks in full (with the PyTorch rows
 # through TorchSharp; -NoTorch leaves them out), then regenerates benchmarks/results/ (tables, CSV,
@@ -17,6 +26,9 @@
 # `nice -n -10` where you can:  nice -n -10 dotnet pwsh ./build.ps1 -Bench
 param(
     [ValidateSet('Release', 'Debug')] [string] $Configuration = 'Release',
+    [string[]] $Only = @(),
+    [string[]] $Skip = @(),
+    [switch] $Fast,
     [switch] $Pack,
     [switch] $Bench,
     [switch] $NoTorch
@@ -79,6 +91,35 @@ function Add-Failure([string] $name, [string] $why) {
     Write-Host "$name`: FAILED ($why)" -ForegroundColor Red
 }
 
+# ------------------------------------------------------------ stage selection
+$stages = @('native', 'sanitize', 'memcheck', 'fuzz', 'managed', 'leak', 'aot', 'bench-smoke', 'pack')
+# `pwsh -File` passes `-Only a,b` as the one string "a,b"; a PowerShell caller passes an array.
+function Split-Stages([string[]] $names, [string] $switch) {
+    $list = @($names | ForEach-Object { $_ -split ',' } | ForEach-Object { $_.Trim() } | Where-Object { $_ -ne '' })
+    foreach ($n in $list) {
+        if ($stages -notcontains $n) {
+            Write-Host "build.ps1: unknown stage '$n' in $switch; the stages are: $($stages -join ', ')" -ForegroundColor Red
+            exit 2
+        }
+    }
+    return $list
+}
+$Only = @(Split-Stages $Only '-Only')
+$Skip = @(Split-Stages $Skip '-Skip')
+if ($Fast) {
+    if ($Only.Count -gt 0) { Write-Host 'build.ps1: -Fast is -Only native,managed; give one or the other' -ForegroundColor Red; exit 2 }
+    $Only = @('native', 'managed')
+}
+if ($Bench -and ($Only.Count -gt 0 -or $Skip.Count -gt 0)) {
+    Write-Host 'build.ps1: -Bench runs the benchmark suite alone; it takes no -Only, -Skip or -Fast' -ForegroundColor Red; exit 2
+}
+$selected = if ($Only.Count -gt 0) { $Only } else { @($stages | Where-Object { $_ -ne 'pack' }) }
+$selected = @($stages | Where-Object { ($selected -contains $_ -or ($_ -eq 'pack' -and $Pack)) -and $Skip -notcontains $_ })
+function Test-Stage([string] $name) { return $selected -contains $name }
+if ($Only.Count -gt 0 -or $Skip.Count -gt 0) {
+    Write-Host "stages: $(if ($selected.Count -gt 0) { $selected -join ', ' } else { 'none' })" -ForegroundColor Cyan
+}
+
 # ------------------------------------------------------------ -Bench: the benchmark suite and its report
 if ($Bench) {
     $artifacts = Join-Path $root 'artifacts/bench'
@@ -118,11 +159,14 @@ if ($Bench) {
 
 # ------------------------------------------------------------ C core and C tests
 # The C tests also register under valgrind memcheck (label memcheck, run below) when valgrind is here.
+# The memcheck stage runs them from this build, so it configures and builds it too.
 $memcheck = [bool](Get-Command valgrind -ErrorAction SilentlyContinue)
-if (-not $memcheck) { $broken += 'valgrind not found: the memcheck runs cannot run (apt-get install valgrind)' }
-Invoke-Step 'native: configure' { cmake -S $root -B $nativeTests -DCMAKE_BUILD_TYPE=Release -DNKL_BUILD_TESTS=ON -DNKL_BUILD_BENCH=OFF "-DNKL_MEMCHECK=$(if ($memcheck) { 'ON' } else { 'OFF' })" }
-Invoke-Step 'native: build' { cmake --build $nativeTests --parallel }
-Invoke-CTest 'native: ctest' @('--test-dir', $nativeTests, '-LE', 'memcheck')
+if (-not $memcheck -and (Test-Stage 'memcheck')) { $broken += 'valgrind not found: the memcheck runs cannot run (apt-get install valgrind)' }
+if ((Test-Stage 'native') -or (Test-Stage 'memcheck')) {
+    Invoke-Step 'native: configure' { cmake -S $root -B $nativeTests -DCMAKE_BUILD_TYPE=Release -DNKL_BUILD_TESTS=ON -DNKL_BUILD_BENCH=OFF "-DNKL_MEMCHECK=$(if ($memcheck) { 'ON' } else { 'OFF' })" }
+    Invoke-Step 'native: build' { cmake --build $nativeTests --parallel }
+}
+if (Test-Stage 'native') { Invoke-CTest 'native: ctest' @('--test-dir', $nativeTests, '-LE', 'memcheck') }
 
 # ------------------------------------------------------------ C core under sanitizers and valgrind
 # The same C tests built with AddressSanitizer + UndefinedBehaviorSanitizer (any report fails the
@@ -130,93 +174,105 @@ Invoke-CTest 'native: ctest' @('--test-dir', $nativeTests, '-LE', 'memcheck')
 # nor the examples (C, C++, Python consumers of the installed library), which test packaging,
 # not the core, and whose uninstrumented hosts cannot load an ASan library.
 $sanitizedTests = Join-Path $root 'build/native-sanitize'
-Invoke-Step 'native (ASan+UBSan): configure' { cmake -S $root -B $sanitizedTests -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNKL_SANITIZE=ON -DNKL_BUILD_TESTS=ON -DNKL_BUILD_BENCH=OFF }
-Invoke-Step 'native (ASan+UBSan): build' { cmake --build $sanitizedTests --parallel }
-Invoke-CTest 'native: ctest under ASan+UBSan' @('--test-dir', $sanitizedTests, '-E', '^test_ulp$|^examples\.')
+if (Test-Stage 'sanitize') {
+    Invoke-Step 'native (ASan+UBSan): configure' { cmake -S $root -B $sanitizedTests -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNKL_SANITIZE=ON -DNKL_BUILD_TESTS=ON -DNKL_BUILD_BENCH=OFF }
+    Invoke-Step 'native (ASan+UBSan): build' { cmake --build $sanitizedTests --parallel }
+    Invoke-CTest 'native: ctest under ASan+UBSan' @('--test-dir', $sanitizedTests, '-E', '^test_ulp$|^examples\.')
+}
 # valgrind memcheck over the optimised build (which tests and why: native/tests/CMakeLists.txt).
-if ($memcheck) { Invoke-CTest 'native: ctest under valgrind memcheck' @('--test-dir', $nativeTests, '-L', 'memcheck', '--parallel', '2') }
+if ($memcheck -and (Test-Stage 'memcheck')) { Invoke-CTest 'native: ctest under valgrind memcheck' @('--test-dir', $nativeTests, '-L', 'memcheck', '--parallel', '2') }
 # libFuzzer over every public entry point, for a bounded time (native/fuzz/run.sh; needs clang).
-Invoke-Check 'native: fuzz (60 s)' { bash (Join-Path $root 'native/fuzz/run.sh') 60 }
+if (Test-Stage 'fuzz') { Invoke-Check 'native: fuzz (60 s)' { bash (Join-Path $root 'native/fuzz/run.sh') 60 } }
 
 # ------------------------------------------------------------ managed build and C# tests
-Invoke-Step 'managed: build' { dotnet build (Join-Path $root 'NativeKl.sln') -c $Configuration -nologo }
+if (Test-Stage 'managed') {
+    Invoke-Step 'managed: build' { dotnet build (Join-Path $root 'NativeKl.sln') -c $Configuration -nologo }
 
-if (Test-Path $results) { Remove-Item -Recurse -Force $results }
-foreach ($project in 'NativeKl.Tests', 'NativeKl.Tests.NetStandard') {
-    $trx = "$project.trx"
-    Invoke-Step "managed: test $project" {
-        dotnet test (Join-Path $root "tests/$project/$project.csproj") -c $Configuration --no-build -nologo `
-            --logger "trx;LogFileName=$trx" --results-directory $results
-    }
-    $file = Join-Path $results $trx
-    if (Test-Path $file) {
-        $counters = ([xml](Get-Content -Raw $file)).TestRun.ResultSummary.Counters
-        $passed += [int]$counters.passed
-        $failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
-        Write-Host "$project`: $($counters.passed) passed, $($counters.failed) failed"
-        ([xml](Get-Content -Raw $file)).TestRun.Results.UnitTestResult | Where-Object { $_.outcome -ne 'Passed' -and $_.outcome -ne 'NotExecuted' } |
-            ForEach-Object { $failures.Add("$project`: $($_.testName) ($($_.outcome))") }
-    } else {
-        $broken += "$project (no TRX results)"
+    if (Test-Path $results) { Remove-Item -Recurse -Force $results }
+    foreach ($project in 'NativeKl.Tests', 'NativeKl.Tests.NetStandard') {
+        $trx = "$project.trx"
+        Invoke-Step "managed: test $project" {
+            dotnet test (Join-Path $root "tests/$project/$project.csproj") -c $Configuration --no-build -nologo `
+                --logger "trx;LogFileName=$trx" --results-directory $results
+        }
+        $file = Join-Path $results $trx
+        if (Test-Path $file) {
+            $counters = ([xml](Get-Content -Raw $file)).TestRun.ResultSummary.Counters
+            $passed += [int]$counters.passed
+            $failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+            Write-Host "$project`: $($counters.passed) passed, $($counters.failed) failed"
+            ([xml](Get-Content -Raw $file)).TestRun.Results.UnitTestResult | Where-Object { $_.outcome -ne 'Passed' -and $_.outcome -ne 'NotExecuted' } |
+                ForEach-Object { $failures.Add("$project`: $($_.testName) ($($_.outcome))") }
+        } else {
+            $broken += "$project (no TRX results)"
+        }
     }
 }
 
 # ------------------------------------------------------------ leak check (LeakSanitizer)
 # The stress run must show no leaked nkl_alloc block, and its positive control must catch one.
-$leakCheck = Join-Path $root 'tests/NativeKl.LeakCheck/run.sh'
-Write-Host '==> leak check' -ForegroundColor Cyan
-& bash $leakCheck 20000 | Out-Host
-if ($LASTEXITCODE -eq 0) { $passed++ } else { Add-Failure 'leak check' "exit $LASTEXITCODE" }
-& bash $leakCheck 200 --leak-one | Out-Host
-if ($LASTEXITCODE -ne 0) { $passed++ } else { Add-Failure 'leak check control' 'a deliberate leak went unseen' }
-$global:LASTEXITCODE = 0
+if (Test-Stage 'leak') {
+    $leakCheck = Join-Path $root 'tests/NativeKl.LeakCheck/run.sh'
+    Write-Host '==> leak check' -ForegroundColor Cyan
+    & bash $leakCheck 20000 | Out-Host
+    if ($LASTEXITCODE -eq 0) { $passed++ } else { Add-Failure 'leak check' "exit $LASTEXITCODE" }
+    & bash $leakCheck 200 --leak-one | Out-Host
+    if ($LASTEXITCODE -ne 0) { $passed++ } else { Add-Failure 'leak check control' 'a deliberate leak went unseen' }
+    $global:LASTEXITCODE = 0
+}
 
 # ------------------------------------------------------------ NativeAOT
 # Two checks: the publish gives no trimming or AOT warning (IL2xxx/IL3xxx), and the native
 # executable runs the seed example on the native library.
-$aot = Join-Path $root 'artifacts/nativekl-aot'
-Write-Host '==> NativeAOT: publish nativekl' -ForegroundColor Cyan
-if (Test-Path $aot) { Remove-Item -Recurse -Force $aot }
-$publishLines = & dotnet publish (Join-Path $root 'src/NativeKl.Cli/NativeKl.Cli.csproj') -c Release -r linux-x64 `
-    -p:NklNativeAot=true -o $aot -nologo 2>&1
-$publishLines | Out-Host
-$aotWarnings = @($publishLines | Select-String -Pattern 'warning IL[23]\d{3}' | ForEach-Object { $_.Line.Trim() } | Sort-Object -Unique)
-$aotExe = Join-Path $aot 'nativekl'
-if ($LASTEXITCODE -eq 0 -and (Test-Path $aotExe) -and $aotWarnings.Count -eq 0) {
-    $passed++
-    Write-Host ("NativeAOT publish: {0:N0} bytes, no trimming/AOT warnings" -f (Get-Item $aotExe).Length)
-} else {
-    Add-Failure 'NativeAOT publish' "exit $LASTEXITCODE, $($aotWarnings.Count) trimming/AOT warnings"
-    $aotWarnings | ForEach-Object { Write-Host "  $_" -ForegroundColor Red }
+if (Test-Stage 'aot') {
+    $aot = Join-Path $root 'artifacts/nativekl-aot'
+    Write-Host '==> NativeAOT: publish nativekl' -ForegroundColor Cyan
+    if (Test-Path $aot) { Remove-Item -Recurse -Force $aot }
+    $publishLines = & dotnet publish (Join-Path $root 'src/NativeKl.Cli/NativeKl.Cli.csproj') -c Release -r linux-x64 `
+        -p:NklNativeAot=true -o $aot -nologo 2>&1
+    $publishLines | Out-Host
+    $aotWarnings = @($publishLines | Select-String -Pattern 'warning IL[23]\d{3}' | ForEach-Object { $_.Line.Trim() } | Sort-Object -Unique)
+    $aotExe = Join-Path $aot 'nativekl'
+    if ($LASTEXITCODE -eq 0 -and (Test-Path $aotExe) -and $aotWarnings.Count -eq 0) {
+        $passed++
+        Write-Host ("NativeAOT publish: {0:N0} bytes, no trimming/AOT warnings" -f (Get-Item $aotExe).Length)
+    } else {
+        Add-Failure 'NativeAOT publish' "exit $LASTEXITCODE, $($aotWarnings.Count) trimming/AOT warnings"
+        $aotWarnings | ForEach-Object { Write-Host "  $_" -ForegroundColor Red }
+    }
+    Write-Host '==> NativeAOT: nativekl demo' -ForegroundColor Cyan
+    $demo = if (Test-Path $aotExe) { & $aotExe demo 2>&1 | Out-String } else { 'no executable' }
+    $demo | Out-Host
+    if ($LASTEXITCODE -eq 0 -and $demo -match 'batchmean  0\.057796' -and $demo -match 'backend: Native') {
+        $passed++
+    } else {
+        Add-Failure 'NativeAOT demo' 'expected batchmean 0.057796 on the native backend'
+    }
+    $global:LASTEXITCODE = 0
 }
-Write-Host '==> NativeAOT: nativekl demo' -ForegroundColor Cyan
-$demo = if (Test-Path $aotExe) { & $aotExe demo 2>&1 | Out-String } else { 'no executable' }
-$demo | Out-Host
-if ($LASTEXITCODE -eq 0 -and $demo -match 'batchmean  0\.057796' -and $demo -match 'backend: Native') {
-    $passed++
-} else {
-    Add-Failure 'NativeAOT demo' 'expected batchmean 0.057796 on the native backend'
-}
-$global:LASTEXITCODE = 0
 
 # ------------------------------------------------------------ benchmark smoke
 # The benchmark program in its --quick mode (short job, N = 6 and 32,000, no TorchSharp): one
 # check, passed when it exits 0. Release whatever -Configuration says: BenchmarkDotNet refuses
 # unoptimized code.
-Write-Host '==> benchmarks: --quick smoke' -ForegroundColor Cyan
-$smokeStarted = Get-Date
-& dotnet run -c Release --project $benchProject -- --quick --artifacts (Join-Path $root 'artifacts/bench-quick') | Out-Host
-$smokeExit = $LASTEXITCODE
-$smokeSeconds = [math]::Round(((Get-Date) - $smokeStarted).TotalSeconds)
-if ($smokeExit -eq 0) { $passed++; Write-Host "benchmark smoke: passed in $smokeSeconds s" }
-else { Add-Failure 'benchmark smoke' "exit $smokeExit, $smokeSeconds s" }
-$global:LASTEXITCODE = 0
+if (Test-Stage 'bench-smoke') {
+    Write-Host '==> benchmarks: --quick smoke' -ForegroundColor Cyan
+    $smokeStarted = Get-Date
+    & dotnet run -c Release --project $benchProject -- --quick --artifacts (Join-Path $root 'artifacts/bench-quick') | Out-Host
+    $smokeExit = $LASTEXITCODE
+    $smokeSeconds = [math]::Round(((Get-Date) - $smokeStarted).TotalSeconds)
+    if ($smokeExit -eq 0) { $passed++; Write-Host "benchmark smoke: passed in $smokeSeconds s" }
+    else { Add-Failure 'benchmark smoke' "exit $smokeExit, $smokeSeconds s" }
+    $global:LASTEXITCODE = 0
+}
 
 # ------------------------------------------------------------ NuGet package (-Pack)
-if ($Pack) {
+# From the managed stage's build when it ran; otherwise pack builds the library itself.
+if (Test-Stage 'pack') {
     $packages = Join-Path $root 'artifacts/packages'
+    $noBuild = if (Test-Stage 'managed') { @('--no-build') } else { @() }
     Invoke-Step 'pack: NativeKl' {
-        dotnet pack (Join-Path $root 'src/NativeKl/NativeKl.csproj') -c $Configuration --no-build -o $packages -nologo
+        dotnet pack (Join-Path $root 'src/NativeKl/NativeKl.csproj') -c $Configuration @noBuild -o $packages -nologo
     }
     Get-ChildItem $packages -Filter 'NativeKl.*.nupkg' | ForEach-Object { Write-Host ("{0} ({1:N0} bytes)" -f $_.FullName, $_.Length) }
 }
