@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes every public C entry point for a bounded time and prints the figures the README quotes.
+# Fuzzes every public C entry point for a bounded time and prints the figures docs/reliability.md quotes.
 #   native/fuzz/run.sh [seconds=60] [--update-corpus]
 # Builds build/fuzz with clang (-fsanitize=fuzzer,address,undefined), copies the seed corpus
 # (native/fuzz/corpus) to a scratch folder, fuzzes for the given time, then replays what it kept

@@ -37,9 +37,9 @@ static int detect_avx2_fma(void) {
     return (r[1] & (1u << 5)) != 0; /* AVX2 */
 }
 
-/* CPUID traps to the hypervisor in a virtual machine (microseconds: the soak
-   test measured ~9 us a call with NKL_FORCE_AVX2 before this cache), so the
-   answer is computed once; racing first calls store the same value. */
+/* CPUID traps to the hypervisor in a virtual machine, which takes microseconds,
+   far longer than a small call's work, so the answer is computed once; racing
+   first calls store the same value. */
 #if defined(_MSC_VER) && !defined(__clang__)
 static volatile int cached_avx2_fma = -1;
 #else

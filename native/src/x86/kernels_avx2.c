@@ -1,5 +1,5 @@
 /*
- * kernels_avx2.c - the AVX2+FMA kernels: the only file built with AVX2 flags.
+ * kernels_avx2.c - the AVX2+FMA kernels (built with AVX2 flags, as is distill_avx2.c).
  *
  * Each kernel is kernels_scalar.c with 8 floats / 4 doubles per instruction:
  * the same term (kl_terms_scalar.h), the same blocks and lanes (internal.h),
@@ -13,9 +13,9 @@
 #include "vmath_avx2.h"
 
 /* Streams are prefetched this many bytes ahead: the hardware prefetcher alone
-   leaves the kernel and the memory stream poorly overlapped at N = 16M
-   (measured 1.13-1.31 -> 0.74-0.77 ns/element, float32). A prefetch never
-   faults, so reading ahead past the end is harmless. */
+   leaves the kernel and the memory stream poorly overlapped on inputs that do
+   not fit in the caches (docs/benchmarks.md, where the time goes). A prefetch
+   never faults, so reading ahead past the end is harmless. */
 #define PREFETCH_AHEAD 4096
 NKL_INLINE void prefetch2(const void *a, const void *b) {
     _mm_prefetch((const char *)a + PREFETCH_AHEAD, _MM_HINT_T0);
