@@ -1,4 +1,5 @@
 using System;
+using NativeKl.Backends;
 using NativeKl.Interop;
 using NativeKl.Managed;
 
@@ -60,6 +61,10 @@ namespace NativeKl
                 default: return KlBackendKind.Managed;
             }
         }
+
+        /// <summary>The backend that computes one call: the one place the native-or-managed choice is made.</summary>
+        internal static IKlBackend<T> Select<T>(KlBackendKind requested) where T : unmanaged =>
+            Resolve(requested) == KlBackendKind.Native ? NativeBackend<T>.Instance : ManagedBackend<T>.Instance;
 
         /// <summary>
         /// The choice itself, separate from the probing so tests can feed it a failed load:
