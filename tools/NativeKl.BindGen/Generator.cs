@@ -67,7 +67,7 @@ public static unsafe class Generator
 
     private sealed record Constant(string Name, string Type, string Value);
 
-    private static void* Parse(void* index, string file, string? unsavedContents)
+    internal static void* Parse(void* index, string file, string? unsavedContents)
     {
         var args = new List<string> { "-x", "c", "-std=c11", "-isystem", CompilerIncludeDirectory() };
         var utf8Args = args.Select(a => Marshal.StringToCoTaskMemUTF8(a)).ToArray();
