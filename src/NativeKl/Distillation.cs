@@ -203,10 +203,10 @@ namespace NativeKl
                 {
                     float* v = reduction == KlReduction.None ? rl : &value;
                     if (!backward)
-                        Error.Check(NativeMethods.nkl_distill_f32(&desc, s, u, w, v), nameof(NativeMethods.nkl_distill_f32));
+                        NativeChecked.nkl_distill_f32(&desc, s, u, w, v);
                     else
-                        Error.Check(NativeMethods.nkl_distill_backward_f32(&desc, s, u, w, gradOutput, v, gs, desc.student_stride,
-                            gu, desc.teacher_stride), nameof(NativeMethods.nkl_distill_backward_f32));
+                        NativeChecked.nkl_distill_backward_f32(&desc, s, u, w, gradOutput, v, gs, desc.student_stride,
+                            gu, desc.teacher_stride);
                 }
                 return value;
             }
@@ -304,10 +304,10 @@ namespace NativeKl
                 {
                     double* v = reduction == KlReduction.None ? rl : &value;
                     if (!backward)
-                        Error.Check(NativeMethods.nkl_distill_f64(&desc, s, u, w, v), nameof(NativeMethods.nkl_distill_f64));
+                        NativeChecked.nkl_distill_f64(&desc, s, u, w, v);
                     else
-                        Error.Check(NativeMethods.nkl_distill_backward_f64(&desc, s, u, w, gradOutput, v, gs, desc.student_stride,
-                            gu, desc.teacher_stride), nameof(NativeMethods.nkl_distill_backward_f64));
+                        NativeChecked.nkl_distill_backward_f64(&desc, s, u, w, gradOutput, v, gs, desc.student_stride,
+                            gu, desc.teacher_stride);
                 }
                 return value;
             }
