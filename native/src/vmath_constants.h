@@ -39,6 +39,15 @@
 #define NKL_LN2_LO_F64 0x1.abc9e3b39803fp-56
 #define NKL_LOG2E_F64 0x1.71547652b82fep+0
 
+/* Smallest normal numbers; log multiplies a smaller t by SUBNORMAL_SCALE
+   (2^25, 2^54) into the normal range and adds SUBNORMAL_EXPONENT back to k. */
+#define NKL_MIN_NORMAL_F32 0x1p-126f
+#define NKL_SUBNORMAL_SCALE_F32 0x1p25f
+#define NKL_SUBNORMAL_EXPONENT_F32 -25.0f
+#define NKL_MIN_NORMAL_F64 0x1p-1022
+#define NKL_SUBNORMAL_SCALE_F64 0x1p54
+#define NKL_SUBNORMAL_EXPONENT_F64 -54.0
+
 /* log f32 (native/tools/log_f32_table.c): z = t / 2^k is in [OFF, 2 OFF),
    OFF = 0.71875; bucket i = top 3 mantissa bits of bits(t) - bits(OFF), whose
    invc and logc (-log(invc), within 0.0004 ulp of it) are entry i of the
@@ -109,6 +118,12 @@
 #define NKL_EXP_HI_F32 89.0f
 #define NKL_EXP_LO_F64 -746.0
 #define NKL_EXP_HI_F64 710.0
+/* exp fast path of the vector code (the same bits as the full path): for x
+   in [FAST_LO, FAST_HI], p 2^k is normal and one multiply by 2^k is exact. */
+#define NKL_EXP_FAST_LO_F32 -86.0f
+#define NKL_EXP_FAST_HI_F32 88.0f
+#define NKL_EXP_FAST_LO_F64 -700.0
+#define NKL_EXP_FAST_HI_F64 700.0
 /* exp2 f32: 2^-151 rounds to +0, 2^129 overflows; for x in [-125, 127],
    p 2^k is normal (the fast range) */
 #define NKL_EXP2_LO_F32 -151.0f
@@ -119,5 +134,10 @@
 /* x + ROUND - ROUND rounds x to an integer (ties to even) for |x| < 2^22 / 2^51. */
 #define NKL_ROUND_F32 0x1.8p23f
 #define NKL_ROUND_F64 0x1.8p52
+
+/* Bits of C's NAN, a positive quiet NaN (C#'s float.NaN is negative, so the
+   managed code builds its NaN from these); test_special_values checks them. */
+#define NKL_QUIET_NAN_BITS_F32 0x7fc00000u
+#define NKL_QUIET_NAN_BITS_F64 0x7ff8000000000000ull
 
 #endif

@@ -18,9 +18,9 @@
 /* log t: +inf -> +inf, t < 0 or NaN -> NaN, +-0 -> -inf, subnormals exact. */
 NKL_INLINE float nkl_log_f32(float t) {
     static const float invc_table[8] = NKL_LOG_INVC_F32, logc_table[8] = NKL_LOG_LOGC_F32;
-    int subnormal = t < 0x1p-126f;
-    float ts = subnormal ? t * 0x1p25f : t;
-    float kadd = subnormal ? -25.0f : 0.0f;
+    int subnormal = t < NKL_MIN_NORMAL_F32;
+    float ts = subnormal ? t * NKL_SUBNORMAL_SCALE_F32 : t;
+    float kadd = subnormal ? NKL_SUBNORMAL_EXPONENT_F32 : 0.0f;
     /* tmp = bits(t) - bits(OFF): k = tmp >> 23 (arithmetic; written here
        without a signed shift), the bucket its top 3 mantissa bits, and
        z = t / 2^k in [OFF, 2 OFF) */
@@ -44,9 +44,9 @@ NKL_INLINE float nkl_log_f32(float t) {
 }
 
 NKL_INLINE double nkl_log_f64(double t) {
-    int subnormal = t < 0x1p-1022;
-    double ts = subnormal ? t * 0x1p54 : t;
-    double kadd = subnormal ? -54.0 : 0.0;
+    int subnormal = t < NKL_MIN_NORMAL_F64;
+    double ts = subnormal ? t * NKL_SUBNORMAL_SCALE_F64 : t;
+    double kadd = subnormal ? NKL_SUBNORMAL_EXPONENT_F64 : 0.0;
     uint64_t u = nkl_bits_f64(ts) + (0x3ff0000000000000ull - NKL_SQRTHALF_BITS_F64);
     double kf = ((double)(u >> 52) - 1023.0) + kadd;
     double m = nkl_f64_from_bits((u & 0x000fffffffffffffull) + NKL_SQRTHALF_BITS_F64);

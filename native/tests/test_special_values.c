@@ -10,6 +10,7 @@
  * |xlogy| + |t x|. The SUM must be the matching class (NaN, +-inf) or finite.
  */
 #include "nkl_test.h"
+#include "vmath_constants.h"
 
 typedef enum { POS_ZERO, NEG_ZERO, IS_NAN, POS_INF, NEG_INF, FINITE } expect;
 
@@ -191,6 +192,20 @@ static void check_reductions(void) {
     CHECK_OK(nkl_kl_div_f32(x, t, 6, NKL_REDUCTION_MEAN, 0, 0, &v));
 }
 
+/* The managed code builds its NaN from NKL_QUIET_NAN_BITS_*: they must be C's NAN. */
+static void check_nan_bits(void) {
+    float f = NAN;
+    double d = NAN;
+    uint32_t fb;
+    uint64_t db;
+    memcpy(&fb, &f, sizeof fb);
+    memcpy(&db, &d, sizeof db);
+    CHECK(fb == NKL_QUIET_NAN_BITS_F32, "bits of NAN (float) %08" PRIx32 ", header %08" PRIx32, fb,
+          (uint32_t)NKL_QUIET_NAN_BITS_F32);
+    CHECK(db == NKL_QUIET_NAN_BITS_F64, "bits of NAN (double) %016" PRIx64 ", header %016" PRIx64, db,
+          (uint64_t)NKL_QUIET_NAN_BITS_F64);
+}
+
 int main(void) {
     if (!nkl_test_env_isa_usable()) return NKL_TEST_SKIP;
     for (size_t i = 0; i < sizeof common / sizeof common[0]; i++) {
@@ -204,5 +219,6 @@ int main(void) {
     check_subnormal_targets();
     check_exp_overflow();
     check_reductions();
+    check_nan_bits();
     return nkl_test_finish("test_special_values");
 }

@@ -75,6 +75,29 @@ public unsafe class InteropTests
     }
 
     [Fact]
+    public void Checked_wrappers_throw_naming_the_function_and_status()
+    {
+        var partial = new nkl_partial { sum = 12.0, compensation = 0.0 };
+        double v;
+        NativeChecked.nkl_partials_finish(&partial, 1, 6, nkl_reduction.NKL_REDUCTION_BATCHMEAN, 3, &v);
+        Assert.Equal(4.0, v);
+        var e = Assert.Throws<NativeKlException>(() =>
+        {
+            double unused;
+            var p = new nkl_partial { sum = 12.0 };
+            NativeChecked.nkl_partials_finish(&p, 1, 6, nkl_reduction.NKL_REDUCTION_BATCHMEAN, 4, &unused);
+        });
+        Assert.Equal((int)nkl_status.NKL_ERROR_INVALID_BATCH, e.StatusCode);
+        Assert.StartsWith("nkl_partials_finish returned NKL_ERROR_INVALID_BATCH: ", e.Message);
+        // Out of memory keeps its own exception type through the wrapper.
+        Assert.Throws<OutOfMemoryException>(() =>
+        {
+            void* p;
+            NativeChecked.nkl_alloc((nuint)1 << 62, 64, &p); // 4 EiB: more than any address space
+        });
+    }
+
+    [Fact]
     public void Flags_are_the_librarys()
     {
         float x = -1, t = 0.5f, o;

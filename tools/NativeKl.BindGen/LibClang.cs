@@ -38,13 +38,13 @@ internal static unsafe partial class LibClang
     internal const int CXType_Void = 2, CXType_Char_U = 4, CXType_UChar = 5, CXType_UShort = 8,
         CXType_UInt = 9, CXType_ULong = 10, CXType_ULongLong = 11, CXType_Char_S = 13,
         CXType_SChar = 14, CXType_Short = 16, CXType_Int = 17, CXType_Long = 18,
-        CXType_LongLong = 19, CXType_Float = 21, CXType_Double = 22, CXType_Pointer = 101,
+        CXType_LongLong = 19, CXType_Float = 21, CXType_Double = 22, CXType_LongDouble = 23, CXType_Pointer = 101,
         CXType_Record = 105, CXType_Enum = 106;
 
     internal const uint CXTranslationUnit_DetailedPreprocessingRecord = 0x01;
     internal const uint CXTranslationUnit_SkipFunctionBodies = 0x40;
     internal const int CXChildVisit_Continue = 1;
-    internal const int CXEval_Int = 1;
+    internal const int CXEval_Int = 1, CXEval_Float = 2;
     internal const int CXToken_Identifier = 2, CXToken_Literal = 3;
     internal const int CXDiagnostic_Error = 3;
 
@@ -84,6 +84,7 @@ internal static unsafe partial class LibClang
     [DllImport(Library)] internal static extern uint clang_EvalResult_isUnsignedInt(void* result);
     [DllImport(Library)] internal static extern ulong clang_EvalResult_getAsUnsigned(void* result);
     [DllImport(Library)] internal static extern long clang_EvalResult_getAsLongLong(void* result);
+    [DllImport(Library)] internal static extern double clang_EvalResult_getAsDouble(void* result);
     [DllImport(Library)] internal static extern void clang_EvalResult_dispose(void* result);
     [DllImport(Library)] internal static extern uint clang_getNumDiagnostics(void* tu);
     [DllImport(Library)] internal static extern void* clang_getDiagnostic(void* tu, uint index);

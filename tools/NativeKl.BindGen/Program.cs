@@ -1,25 +1,36 @@
 using NativeKl.BindGen;
 
 // Usage: dotnet run --project tools/NativeKl.BindGen [-- --check] [--repo <root>]
-//   writes src/NativeKl/Interop/Interop.NativeKl.g.cs from native/include/nativekl.h;
-//   --check writes nothing and exits 1 if the checked-in file differs.
+//   writes src/NativeKl/Interop/Interop.NativeKl.g.cs from native/include/nativekl.h and
+//   src/NativeKl/Managed/KlConstants.g.cs from native/src/vmath_constants.h;
+//   --check writes nothing and exits 1 if either checked-in file differs.
 bool check = args.Contains("--check");
 int repoIndex = Array.IndexOf(args, "--repo");
 string root = repoIndex >= 0 && repoIndex + 1 < args.Length ? args[repoIndex + 1] : FindRepoRoot();
 
-string generated = Generator.Generate(root);
-string output = Path.Combine(root, Generator.OutputPath);
-string? current = File.Exists(output) ? File.ReadAllText(output) : null;
-if (check)
+var outputs = new (string Output, string Header, Func<string, string> Generate)[]
 {
-    if (current == generated) { Console.WriteLine($"{Generator.OutputPath} is up to date"); return 0; }
-    Console.Error.WriteLine($"{Generator.OutputPath} differs from what {Generator.HeaderPath} generates; run `dotnet run --project tools/NativeKl.BindGen`");
-    return 1;
+    (Generator.OutputPath, Generator.HeaderPath, Generator.Generate),
+    (ConstantsGenerator.OutputPath, ConstantsGenerator.HeaderPath, ConstantsGenerator.Generate),
+};
+int status = 0;
+foreach (var (outputPath, headerPath, generate) in outputs)
+{
+    string generated = generate(root);
+    string output = Path.Combine(root, outputPath);
+    string? current = File.Exists(output) ? File.ReadAllText(output) : null;
+    if (check)
+    {
+        if (current == generated) { Console.WriteLine($"{outputPath} is up to date"); continue; }
+        Console.Error.WriteLine($"{outputPath} differs from what {headerPath} generates; run `dotnet run --project tools/NativeKl.BindGen`");
+        status = 1;
+        continue;
+    }
+    Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+    File.WriteAllText(output, generated);
+    Console.WriteLine(current == generated ? $"{outputPath} unchanged" : $"wrote {outputPath}");
 }
-Directory.CreateDirectory(Path.GetDirectoryName(output)!);
-File.WriteAllText(output, generated);
-Console.WriteLine(current == generated ? $"{Generator.OutputPath} unchanged" : $"wrote {Generator.OutputPath}");
-return 0;
+return status;
 
 static string FindRepoRoot()
 {

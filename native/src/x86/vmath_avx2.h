@@ -55,9 +55,9 @@ NKL_INLINE __m256 log_core_ps(__m256 ts, __m256 kadd, const int scaled) {
    take a branch; the result bits are the same either way. */
 static __m256 log_ps_slow(__m256 t) {
     /* subnormal = t < 2^-126: scale by 2^25 and take 25 off the exponent */
-    __m256 sub = _mm256_cmp_ps(t, F32(0x1p-126f), _CMP_LT_OQ);
-    __m256 ts = _mm256_blendv_ps(t, _mm256_mul_ps(t, F32(0x1p25f)), sub);
-    __m256 kadd = _mm256_and_ps(sub, F32(-25.0f));
+    __m256 sub = _mm256_cmp_ps(t, F32(NKL_MIN_NORMAL_F32), _CMP_LT_OQ);
+    __m256 ts = _mm256_blendv_ps(t, _mm256_mul_ps(t, F32(NKL_SUBNORMAL_SCALE_F32)), sub);
+    __m256 kadd = _mm256_and_ps(sub, F32(NKL_SUBNORMAL_EXPONENT_F32));
     __m256 y = log_core_ps(ts, kadd, 1);
     /* t == inf -> inf; !(t >= 0) -> NaN; t == 0 -> -inf */
     y = _mm256_blendv_ps(y, F32(INFINITY), _mm256_cmp_ps(t, F32(INFINITY), _CMP_EQ_OQ));
@@ -68,7 +68,7 @@ static __m256 log_ps_slow(__m256 t) {
 
 /* Lanes not in [2^-126, FLT_MAX]: zero, negative, subnormal, infinite, NaN. */
 NKL_INLINE __m256 nkl_not_normal_ps(__m256 t) {
-    return _mm256_or_ps(_mm256_cmp_ps(t, F32(0x1p-126f), _CMP_NGE_UQ),
+    return _mm256_or_ps(_mm256_cmp_ps(t, F32(NKL_MIN_NORMAL_F32), _CMP_NGE_UQ),
                         _mm256_cmp_ps(t, F32(0x1.fffffep127f), _CMP_GT_OQ));
 }
 
@@ -113,9 +113,9 @@ NKL_INLINE __m256d log_core_pd(__m256d ts, __m256d kadd, const int scaled) {
 }
 
 static __m256d log_pd_slow(__m256d t) {
-    __m256d sub = _mm256_cmp_pd(t, F64(0x1p-1022), _CMP_LT_OQ);
-    __m256d ts = _mm256_blendv_pd(t, _mm256_mul_pd(t, F64(0x1p54)), sub);
-    __m256d kadd = _mm256_and_pd(sub, F64(-54.0));
+    __m256d sub = _mm256_cmp_pd(t, F64(NKL_MIN_NORMAL_F64), _CMP_LT_OQ);
+    __m256d ts = _mm256_blendv_pd(t, _mm256_mul_pd(t, F64(NKL_SUBNORMAL_SCALE_F64)), sub);
+    __m256d kadd = _mm256_and_pd(sub, F64(NKL_SUBNORMAL_EXPONENT_F64));
     __m256d y = log_core_pd(ts, kadd, 1);
     y = _mm256_blendv_pd(y, F64(INFINITY), _mm256_cmp_pd(t, F64(INFINITY), _CMP_EQ_OQ));
     y = _mm256_blendv_pd(y, F64(NAN), _mm256_cmp_pd(t, _mm256_setzero_pd(), _CMP_NGE_UQ));
@@ -124,7 +124,7 @@ static __m256d log_pd_slow(__m256d t) {
 }
 
 NKL_INLINE __m256d nkl_not_normal_pd(__m256d t) {
-    return _mm256_or_pd(_mm256_cmp_pd(t, F64(0x1p-1022), _CMP_NGE_UQ),
+    return _mm256_or_pd(_mm256_cmp_pd(t, F64(NKL_MIN_NORMAL_F64), _CMP_NGE_UQ),
                         _mm256_cmp_pd(t, F64(0x1.fffffffffffffp1023), _CMP_GT_OQ));
 }
 
@@ -217,8 +217,8 @@ NKL_INLINE __m256 exp_inrange_ps(__m256 x) {
 }
 
 NKL_INLINE __m256 nkl_exp_ps(__m256 x) {
-    __m256 in = _mm256_and_ps(_mm256_cmp_ps(x, F32(-86.0f), _CMP_GE_OQ),
-                              _mm256_cmp_ps(x, F32(88.0f), _CMP_LE_OQ));
+    __m256 in = _mm256_and_ps(_mm256_cmp_ps(x, F32(NKL_EXP_FAST_LO_F32), _CMP_GE_OQ),
+                              _mm256_cmp_ps(x, F32(NKL_EXP_FAST_HI_F32), _CMP_LE_OQ));
     if (NKL_LIKELY(_mm256_movemask_ps(in) == 0xff)) return exp_inrange_ps(x);
     /* the usual odd lanes are masked classes, x <= -104 (down to -inf), where
        the spec gives +0: compute them as exp(0), then clear them */
@@ -350,8 +350,8 @@ NKL_INLINE __m256d exp_inrange_pd(__m256d x) {
 }
 
 NKL_INLINE __m256d nkl_exp_pd(__m256d x) {
-    __m256d in = _mm256_and_pd(_mm256_cmp_pd(x, F64(-700.0), _CMP_GE_OQ),
-                               _mm256_cmp_pd(x, F64(700.0), _CMP_LE_OQ));
+    __m256d in = _mm256_and_pd(_mm256_cmp_pd(x, F64(NKL_EXP_FAST_LO_F64), _CMP_GE_OQ),
+                               _mm256_cmp_pd(x, F64(NKL_EXP_FAST_HI_F64), _CMP_LE_OQ));
     if (NKL_LIKELY(_mm256_movemask_pd(in) == 0xf)) return exp_inrange_pd(x);
     __m256d zero = _mm256_cmp_pd(x, F64(NKL_EXP_LO_F64), _CMP_LE_OQ);
     if (_mm256_movemask_pd(_mm256_or_pd(in, zero)) == 0xf)

@@ -4,6 +4,7 @@
 // The header is the manual for every declaration below.
 // </auto-generated>
 #nullable enable
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace NativeKl.Interop
@@ -94,6 +95,71 @@ namespace NativeKl.Interop
 
         [DllImport(LibraryName, EntryPoint = "nkl_free", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern void nkl_free(void* ptr);
+    }
+
+    /// <summary>The functions that return nkl_status, checked: a status other than NKL_OK becomes the
+    /// exception Error.Check makes, naming the function.</summary>
+    internal static unsafe class NativeChecked
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_set_isa(nkl_isa isa) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_set_isa(isa), nameof(NativeMethods.nkl_set_isa));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_f32(float* input, float* target, nuint n, nkl_reduction reduction, nuint batch, uint flags, float* @out) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_f32(input, target, n, reduction, batch, flags, @out), nameof(NativeMethods.nkl_kl_div_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_f64(double* input, double* target, nuint n, nkl_reduction reduction, nuint batch, uint flags, double* @out) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_f64(input, target, n, reduction, batch, flags, @out), nameof(NativeMethods.nkl_kl_div_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_rows_f32(float* input, nuint input_stride, float* target, nuint target_stride, nuint rows, nuint cols, uint flags, float* @out) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_rows_f32(input, input_stride, target, target_stride, rows, cols, flags, @out), nameof(NativeMethods.nkl_kl_div_rows_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_rows_f64(double* input, nuint input_stride, double* target, nuint target_stride, nuint rows, nuint cols, uint flags, double* @out) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_rows_f64(input, input_stride, target, target_stride, rows, cols, flags, @out), nameof(NativeMethods.nkl_kl_div_rows_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_backward_f32(float* input, float* target, nuint n, nkl_reduction reduction, nuint batch, uint flags, float grad_output, float* value, float* grad_input, float* grad_target) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_backward_f32(input, target, n, reduction, batch, flags, grad_output, value, grad_input, grad_target), nameof(NativeMethods.nkl_kl_div_backward_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_backward_f64(double* input, double* target, nuint n, nkl_reduction reduction, nuint batch, uint flags, double grad_output, double* value, double* grad_input, double* grad_target) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_backward_f64(input, target, n, reduction, batch, flags, grad_output, value, grad_input, grad_target), nameof(NativeMethods.nkl_kl_div_backward_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_f32(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float* @out) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_f32(desc, student, teacher, row_weights, @out), nameof(NativeMethods.nkl_distill_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_f64(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double* @out) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_f64(desc, student, teacher, row_weights, @out), nameof(NativeMethods.nkl_distill_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_backward_f32(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float grad_output, float* value, float* grad_student, nuint grad_student_stride, float* grad_teacher, nuint grad_teacher_stride) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_backward_f32(desc, student, teacher, row_weights, grad_output, value, grad_student, grad_student_stride, grad_teacher, grad_teacher_stride), nameof(NativeMethods.nkl_distill_backward_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_backward_f64(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double grad_output, double* value, double* grad_student, nuint grad_student_stride, double* grad_teacher, nuint grad_teacher_stride) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_backward_f64(desc, student, teacher, row_weights, grad_output, value, grad_student, grad_student_stride, grad_teacher, grad_teacher_stride), nameof(NativeMethods.nkl_distill_backward_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_partials_f32(float* input, float* target, nuint n, uint flags, nuint first_chunk, nuint chunk_count, nkl_partial* partials) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_partials_f32(input, target, n, flags, first_chunk, chunk_count, partials), nameof(NativeMethods.nkl_kl_div_partials_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_partials_f64(double* input, double* target, nuint n, uint flags, nuint first_chunk, nuint chunk_count, nkl_partial* partials) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_partials_f64(input, target, n, flags, first_chunk, chunk_count, partials), nameof(NativeMethods.nkl_kl_div_partials_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_partials_finish(nkl_partial* partials, nuint count, nuint n, nkl_reduction reduction, nuint batch, double* @out) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_partials_finish(partials, count, n, reduction, batch, @out), nameof(NativeMethods.nkl_partials_finish));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_alloc(nuint size, nuint alignment, void** @out) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_alloc(size, alignment, @out), nameof(NativeMethods.nkl_alloc));
     }
 
     internal enum nkl_status : uint

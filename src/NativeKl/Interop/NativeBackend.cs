@@ -7,9 +7,9 @@ namespace NativeKl.Interop
 {
     /// <summary>
     /// The native implementation of the seam, and the only code that pins memory and calls the
-    /// generated P/Invokes: arguments are already validated, and every status goes through
-    /// <see cref="Error.Check"/>. Each method picks the f32 or f64 entry point by the element type
-    /// (a test the JIT folds away).
+    /// generated P/Invokes: arguments are already validated, and every status goes through the
+    /// generated <see cref="NativeChecked"/> wrappers (<see cref="Error.Check"/>). Each method picks
+    /// the f32 or f64 entry point by the element type (a test the JIT folds away).
     /// </summary>
     internal sealed unsafe class NativeBackend<T> : IKlBackend<T> where T : unmanaged
     {
@@ -44,11 +44,11 @@ namespace NativeKl.Interop
             fixed (T* d = destination)
             {
                 if (F32)
-                    Error.Check(NativeMethods.nkl_kl_div_rows_f32((float*)x, (nuint)inputStride, (float*)t, (nuint)targetStride,
-                        (nuint)rows, (nuint)plan.Length, Flags(plan), (float*)d), nameof(NativeMethods.nkl_kl_div_rows_f32));
+                    NativeChecked.nkl_kl_div_rows_f32((float*)x, (nuint)inputStride, (float*)t, (nuint)targetStride,
+                        (nuint)rows, (nuint)plan.Length, Flags(plan), (float*)d);
                 else
-                    Error.Check(NativeMethods.nkl_kl_div_rows_f64((double*)x, (nuint)inputStride, (double*)t, (nuint)targetStride,
-                        (nuint)rows, (nuint)plan.Length, Flags(plan), (double*)d), nameof(NativeMethods.nkl_kl_div_rows_f64));
+                    NativeChecked.nkl_kl_div_rows_f64((double*)x, (nuint)inputStride, (double*)t, (nuint)targetStride,
+                        (nuint)rows, (nuint)plan.Length, Flags(plan), (double*)d);
             }
         }
 
@@ -67,11 +67,11 @@ namespace NativeKl.Interop
                 var n = (nuint)plan.Length;
                 var reduction = (nkl_reduction)plan.Reduction;
                 if (F32)
-                    Error.Check(NativeMethods.nkl_kl_div_backward_f32((float*)x, (float*)t, n, reduction, (nuint)plan.BatchSize,
-                        Flags(plan), Num.ValueAsFloat(gradOutput), (float*)v, (float*)gx, (float*)gt), nameof(NativeMethods.nkl_kl_div_backward_f32));
+                    NativeChecked.nkl_kl_div_backward_f32((float*)x, (float*)t, n, reduction, (nuint)plan.BatchSize,
+                        Flags(plan), Num.ValueAsFloat(gradOutput), (float*)v, (float*)gx, (float*)gt);
                 else
-                    Error.Check(NativeMethods.nkl_kl_div_backward_f64((double*)x, (double*)t, n, reduction, (nuint)plan.BatchSize,
-                        Flags(plan), Num.ValueAsDouble(gradOutput), (double*)v, (double*)gx, (double*)gt), nameof(NativeMethods.nkl_kl_div_backward_f64));
+                    NativeChecked.nkl_kl_div_backward_f64((double*)x, (double*)t, n, reduction, (nuint)plan.BatchSize,
+                        Flags(plan), Num.ValueAsDouble(gradOutput), (double*)v, (double*)gx, (double*)gt);
             }
             return value;
         }
@@ -83,11 +83,11 @@ namespace NativeKl.Interop
             fixed (KlPartial* p = partials)
             {
                 if (F32)
-                    Error.Check(NativeMethods.nkl_kl_div_partials_f32((float*)x, (float*)t, (nuint)input.Length, Flags(plan),
-                        (nuint)firstChunk, (nuint)partials.Length, (nkl_partial*)p), nameof(NativeMethods.nkl_kl_div_partials_f32));
+                    NativeChecked.nkl_kl_div_partials_f32((float*)x, (float*)t, (nuint)input.Length, Flags(plan),
+                        (nuint)firstChunk, (nuint)partials.Length, (nkl_partial*)p);
                 else
-                    Error.Check(NativeMethods.nkl_kl_div_partials_f64((double*)x, (double*)t, (nuint)input.Length, Flags(plan),
-                        (nuint)firstChunk, (nuint)partials.Length, (nkl_partial*)p), nameof(NativeMethods.nkl_kl_div_partials_f64));
+                    NativeChecked.nkl_kl_div_partials_f64((double*)x, (double*)t, (nuint)input.Length, Flags(plan),
+                        (nuint)firstChunk, (nuint)partials.Length, (nkl_partial*)p);
             }
         }
 
@@ -95,8 +95,8 @@ namespace NativeKl.Interop
         {
             double result;
             fixed (KlPartial* p = partials)
-                Error.Check(NativeMethods.nkl_partials_finish((nkl_partial*)p, (nuint)partials.Length, (nuint)plan.Length,
-                    (nkl_reduction)plan.Reduction, (nuint)plan.BatchSize, &result), nameof(NativeMethods.nkl_partials_finish));
+                NativeChecked.nkl_partials_finish((nkl_partial*)p, (nuint)partials.Length, (nuint)plan.Length,
+                    (nkl_reduction)plan.Reduction, (nuint)plan.BatchSize, &result);
             return result;
         }
 
@@ -123,15 +123,15 @@ namespace NativeKl.Interop
             {
                 T* v = plan.Reduction == KlReduction.None ? rl : &value;
                 if (!backward && F32)
-                    Error.Check(NativeMethods.nkl_distill_f32(&desc, (float*)s, (float*)u, (float*)w, (float*)v), nameof(NativeMethods.nkl_distill_f32));
+                    NativeChecked.nkl_distill_f32(&desc, (float*)s, (float*)u, (float*)w, (float*)v);
                 else if (!backward)
-                    Error.Check(NativeMethods.nkl_distill_f64(&desc, (double*)s, (double*)u, (double*)w, (double*)v), nameof(NativeMethods.nkl_distill_f64));
+                    NativeChecked.nkl_distill_f64(&desc, (double*)s, (double*)u, (double*)w, (double*)v);
                 else if (F32)
-                    Error.Check(NativeMethods.nkl_distill_backward_f32(&desc, (float*)s, (float*)u, (float*)w, Num.ValueAsFloat(gradOutput),
-                        (float*)v, (float*)gs, desc.student_stride, (float*)gu, desc.teacher_stride), nameof(NativeMethods.nkl_distill_backward_f32));
+                    NativeChecked.nkl_distill_backward_f32(&desc, (float*)s, (float*)u, (float*)w, Num.ValueAsFloat(gradOutput),
+                        (float*)v, (float*)gs, desc.student_stride, (float*)gu, desc.teacher_stride);
                 else
-                    Error.Check(NativeMethods.nkl_distill_backward_f64(&desc, (double*)s, (double*)u, (double*)w, Num.ValueAsDouble(gradOutput),
-                        (double*)v, (double*)gs, desc.student_stride, (double*)gu, desc.teacher_stride), nameof(NativeMethods.nkl_distill_backward_f64));
+                    NativeChecked.nkl_distill_backward_f64(&desc, (double*)s, (double*)u, (double*)w, Num.ValueAsDouble(gradOutput),
+                        (double*)v, (double*)gs, desc.student_stride, (double*)gu, desc.teacher_stride);
             }
             return value;
         }
@@ -139,11 +139,11 @@ namespace NativeKl.Interop
         private static void KlDiv(T* input, T* target, int length, KlReduction reduction, int batchSize, uint flags, T* output)
         {
             if (F32)
-                Error.Check(NativeMethods.nkl_kl_div_f32((float*)input, (float*)target, (nuint)length, (nkl_reduction)reduction,
-                    (nuint)batchSize, flags, (float*)output), nameof(NativeMethods.nkl_kl_div_f32));
+                NativeChecked.nkl_kl_div_f32((float*)input, (float*)target, (nuint)length, (nkl_reduction)reduction,
+                    (nuint)batchSize, flags, (float*)output);
             else
-                Error.Check(NativeMethods.nkl_kl_div_f64((double*)input, (double*)target, (nuint)length, (nkl_reduction)reduction,
-                    (nuint)batchSize, flags, (double*)output), nameof(NativeMethods.nkl_kl_div_f64));
+                NativeChecked.nkl_kl_div_f64((double*)input, (double*)target, (nuint)length, (nkl_reduction)reduction,
+                    (nuint)batchSize, flags, (double*)output);
         }
 
         /// <summary>The C API's flags for a plan's semantics and ISA.</summary>

@@ -17,7 +17,7 @@ namespace NativeKl.Interop
         {
             var memory = new NativeMemoryHandle();
             void* p;
-            Error.Check(NativeMethods.nkl_alloc(size, alignment, &p), nameof(NativeMethods.nkl_alloc));
+            NativeChecked.nkl_alloc(size, alignment, &p);
             memory.SetHandle((IntPtr)p);
             // Tell the GC what a forgotten buffer holds, so finalisation keeps up with large ones.
             memory._size = (long)size;
