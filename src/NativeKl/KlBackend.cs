@@ -35,7 +35,7 @@ namespace NativeKl
             get
             {
                 if (!State.NativeAvailable) return null;
-                unsafe { return Error.Utf8(NativeMethods.nkl_isa_name(NativeMethods.nkl_active_isa())); }
+                return NativeLibraryInfo.IsaName(NativeLibraryInfo.ActiveIsa());
             }
         }
 
@@ -100,12 +100,11 @@ namespace NativeKl
                     $"{NativeLibraryLoader.PathVariable} names no file"), null);
             try
             {
-                uint version = NativeMethods.nkl_version();
-                string versionString;
-                unsafe { versionString = Error.Utf8(NativeMethods.nkl_version_string()); }
+                uint version = NativeLibraryInfo.Version();
+                string versionString = NativeLibraryInfo.VersionString();
                 if (version != (uint)NativeMethods.NKL_VERSION)
                     return (false, $"the library is version {versionString}, but this assembly was generated for {NativeMethods.NKL_VERSION_STRING}", versionString);
-                if (NativeMethods.nkl_chunk_count(NativeMethods.NKL_CHUNK_ELEMENTS + 1) != 2)
+                if (NativeLibraryInfo.ChunkCount(NativeMethods.NKL_CHUNK_ELEMENTS + 1) != 2)
                     return (false, "the library's chunk size differs from NKL_CHUNK_ELEMENTS", versionString);
                 return (true, null, versionString);
             }
