@@ -4,6 +4,8 @@
 #   memcheck -> libFuzzer (60 s) -> managed build -> C# tests (both library builds)
 #   -> leak check (LeakSanitizer over a NativeBuffer stress run, with a positive control)
 #   -> NativeAOT: `nativekl` published with PublishAot (no trimming/AOT warnings), its demo run
+#   -> NativeBuffer lifetime: forgotten buffers in KL calls under forced collections (CoreCLR with
+#      tiered compilation off, both library builds; NativeAOT)
 #   -> benchmark smoke: `NativeKl.Benchmarks --quick` (about a minute; asserts nothing about time, must exit 0)
 #   [-> -Pack: the NuGet package, artifacts/packages/NativeKl.<version>.nupkg]
 # and one closing line `N passed, N failed` over all of them. Exits non-zero on any failure.
@@ -198,6 +200,14 @@ if ($LASTEXITCODE -eq 0 -and $demo -match 'batchmean  0\.057796' -and $demo -mat
     Add-Failure 'NativeAOT demo' 'expected batchmean 0.057796 on the native backend'
 }
 $global:LASTEXITCODE = 0
+
+# ------------------------------------------------------------ NativeBuffer lifetime
+# `KlDivergence.Sum(new NativeBuffer<float>(n).Span, t)` and its relatives in a loop, 5 s per run,
+# while another thread forces collections: every result exact, no crash (tests/NativeKl.LifetimeCheck).
+$lifetime = Join-Path $root 'tests/NativeKl.LifetimeCheck/run.sh'
+Invoke-Check 'lifetime: CoreCLR, tiered compilation off, net8.0 build' { bash $lifetime coreclr 5 }
+Invoke-Check 'lifetime: CoreCLR, tiered compilation off, netstandard2.0 build' { bash $lifetime coreclr-netstandard 5 }
+Invoke-Check 'lifetime: NativeAOT, net8.0 build' { bash $lifetime aot 5 }
 
 # ------------------------------------------------------------ benchmark smoke
 # The benchmark program in its --quick mode (short job, N = 6 and 32,000, no TorchSharp): one
