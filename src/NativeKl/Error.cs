@@ -107,6 +107,10 @@ namespace NativeKl
         internal static ArgumentOutOfRangeException BufferLength(int length) =>
             new ArgumentOutOfRangeException("length", length, $"`length` {length} must not be negative");
 
+        internal static ArgumentOutOfRangeException BufferTooLarge(int length, int elementSize, long maxBytes) =>
+            new ArgumentOutOfRangeException("length", length,
+                $"`length` {length} elements of {elementSize} bytes ({(long)length * elementSize} bytes) is more than one NativeBuffer holds here ({maxBytes} bytes)");
+
         // ------------------------------------------- KlOptions.ValidateInputs
 
         // row, column: the element's place in a [rows, columns] call (KlDivergence.Rows), or -1, -1.
@@ -154,6 +158,9 @@ namespace NativeKl
         // --------------------------------------------------------------- state
 
         internal static ObjectDisposedException Disposed(string typeName) => new ObjectDisposedException(typeName);
+
+        internal static InvalidOperationException DefaultLease(string typeName) =>
+            new InvalidOperationException($"this {typeName}.Lease is default(Lease), not one from {typeName}.Acquire(): it has no memory");
 
         internal static DllNotFoundException NativeUnavailable(string reason) =>
             new DllNotFoundException("the native backend is unavailable: " + reason);
