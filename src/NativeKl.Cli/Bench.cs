@@ -72,8 +72,8 @@ internal static class Bench
 
         Console.WriteLine($"NativeKl bench{(quick ? " --quick" : "")}: {KlBackend.ActiveReason}; native ISA {KlBackend.NativeIsa ?? "-"}, managed ISA {KlBackend.ManagedIsa}");
         Console.WriteLine(optimised
-            ? $"configuration: {configuration} (JIT-optimised)"
-            : $"configuration: {configuration} (NOT JIT-optimised: managed timings and speedups are not representative)");
+            ? $"configuration: {configuration} (optimised)"
+            : $"configuration: {configuration} (NOT optimised: managed timings and speedups are not representative)");
         var rows = new List<string[]> { new[] { "operation", "dtype", "elements", "backend", "time/call", "Gelem/s", "GB/s", "native speedup" } };
         foreach (var c in cases)
         {

@@ -561,12 +561,12 @@ public class CliTests : IClassFixture<CliFiles>
         if (DebugBuild)
         {
             Assert.Contains("nativekl: WARNING: this is a Debug build", result.Stderr);
-            Assert.Contains("configuration: Debug (NOT JIT-optimised: managed timings and speedups are not representative)", result.Stdout);
+            Assert.Contains("configuration: Debug (NOT optimised: managed timings and speedups are not representative)", result.Stdout);
         }
         else
         {
             Assert.DoesNotContain("WARNING", result.Stderr);
-            Assert.Contains("configuration: Release (JIT-optimised)", result.Stdout);
+            Assert.Contains("configuration: Release (optimised)", result.Stdout);
         }
         Assert.Matches(@"\[16/16\] none f64 n=65536 managed", result.Stderr);
         Assert.Matches(@"operation +dtype +elements +backend +time/call", result.Stdout);
