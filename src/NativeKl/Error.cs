@@ -29,9 +29,15 @@ namespace NativeKl
             {
                 nkl_status.NKL_ERROR_OUT_OF_MEMORY => new OutOfMemoryException(message),
                 nkl_status.NKL_ERROR_ISA_UNAVAILABLE => new PlatformNotSupportedException(message),
+                nkl_status.NKL_ERROR_INVALID_ENVIRONMENT => new NativeKlException((int)status, status.ToString(),
+                    $"{function} returned {status}: {IsaVariableProblem()}; unset it to detect the CPU, or name an ISA per call with KlOptions.Isa"),
                 _ => new NativeKlException((int)status, status.ToString(), message),
             };
         }
+
+        /// <summary>What is wrong with NKL_ISA, as this process's environment holds it.</summary>
+        internal static string IsaVariableProblem() =>
+            $"the environment variable NKL_ISA is '{Environment.GetEnvironmentVariable("NKL_ISA")}', not auto, scalar or avx2";
 
         internal static unsafe string Utf8(byte* s)
         {
