@@ -2,8 +2,11 @@
 # build.ps1 - the whole pipeline on a fresh clone:
 #   C core (CMake) -> C tests (ctest) -> the C tests again under ASan+UBSan and under valgrind
 #   memcheck -> libFuzzer (60 s) -> managed build -> C# tests (both library builds)
-#   -> leak check (LeakSanitizer over a NativeBuffer stress run, with a positive control)
+#   -> leak check (NativeBuffer churn, both library builds: abandoned buffers go back to the GC, and
+#      LeakSanitizer finds no leak in libnativekl; a positive control for each)
 #   -> NativeAOT: `nativekl` published with PublishAot (no trimming/AOT warnings), its demo run
+#   -> NativeBuffer lifetime: forgotten buffers in KL calls under forced collections (CoreCLR with
+#      tiered compilation off, both library builds; NativeAOT)
 #   -> benchmark smoke: `NativeKl.Benchmarks --quick` (about a minute; asserts nothing about time, must exit 0)
 #   [-> -Pack: the NuGet package, artifacts/packages/NativeKl.<version>.nupkg]
 # and one closing line `N passed, N failed` over all of them. Exits non-zero on any failure.
@@ -14,6 +17,7 @@
 #
 # Stages, in the order they run: native (C build + ctest), sanitize (ctest under ASan+UBSan),
 # memcheck (ctest under valgrind), fuzz, managed (C# build + both test projects), leak, aot,
+# lifetime (NativeBuffer under forced collections: CoreCLR and NativeAOT),
 # bench-smoke, and pack (only with -Pack or when named). With no switches every stage but pack runs,
 # as .ci/run needs. -Only runs just the named stages, -Skip leaves the named ones out, and -Fast is
 # the inner loop, -Only native,managed: every C and C# test, none of the slow reliability runs.
@@ -92,7 +96,7 @@ function Add-Failure([string] $name, [string] $why) {
 }
 
 # ------------------------------------------------------------ stage selection
-$stages = @('native', 'sanitize', 'memcheck', 'fuzz', 'managed', 'leak', 'aot', 'bench-smoke', 'pack')
+$stages = @('native', 'sanitize', 'memcheck', 'fuzz', 'managed', 'leak', 'aot', 'lifetime', 'bench-smoke', 'pack')
 # `pwsh -File` passes `-Only a,b` as the one string "a,b"; a PowerShell caller passes an array.
 function Split-Stages([string[]] $names, [string] $switch) {
     $list = @($names | ForEach-Object { $_ -split ',' } | ForEach-Object { $_.Trim() } | Where-Object { $_ -ne '' })
@@ -209,15 +213,20 @@ if (Test-Stage 'managed') {
     }
 }
 
-# ------------------------------------------------------------ leak check (LeakSanitizer)
-# The stress run must show no leaked nkl_alloc block, and its positive control must catch one.
+# ------------------------------------------------------------ leak check (managed heap, LeakSanitizer)
+# The stress run (both library builds) must give every abandoned NativeBuffer back to the GC and
+# leak nothing through libnativekl; each positive control, on each build, must be caught.
 if (Test-Stage 'leak') {
     $leakCheck = Join-Path $root 'tests/NativeKl.LeakCheck/run.sh'
     Write-Host '==> leak check' -ForegroundColor Cyan
     & bash $leakCheck 20000 | Out-Host
     if ($LASTEXITCODE -eq 0) { $passed++ } else { Add-Failure 'leak check' "exit $LASTEXITCODE" }
-    & bash $leakCheck 200 --leak-one | Out-Host
-    if ($LASTEXITCODE -ne 0) { $passed++ } else { Add-Failure 'leak check control' 'a deliberate leak went unseen' }
+    foreach ($control in '--leak-one', '--leak-native') {
+        foreach ($build in 'net8.0', 'netstandard2.0') {
+            & bash $leakCheck 200 $control --build $build | Out-Host
+            if ($LASTEXITCODE -ne 0) { $passed++ } else { Add-Failure "leak check control $control ($build)" 'a deliberate leak went unseen' }
+        }
+    }
     $global:LASTEXITCODE = 0
 }
 
@@ -249,6 +258,16 @@ if (Test-Stage 'aot') {
         Add-Failure 'NativeAOT demo' 'expected batchmean 0.057796 on the native backend'
     }
     $global:LASTEXITCODE = 0
+}
+
+# ------------------------------------------------------------ NativeBuffer lifetime
+# `KlDivergence.Sum(new NativeBuffer<float>(n).Span, t)` and its relatives in a loop, 5 s per run,
+# while another thread forces collections: every result exact, no crash (tests/NativeKl.LifetimeCheck).
+if (Test-Stage 'lifetime') {
+    $lifetime = Join-Path $root 'tests/NativeKl.LifetimeCheck/run.sh'
+    Invoke-Check 'lifetime: CoreCLR, tiered compilation off, net8.0 build' { bash $lifetime coreclr 5 }
+    Invoke-Check 'lifetime: CoreCLR, tiered compilation off, netstandard2.0 build' { bash $lifetime coreclr-netstandard 5 }
+    Invoke-Check 'lifetime: NativeAOT, net8.0 build' { bash $lifetime aot 5 }
 }
 
 # ------------------------------------------------------------ benchmark smoke

@@ -11,6 +11,11 @@
  *   - Every computing function returns an nkl_status. NKL_OK means success;
  *     anything else means nothing was written to any output, and
  *     nkl_status_string() explains the code.
+ *   - Every function that takes flags (the distillation functions: in their
+ *     desc) returns NKL_ERROR_INVALID_ENVIRONMENT, when called without an
+ *     NKL_FORCE_* flag, while the environment variable NKL_ISA holds a value
+ *     the library does not know (see nkl_active_isa). It is checked with the
+ *     flags, before the arrays.
  *   - input holds log-probabilities x of the model; target holds
  *     probabilities t (or log-probabilities with NKL_LOG_TARGET). The result
  *     is KL(target || model), summed over elements as described per function.
@@ -98,7 +103,10 @@ typedef enum nkl_status {
        log2(e)/T) is not finite and > 0 in the data's type. */
     NKL_ERROR_INVALID_TEMPERATURE = 12,
     /* A row weight is negative, infinite or NaN. */
-    NKL_ERROR_INVALID_WEIGHT = 13
+    NKL_ERROR_INVALID_WEIGHT = 13,
+    /* The environment variable NKL_ISA holds a value other than auto,
+       scalar and avx2 (see nkl_active_isa). */
+    NKL_ERROR_INVALID_ENVIRONMENT = 14
 } nkl_status;
 
 /*
@@ -167,9 +175,19 @@ typedef enum nkl_isa {
 /*
  * nkl_active_isa - the instruction set that calls without an NKL_FORCE_* flag
  * use. It is chosen once, on first use, from CPUID (AVX2, FMA and OS support
- * of the YMM state through OSXSAVE/XCR0). The environment variable NKL_ISA
- * (scalar, avx2 or auto), read at that moment, overrides the choice for the
- * whole process: the test suite runs once per ISA this way.
+ * of the YMM state through OSXSAVE/XCR0). The environment variable NKL_ISA,
+ * read at that moment, overrides the choice for the whole process (the test
+ * suite runs once per ISA this way):
+ *   unset, empty or "auto"  the CPU's best;
+ *   "scalar"                the portable path;
+ *   "avx2"                  AVX2+FMA, or the CPU's best where it lacks them;
+ *   anything else           no ISA: nkl_active_isa returns NKL_ISA_AUTO and
+ *                           every call without an NKL_FORCE_* flag fails with
+ *                           NKL_ERROR_INVALID_ENVIRONMENT (a misspelt value
+ *                           must not silently test another path), until
+ *                           nkl_set_isa makes a choice.
+ * The values are compared without ASCII case. Otherwise the result is
+ * NKL_ISA_SCALAR or NKL_ISA_AVX2, never NKL_ISA_AUTO.
  */
 NKL_API nkl_isa nkl_active_isa(void);
 
@@ -184,7 +202,8 @@ NKL_API const char *nkl_isa_name(nkl_isa isa);
 
 /*
  * nkl_set_isa - replace the active ISA for the whole process (NKL_ISA_AUTO
- * restores CPU detection). For tests and benchmarks. Thread-safe (an atomic
+ * restores CPU detection, without reading NKL_ISA again; an unknown NKL_ISA
+ * value stops mattering). For tests and benchmarks. Thread-safe (an atomic
  * store), but calls already running finish on the ISA they started with.
  * Errors: NKL_ERROR_ISA_UNAVAILABLE.
  */

@@ -37,6 +37,8 @@ const char *nkl_status_string(nkl_status status) {
     case NKL_ERROR_INVALID_TEMPERATURE:
         return "the temperature is not finite and > 0, or its reciprocal is not";
     case NKL_ERROR_INVALID_WEIGHT: return "a row weight is negative, infinite or NaN";
+    case NKL_ERROR_INVALID_ENVIRONMENT:
+        return "the environment variable NKL_ISA is not auto, scalar or avx2 (unset it to detect the CPU)";
     }
     return "unknown status code";
 }
@@ -52,7 +54,10 @@ static nkl_status check_array(const void *p, size_t n, size_t size) {
 static nkl_status check_flags(uint32_t flags, const nkl_kernels **kernels) {
     if (flags & ~KNOWN_FLAGS) return NKL_ERROR_INVALID_FLAGS;
     switch (flags & (NKL_FORCE_SCALAR | NKL_FORCE_AVX2)) {
-    case 0: *kernels = nkl_active_kernels(); break;
+    case 0:
+        *kernels = nkl_active_kernels();
+        if (!*kernels) return NKL_ERROR_INVALID_ENVIRONMENT;
+        break;
     case NKL_FORCE_SCALAR: *kernels = nkl_kernels_for_isa(NKL_ISA_SCALAR); break;
     case NKL_FORCE_AVX2: *kernels = nkl_kernels_for_isa(NKL_ISA_AVX2); break;
     default: return NKL_ERROR_INVALID_FLAGS;

@@ -4,7 +4,10 @@
  * The only mutable state of the library is the pointer to the active table.
  * It starts NULL; the first call detects the CPU (and reads NKL_ISA) and
  * publishes the result with an atomic store. Racing first calls compute the
- * same table, so no lock is needed.
+ * same table, so no lock is needed. An NKL_ISA value the library does not
+ * know publishes &invalid_environment instead: calls that use the active
+ * table then fail with NKL_ERROR_INVALID_ENVIRONMENT (a typo must not
+ * silently test another path) until nkl_set_isa makes an explicit choice.
  */
 #if defined(__AVX2__)
 #error "dispatch.c must be compiled without AVX2 flags: it runs before the CPU is known"
@@ -28,6 +31,9 @@ typedef const nkl_kernels *_Atomic active_ptr;
 
 static active_ptr active = NULL;
 
+/* Never run: only its address is compared. */
+static const nkl_kernels invalid_environment = {.isa = NKL_ISA_AUTO};
+
 const nkl_kernels *nkl_kernels_for_isa(nkl_isa isa) {
     switch (isa) {
     case NKL_ISA_SCALAR:
@@ -47,15 +53,28 @@ const nkl_kernels *nkl_kernels_for_isa(nkl_isa isa) {
     }
 }
 
-static const nkl_kernels *detect(void) {
-    const char *env = getenv("NKL_ISA");
-    const nkl_kernels *k = NULL;
-    if (env && strcmp(env, "scalar") == 0) k = nkl_kernels_for_isa(NKL_ISA_SCALAR);
-    if (env && strcmp(env, "avx2") == 0) k = nkl_kernels_for_isa(NKL_ISA_AVX2);
-    return k ? k : nkl_kernels_for_isa(NKL_ISA_AUTO);
+/* ASCII, without case: the C locale's tolower would depend on setlocale. */
+static int equals_ascii_nocase(const char *a, const char *b) {
+    for (;; a++, b++) {
+        char ca = (*a >= 'A' && *a <= 'Z') ? (char)(*a - 'A' + 'a') : *a;
+        if (ca != *b) return 0;
+        if (!ca) return 1;
+    }
 }
 
-const nkl_kernels *nkl_active_kernels(void) {
+static const nkl_kernels *detect(void) {
+    const char *env = getenv("NKL_ISA");
+    if (!env || !*env || equals_ascii_nocase(env, "auto")) return nkl_kernels_for_isa(NKL_ISA_AUTO);
+    if (equals_ascii_nocase(env, "scalar")) return nkl_kernels_for_isa(NKL_ISA_SCALAR);
+    if (equals_ascii_nocase(env, "avx2")) {
+        /* A CPU without AVX2 runs the best it has: the per-ISA test runs skip there. */
+        const nkl_kernels *k = nkl_kernels_for_isa(NKL_ISA_AVX2);
+        return k ? k : nkl_kernels_for_isa(NKL_ISA_AUTO);
+    }
+    return &invalid_environment;
+}
+
+static const nkl_kernels *active_or_invalid(void) {
     const nkl_kernels *k = LOAD(active);
     if (!k) {
         k = detect();
@@ -64,7 +83,12 @@ const nkl_kernels *nkl_active_kernels(void) {
     return k;
 }
 
-nkl_isa nkl_active_isa(void) { return nkl_active_kernels()->isa; }
+const nkl_kernels *nkl_active_kernels(void) {
+    const nkl_kernels *k = active_or_invalid();
+    return k == &invalid_environment ? NULL : k;
+}
+
+nkl_isa nkl_active_isa(void) { return active_or_invalid()->isa; }
 
 int nkl_isa_supported(nkl_isa isa) { return nkl_kernels_for_isa(isa) != NULL; }
 

@@ -66,7 +66,10 @@ static nkl_status check_common(const nkl_distill_desc *d, size_t size, const voi
     if (!d) return NKL_ERROR_NULL_POINTER;
     if (d->flags & ~KNOWN_FLAGS) return NKL_ERROR_INVALID_FLAGS;
     switch (d->flags & (NKL_FORCE_SCALAR | NKL_FORCE_AVX2)) {
-    case 0: p->k = nkl_active_kernels(); break;
+    case 0:
+        p->k = nkl_active_kernels();
+        if (!p->k) return NKL_ERROR_INVALID_ENVIRONMENT;
+        break;
     case NKL_FORCE_SCALAR: p->k = nkl_kernels_for_isa(NKL_ISA_SCALAR); break;
     case NKL_FORCE_AVX2: p->k = nkl_kernels_for_isa(NKL_ISA_AVX2); break;
     default: return NKL_ERROR_INVALID_FLAGS;

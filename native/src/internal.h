@@ -186,7 +186,8 @@ void nkl_distill_grad_f64_avx2(const double *s, const double *u, size_t cols,
 
 /* The table for an explicit ISA, or NULL if this CPU/OS cannot run it. */
 const nkl_kernels *nkl_kernels_for_isa(nkl_isa isa);
-/* The table calls use when no NKL_FORCE_* flag is given. */
+/* The table calls use when no NKL_FORCE_* flag is given; NULL while NKL_ISA
+   holds an unknown value (the call returns NKL_ERROR_INVALID_ENVIRONMENT). */
 const nkl_kernels *nkl_active_kernels(void);
 
 /*

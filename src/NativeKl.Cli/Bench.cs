@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Reflection;
 
 namespace NativeKl.Cli;
 
@@ -15,10 +16,27 @@ internal static class Bench
         internal long Bytes => (Operation == "none" ? 3L : 2L) * Length * (Dtype == Dtype.F64 ? 8 : 4);
     }
 
+    internal const string Usage =
+        "usage: nativekl bench [--quick] [--allow-debug]\n" +
+        "  Times each operation (sum, none) x type x length x backend for a fixed budget after a warm-up\n" +
+        "  call: progress on stderr, a table on stdout, its header naming the build configuration.\n" +
+        "  --quick        two lengths and a short budget\n" +
+        "  --allow-debug  time a Debug build anyway (refused otherwise: the JIT does not optimise it, so the\n" +
+        "                 managed timings and the native speedups would mislead; `dotnet run` builds Debug:\n" +
+        "                 use `dotnet run -c Release --project src/NativeKl.Cli -- bench`)\n";
+
     internal static int Run(IReadOnlyList<string> args)
     {
-        var o = Options.Parse("bench", args, Array.Empty<string>(), new[] { "--quick" });
+        var o = Options.Parse("bench", args, Array.Empty<string>(), new[] { "--quick", "--allow-debug" });
         bool quick = o.Has("--quick");
+        var (configuration, optimised) = BuildConfiguration();
+        if (!optimised)
+        {
+            string why = $"this is a {configuration} build, which the JIT does not optimise: its managed timings and the native speedups mislead";
+            if (!o.Has("--allow-debug"))
+                throw new CliError($"bench: {why}. Run a Release build (`dotnet run -c Release --project src/NativeKl.Cli -- bench`), or pass --allow-debug");
+            Console.Error.WriteLine($"nativekl: WARNING: {why} (--allow-debug)");
+        }
         int[] lengths = quick ? new[] { 1 << 12, 1 << 16 } : new[] { 1 << 12, 1 << 16, 1 << 20, 1 << 22 };
         var budget = TimeSpan.FromMilliseconds(quick ? 20 : 250);
         var backends = KlBackend.IsNativeAvailable ? new[] { KlBackendKind.Native, KlBackendKind.Managed } : new[] { KlBackendKind.Managed };
@@ -53,6 +71,9 @@ internal static class Bench
         progress.Done();
 
         Console.WriteLine($"NativeKl bench{(quick ? " --quick" : "")}: {KlBackend.ActiveReason}; native ISA {KlBackend.NativeIsa ?? "-"}, managed ISA {KlBackend.ManagedIsa}");
+        Console.WriteLine(optimised
+            ? $"configuration: {configuration} (optimised)"
+            : $"configuration: {configuration} (NOT optimised: managed timings and speedups are not representative)");
         var rows = new List<string[]> { new[] { "operation", "dtype", "elements", "backend", "time/call", "Gelem/s", "GB/s", "native speedup" } };
         foreach (var c in cases)
         {
@@ -69,6 +90,18 @@ internal static class Bench
         }
         PrintTable(rows);
         return 0;
+    }
+
+    /// <summary>
+    /// The configuration NativeKl.dll and this tool were built in (AssemblyConfiguration: "Release",
+    /// "Debug"), and whether the JIT optimises both (no DebuggableAttribute that disables it).
+    /// </summary>
+    private static (string Configuration, bool Optimised) BuildConfiguration()
+    {
+        var assemblies = new[] { typeof(KlDivergence).Assembly, typeof(Bench).Assembly };
+        var names = assemblies.Select(a => a.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration is { Length: > 0 } c ? c : "unknown").Distinct();
+        bool optimised = assemblies.All(a => a.GetCustomAttribute<DebuggableAttribute>()?.IsJITOptimizerDisabled != true);
+        return (string.Join(" + ", names), optimised);
     }
 
     /// <summary>Seconds per call: the mean over as many calls as fit in the budget, after one warm-up call.</summary>

@@ -20,8 +20,26 @@ internal static class Compute
     private static readonly Dictionary<string, Dtype?> Dtypes = new() { ["f32"] = Dtype.F32, ["f64"] = Dtype.F64 };
 
     internal const string Usage =
-        "nativekl compute --input A --target B [--reduction mean|sum|batchmean|none|rows] [--log-target] [--masked]\n" +
-        "                 [--dtype f32|f64] [--output FILE.npy|FILE.csv] [--backend auto|native|managed]";
+        "usage: nativekl compute --input A --target B [--reduction mean|sum|batchmean|none|rows] [--log-target]\n" +
+        "                        [--masked] [--dtype f32|f64] [--output FILE.npy|FILE.csv] [--backend auto|native|managed]\n" +
+        "  torch.nn.functional.kl_div(A, B) of two files of one shape; dimension 0 is the batch. A file is .npy\n" +
+        "  (float32 or float64, C order) when it starts with .npy's magic bytes, whatever its name, and CSV\n" +
+        "  otherwise (one row per line; float32, as torch.tensor reads it, unless --dtype f64).\n" +
+        "  --reduction   mean (the default, as PyTorch), sum, batchmean (sum / size of dimension 0),\n" +
+        "                none (one value per element), rows (one KL per row of dimension 0)\n" +
+        "  --log-target  B holds log-probabilities\n" +
+        "  --masked      a zero-probability target contributes exactly 0, whatever A holds there\n" +
+        "  --dtype       compute in float32 or float64 (default: the type of A)\n" +
+        "  --output      write .npy, or CSV (.csv, .txt), instead of printing the values as CSV. The result goes\n" +
+        "                to a temporary file beside FILE, flushed to disk, then renamed over FILE: a failed or\n" +
+        "                interrupted run (Ctrl-C, SIGTERM, SIGHUP, SIGQUIT) leaves FILE as it was and no\n" +
+        "                temporary file (SIGKILL, a crash or a power cut can leave a .FILE.*.tmp beside it).\n" +
+        "                An existing FILE keeps its permission bits (not its owner). A symbolic link is\n" +
+        "                followed: the file it points to is replaced and the link kept. FILE may not be A or\n" +
+        "                B, however spelt (the same device and inode; on Windows the same file ID; on other\n" +
+        "                systems the same path once links are resolved): refused, nothing written.\n" +
+        "  --backend     auto (the default), native (libnativekl: an error when it cannot be loaded), managed\n" +
+        "  Bad input, a bad command line or an unusable NKL_ISA: one line on stderr, exit code 2.\n";
 
     internal static int Run(IReadOnlyList<string> args)
     {
@@ -31,7 +49,13 @@ internal static class Compute
         var reduction = o.Choice("--reduction", Reductions, Reduction.Mean);
         Dtype? requested = o.Choice("--dtype", Dtypes, null);
         var options = new KlOptions(o.Has("--log-target"), o.Has("--masked")) { Backend = Program.ParseBackend(o.Get("--backend")) };
-        string? output = o.Get("--output");
+
+        Tensor.CheckReadable(inputPath, "input");
+        Tensor.CheckReadable(targetPath, "target");
+        // Everything about --output that can be checked is checked before any work: nothing is computed for a refused file.
+        OutputFile? output = o.Get("--output") is { } outputPath
+            ? OutputFile.Prepare(outputPath, ("--input", inputPath), ("--target", targetPath))
+            : null;
 
         Tensor input = Tensor.Read(inputPath, "input");
         Tensor target = Tensor.Read(targetPath, "target");
@@ -46,7 +70,7 @@ internal static class Compute
             ? Evaluate<double>(input, target, reduction, options, dtype)
             : Evaluate<float>(input, target, reduction, options, dtype);
 
-        if (output != null) result.Write(output);
+        if (output != null) output.Write(result);
         else if (result.Shape.Length == 0) Console.WriteLine(Csv.Format(result.Values[0], dtype));
         else Csv.Write(Console.OpenStandardOutput(), result);
         return 0;

@@ -18,6 +18,8 @@ internal static class Csv
         {
             lineNumber++;
             if (string.IsNullOrWhiteSpace(line)) continue;
+            if (line.Contains('\0'))
+                throw new CliError($"{path}: line {lineNumber} holds a NUL byte: neither CSV text nor .npy (which starts with \\x93NUMPY)");
             string[] cells = line.Split(',');
             for (int c = 0; c < cells.Length; c++)
                 values.Add(ParseCell(cells[c].Trim(), path, lineNumber, c + 1));
@@ -34,7 +36,7 @@ internal static class Csv
     internal static void Write(Stream stream, Tensor tensor)
     {
         int columns = tensor.Shape.Length >= 2 ? (tensor.Shape[0] == 0 ? 0 : tensor.Values.Length / tensor.Shape[0]) : 1;
-        using var writer = new StreamWriter(stream, new UTF8Encoding(false)) { NewLine = "\n" };
+        using var writer = new StreamWriter(stream, new UTF8Encoding(false), bufferSize: -1, leaveOpen: true) { NewLine = "\n" };
         var line = new StringBuilder();
         for (int start = 0; start < tensor.Values.Length; start += columns)
         {
@@ -65,7 +67,7 @@ internal static class Csv
             case "-inf" or "-infinity": return double.NegativeInfinity;
         }
         if (double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out double value)) return value;
-        string what = cell.Length == 0 ? "an empty cell" : $"'{(cell.Length <= 40 ? cell : cell[..37] + "...")}' is not a number";
+        string what = cell.Length == 0 ? "an empty cell" : $"'{Printable.Escape(cell)}' is not a number";
         throw new CliError($"{path}: line {line}, column {column}: {what}");
     }
 }

@@ -14,8 +14,20 @@ internal static partial class Npy
 {
     private static readonly byte[] Magic = { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y' };
 
+    /// <summary>Whether the file starts with .npy's magic bytes: what makes a file .npy, whatever its name.</summary>
+    internal static bool HasMagic(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        Span<byte> start = stackalloc byte[Magic.Length];
+        return stream.ReadAtLeast(start, start.Length, throwOnEndOfStream: false) == start.Length && start.SequenceEqual(Magic);
+    }
+
     internal static Tensor Read(string path)
     {
+        // File.ReadAllBytes would fail past this with a message that does not name the file.
+        long length = new FileInfo(path).Length;
+        if (length > Array.MaxLength)
+            throw new CliError($"{path}: {length:N0} bytes; .npy files of at most {Array.MaxLength:N0} bytes (2 GiB) can be read");
         byte[] file = File.ReadAllBytes(path);
         string Malformed(string why) => $"{path}: malformed .npy header: {why}";
 
@@ -43,30 +55,23 @@ internal static partial class Npy
         {
             "<f4" => Dtype.F32,
             "<f8" => Dtype.F64,
-            _ => throw new CliError($"{path}: unsupported dtype '{descr}': float32 ('<f4') or float64 ('<f8') is needed"),
+            _ => throw new CliError($"{path}: unsupported dtype '{Printable.Escape(descr)}': float32 ('<f4') or float64 ('<f8') is needed"),
         };
         if (fortranOrder == "True")
             throw new CliError($"{path}: Fortran order is not supported: save a C-ordered array (numpy.ascontiguousarray)");
 
-        var shape = new List<int>();
-        foreach (string part in shapeText.Split(',', StringSplitOptions.TrimEntries))
-        {
-            if (part.Length == 0) continue; // (6,) and ()
-            if (!int.TryParse(part, out int extent) || extent < 0)
-                throw new CliError(Malformed($"the shape ({shapeText}) holds '{part}', not a size"));
-            shape.Add(extent);
-        }
+        int[] shape = ParseShape(shapeText, Malformed);
 
         int size = dtype == Dtype.F64 ? 8 : 4;
         long count = 1;
         foreach (int extent in shape)
         {
             count *= extent;
-            if (count > Array.MaxLength) throw new CliError($"{path}: shape ({shapeText}) is too large");
+            if (count > Array.MaxLength) throw new CliError($"{path}: shape ({Shorten(shapeText)}) is too large");
         }
         long dataLength = file.Length - prefix - headerLength;
         if (dataLength != count * size)
-            throw new CliError($"{path}: the header's shape ({shapeText}) of {Tensor.DtypeName(dtype)} needs {count * size} bytes of data, the file holds {dataLength}");
+            throw new CliError($"{path}: the header's shape ({Shorten(shapeText)}) of {Tensor.DtypeName(dtype)} needs {count * size} bytes of data, the file holds {dataLength}");
 
         var data = file.AsSpan((int)(prefix + headerLength));
         var values = new double[count];
@@ -76,7 +81,7 @@ internal static partial class Npy
             var floats = MemoryMarshal.Cast<byte, float>(data);
             for (int i = 0; i < floats.Length; i++) values[i] = floats[i];
         }
-        return new Tensor(shape.ToArray(), values, dtype);
+        return new Tensor(shape, values, dtype);
     }
 
     internal static void Write(Stream stream, Tensor tensor)
@@ -103,7 +108,26 @@ internal static partial class Npy
         return match.Groups[1].Value;
     }
 
-    private static string Shorten(string text) => text.Length <= 80 ? text : text[..77] + "...";
+    /// <summary>A Python tuple of sizes as NumPy writes it: (), (6,), (2, 3) or (2, 3,).</summary>
+    private static int[] ParseShape(string text, Func<string, string> malformed)
+    {
+        string Bad(string why) => malformed($"the shape ({Printable.Escape(text, 80)}) {why}");
+        if (text.Trim().Length == 0) return Array.Empty<int>();
+        var parts = text.Split(',', StringSplitOptions.TrimEntries).ToList();
+        // Python's tuple syntax: one trailing comma, needed after a single size.
+        if (parts.Count == 1) throw new CliError(Bad($"is not a tuple: one dimension is written ({parts[0]},)"));
+        if (parts[^1].Length == 0) parts.RemoveAt(parts.Count - 1);
+        var shape = new int[parts.Count];
+        for (int i = 0; i < parts.Count; i++)
+        {
+            if (parts[i].Length == 0) throw new CliError(Bad($"has no size before comma {i + 1}"));
+            if (!int.TryParse(parts[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out shape[i]))
+                throw new CliError(Bad($"holds '{Printable.Escape(parts[i])}', not a size"));
+        }
+        return shape;
+    }
+
+    private static string Shorten(string text) => Printable.Escape(text, 80);
 
     [GeneratedRegex(@"['""]descr['""]\s*:\s*['""]([^'""]*)['""]")]
     private static partial Regex DescrPattern();

@@ -12,41 +12,19 @@ internal sealed record Tensor(int[] Shape, double[] Values, Dtype Dtype)
 
     internal static string DtypeName(Dtype dtype) => dtype == Dtype.F64 ? "float64" : "float32";
 
-    /// <summary>Reads a .npy file (by its extension) or a CSV file (anything else).</summary>
-    internal static Tensor Read(string path, string role)
+    /// <summary>A <see cref="CliError"/> unless <paramref name="path"/> names a file.</summary>
+    internal static void CheckReadable(string path, string role)
     {
         if (!File.Exists(path))
             throw new CliError(Directory.Exists(path) ? $"{role} '{path}' is a directory, not a file" : $"{role} file '{path}' not found");
-        return IsNpy(path) ? Npy.Read(path) : Csv.Read(path);
     }
 
-    /// <summary>Writes <paramref name="path"/> as .npy or CSV (by its extension) through a temporary
-    /// file renamed into place: on any failure nothing is left at <paramref name="path"/>.</summary>
-    internal void Write(string path)
+    /// <summary>Reads a .npy file (one that starts with .npy's magic bytes, or is named *.npy) or a CSV file (anything else).</summary>
+    internal static Tensor Read(string path, string role)
     {
-        string extension = Path.GetExtension(path).ToLowerInvariant();
-        Action<Stream> write = extension switch
-        {
-            ".npy" => stream => Npy.Write(stream, this),
-            ".csv" or ".txt" => stream => Csv.Write(stream, this),
-            _ => throw new CliError($"--output {path}: the extension must be .npy or .csv"),
-        };
-        string full = Path.GetFullPath(path);
-        string directory = Path.GetDirectoryName(full)!;
-        if (!Directory.Exists(directory)) throw new CliError($"--output {path}: directory '{directory}' not found");
-        string temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-                write(stream);
-            File.Move(temporary, full, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+        CheckReadable(path, role);
+        return Npy.HasMagic(path) || string.Equals(Path.GetExtension(path), ".npy", StringComparison.OrdinalIgnoreCase)
+            ? Npy.Read(path)
+            : Csv.Read(path);
     }
-
-    private static bool IsNpy(string path) => string.Equals(Path.GetExtension(path), ".npy", StringComparison.OrdinalIgnoreCase);
 }

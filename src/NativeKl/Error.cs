@@ -28,9 +28,15 @@ namespace NativeKl
             {
                 nkl_status.NKL_ERROR_OUT_OF_MEMORY => new OutOfMemoryException(message),
                 nkl_status.NKL_ERROR_ISA_UNAVAILABLE => new PlatformNotSupportedException(message),
+                nkl_status.NKL_ERROR_INVALID_ENVIRONMENT => new NativeKlException((int)status, status.ToString(),
+                    $"{function} returned {status}: {IsaVariableProblem()}; unset it to detect the CPU, or name an ISA per call with KlOptions.Isa"),
                 _ => new NativeKlException((int)status, status.ToString(), message),
             };
         }
+
+        /// <summary>What is wrong with NKL_ISA, as this process's environment holds it.</summary>
+        internal static string IsaVariableProblem() =>
+            $"the environment variable NKL_ISA is '{Environment.GetEnvironmentVariable("NKL_ISA")}', not auto, scalar or avx2";
 
         internal static unsafe string Utf8(byte* s)
         {
@@ -106,6 +112,10 @@ namespace NativeKl
         internal static ArgumentOutOfRangeException BufferLength(int length) =>
             new ArgumentOutOfRangeException("length", length, $"`length` {length} must not be negative");
 
+        internal static ArgumentOutOfRangeException BufferTooLarge(int length, int elementSize, long maxBytes) =>
+            new ArgumentOutOfRangeException("length", length,
+                $"`length` {length} elements of {elementSize} bytes ({(long)length * elementSize} bytes) is more than one NativeBuffer holds here ({maxBytes} bytes)");
+
         // ------------------------------------------- KlOptions.ValidateInputs
 
         // row, column: the element's place in a [rows, columns] call (KlDivergence.Rows), or -1, -1.
@@ -153,6 +163,9 @@ namespace NativeKl
         // --------------------------------------------------------------- state
 
         internal static ObjectDisposedException Disposed(string typeName) => new ObjectDisposedException(typeName);
+
+        internal static InvalidOperationException DefaultLease(string typeName) =>
+            new InvalidOperationException($"this {typeName}.Lease is default(Lease), not one from {typeName}.Acquire(): it has no memory");
 
         internal static DllNotFoundException NativeUnavailable(string reason) =>
             new DllNotFoundException("the native backend is unavailable: " + reason);

@@ -29,13 +29,21 @@ namespace NativeKl
         /// <summary>The version of the loaded native library ("0.1.0"), or null.</summary>
         public static string? NativeVersion => State.NativeVersion;
 
-        /// <summary>The instruction set the native backend runs by default ("avx2", "scalar"), or null.</summary>
+        /// <summary>
+        /// The instruction set the native backend runs by default ("avx2", "scalar"); null when the
+        /// library is unavailable; "none (...)", saying why, while the environment variable NKL_ISA
+        /// holds a value the library does not know (native calls without <see cref="KlOptions.Isa"/>
+        /// then throw <see cref="NativeKlException"/>).
+        /// </summary>
         public static string? NativeIsa
         {
             get
             {
                 if (!State.NativeAvailable) return null;
-                return NativeLibraryInfo.IsaName(NativeLibraryInfo.ActiveIsa());
+                nkl_isa isa = NativeLibraryInfo.ActiveIsa();
+                // The library reports no active ISA only for an unknown NKL_ISA value.
+                if (isa == nkl_isa.NKL_ISA_AUTO) return $"none ({Error.IsaVariableProblem()})";
+                return NativeLibraryInfo.IsaName(isa);
             }
         }
 

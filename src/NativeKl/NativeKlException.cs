@@ -3,8 +3,10 @@ using System;
 namespace NativeKl
 {
     /// <summary>
-    /// A status the C core returned although the arguments were validated first: a mismatch between
-    /// this assembly and the native library, or a bug. Carries the C status code and its description.
+    /// A status the C core returned although the arguments were validated first: the environment
+    /// variable NKL_ISA holding a value the library does not know (NKL_ERROR_INVALID_ENVIRONMENT), a
+    /// mismatch between this assembly and the native library, or a bug. Carries the C status code
+    /// and its description.
     /// </summary>
     public sealed class NativeKlException : Exception
     {

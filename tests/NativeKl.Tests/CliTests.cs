@@ -34,11 +34,28 @@ public class CliTests : IClassFixture<CliFiles>
         return (result.ExitCode, result.Output);
     }
 
-    internal static ProcessRunner.Result RunCli(IEnumerable<string> arguments, string? nativeLibrary = null) =>
-        ProcessRunner.Run("dotnet", new[] { CliPath }.Concat(arguments), environment: new Dictionary<string, string?>
+    /// <summary>The tool with NATIVEKL_BACKEND, NKL_ISA and the test pause unset, NATIVEKL_LIBRARY as given, then <paramref name="environment"/>.</summary>
+    internal static ProcessRunner.Result RunCli(IEnumerable<string> arguments, string? nativeLibrary = null,
+                                                IReadOnlyDictionary<string, string?>? environment = null) =>
+        ProcessRunner.Run("dotnet", new[] { CliPath }.Concat(arguments), environment: CliEnvironment(nativeLibrary, environment));
+
+    private static Dictionary<string, string?> CliEnvironment(string? nativeLibrary = null, IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        var all = new Dictionary<string, string?>
         {
-            ["NATIVEKL_BACKEND"] = null, ["NATIVEKL_LIBRARY"] = nativeLibrary,
-        });
+            ["NATIVEKL_BACKEND"] = null, ["NATIVEKL_LIBRARY"] = nativeLibrary, ["NKL_ISA"] = null, [PauseVariable] = null,
+        };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>()) all[name] = value;
+        return all;
+    }
+
+    private const string PauseVariable = "NATIVEKL_TEST_PAUSE_BEFORE_RENAME";
+
+#if DEBUG
+    private static readonly bool DebugBuild = true;
+#else
+    private static readonly bool DebugBuild = false;
+#endif
 
     [Fact]
     public void Demo_reproduces_the_seed_example_on_the_native_backend()
@@ -65,11 +82,85 @@ public class CliTests : IClassFixture<CliFiles>
     }
 
     [Fact]
-    public void Unknown_command_is_an_error()
+    public void Unknown_command_is_named_on_one_line()
     {
-        var (code, output) = Run("frobnicate");
-        Assert.Equal(2, code);
-        Assert.Contains("usage: nativekl demo", output);
+        var result = RunCli(new[] { "frobnicate", "--input", "x" });
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Equal("", result.Stdout);
+        Assert.Equal("nativekl: unknown command 'frobnicate': expected demo, compute, info, bench or help (`nativekl help` prints their usage)\n",
+                     result.Stderr);
+    }
+
+    [Theory]
+    [InlineData("compute", "--help")]
+    [InlineData("compute", "-h")]
+    [InlineData("help", "compute")]
+    [InlineData("demo", "--help")]
+    [InlineData("info", "--help")]
+    [InlineData("bench", "--help")]
+    public void A_command_with_help_prints_its_usage_and_exit_code_0(string command, string help)
+    {
+        var result = RunCli(command == "help" ? new[] { "help", help } : new[] { command, help, "--input", "ignored" });
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("", result.Stderr);
+        string name = command == "help" ? help : command;
+        Assert.StartsWith($"usage: nativekl {name}", result.Stdout);
+        if (name == "compute")
+            foreach (string promise in new[] { "--output", "renamed over FILE", "permission bits", "symbolic link", "device and inode", "SIGTERM" })
+                Assert.Contains(promise, result.Stdout);
+
+        var all = RunCli(new[] { "help" });
+        Assert.True(all.ExitCode == 0, all.ToString());
+        foreach (string c in new[] { "demo", "compute", "info", "bench" }) Assert.Contains($"nativekl {c}", all.Stdout);
+    }
+
+    [Fact]
+    public void Backend_native_without_the_library_is_one_line_and_exit_code_2()
+    {
+        const string missing = "/nonexistent/libnativekl.so";
+        foreach (var (arguments, environment, start) in new (string[], Dictionary<string, string?>?, string)[]
+                 {
+                     (new[] { "compute", "--input", _files.PathOf("x.npy"), "--target", _files.PathOf("t.npy"), "--backend", "native" }, null,
+                      "nativekl: --backend native: the native library is unavailable: libnativekl.so could not be loaded"),
+                     (new[] { "demo", "--backend", "native" }, null,
+                      "nativekl: --backend native: the native library is unavailable: libnativekl.so could not be loaded"),
+                     (new[] { "compute", "--input", _files.PathOf("x.npy"), "--target", _files.PathOf("t.npy") },
+                      new() { ["NATIVEKL_BACKEND"] = "native" }, "nativekl: NATIVEKL_BACKEND=native, but the library is unavailable"),
+                 })
+        {
+            var result = RunCli(arguments, missing, environment);
+            Assert.True(result.ExitCode == 2, result.ToString());
+            Assert.Equal("", result.Stdout);
+            Assert.StartsWith(start, result.Stderr);
+            Assert.Contains(missing, result.Stderr);
+            Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
+        }
+        // Managed needs no library.
+        Assert.Equal(0.115592, Value(RunCli(new[] { "compute", "--input", _files.PathOf("x.npy"), "--target", _files.PathOf("t.npy"),
+                                                    "--reduction", "sum", "--backend", "managed" }, missing)), 6);
+    }
+
+    [Fact]
+    public void An_unknown_NKL_ISA_value_is_an_error_that_names_the_values()
+    {
+        string[] compute = { "compute", "--input", _files.PathOf("x.npy"), "--target", _files.PathOf("t.npy"), "--reduction", "sum" };
+        var unknown = new Dictionary<string, string?> { ["NKL_ISA"] = "avx512" };
+        const string problem = "the environment variable NKL_ISA is 'avx512', not auto, scalar or avx2";
+
+        var result = RunCli(compute, environment: unknown);
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Equal("", result.Stdout);
+        Assert.StartsWith("nativekl: nkl_kl_div_f32 returned NKL_ERROR_INVALID_ENVIRONMENT: " + problem, result.Stderr);
+        Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
+
+        var info = RunCli(new[] { "info" }, environment: unknown);
+        Assert.True(info.ExitCode == 0, info.ToString());
+        Assert.Contains($"active ISA:     none ({problem})", info.Stdout);
+
+        // The managed backend does not read NKL_ISA; a known value still runs.
+        Assert.Equal(0.115592, Value(RunCli(compute.Append("--backend").Append("managed"), environment: unknown)), 6);
+        Assert.Equal(0.115592, Value(RunCli(compute, environment: new Dictionary<string, string?> { ["NKL_ISA"] = "scalar" })), 6);
+        Assert.Contains("active ISA:     scalar", RunCli(new[] { "info" }, environment: new Dictionary<string, string?> { ["NKL_ISA"] = "SCALAR" }).Stdout);
     }
 
     // ------------------------------------------------------------------ compute
@@ -154,6 +245,10 @@ public class CliTests : IClassFixture<CliFiles>
         { new[] { "--input", "short.npy", "--target", "t.npy" }, "{short.npy}: the header's shape (2, 3) of float32 needs 24 bytes of data, the file holds 20" },
         { new[] { "--input", "int32.npy", "--target", "t.npy" }, "{int32.npy}: unsupported dtype '<i4': float32 ('<f4') or float64 ('<f8') is needed" },
         { new[] { "--input", "fortran.npy", "--target", "t.npy" }, "{fortran.npy}: Fortran order is not supported" },
+        { new[] { "--input", "emptydim.npy", "--target", "t.npy" }, "{emptydim.npy}: malformed .npy header: the shape (2,,3) has no size before comma 2" },
+        { new[] { "--input", "leadingcomma.npy", "--target", "t.npy" }, "{leadingcomma.npy}: malformed .npy header: the shape (,6) has no size before comma 1" },
+        { new[] { "--input", "notuple.npy", "--target", "t.npy" }, "{notuple.npy}: malformed .npy header: the shape (6) is not a tuple: one dimension is written (6,)" },
+        { new[] { "--input", "negative.npy", "--target", "t.npy" }, "{negative.npy}: malformed .npy header: the shape (2, -3) holds '-3', not a size" },
         { new[] { "--input", "x.csv", "--target", "badcell.csv" }, "{badcell.csv}: line 2, column 3: '0.4x' is not a number" },
         { new[] { "--input", "x.csv", "--target", "emptycell.csv" }, "{emptycell.csv}: line 1, column 2: an empty cell" },
         { new[] { "--input", "x.csv", "--target", "ragged.csv" }, "{ragged.csv}: line 3 has 2 values, line 1 has 3" },
@@ -191,6 +286,242 @@ public class CliTests : IClassFixture<CliFiles>
         Assert.Empty(Directory.GetFiles(_files.Folder, "*.tmp"));
     }
 
+    /// <summary>A fresh copy of a fixture file, so a test that fails on old code cannot spoil the fixture.</summary>
+    private string CopyOf(string name, string? as_ = null)
+    {
+        string path = _files.Fresh(as_ ?? name);
+        File.Copy(_files.PathOf(name), path);
+        return path;
+    }
+
+    private static string Sha(string path) => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));
+
+    private void AssertNoTemporaryFile() =>
+        Assert.Empty(Directory.GetFiles(_files.Folder, "*.tmp", SearchOption.AllDirectories));
+
+    [Fact]
+    public void An_output_that_is_an_input_however_spelt_is_refused_and_nothing_is_written()
+    {
+        string x = CopyOf("x.npy"), t = CopyOf("t.npy");
+        string xName = Path.GetFileName(x), folder = _files.Folder;
+        Directory.CreateDirectory(_files.PathOf("sub"));
+        var spellings = new List<string>
+        {
+            x,
+            Path.Combine(folder, ".", xName),
+            Path.Combine(folder, "sub", "..", xName),
+            Path.GetRelativePath(Environment.CurrentDirectory, x),
+        };
+        string symlink = _files.Fresh("link.npy");
+        File.CreateSymbolicLink(symlink, xName); // relative, as ln -s makes it
+        spellings.Add(symlink);
+        if (OperatingSystem.IsLinux())
+        {
+            string hardLink = _files.Fresh("hard.npy");
+            Assert.Equal(0, ProcessRunner.Run("ln", new[] { x, hardLink }).ExitCode);
+            spellings.Add(hardLink);
+        }
+        string xHash = Sha(x), tHash = Sha(t);
+        foreach (string output in spellings)
+        {
+            foreach (var (option, input) in new[] { ("--input", x), ("--target", x) })
+            {
+                string[] arguments = option == "--input"
+                    ? new[] { "compute", "--input", input, "--target", t, "--reduction", "none", "--output", output }
+                    : new[] { "compute", "--input", t, "--target", input, "--reduction", "none", "--output", output };
+                var result = RunCli(arguments);
+                Assert.True(result.ExitCode == 2, $"--output {output}: {result}");
+                Assert.Equal("", result.Stdout);
+                Assert.Equal($"nativekl: --output {output} is the same file as {option} {input}: refusing to overwrite an input\n", result.Stderr);
+                Assert.Equal(xHash, Sha(x));
+                Assert.Equal(tHash, Sha(t));
+            }
+        }
+        Assert.Equal(FileAttributes.ReparsePoint, File.GetAttributes(symlink) & FileAttributes.ReparsePoint);
+        AssertNoTemporaryFile();
+
+        // Input and target may be one file; a different output is written.
+        string output2 = _files.Fresh("fine.npy");
+        var fine = RunCli(new[] { "compute", "--input", x, "--target", x, "--reduction", "none", "--output", output2 });
+        Assert.True(fine.ExitCode == 0, fine.ToString());
+        Assert.Equal(xHash, Sha(x));
+    }
+
+    [UnixFact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void An_existing_output_keeps_its_permission_bits()
+    {
+        foreach (var mode in new[] { (UnixFileMode)0x1E9 /* 0751 */, UnixFileMode.UserRead | UnixFileMode.UserWrite /* 0600 */ })
+        {
+            string output = _files.Fresh("mode.npy");
+            File.WriteAllText(output, "the previous result");
+            File.SetUnixFileMode(output, mode);
+            var result = Compute("--input", "x.npy", "--target", "t.npy", "--reduction", "none", "--output", output);
+            Assert.True(result.ExitCode == 0, result.ToString());
+            Assert.Equal("<f4", CliFiles.ReadNpy(output).Descr);
+            Assert.Equal(mode, File.GetUnixFileMode(output));
+        }
+        AssertNoTemporaryFile();
+    }
+
+    [Fact]
+    public void A_symbolic_link_output_writes_through_to_its_target_and_stays_a_link()
+    {
+        string folder = _files.PathOf("real-" + Guid.NewGuid().ToString("N")[..6]);
+        Directory.CreateDirectory(folder);
+        string target = Path.Combine(folder, "result.npy");
+        File.WriteAllText(target, "the previous result");
+        string link = _files.Fresh("link-out.npy");
+        File.CreateSymbolicLink(link, Path.GetRelativePath(_files.Folder, target));
+
+        var result = Compute("--input", "x.npy", "--target", "t.npy", "--reduction", "none", "--output", link);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(Path.GetRelativePath(_files.Folder, target), new FileInfo(link).LinkTarget);
+        Assert.Equal(("<f4", "2, 3"), (CliFiles.ReadNpy(target).Descr, CliFiles.ReadNpy(target).Shape));
+
+        // A dangling link creates its target, as the shell's > does.
+        string dangling = _files.Fresh("dangling.npy");
+        string created = Path.Combine(folder, "created.npy");
+        File.CreateSymbolicLink(dangling, created);
+        result = Compute("--input", "x.npy", "--target", "t.npy", "--reduction", "none", "--output", dangling);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(created, new FileInfo(dangling).LinkTarget);
+        Assert.Equal("<f4", CliFiles.ReadNpy(created).Descr);
+        AssertNoTemporaryFile();
+    }
+
+    [UnixFact]
+    public void A_run_ended_by_SIGTERM_before_its_rename_leaves_no_temporary_file_and_the_old_output()
+    {
+        string output = _files.Fresh("killed.npy");
+        File.WriteAllText(output, "the previous result");
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        foreach (string a in new[] { CliPath, "compute", "--input", _files.PathOf("x.npy"), "--target", _files.PathOf("t.npy"),
+                                     "--reduction", "none", "--output", output })
+            psi.ArgumentList.Add(a);
+        foreach (var (name, value) in CliEnvironment(environment: new Dictionary<string, string?> { [PauseVariable] = "1" }))
+            if (value is null) psi.Environment.Remove(name); else psi.Environment[name] = value;
+
+        using var process = System.Diagnostics.Process.Start(psi)!;
+        try
+        {
+            // The tool says where its temporary file is, then waits for a line on stdin.
+            var line = process.StandardError.ReadLineAsync();
+            Assert.True(line.Wait(TimeSpan.FromMinutes(1)), "no pause line");
+            var paused = System.Text.RegularExpressions.Regex.Match(line.Result ?? "", @"paused before the rename \(" + PauseVariable + @"\): (.+)$");
+            Assert.True(paused.Success, $"stderr: {line.Result}; stdout: {(process.HasExited ? process.StandardOutput.ReadToEnd() : "")}");
+            string temporary = paused.Groups[1].Value;
+            Assert.True(File.Exists(temporary), temporary);
+            Assert.Equal(_files.Folder, Path.GetDirectoryName(temporary));
+
+            Assert.Equal(0, ProcessRunner.Run("kill", new[] { "-s", "TERM", process.Id.ToString(CultureInfo.InvariantCulture) }).ExitCode);
+            Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)), "still running after SIGTERM");
+            Assert.NotEqual(0, process.ExitCode);
+            Assert.False(File.Exists(temporary), temporary);
+            Assert.Equal("the previous result", File.ReadAllText(output));
+            AssertNoTemporaryFile();
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+    }
+
+    [LinuxFact]
+    public void Output_errors_name_the_output_and_not_the_temporary_file()
+    {
+        // /proc takes no new files, root or not.
+        const string output = "/proc/nativekl-test-output.npy";
+        var result = Compute("--input", "x.npy", "--target", "t.npy", "--reduction", "none", "--output", output);
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.StartsWith($"nativekl: --output {output}: ", result.Stderr);
+        Assert.DoesNotContain(".tmp", result.Stderr);
+        Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
+    }
+
+    [Fact]
+    public void An_output_name_as_long_as_the_file_system_allows_is_written()
+    {
+        // 255 bytes is NAME_MAX on Linux, NTFS and APFS; the temporary file's name must fit too.
+        string output = Path.Combine(_files.Folder, new string('k', 251) + ".npy");
+        var result = Compute("--input", "x.npy", "--target", "t.npy", "--reduction", "none", "--output", output);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("<f4", CliFiles.ReadNpy(output).Descr);
+        File.Delete(output);
+        AssertNoTemporaryFile();
+    }
+
+    [Fact]
+    public void An_output_that_is_a_directory_is_named()
+    {
+        string directory = _files.Fresh("folder.npy");
+        Directory.CreateDirectory(directory);
+        var result = Compute("--input", "x.npy", "--target", "t.npy", "--reduction", "none", "--output", directory);
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Equal($"nativekl: --output {directory} is a directory\n", result.Stderr);
+        AssertNoTemporaryFile();
+    }
+
+    [Fact]
+    public void An_npy_file_over_2_GiB_is_refused_with_its_name()
+    {
+        string big = _files.Fresh("big.npy");
+        using (var stream = new FileStream(big, FileMode.CreateNew))
+        {
+            stream.Write(File.ReadAllBytes(_files.PathOf("x.npy")));
+            stream.SetLength((1L << 31) + 64); // sparse: no disk space used
+        }
+        try
+        {
+            var result = Compute("--input", big, "--target", "t.npy");
+            Assert.True(result.ExitCode == 2, result.ToString());
+            Assert.Equal($"nativekl: {big}: 2,147,483,712 bytes; .npy files of at most {Array.MaxLength:N0} bytes (2 GiB) can be read\n",
+                         result.Stderr);
+        }
+        finally
+        {
+            File.Delete(big);
+        }
+    }
+
+    [Fact]
+    public void An_npy_file_is_recognised_by_its_magic_bytes_whatever_its_name()
+    {
+        double expected = Value(Compute("--input", "x.npy", "--target", "t.npy", "--reduction", "sum"));
+        foreach (string name in new[] { "x.data", "x.csv", "x" })
+            Assert.Equal(expected, Value(Compute("--input", CopyOf("x.npy", name), "--target", CopyOf("t.npy", "t" + Path.GetExtension(name)),
+                                                 "--reduction", "sum")));
+    }
+
+    [Fact]
+    public void A_binary_file_that_is_not_npy_gives_a_message_without_its_bytes()
+    {
+        string binary = _files.Fresh("random.csv");
+        var bytes = new byte[256];
+        for (int i = 0; i < bytes.Length; i++) bytes[i] = (byte)(255 - i); // no NUL before the end, no \x93NUMPY
+        bytes[^1] = 1;
+        File.WriteAllBytes(binary, bytes);
+        string header = _files.Fresh("header.npy");
+        File.WriteAllBytes(header, Encoding.Latin1.GetBytes("\x93NUMPY\x01\x00\x10\x00\x01\x02\x1b[31m\x7f\x80\x9b\xff}       \n"));
+        string nul = _files.Fresh("nul.csv");
+        File.WriteAllBytes(nul, new byte[] { (byte)'1', (byte)',', 0, (byte)'2', (byte)'\n' });
+        foreach (string file in new[] { binary, header, nul })
+        {
+            var result = Compute("--input", file, "--target", "t.csv");
+            Assert.True(result.ExitCode == 2, result.ToString());
+            Assert.StartsWith($"nativekl: {file}: ", result.Stderr);
+            string message = result.Stderr.TrimEnd('\n');
+            // Printable text only (the 0xFF 0xFE start reads as UTF-16, as a byte order mark says).
+            Assert.All(message, c => Assert.False(
+                char.GetUnicodeCategory(c) is UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.PrivateUse
+                    or UnicodeCategory.Surrogate or UnicodeCategory.OtherNotAssigned || c == '\uFFFD',
+                $"character U+{(int)c:X4} in: {message}"));
+        }
+    }
+
     // ------------------------------------------------------------------ info and bench
 
     [Fact]
@@ -213,10 +544,30 @@ public class CliTests : IClassFixture<CliFiles>
     }
 
     [Fact]
-    public void Bench_quick_reports_progress_and_a_table_for_both_backends()
+    public void Bench_quick_reports_progress_and_a_table_for_both_backends_and_names_the_configuration()
     {
-        var result = RunCli(new[] { "bench", "--quick" });
+        if (DebugBuild)
+        {
+            // `dotnet run` and `dotnet test` build Debug: its timings would mislead, so bench refuses it unless told.
+            var refused = RunCli(new[] { "bench", "--quick" });
+            Assert.True(refused.ExitCode == 2, refused.ToString());
+            Assert.Equal("", refused.Stdout);
+            Assert.StartsWith("nativekl: bench: this is a Debug build, which the JIT does not optimise", refused.Stderr);
+            Assert.Contains("--allow-debug", refused.Stderr);
+            Assert.Single(refused.Stderr.TrimEnd('\n').Split('\n'));
+        }
+        var result = RunCli(DebugBuild ? new[] { "bench", "--quick", "--allow-debug" } : new[] { "bench", "--quick" });
         Assert.True(result.ExitCode == 0, result.ToString());
+        if (DebugBuild)
+        {
+            Assert.Contains("nativekl: WARNING: this is a Debug build", result.Stderr);
+            Assert.Contains("configuration: Debug (NOT optimised: managed timings and speedups are not representative)", result.Stdout);
+        }
+        else
+        {
+            Assert.DoesNotContain("WARNING", result.Stderr);
+            Assert.Contains("configuration: Release (optimised)", result.Stdout);
+        }
         Assert.Matches(@"\[16/16\] none f64 n=65536 managed", result.Stderr);
         Assert.Matches(@"operation +dtype +elements +backend +time/call", result.Stdout);
         foreach (string backend in new[] { "native", "managed" })
@@ -252,6 +603,10 @@ public sealed class CliFiles : IDisposable
         WriteNpy("int32.npy", "<i4", "(2, 3)", new byte[24]);
         WriteNpy("fortran.npy", "<f4", "(2, 3)", Bytes(X), fortranOrder: true);
         WriteNpy("short.npy", "<f4", "(2, 3)", Bytes(X)[..20]);
+        WriteNpy("emptydim.npy", "<f4", "(2,,3)", Bytes(X));
+        WriteNpy("leadingcomma.npy", "<f4", "(,6)", Bytes(X));
+        WriteNpy("notuple.npy", "<f4", "(6)", Bytes(X));
+        WriteNpy("negative.npy", "<f4", "(2, -3)", Bytes(X));
         File.WriteAllBytes(PathOf("noshape.npy"), NpyBytes("{'descr': '<f4', 'fortran_order': False, }", Bytes(X)));
         File.WriteAllBytes(PathOf("badmagic.npy"), Encoding.ASCII.GetBytes("x,y,z\n1,2,3\n"));
 
@@ -317,4 +672,22 @@ public sealed class CliFiles : IDisposable
         System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
 
     public void Dispose() => Directory.Delete(Folder, recursive: true);
+}
+
+/// <summary>A fact that needs POSIX file modes and signals.</summary>
+public sealed class UnixFactAttribute : FactAttribute
+{
+    public UnixFactAttribute()
+    {
+        if (OperatingSystem.IsWindows()) Skip = "POSIX file modes and signals";
+    }
+}
+
+/// <summary>A fact about Linux (/proc, device and inode).</summary>
+public sealed class LinuxFactAttribute : FactAttribute
+{
+    public LinuxFactAttribute()
+    {
+        if (!OperatingSystem.IsLinux()) Skip = "Linux only";
+    }
 }

@@ -178,6 +178,7 @@ namespace NativeKl.Interop
         NKL_ERROR_OUT_OF_MEMORY = 11,
         NKL_ERROR_INVALID_TEMPERATURE = 12,
         NKL_ERROR_INVALID_WEIGHT = 13,
+        NKL_ERROR_INVALID_ENVIRONMENT = 14,
     }
 
     internal enum nkl_reduction : uint
