@@ -23,7 +23,7 @@ public class DistillationBenchmarks
 
     internal static readonly DistillationOptions NativeOptions = new(Temperature)
     {
-        ScaleByTemperatureSquared = true,
+        MultiplyLossByTemperatureSquared = true,
         Backend = KlBackendKind.Native,
     };
 
@@ -54,11 +54,11 @@ public class DistillationBenchmarks
 
     [BenchmarkCategory("Forward"), Benchmark(Description = "NativeKl native")]
     public float NativeForward() =>
-        Distillation.Loss(_student, _teacher, Logits.Rows, Logits.Columns, KlReduction.BatchMean, NativeOptions);
+        Distillation.Loss(_student, _teacher, Logits.Rows, Logits.Columns, KlReductionKind.BatchMean, NativeOptions);
 
     [BenchmarkCategory("Forward"), Benchmark(Description = "NativeKl managed")]
     public float ManagedForward() =>
-        Distillation.Loss(_student, _teacher, Logits.Rows, Logits.Columns, KlReduction.BatchMean, ManagedOptions);
+        Distillation.Loss(_student, _teacher, Logits.Rows, Logits.Columns, KlReductionKind.BatchMean, ManagedOptions);
 
     [BenchmarkCategory("Forward"), Benchmark(Description = "PyTorch composite", Baseline = true)]
     public float PyTorchForward() =>
@@ -67,12 +67,12 @@ public class DistillationBenchmarks
     [BenchmarkCategory("Forward+backward"), Benchmark(Description = "NativeKl native")]
     public float NativeForwardBackward() =>
         Distillation.Backward(_student, _teacher, Logits.Rows, Logits.Columns, _gradStudent, _gradTeacher,
-                              KlReduction.BatchMean, 1f, NativeOptions);
+                              KlReductionKind.BatchMean, 1f, NativeOptions);
 
     [BenchmarkCategory("Forward+backward"), Benchmark(Description = "NativeKl managed")]
     public float ManagedForwardBackward() =>
         Distillation.Backward(_student, _teacher, Logits.Rows, Logits.Columns, _gradStudent, _gradTeacher,
-                              KlReduction.BatchMean, 1f, ManagedOptions);
+                              KlReductionKind.BatchMean, 1f, ManagedOptions);
 
     [BenchmarkCategory("Forward+backward"), Benchmark(Description = "PyTorch composite", Baseline = true)]
     public float PyTorchForwardBackward() =>
@@ -94,8 +94,8 @@ public class DistillationBenchmarks
         {
             var (s, u, gs, gu) = Data(shape);
             float[] torchGs = new float[gs.Length], torchGu = new float[gu.Length];
-            float native = Distillation.Backward(s, u, shape.Rows, shape.Columns, gs, gu, KlReduction.BatchMean, 1f, NativeOptions);
-            float managed = Distillation.Loss(s, u, shape.Rows, shape.Columns, KlReduction.BatchMean, ManagedOptions);
+            float native = Distillation.Backward(s, u, shape.Rows, shape.Columns, gs, gu, KlReductionKind.BatchMean, 1f, NativeOptions);
+            float managed = Distillation.Loss(s, u, shape.Rows, shape.Columns, KlReductionKind.BatchMean, ManagedOptions);
             float torch = PyTorchComposite.ForwardBackward(s, u, shape.Rows, shape.Columns, Temperature, torchGs, torchGu);
             Console.WriteLine(
                 $"  {shape,-10} loss native {native:R}, PyTorch {torch:R}, relative difference {RelativeDifference(native, torch):E2}; " +

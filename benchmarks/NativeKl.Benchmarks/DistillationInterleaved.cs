@@ -34,8 +34,8 @@ internal static class DistillationInterleaved
                 var (s, u, gs, gu) = DistillationBenchmarks.Data(shape);
                 int rows = shape.Rows, cols = shape.Columns;
                 Func<float> native = backward
-                    ? () => Distillation.Backward(s, u, rows, cols, gs, gu, KlReduction.BatchMean, 1f, DistillationBenchmarks.NativeOptions)
-                    : () => Distillation.Loss(s, u, rows, cols, KlReduction.BatchMean, DistillationBenchmarks.NativeOptions);
+                    ? () => Distillation.Backward(s, u, rows, cols, gs, gu, KlReductionKind.BatchMean, 1f, DistillationBenchmarks.NativeOptions)
+                    : () => Distillation.Loss(s, u, rows, cols, KlReductionKind.BatchMean, DistillationBenchmarks.NativeOptions);
                 Func<float> torch = backward
                     ? () => PyTorchComposite.ForwardBackward(s, u, rows, cols, t)
                     : () => PyTorchComposite.Forward(s, u, rows, cols, t);

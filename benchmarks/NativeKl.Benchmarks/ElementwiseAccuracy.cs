@@ -42,7 +42,7 @@ internal static class ElementwiseAccuracy
     private static (double Reference, double[] Values) Measure<T>(ElementwiseData<T> data, bool pyTorch)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var rows = new ElementwiseRows<T>(data, KlReduction.Sum, backward: false);
+        var rows = new ElementwiseRows<T>(data, KlReductionKind.Sum, backward: false);
         var native = new KlOptions(data.LogTarget) { Backend = KlBackendKind.Native };
         var values = new List<double>
         {
@@ -54,9 +54,9 @@ internal static class ElementwiseAccuracy
         if (pyTorch)
         {
             PyTorchKlDiv.SetThreads(1);
-            values.Add(PyTorchKlDiv.Run(data.Input, data.Target, rows.Values, KlReduction.Sum, data.Rows, data.LogTarget, backward: false));
+            values.Add(PyTorchKlDiv.Run(data.Input, data.Target, rows.Values, KlReductionKind.Sum, data.Rows, data.LogTarget, backward: false));
             PyTorchKlDiv.SetThreads(ElementwiseBenchmarks.AllCores);
-            values.Add(PyTorchKlDiv.Run(data.Input, data.Target, rows.Values, KlReduction.Sum, data.Rows, data.LogTarget, backward: false));
+            values.Add(PyTorchKlDiv.Run(data.Input, data.Target, rows.Values, KlReductionKind.Sum, data.Rows, data.LogTarget, backward: false));
             PyTorchKlDiv.SetThreads(1);
         }
         values.Add(double.CreateTruncating(rows.TensorPrimitivesComposition()));

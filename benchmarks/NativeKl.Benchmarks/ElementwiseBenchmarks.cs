@@ -57,8 +57,8 @@ public class ElementwiseBenchmarks
     [Params(Pass.Forward, Pass.ForwardBackward)]
     public Pass Pass { get; set; }
 
-    [Params(KlReduction.Sum, KlReduction.BatchMean, KlReduction.None)]
-    public KlReduction Reduction { get; set; }
+    [Params(KlReductionKind.Sum, KlReductionKind.BatchMean, KlReductionKind.None)]
+    public KlReductionKind Reduction { get; set; }
 
     [Params(false, true)]
     public bool LogTarget { get; set; }
@@ -150,7 +150,7 @@ public class ElementwiseBenchmarks
         string method = benchmark.Descriptor.WorkloadMethod.Name;
         if (method.StartsWith("PyTorch", StringComparison.Ordinal)) return pyTorchAvailable;
         if (method == nameof(Parallel2))
-            return (Pass)benchmark.Parameters["Pass"] == Pass.Forward && (KlReduction)benchmark.Parameters["Reduction"] != KlReduction.None;
+            return (Pass)benchmark.Parameters["Pass"] == Pass.Forward && (KlReductionKind)benchmark.Parameters["Reduction"] != KlReductionKind.None;
         return true;
     }
 

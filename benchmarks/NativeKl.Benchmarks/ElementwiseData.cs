@@ -91,10 +91,10 @@ public sealed class ElementwiseData<T> where T : unmanaged, IFloatingPointIeee75
 /// <summary>NativeKl's float and double overloads behind one generic signature (the JIT keeps one branch).</summary>
 internal static class Kl<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public static T Reduce(ReadOnlySpan<T> x, ReadOnlySpan<T> t, KlReduction reduction, int batch, KlOptions options, int degreeOfParallelism = 1) =>
+    public static T Reduce(ReadOnlySpan<T> x, ReadOnlySpan<T> t, KlReduction reduction, KlOptions options, int degreeOfParallelism = 1) =>
         typeof(T) == typeof(float)
-            ? (T)(object)KlDivergence.Reduce(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(t), reduction, batch, options, degreeOfParallelism)
-            : (T)(object)KlDivergence.Reduce(MemoryMarshal.Cast<T, double>(x), MemoryMarshal.Cast<T, double>(t), reduction, batch, options, degreeOfParallelism);
+            ? (T)(object)KlDivergence.Reduce(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(t), reduction, options, degreeOfParallelism)
+            : (T)(object)KlDivergence.Reduce(MemoryMarshal.Cast<T, double>(x), MemoryMarshal.Cast<T, double>(t), reduction, options, degreeOfParallelism);
 
     public static void Pointwise(ReadOnlySpan<T> x, ReadOnlySpan<T> t, Span<T> destination, KlOptions options)
     {
@@ -104,13 +104,13 @@ internal static class Kl<T> where T : unmanaged, IFloatingPointIeee754<T>
             KlDivergence.Pointwise(MemoryMarshal.Cast<T, double>(x), MemoryMarshal.Cast<T, double>(t), MemoryMarshal.Cast<T, double>(destination), options);
     }
 
-    public static T Backward(ReadOnlySpan<T> x, ReadOnlySpan<T> t, KlReduction reduction, Span<T> gradInput, Span<T> gradTarget,
-                             int batch, KlOptions options) =>
+    public static T Backward(ReadOnlySpan<T> x, ReadOnlySpan<T> t, Span<T> gradInput, Span<T> gradTarget, KlReduction reduction,
+                             KlOptions options) =>
         typeof(T) == typeof(float)
-            ? (T)(object)KlDivergence.Backward(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(t), reduction,
-                MemoryMarshal.Cast<T, float>(gradInput), MemoryMarshal.Cast<T, float>(gradTarget), batch, 1f, options)
-            : (T)(object)KlDivergence.Backward(MemoryMarshal.Cast<T, double>(x), MemoryMarshal.Cast<T, double>(t), reduction,
-                MemoryMarshal.Cast<T, double>(gradInput), MemoryMarshal.Cast<T, double>(gradTarget), batch, 1.0, options);
+            ? (T)(object)KlDivergence.Backward(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(t),
+                MemoryMarshal.Cast<T, float>(gradInput), MemoryMarshal.Cast<T, float>(gradTarget), reduction, 1f, options)
+            : (T)(object)KlDivergence.Backward(MemoryMarshal.Cast<T, double>(x), MemoryMarshal.Cast<T, double>(t),
+                MemoryMarshal.Cast<T, double>(gradInput), MemoryMarshal.Cast<T, double>(gradTarget), reduction, 1.0, options);
 
     public static void PointwiseBackward(ReadOnlySpan<T> x, ReadOnlySpan<T> t, Span<T> gradInput, Span<T> gradTarget, Span<T> values,
                                          KlOptions options)

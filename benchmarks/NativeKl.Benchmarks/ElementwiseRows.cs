@@ -17,7 +17,7 @@ public sealed class ElementwiseRows<T> where T : unmanaged, IFloatingPointIeee75
 {
     private readonly T[] _x, _t, _gradInput, _gradTarget, _values, _scratch1, _scratch2;
 
-    public ElementwiseRows(ElementwiseData<T> data, KlReduction reduction, bool backward)
+    public ElementwiseRows(ElementwiseData<T> data, KlReductionKind reduction, bool backward)
     {
         Data = data;
         Reduction = reduction;
@@ -30,11 +30,11 @@ public sealed class ElementwiseRows<T> where T : unmanaged, IFloatingPointIeee75
         _gradTarget = backward ? new T[n] : Array.Empty<T>();
         _scratch1 = new T[n];
         _scratch2 = new T[n];
-        Scale = reduction == KlReduction.BatchMean ? T.One / T.CreateTruncating(data.Rows) : T.One;
+        Scale = reduction == KlReductionKind.BatchMean ? T.One / T.CreateTruncating(data.Rows) : T.One;
     }
 
     public ElementwiseData<T> Data { get; }
-    public KlReduction Reduction { get; }
+    public KlReductionKind Reduction { get; }
     public bool IsBackward { get; }
     public T[] Values => _values;
     public T[] GradInput => _gradInput;
@@ -43,25 +43,27 @@ public sealed class ElementwiseRows<T> where T : unmanaged, IFloatingPointIeee75
     /// <summary>The upstream gradient divided by the reduction's divisor (1 or 1/rows).</summary>
     private T Scale { get; }
 
-    private int Batch => Reduction == KlReduction.BatchMean ? Data.Rows : 0;
+    /// <summary>The reduction as KlDivergence takes it (None has none: Pointwise is called instead).</summary>
+    private KlReduction SpanReduction =>
+        Reduction == KlReductionKind.BatchMean ? KlReduction.BatchMean(Data.Rows) : Reduction == KlReductionKind.Sum ? KlReduction.Sum : KlReduction.Mean;
 
     /// <summary>NativeKl with the given options (backend, ISA, log_target).</summary>
     public T NativeKl(KlOptions options)
     {
         if (!IsBackward)
         {
-            if (Reduction != KlReduction.None) return Kl<T>.Reduce(_x, _t, Reduction, Batch, options);
+            if (Reduction != KlReductionKind.None) return Kl<T>.Reduce(_x, _t, SpanReduction, options);
             Kl<T>.Pointwise(_x, _t, _values, options);
             return T.Zero;
         }
-        if (Reduction != KlReduction.None) return Kl<T>.Backward(_x, _t, Reduction, _gradInput, _gradTarget, Batch, options);
+        if (Reduction != KlReductionKind.None) return Kl<T>.Backward(_x, _t, _gradInput, _gradTarget, SpanReduction, options);
         Kl<T>.PointwiseBackward(_x, _t, _gradInput, _gradTarget, _values, options);
         return T.Zero;
     }
 
     /// <summary>The parallel overload, forward reductions only (NativeKl has no parallel backward or pointwise).</summary>
     public T NativeKlParallel(KlOptions options, int degreeOfParallelism) =>
-        Kl<T>.Reduce(_x, _t, Reduction, Batch, options, degreeOfParallelism);
+        Kl<T>.Reduce(_x, _t, SpanReduction, options, degreeOfParallelism);
 
     /// <summary>
     /// The formula composed from TensorPrimitives calls the way a C# user would write it:
@@ -71,12 +73,12 @@ public sealed class ElementwiseRows<T> where T : unmanaged, IFloatingPointIeee75
     public T TensorPrimitivesComposition()
     {
         ReadOnlySpan<T> x = _x, t = _t;
-        Span<T> term = Reduction == KlReduction.None ? _values : _scratch2;
+        Span<T> term = Reduction == KlReductionKind.None ? _values : _scratch2;
         Span<T> difference = _scratch1;
         Span<T> expT = Data.LogTarget ? _scratch2 : default;
         if (Data.LogTarget)
         {
-            term = Reduction == KlReduction.None ? _values : IsBackward ? _gradInput : _scratch1;
+            term = Reduction == KlReductionKind.None ? _values : IsBackward ? _gradInput : _scratch1;
             TensorPrimitives.Exp(t, expT);                       // e = exp(t)
             TensorPrimitives.Subtract(t, x, difference);         // d = t − x
             TensorPrimitives.Multiply(expT, difference, term);   // L = e·d
@@ -87,7 +89,7 @@ public sealed class ElementwiseRows<T> where T : unmanaged, IFloatingPointIeee75
             TensorPrimitives.Subtract(difference, x, difference); // d = log t − x
             TensorPrimitives.Multiply(t, difference, term);      // L = t·d
         }
-        T value = Reduction == KlReduction.None ? T.Zero : TensorPrimitives.Sum<T>(term) * Scale;
+        T value = Reduction == KlReductionKind.None ? T.Zero : TensorPrimitives.Sum<T>(term) * Scale;
         if (!IsBackward) return value;
         T s = Scale;
         TensorPrimitives.Add(difference, T.One, _gradTarget);    // d + 1
@@ -110,7 +112,7 @@ public sealed class ElementwiseRows<T> where T : unmanaged, IFloatingPointIeee75
     {
         T[] x = _x, t = _t;
         T sum = T.Zero, s = Scale;
-        bool none = Reduction == KlReduction.None;
+        bool none = Reduction == KlReductionKind.None;
         if (!IsBackward)
         {
             for (int i = 0; i < x.Length; i++)
@@ -153,7 +155,7 @@ public sealed class ElementwiseRows<T> where T : unmanaged, IFloatingPointIeee75
     {
         ref T x = ref MemoryMarshal.GetArrayDataReference(_x);
         ref T t = ref MemoryMarshal.GetArrayDataReference(_t);
-        bool none = Reduction == KlReduction.None;
+        bool none = Reduction == KlReductionKind.None;
         int n = _x.Length, width = Vector256<T>.Count, i = 0;
         Vector256<T> a0 = Vector256<T>.Zero, a1 = a0, a2 = a0, a3 = a0;
         if (!IsBackward && !none)

@@ -20,22 +20,22 @@ internal static class PyTorchKlDiv
     /// <summary>libtorch's intra-op threads for the following calls (1, or all cores).</summary>
     public static void SetThreads(int threads) => torch.set_num_threads(threads);
 
-    public static double Run<T>(T[] input, T[] target, T[] values, KlReduction reduction, int rows, bool logTarget, bool backward)
+    public static double Run<T>(T[] input, T[] target, T[] values, KlReductionKind reduction, int rows, bool logTarget, bool backward)
         where T : unmanaged
     {
         using var scope = torch.NewDisposeScope();
         Tensor x = FromArray(input, backward);
         Tensor t = FromArray(target, backward);
-        nn.Reduction torchReduction = reduction == KlReduction.None ? nn.Reduction.None : nn.Reduction.Sum;
+        nn.Reduction torchReduction = reduction == KlReductionKind.None ? nn.Reduction.None : nn.Reduction.Sum;
         // TorchSharp's kl_div defaults to log_target: true, unlike PyTorch's: always pass it.
         Tensor loss = nn.functional.kl_div(x, t, log_target: logTarget, reduction: torchReduction);
-        if (reduction == KlReduction.BatchMean)
+        if (reduction == KlReductionKind.BatchMean)
         {
             using Scalar batch = ((double)rows).ToScalar();
             loss = loss.div(batch);
         }
-        if (backward) (reduction == KlReduction.None ? loss.sum() : loss).backward();
-        if (reduction != KlReduction.None) return typeof(T) == typeof(float) ? loss.item<float>() : loss.item<double>();
+        if (backward) (reduction == KlReductionKind.None ? loss.sum() : loss).backward();
+        if (reduction != KlReductionKind.None) return typeof(T) == typeof(float) ? loss.item<float>() : loss.item<double>();
         loss.detach().data<T>().CopyTo(values);
         return 0;
     }
@@ -46,7 +46,7 @@ internal static class PyTorchKlDiv
 #else
     public static void SetThreads(int threads) => throw new PlatformNotSupportedException(PyTorchComposite.Unavailable);
 
-    public static double Run<T>(T[] input, T[] target, T[] values, KlReduction reduction, int rows, bool logTarget, bool backward)
+    public static double Run<T>(T[] input, T[] target, T[] values, KlReductionKind reduction, int rows, bool logTarget, bool backward)
         where T : unmanaged =>
         throw new PlatformNotSupportedException(PyTorchComposite.Unavailable);
 #endif

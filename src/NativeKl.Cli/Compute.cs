@@ -101,9 +101,9 @@ internal static class Compute
             {
                 var kind = reduction switch
                 {
-                    Reduction.Sum => KlReduction.Sum, Reduction.Mean => KlReduction.Mean, _ => KlReduction.BatchMean,
+                    Reduction.Sum => KlReduction.Sum, Reduction.Mean => KlReduction.Mean, _ => KlReduction.BatchMean(batch),
                 };
-                T value = kernels.Reduce(x, t, kind, kind == KlReduction.BatchMean ? batch : 0, options);
+                T value = kernels.Reduce(x, t, kind, options);
                 return new Tensor(Array.Empty<int>(), new[] { double.CreateTruncating(value) }, dtype);
             }
         }
@@ -112,7 +112,7 @@ internal static class Compute
     private static double[] Widen<T>(T[] values) where T : unmanaged, IFloatingPointIeee754<T> =>
         Array.ConvertAll(values, double.CreateTruncating);
 
-    private delegate T ReduceFn<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, KlReduction reduction, int batch, KlOptions options);
+    private delegate T ReduceFn<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, KlReduction reduction, KlOptions options);
     private delegate void PointwiseFn<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, Span<T> destination, KlOptions options);
     private delegate void RowsFn<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, int rows, int columns, Span<T> destination, KlOptions options);
 
@@ -125,12 +125,12 @@ internal static class Compute
     private static class Library
     {
         internal static readonly Kernels<float> Single = new(
-            (x, t, r, b, o) => KlDivergence.Reduce(x, t, r, b, o),
+            (x, t, r, o) => KlDivergence.Reduce(x, t, r, o),
             (x, t, d, o) => KlDivergence.Pointwise(x, t, d, o),
             (x, t, rows, columns, d, o) => KlDivergence.Rows(x, t, rows, columns, d, o));
 
         internal static readonly Kernels<double> Double = new(
-            (x, t, r, b, o) => KlDivergence.Reduce(x, t, r, b, o),
+            (x, t, r, o) => KlDivergence.Reduce(x, t, r, o),
             (x, t, d, o) => KlDivergence.Pointwise(x, t, d, o),
             (x, t, rows, columns, d, o) => KlDivergence.Rows(x, t, rows, columns, d, o));
     }

@@ -6,25 +6,50 @@ namespace NativeKl
     /// <summary>Where the teacher's distribution comes from in a <see cref="Distillation"/> call.</summary>
     public enum TeacherKind
     {
-        /// <summary>Teacher logits u: p = softmax(u / T), like the student's.</summary>
+        /// <summary>
+        /// Teacher logits u: p = softmax(u / T), tempered like the student's. This is PyTorch's
+        /// distillation composite in both of its spellings: <c>kl_div(log_softmax(s / T), softmax(u / T))</c>
+        /// and the log-target one, <c>kl_div(log_softmax(s / T), log_softmax(u / T), log_target=True)</c>
+        /// (the same loss; the log target only avoids exp of log).
+        /// </summary>
         Logits = 0,
         /// <summary>
-        /// Teacher log-probabilities l, used as given: p = exp(l), no softmax and no temperature
-        /// (PyTorch's <c>kl_div(log_softmax(s / T), l, log_target=True)</c>).
+        /// Teacher log-probabilities l, used as given: p = exp(l), with no softmax and no
+        /// temperature (T divides only the student's logits). Equals PyTorch's
+        /// <c>kl_div(log_softmax(s / T), l, log_target=True)</c> with l passed unchanged; this is
+        /// NOT PyTorch's log-target distillation, which tempers the teacher
+        /// (<c>log_softmax(u / T)</c>) and is <see cref="Logits"/> given the teacher's logits u.
+        /// Use it for a teacher distribution that is already final (cached log-probabilities,
+        /// a policy's log-probabilities). Tempering is then the caller's: l = log_softmax(u / T)
+        /// gives <see cref="Logits"/>' loss (up to rounding).
         /// </summary>
-        LogProbabilities = 1,
+        LogProbabilitiesAsGiven = 1,
     }
 
     /// <summary>
     /// The options of a <see cref="Distillation"/> call. <c>default</c>: temperature 1, teacher
-    /// logits, no T² scale, dense rows, the process-wide backend, no input validation.
+    /// logits, the loss not multiplied by T² (the plain KL), dense rows, the process-wide backend,
+    /// no input validation. For Hinton's convention (the loss × T²) use <see cref="Hinton(double)"/>.
     /// </summary>
     public readonly struct DistillationOptions : IEquatable<DistillationOptions>
     {
         private readonly double? _temperature;
 
-        /// <summary>Options with the given temperature (and the defaults otherwise).</summary>
+        /// <summary>
+        /// Options with the given temperature (and the defaults otherwise): the loss is the plain
+        /// KL(softmax(u / T) ‖ softmax(s / T)), NOT multiplied by T². PyTorch:
+        /// <c>F.kl_div(F.log_softmax(s / T, 1), F.softmax(u / T, 1), reduction='batchmean')</c>.
+        /// </summary>
         public DistillationOptions(double temperature) : this() => _temperature = temperature;
+
+        /// <summary>
+        /// Hinton's distillation loss at temperature T: the KL multiplied by T²
+        /// (<see cref="MultiplyLossByTemperatureSquared"/> on), so that the gradients keep their size
+        /// as T changes. PyTorch:
+        /// <c>F.kl_div(F.log_softmax(s / T, 1), F.softmax(u / T, 1), reduction='batchmean') * T * T</c>.
+        /// </summary>
+        public static DistillationOptions Hinton(double temperature) =>
+            new DistillationOptions(temperature) { MultiplyLossByTemperatureSquared = true };
 
         /// <summary>The temperature T (default 1): finite and &gt; 0. Both distributions are softmax(logits / T).</summary>
         public double Temperature { get => _temperature ?? 1.0; init => _temperature = value; }
@@ -32,8 +57,15 @@ namespace NativeKl
         /// <summary>What the teacher rows hold (default <see cref="TeacherKind.Logits"/>).</summary>
         public TeacherKind Teacher { get; init; }
 
-        /// <summary>Multiply each row's loss and gradients by T² (Hinton's convention; off by default).</summary>
-        public bool ScaleByTemperatureSquared { get; init; }
+        /// <summary>
+        /// Multiply every row's loss, and so the gradients, by T² (Hinton's convention); off by
+        /// default. Off, the loss is the plain KL(softmax(u / T) ‖ softmax(s / T)), PyTorch's
+        /// <c>F.kl_div(F.log_softmax(s / T, 1), F.softmax(u / T, 1), reduction='batchmean')</c>, whose
+        /// gradients shrink as 1/T² when T grows. On, it is that expression <c>* T * T</c>, the
+        /// usual distillation composite (Hinton et al. 2015), whose gradients are comparable across
+        /// temperatures. With T = 1 the two agree.
+        /// </summary>
+        public bool MultiplyLossByTemperatureSquared { get; init; }
 
         /// <summary>Elements from one student row's start to the next; 0 (default) means dense (= columns). Gradients of the student use the same layout.</summary>
         public int StudentStride { get; init; }
@@ -53,7 +85,7 @@ namespace NativeKl
         /// student's row before the teacher's, what would otherwise give a NaN loss: a logit that is
         /// NaN or +∞, or becomes +∞ when divided by the temperature (−∞ is allowed: it masks a class),
         /// and a row of logits that are all −∞; for teacher log-probabilities
-        /// (<see cref="TeacherKind.LogProbabilities"/>), a value that is NaN or above 0 by more than
+        /// (<see cref="TeacherKind.LogProbabilitiesAsGiven"/>), a value that is NaN or above 0 by more than
         /// log(1 + tolerance), and a row whose probabilities exp(l) do not sum to 1 within
         /// <see cref="RowSumTolerance"/> (the sum comes from a max-shifted log-sum-exp). The first
         /// offence throws <see cref="KlInputException"/> naming "student" or "teacher" with its
@@ -65,7 +97,7 @@ namespace NativeKl
 
         /// <summary>
         /// How far a teacher row's probability sum may be from 1 when <see cref="ValidateInputs"/> is on
-        /// with <see cref="TeacherKind.LogProbabilities"/>; 0 (default) means
+        /// with <see cref="TeacherKind.LogProbabilitiesAsGiven"/>; 0 (default) means
         /// <see cref="KlOptions.DefaultRowSumTolerance"/>, as for <see cref="KlOptions.RowSumTolerance"/>.
         /// Finite and ≥ 0.
         /// </summary>
@@ -78,7 +110,7 @@ namespace NativeKl
         /// <inheritdoc/>
         public bool Equals(DistillationOptions other) =>
             Temperature.Equals(other.Temperature) && Teacher == other.Teacher
-            && ScaleByTemperatureSquared == other.ScaleByTemperatureSquared && StudentStride == other.StudentStride
+            && MultiplyLossByTemperatureSquared == other.MultiplyLossByTemperatureSquared && StudentStride == other.StudentStride
             && TeacherStride == other.TeacherStride && Common.Equals(other.Common);
 
         /// <inheritdoc/>
@@ -86,7 +118,7 @@ namespace NativeKl
 
         /// <inheritdoc/>
         public override int GetHashCode() =>
-            HashCode.Combine(Temperature, Teacher, ScaleByTemperatureSquared, StudentStride, TeacherStride, Common);
+            HashCode.Combine(Temperature, Teacher, MultiplyLossByTemperatureSquared, StudentStride, TeacherStride, Common);
 
         /// <summary>Equality of all options.</summary>
         public static bool operator ==(DistillationOptions left, DistillationOptions right) => left.Equals(right);
@@ -96,7 +128,7 @@ namespace NativeKl
 
         /// <inheritdoc/>
         public override string ToString() =>
-            $"Temperature={Temperature}, Teacher={Teacher}, ScaleByTemperatureSquared={ScaleByTemperatureSquared}, " +
+            $"Temperature={Temperature}, Teacher={Teacher}, MultiplyLossByTemperatureSquared={MultiplyLossByTemperatureSquared}, " +
             $"StudentStride={StudentStride}, TeacherStride={TeacherStride}, {Common}";
     }
 }

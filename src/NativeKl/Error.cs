@@ -70,11 +70,8 @@ namespace NativeKl
         internal static ArgumentException BatchSizeDoesNotDivide(int batchSize, int length) =>
             new ArgumentException($"`batchSize` {batchSize} does not divide `input` length {length}", "batchSize");
 
-        internal static ArgumentOutOfRangeException UnknownReduction(KlReduction reduction) =>
-            new ArgumentOutOfRangeException("reduction", reduction, $"`reduction` {(int)reduction} is not a KlReduction");
-
-        internal static ArgumentException ReductionNone(string method = "Pointwise") =>
-            new ArgumentException($"`reduction` None gives one value per element: call KlDivergence.{method}", "reduction");
+        internal static ArgumentOutOfRangeException UnknownReduction(KlReductionKind reduction) =>
+            new ArgumentOutOfRangeException("reduction", reduction, $"`reduction` {(int)reduction} is not a KlReductionKind");
 
         // Thrown by KlDivergence's backward calls and by every Distillation call that writes (RowLosses too).
         internal static ArgumentException OutputOverlap(string name, string otherName) =>

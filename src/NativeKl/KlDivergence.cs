@@ -17,11 +17,11 @@ namespace NativeKl
     {
         /// <summary>The sum of the pointwise terms (reduction='sum').</summary>
         public static float Sum(ReadOnlySpan<float> input, ReadOnlySpan<float> target, KlOptions options = default) =>
-            Reduce(input, target, KlReduction.Sum, 0, options);
+            KlCore.Reduce(input, target, KlReduction.Sum, options, 1);
 
         /// <summary>The sum divided by the element count (reduction='mean', PyTorch's default); NaN for empty input.</summary>
         public static float Mean(ReadOnlySpan<float> input, ReadOnlySpan<float> target, KlOptions options = default) =>
-            Reduce(input, target, KlReduction.Mean, 0, options);
+            KlCore.Reduce(input, target, KlReduction.Mean, options, 1);
 
         /// <summary>
         /// The sum divided by <paramref name="batchSize"/> (reduction='batchmean'): the size of
@@ -30,19 +30,19 @@ namespace NativeKl
         /// tensor PyTorch does not divide: pass 1.
         /// </summary>
         public static float BatchMean(ReadOnlySpan<float> input, ReadOnlySpan<float> target, int batchSize, KlOptions options = default) =>
-            Reduce(input, target, KlReduction.BatchMean, batchSize, options);
+            KlCore.Reduce(input, target, KlReduction.BatchMean(batchSize), options, 1);
 
         /// <summary>
-        /// The reduced KL divergence. <paramref name="batchSize"/> is read only for
-        /// <see cref="KlReduction.BatchMean"/>; <see cref="KlReduction.None"/> is not a reduction here
-        /// (use <see cref="Pointwise(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, KlOptions)"/>).
+        /// The reduced KL divergence: <see cref="KlReduction.Sum"/>, <see cref="KlReduction.Mean"/> or
+        /// <see cref="KlReduction.BatchMean(int)"/> (which carries the batch size); for reduction='none'
+        /// call <see cref="Pointwise(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, KlOptions)"/>.
         /// With <paramref name="degreeOfParallelism"/> above 1, the fixed 16384-element chunks are
         /// computed on up to that many threads and combined in order: the result has the same bits
         /// as the single-threaded call.
         /// </summary>
         public static float Reduce(ReadOnlySpan<float> input, ReadOnlySpan<float> target, KlReduction reduction,
-                                   int batchSize = 0, KlOptions options = default, int degreeOfParallelism = 1) =>
-            KlCore.Reduce(input, target, reduction, batchSize, options, degreeOfParallelism);
+                                   KlOptions options = default, int degreeOfParallelism = 1) =>
+            KlCore.Reduce(input, target, reduction, options, degreeOfParallelism);
 
         /// <summary>
         /// The pointwise terms (reduction='none'): destination[i] = L(input[i], target[i]) for every
@@ -71,11 +71,11 @@ namespace NativeKl
             KlCore.Rows(input, inputStride, target, targetStride, rows, columns, destination, options);
 
         /// <summary>
-        /// kl_div forward and backward in one pass over memory, for a reduction (Sum, Mean or
-        /// BatchMean): returns the reduced value (the bits of
-        /// <see cref="Reduce(ReadOnlySpan{float}, ReadOnlySpan{float}, KlReduction, int, KlOptions, int)"/>)
+        /// kl_div forward and backward in one pass over memory, for a <paramref name="reduction"/>
+        /// (default <see cref="KlReduction.Mean"/>, PyTorch's default): returns the reduced value (the bits of
+        /// <see cref="Reduce(ReadOnlySpan{float}, ReadOnlySpan{float}, KlReduction, KlOptions, int)"/>)
         /// and writes, with s = <paramref name="gradOutput"/> / divisor rounded once to the data's type (divisor
-        /// 1 for Sum, input.Length for Mean, <paramref name="batchSize"/> for BatchMean):
+        /// 1 for Sum, input.Length for Mean, the batch size for BatchMean):
         /// <list type="bullet">
         /// <item><description><paramref name="gradInput"/>[i] = ∂value/∂input[i] · gradOutput: −t·s, or −exp(t)·s with a log target;</description></item>
         /// <item><description><paramref name="gradTarget"/>[i] = ((log t + t/t) − x)·s, or exp(t)·((t − x) + 1)·s with a log target,
@@ -84,11 +84,13 @@ namespace NativeKl
         /// These are PyTorch's autograd results: the target gradient is NaN at t = 0 (xlogy's 0/0) and t = +∞;
         /// with <see cref="KlOptions.Masked"/> both gradients are exactly +0 where the target has probability 0.
         /// The outputs must not overlap the inputs or each other; only the first input.Length elements are written.
+        /// The parameters come in the order every backward method uses: inputs, outputs (the gradients,
+        /// then any forward values), the reduction, the upstream gradient, the options.
         /// </summary>
-        public static float Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> target, KlReduction reduction,
-                                     Span<float> gradInput, Span<float> gradTarget = default, int batchSize = 0,
+        public static float Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> target, Span<float> gradInput,
+                                     Span<float> gradTarget = default, KlReduction reduction = default,
                                      float gradOutput = 1.0f, KlOptions options = default) =>
-            KlCore.Backward(input, target, reduction, batchSize, false, gradOutput, default, gradInput, gradTarget, options);
+            KlCore.Backward(input, target, gradInput, gradTarget, default, reduction, false, gradOutput, options);
 
         /// <summary>
         /// kl_div forward and backward for reduction='none': the backward of Σᵢ Lᵢ·gradOutput, i.e.
@@ -97,32 +99,32 @@ namespace NativeKl
         /// empty, <paramref name="gradTarget"/>[i] = ((log t + t/t) − x)·s (exp(t)·((t − x) + 1)·s) and
         /// <paramref name="values"/>[i] = Lᵢ, the bits of
         /// <see cref="Pointwise(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, KlOptions)"/>.
-        /// Special values and masking as <see cref="Backward(ReadOnlySpan{float}, ReadOnlySpan{float}, KlReduction, Span{float}, Span{float}, int, float, KlOptions)"/>;
+        /// Special values and masking as <see cref="Backward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, KlReduction, float, KlOptions)"/>;
         /// the outputs must not overlap the inputs or each other.
         /// </summary>
         public static void PointwiseBackward(ReadOnlySpan<float> input, ReadOnlySpan<float> target, Span<float> gradInput,
                                              Span<float> gradTarget = default, Span<float> values = default,
                                              float gradOutput = 1.0f, KlOptions options = default) =>
-            KlCore.Backward(input, target, KlReduction.None, 0, true, gradOutput, values, gradInput, gradTarget, options);
+            KlCore.Backward(input, target, gradInput, gradTarget, values, default, true, gradOutput, options);
 
         // The double overloads: the same contract as the float ones above.
 
         /// <inheritdoc cref="Sum(ReadOnlySpan{float}, ReadOnlySpan{float}, KlOptions)"/>
         public static double Sum(ReadOnlySpan<double> input, ReadOnlySpan<double> target, KlOptions options = default) =>
-            Reduce(input, target, KlReduction.Sum, 0, options);
+            KlCore.Reduce(input, target, KlReduction.Sum, options, 1);
 
         /// <inheritdoc cref="Mean(ReadOnlySpan{float}, ReadOnlySpan{float}, KlOptions)"/>
         public static double Mean(ReadOnlySpan<double> input, ReadOnlySpan<double> target, KlOptions options = default) =>
-            Reduce(input, target, KlReduction.Mean, 0, options);
+            KlCore.Reduce(input, target, KlReduction.Mean, options, 1);
 
         /// <inheritdoc cref="BatchMean(ReadOnlySpan{float}, ReadOnlySpan{float}, int, KlOptions)"/>
         public static double BatchMean(ReadOnlySpan<double> input, ReadOnlySpan<double> target, int batchSize, KlOptions options = default) =>
-            Reduce(input, target, KlReduction.BatchMean, batchSize, options);
+            KlCore.Reduce(input, target, KlReduction.BatchMean(batchSize), options, 1);
 
-        /// <inheritdoc cref="Reduce(ReadOnlySpan{float}, ReadOnlySpan{float}, KlReduction, int, KlOptions, int)"/>
+        /// <inheritdoc cref="Reduce(ReadOnlySpan{float}, ReadOnlySpan{float}, KlReduction, KlOptions, int)"/>
         public static double Reduce(ReadOnlySpan<double> input, ReadOnlySpan<double> target, KlReduction reduction,
-                                   int batchSize = 0, KlOptions options = default, int degreeOfParallelism = 1) =>
-            KlCore.Reduce(input, target, reduction, batchSize, options, degreeOfParallelism);
+                                   KlOptions options = default, int degreeOfParallelism = 1) =>
+            KlCore.Reduce(input, target, reduction, options, degreeOfParallelism);
 
         /// <inheritdoc cref="Pointwise(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, KlOptions)"/>
         public static void Pointwise(ReadOnlySpan<double> input, ReadOnlySpan<double> target, Span<double> destination,
@@ -139,16 +141,16 @@ namespace NativeKl
                                 int rows, int columns, Span<double> destination, KlOptions options = default) =>
             KlCore.Rows(input, inputStride, target, targetStride, rows, columns, destination, options);
 
-        /// <inheritdoc cref="Backward(ReadOnlySpan{float}, ReadOnlySpan{float}, KlReduction, Span{float}, Span{float}, int, float, KlOptions)"/>
-        public static double Backward(ReadOnlySpan<double> input, ReadOnlySpan<double> target, KlReduction reduction,
-                                     Span<double> gradInput, Span<double> gradTarget = default, int batchSize = 0,
+        /// <inheritdoc cref="Backward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, KlReduction, float, KlOptions)"/>
+        public static double Backward(ReadOnlySpan<double> input, ReadOnlySpan<double> target, Span<double> gradInput,
+                                     Span<double> gradTarget = default, KlReduction reduction = default,
                                      double gradOutput = 1.0, KlOptions options = default) =>
-            KlCore.Backward(input, target, reduction, batchSize, false, gradOutput, default, gradInput, gradTarget, options);
+            KlCore.Backward(input, target, gradInput, gradTarget, default, reduction, false, gradOutput, options);
 
         /// <inheritdoc cref="PointwiseBackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, Span{float}, float, KlOptions)"/>
         public static void PointwiseBackward(ReadOnlySpan<double> input, ReadOnlySpan<double> target, Span<double> gradInput,
                                              Span<double> gradTarget = default, Span<double> values = default,
                                              double gradOutput = 1.0, KlOptions options = default) =>
-            KlCore.Backward(input, target, KlReduction.None, 0, true, gradOutput, values, gradInput, gradTarget, options);
+            KlCore.Backward(input, target, gradInput, gradTarget, values, default, true, gradOutput, options);
     }
 }

@@ -21,7 +21,7 @@ public class AllocationTests
             KlDivergence.Sum(x, t, options);
             KlDivergence.Mean(x, t, options);
             KlDivergence.BatchMean(x, t, 8, options);
-            KlDivergence.Reduce(x, t, KlReduction.Sum, 0, options, degreeOfParallelism: 1);
+            KlDivergence.Reduce(x, t, KlReduction.Sum, options, degreeOfParallelism: 1);
             KlDivergence.Pointwise(x, t, df, options);
             KlDivergence.Rows(x, t, 8, 5000, rows, options);
             KlDivergence.Sum(xd, td, options);

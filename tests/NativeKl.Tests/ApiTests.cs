@@ -5,25 +5,25 @@ public class ApiTests
 {
     [Theory]
     // torch.nn._reduction.legacy_get_string: None counts as True.
-    [InlineData(null, null, KlReduction.Mean)]
-    [InlineData(true, null, KlReduction.Mean)]
-    [InlineData(false, null, KlReduction.Sum)]
-    [InlineData(null, true, KlReduction.Mean)]
-    [InlineData(true, true, KlReduction.Mean)]
-    [InlineData(false, true, KlReduction.Sum)]
-    [InlineData(null, false, KlReduction.None)]
-    [InlineData(true, false, KlReduction.None)]
-    [InlineData(false, false, KlReduction.None)]
-    public void Legacy_size_average_and_reduce(bool? sizeAverage, bool? reduce, KlReduction expected) =>
+    [InlineData(null, null, KlReductionKind.Mean)]
+    [InlineData(true, null, KlReductionKind.Mean)]
+    [InlineData(false, null, KlReductionKind.Sum)]
+    [InlineData(null, true, KlReductionKind.Mean)]
+    [InlineData(true, true, KlReductionKind.Mean)]
+    [InlineData(false, true, KlReductionKind.Sum)]
+    [InlineData(null, false, KlReductionKind.None)]
+    [InlineData(true, false, KlReductionKind.None)]
+    [InlineData(false, false, KlReductionKind.None)]
+    public void Legacy_size_average_and_reduce(bool? sizeAverage, bool? reduce, KlReductionKind expected) =>
         Assert.Equal(expected, KlReductions.FromLegacy(sizeAverage, reduce));
 
     [Fact]
     public void Reduction_values_match_the_C_enum()
     {
-        Assert.Equal(0, (int)KlReduction.None);
-        Assert.Equal(1, (int)KlReduction.Sum);
-        Assert.Equal(2, (int)KlReduction.Mean);
-        Assert.Equal(3, (int)KlReduction.BatchMean);
+        Assert.Equal(0, (int)KlReductionKind.None);
+        Assert.Equal(1, (int)KlReductionKind.Sum);
+        Assert.Equal(2, (int)KlReductionKind.Mean);
+        Assert.Equal(3, (int)KlReductionKind.BatchMean);
     }
 
     [Fact]

@@ -7,35 +7,35 @@ namespace NativeKl.Tests;
 /// <summary>One backward call's results: the reduced value (0 for None), the pointwise values (None), both gradients.</summary>
 internal readonly record struct BackwardResult<T>(T Value, T[] Values, T[] GradInput, T[] GradTarget);
 
-/// <summary>Runs <see cref="KlDivergence.Backward(ReadOnlySpan{float}, ReadOnlySpan{float}, KlReduction, Span{float}, Span{float}, int, float, KlOptions)"/>
+/// <summary>Runs <see cref="KlDivergence.Backward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, KlReduction, float, KlOptions)"/>
 /// or <c>PointwiseBackward</c> (reduction None) into fresh arrays.</summary>
 internal static class Backward
 {
     /// <summary>A batch size that divides n (0 for empty input, as PyTorch's shape [0]).</summary>
     public static int BatchOf(int n) => n == 0 ? 0 : n % 3 == 0 ? 3 : n % 2 == 0 ? 2 : 1;
 
-    public static readonly KlReduction[] Reductions = { KlReduction.None, KlReduction.Sum, KlReduction.Mean, KlReduction.BatchMean };
+    public static readonly KlReductionKind[] Reductions = { KlReductionKind.None, KlReductionKind.Sum, KlReductionKind.Mean, KlReductionKind.BatchMean };
 
-    public static double Divisor(KlReduction r, int n, int batch) =>
-        r == KlReduction.Mean ? n : r == KlReduction.BatchMean ? batch : 1.0;
+    public static double Divisor(KlReductionKind r, int n, int batch) =>
+        r == KlReductionKind.Mean ? n : r == KlReductionKind.BatchMean ? batch : 1.0;
 
-    public static BackwardResult<float> Run(float[] x, float[] t, KlReduction r, int batch, float gradOutput, KlOptions o)
+    public static BackwardResult<float> Run(float[] x, float[] t, KlReductionKind r, int batch, float gradOutput, KlOptions o)
     {
         int n = x.Length;
         var v = new float[n]; var gx = new float[n]; var gt = new float[n];
         float value = 0;
-        if (r == KlReduction.None) KlDivergence.PointwiseBackward(x, t, gx, gt, v, gradOutput, o);
-        else value = KlDivergence.Backward(x, t, r, gx, gt, batch, gradOutput, o);
+        if (r == KlReductionKind.None) KlDivergence.PointwiseBackward(x, t, gx, gt, v, gradOutput, o);
+        else value = KlDivergence.Backward(x, t, gx, gt, TestData.Reduction(r, batch), gradOutput, o);
         return new(value, v, gx, gt);
     }
 
-    public static BackwardResult<double> Run(double[] x, double[] t, KlReduction r, int batch, double gradOutput, KlOptions o)
+    public static BackwardResult<double> Run(double[] x, double[] t, KlReductionKind r, int batch, double gradOutput, KlOptions o)
     {
         int n = x.Length;
         var v = new double[n]; var gx = new double[n]; var gt = new double[n];
         double value = 0;
-        if (r == KlReduction.None) KlDivergence.PointwiseBackward(x, t, gx, gt, v, gradOutput, o);
-        else value = KlDivergence.Backward(x, t, r, gx, gt, batch, gradOutput, o);
+        if (r == KlReductionKind.None) KlDivergence.PointwiseBackward(x, t, gx, gt, v, gradOutput, o);
+        else value = KlDivergence.Backward(x, t, gx, gt, TestData.Reduction(r, batch), gradOutput, o);
         return new(value, v, gx, gt);
     }
 
@@ -81,11 +81,11 @@ public class BackwardReferenceTests
     [Theory, MemberData(nameof(Cases))]
     public void Length_1000003(string backend, bool logTarget, bool masked)
     {
-        CheckFloat(TestData.LargeLength, KlReduction.Mean, backend, logTarget, masked);
-        CheckDouble(TestData.LargeLength, KlReduction.None, backend, logTarget, masked);
+        CheckFloat(TestData.LargeLength, KlReductionKind.Mean, backend, logTarget, masked);
+        CheckDouble(TestData.LargeLength, KlReductionKind.None, backend, logTarget, masked);
     }
 
-    private static void CheckFloat(int n, KlReduction r, string backend, bool logTarget, bool masked)
+    private static void CheckFloat(int n, KlReductionKind r, string backend, bool logTarget, bool masked)
     {
         var (xd, td) = TestData.Make(n, logTarget, masked, seed: 11);
         float[] x = TestData.ToFloat(xd), t = TestData.ToFloat(td);
@@ -99,7 +99,7 @@ public class BackwardReferenceTests
                        logTarget, masked, s, Reference.Float32Epsilon, Backward.K(backend), where);
 
         // the value is the forward call's, bit for bit
-        if (r == KlReduction.None)
+        if (r == KlReductionKind.None)
         {
             var expected = new float[n];
             KlDivergence.Pointwise(x, t, expected, o);
@@ -108,19 +108,19 @@ public class BackwardReferenceTests
         }
         else
         {
-            float expected = KlDivergence.Reduce(x, t, r, batch, o);
+            float expected = KlDivergence.Reduce(x, t, TestData.Reduction(r, batch), o);
             Assert.True(Backward.Bits(res.Value) == Backward.Bits(expected), $"{where}: value {res.Value:R}, Reduce {expected:R}");
         }
 
         // without gradTarget (and values): the same gradInput bits
         var gx = new float[n];
-        if (r == KlReduction.None) KlDivergence.PointwiseBackward(x, t, gx, gradOutput: g, options: o);
-        else KlDivergence.Backward(x, t, r, gx, batchSize: batch, gradOutput: g, options: o);
+        if (r == KlReductionKind.None) KlDivergence.PointwiseBackward(x, t, gx, gradOutput: g, options: o);
+        else KlDivergence.Backward(x, t, gx, reduction: TestData.Reduction(r, batch), gradOutput: g, options: o);
         for (int i = 0; i < n; i++)
             Assert.True(Backward.Bits(gx[i]) == Backward.Bits(res.GradInput[i]), $"{where}: gradInput[{i}] without gradTarget differs");
     }
 
-    private static void CheckDouble(int n, KlReduction r, string backend, bool logTarget, bool masked)
+    private static void CheckDouble(int n, KlReductionKind r, string backend, bool logTarget, bool masked)
     {
         var (x, t) = TestData.Make(n, logTarget, masked, seed: 12);
         var o = Registry.With(backend, logTarget, masked);
@@ -130,7 +130,7 @@ public class BackwardReferenceTests
         string where = $"{backend} double n={n} {r} logTarget={logTarget} masked={masked}";
         CheckGradients(x, t, res.GradInput, res.GradTarget, logTarget, masked, s, Reference.Float64Epsilon, Backward.K(backend), where);
 
-        if (r == KlReduction.None)
+        if (r == KlReductionKind.None)
         {
             var expected = new double[n];
             KlDivergence.Pointwise(x, t, expected, o);
@@ -139,13 +139,13 @@ public class BackwardReferenceTests
         }
         else
         {
-            double expected = KlDivergence.Reduce(x, t, r, batch, o);
+            double expected = KlDivergence.Reduce(x, t, TestData.Reduction(r, batch), o);
             Assert.True(Backward.Bits(res.Value) == Backward.Bits(expected), $"{where}: value {res.Value:R}, Reduce {expected:R}");
         }
 
         var gx = new double[n];
-        if (r == KlReduction.None) KlDivergence.PointwiseBackward(x, t, gx, gradOutput: GradOutput, options: o);
-        else KlDivergence.Backward(x, t, r, gx, batchSize: batch, gradOutput: GradOutput, options: o);
+        if (r == KlReductionKind.None) KlDivergence.PointwiseBackward(x, t, gx, gradOutput: GradOutput, options: o);
+        else KlDivergence.Backward(x, t, gx, reduction: TestData.Reduction(r, batch), gradOutput: GradOutput, options: o);
         for (int i = 0; i < n; i++)
             Assert.True(Backward.Bits(gx[i]) == Backward.Bits(res.GradInput[i]), $"{where}: gradInput[{i}] without gradTarget differs");
     }
@@ -179,7 +179,7 @@ public class BackwardReferenceTests
         foreach (double tv in ts) foreach (double xv in xs) { xl.Add(xv); tl.Add(tv); }
         double[] x = xl.ToArray(), t = tl.ToArray();
         var o = Registry.With(backend, logTarget, masked);
-        foreach (var r in new[] { KlReduction.None, KlReduction.Sum })
+        foreach (var r in new[] { KlReductionKind.None, KlReductionKind.Sum })
         {
             var d = Backward.Run(x, t, r, 1, 1.0, o);
             CheckGradients(x, t, d.GradInput, d.GradTarget, logTarget, masked, 1.0, Reference.Float64Epsilon, Backward.K(backend),
@@ -251,7 +251,7 @@ public class BackwardBitIdentityTests(ITestOutputHelper output)
                 Count($"float {r} value", Backward.Bits(fa.Value), Backward.Bits(fb.Value));
                 for (int i = 0; i < n; i++)
                 {
-                    if (r == KlReduction.None) Count($"float {r} values[{i}]", Backward.Bits(fa.Values[i]), Backward.Bits(fb.Values[i]));
+                    if (r == KlReductionKind.None) Count($"float {r} values[{i}]", Backward.Bits(fa.Values[i]), Backward.Bits(fb.Values[i]));
                     Count($"float {r} gradInput[{i}]", Backward.Bits(fa.GradInput[i]), Backward.Bits(fb.GradInput[i]));
                     Count($"float {r} gradTarget[{i}]", Backward.Bits(fa.GradTarget[i]), Backward.Bits(fb.GradTarget[i]));
                 }
@@ -260,7 +260,7 @@ public class BackwardBitIdentityTests(ITestOutputHelper output)
                 Count($"double {r} value", Backward.Bits(da.Value), Backward.Bits(db.Value));
                 for (int i = 0; i < n; i++)
                 {
-                    if (r == KlReduction.None) Count($"double {r} values[{i}]", Backward.Bits(da.Values[i]), Backward.Bits(db.Values[i]));
+                    if (r == KlReductionKind.None) Count($"double {r} values[{i}]", Backward.Bits(da.Values[i]), Backward.Bits(db.Values[i]));
                     Count($"double {r} gradInput[{i}]", Backward.Bits(da.GradInput[i]), Backward.Bits(db.GradInput[i]));
                     Count($"double {r} gradTarget[{i}]", Backward.Bits(da.GradTarget[i]), Backward.Bits(db.GradTarget[i]));
                 }
@@ -323,10 +323,10 @@ public class BackwardGoldenTests
         bool logTarget = c.GetProperty("log_target").GetBoolean();
         var reduction = c.GetProperty("reduction").GetString() switch
         {
-            "none" => KlReduction.None,
-            "sum" => KlReduction.Sum,
-            "mean" => KlReduction.Mean,
-            _ => KlReduction.BatchMean,
+            "none" => KlReductionKind.None,
+            "sum" => KlReductionKind.Sum,
+            "mean" => KlReductionKind.Mean,
+            _ => KlReductionKind.BatchMean,
         };
         var shape = c.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()).ToArray();
         var arrays = c.GetProperty("arrays");
@@ -386,15 +386,15 @@ public class BackwardValidationTests
     {
         var o = Registry.Backends[backend];
         Throws<ArgumentException>("target", "`target` length 5 does not match `input` length 6",
-            () => KlDivergence.Backward(Six, Five, KlReduction.Sum, new float[6], options: o));
+            () => KlDivergence.Backward(Six, Five, new float[6], reduction: KlReduction.Sum, options: o));
         Throws<ArgumentException>("target", "`target` length 5 does not match `input` length 6",
             () => KlDivergence.PointwiseBackward(TestData.Widen(Six), TestData.Widen(Five), new double[6], options: o));
         Throws<ArgumentException>("gradInput", "`gradInput` length 5 is shorter than `input` length 6",
-            () => KlDivergence.Backward(Six, SixT, KlReduction.Sum, new float[5], options: o));
+            () => KlDivergence.Backward(Six, SixT, new float[5], reduction: KlReduction.Sum, options: o));
         Throws<ArgumentException>("gradInput", "`gradInput` length 0 is shorter than `input` length 6",
             () => KlDivergence.PointwiseBackward(Six, SixT, Span<float>.Empty, options: o));
         Throws<ArgumentException>("gradTarget", "`gradTarget` length 3 is shorter than `input` length 6",
-            () => KlDivergence.Backward(TestData.Widen(Six), TestData.Widen(SixT), KlReduction.Mean, new double[6], new double[3], options: o));
+            () => KlDivergence.Backward(TestData.Widen(Six), TestData.Widen(SixT), new double[6], new double[3], KlReduction.Mean, options: o));
         Throws<ArgumentException>("values", "`values` length 5 is shorter than `input` length 6",
             () => KlDivergence.PointwiseBackward(Six, SixT, new float[6], new float[6], new float[5], options: o));
     }
@@ -402,21 +402,17 @@ public class BackwardValidationTests
     [Fact]
     public void Reductions_and_batches()
     {
-        Throws<ArgumentException>("reduction", "call KlDivergence.PointwiseBackward",
-            () => KlDivergence.Backward(Six, SixT, KlReduction.None, new float[6]));
-        Throws<ArgumentOutOfRangeException>("reduction", "`reduction` 7 is not a KlReduction",
-            () => KlDivergence.Backward(Six, SixT, (KlReduction)7, new float[6]));
         Throws<ArgumentOutOfRangeException>("batchSize", "`batchSize` 0 must be > 0 for BatchMean (`input` length 6)",
-            () => KlDivergence.Backward(Six, SixT, KlReduction.BatchMean, new float[6]));
+            () => KlDivergence.Backward(Six, SixT, new float[6], reduction: KlReduction.BatchMean(0)));
         Throws<ArgumentOutOfRangeException>("batchSize", "`batchSize` -2 must be > 0",
-            () => KlDivergence.Backward(TestData.Widen(Six), TestData.Widen(SixT), KlReduction.BatchMean, new double[6], batchSize: -2));
+            () => KlDivergence.Backward(TestData.Widen(Six), TestData.Widen(SixT), new double[6], reduction: KlReduction.BatchMean(-2)));
         Throws<ArgumentException>("batchSize", "`batchSize` 4 does not divide `input` length 6",
-            () => KlDivergence.Backward(Six, SixT, KlReduction.BatchMean, new float[6], batchSize: 4));
+            () => KlDivergence.Backward(Six, SixT, new float[6], reduction: KlReduction.BatchMean(4)));
         Throws<ArgumentOutOfRangeException>("options", "undefined Backend",
-            () => KlDivergence.Backward(Six, SixT, KlReduction.Sum, new float[6], options: new KlOptions { Backend = (KlBackendKind)9 }));
+            () => KlDivergence.Backward(Six, SixT, new float[6], reduction: KlReduction.Sum, options: new KlOptions { Backend = (KlBackendKind)9 }));
         // empty input with batch 0: PyTorch's shape [0], NaN
-        Assert.True(float.IsNaN(KlDivergence.Backward(Array.Empty<float>(), Array.Empty<float>(), KlReduction.BatchMean, Span<float>.Empty)));
-        Assert.Equal(0.0, KlDivergence.Backward(Array.Empty<double>(), Array.Empty<double>(), KlReduction.Sum, Span<double>.Empty));
+        Assert.True(float.IsNaN(KlDivergence.Backward(Array.Empty<float>(), Array.Empty<float>(), Span<float>.Empty, reduction: KlReduction.BatchMean(0))));
+        Assert.Equal(0.0, KlDivergence.Backward(Array.Empty<double>(), Array.Empty<double>(), Span<double>.Empty, reduction: KlReduction.Sum));
     }
 
     [Theory, MemberData(nameof(BackendNames))]
@@ -428,11 +424,11 @@ public class BackwardValidationTests
         SixT.CopyTo(buffer, 6);
         // in place is not allowed either
         Throws<ArgumentException>("gradInput", "`gradInput` overlaps `input`; every output needs its own memory, apart from the inputs and the other outputs (no in-place)",
-            () => KlDivergence.Backward(buffer.AsSpan(0, 6), buffer.AsSpan(6, 6), KlReduction.Sum, buffer.AsSpan(0, 6), options: o));
+            () => KlDivergence.Backward(buffer.AsSpan(0, 6), buffer.AsSpan(6, 6), buffer.AsSpan(0, 6), reduction: KlReduction.Sum, options: o));
         Throws<ArgumentException>("gradInput", "`gradInput` overlaps `target`",
-            () => KlDivergence.Backward(buffer.AsSpan(0, 6), buffer.AsSpan(6, 6), KlReduction.Sum, buffer.AsSpan(8, 6), options: o));
+            () => KlDivergence.Backward(buffer.AsSpan(0, 6), buffer.AsSpan(6, 6), buffer.AsSpan(8, 6), reduction: KlReduction.Sum, options: o));
         Throws<ArgumentException>("gradTarget", "`gradTarget` overlaps `input`",
-            () => KlDivergence.Backward(buffer.AsSpan(0, 6), buffer.AsSpan(6, 6), KlReduction.Sum, buffer.AsSpan(12, 6), buffer.AsSpan(5, 6), options: o));
+            () => KlDivergence.Backward(buffer.AsSpan(0, 6), buffer.AsSpan(6, 6), buffer.AsSpan(12, 6), buffer.AsSpan(5, 6), KlReduction.Sum, options: o));
         Throws<ArgumentException>("gradTarget", "`gradTarget` overlaps `target`",
             () => KlDivergence.PointwiseBackward(buffer.AsSpan(0, 6), buffer.AsSpan(6, 6), buffer.AsSpan(12, 6), buffer.AsSpan(6, 6), options: o));
         Throws<ArgumentException>("gradTarget", "`gradTarget` overlaps `gradInput`",
@@ -449,7 +445,7 @@ public class BackwardValidationTests
             () => KlDivergence.PointwiseBackward(d.AsSpan(0, 6), TestData.Widen(SixT), d.AsSpan(3, 6), options: o));
         // only the first input.Length elements are outputs: longer spans may hold anything beyond
         var gx = new float[10];
-        KlDivergence.Backward(Six, SixT, KlReduction.Sum, gx.AsSpan(), options: o);
+        KlDivergence.Backward(Six, SixT, gx.AsSpan(), reduction: KlReduction.Sum, options: o);
         Assert.Equal(0f, gx[9]);
     }
 }
@@ -471,11 +467,11 @@ public class BackwardAllocationTests
 
         void Calls()
         {
-            KlDivergence.Backward(x, t, KlReduction.Sum, gx, gt, 0, 1f, options);
-            KlDivergence.Backward(x, t, KlReduction.BatchMean, gx, default, 8, 0.5f, logOptions);
+            KlDivergence.Backward(x, t, gx, gt, KlReduction.Sum, 1f, options);
+            KlDivergence.Backward(x, t, gx, default, KlReduction.BatchMean(8), 0.5f, logOptions);
             KlDivergence.PointwiseBackward(x, t, gx, gt, v, 1f, options);
-            KlDivergence.Backward(x.AsSpan(0, 13), t.AsSpan(0, 13), KlReduction.Mean, gx, gt, 0, 1f, options);
-            KlDivergence.Backward(xd, td, KlReduction.Mean, gxd, gtd, 0, 1.0, options);
+            KlDivergence.Backward(x.AsSpan(0, 13), t.AsSpan(0, 13), gx, gt, KlReduction.Mean, 1f, options);
+            KlDivergence.Backward(xd, td, gxd, gtd, KlReduction.Mean, 1.0, options);
             KlDivergence.PointwiseBackward(xd, td, gxd, gtd, vd, 2.0, logOptions);
             KlDivergence.PointwiseBackward(xd.AsSpan(0, 7), td.AsSpan(0, 7), gxd, default, default, 1.0, options);
         }

@@ -42,17 +42,17 @@ public class BadInputTableTests
 
     private static readonly (string Name, DistillF Call)[] DistillFloat =
     {
-        ("Distillation.Loss f32", (w, s, u, r, c, o, rw) => Distillation.Loss(s, u, r, c, KlReduction.BatchMean, o, rw)),
+        ("Distillation.Loss f32", (w, s, u, r, c, o, rw) => Distillation.Loss(s, u, r, c, KlReductionKind.BatchMean, o, rw)),
         ("Distillation.RowLosses f32", (w, s, u, r, c, o, rw) => Distillation.RowLosses(s, u, r, c, w.A, o, rw)),
-        ("Distillation.Backward f32", (w, s, u, r, c, o, rw) => Distillation.Backward(s, u, r, c, w.A, w.B, KlReduction.Sum, 0.5f, o, rw)),
-        ("Distillation.RowBackward f32", (w, s, u, r, c, o, rw) => Distillation.RowBackward(s, u, r, c, w.C, w.A, w.B, 1f, o, rw)),
+        ("Distillation.Backward f32", (w, s, u, r, c, o, rw) => Distillation.Backward(s, u, r, c, w.A, w.B, KlReductionKind.Sum, 0.5f, o, rw)),
+        ("Distillation.RowBackward f32", (w, s, u, r, c, o, rw) => Distillation.RowBackward(s, u, r, c, w.A, w.B, w.C, 1f, o, rw)),
     };
     private static readonly (string Name, DistillD Call)[] DistillDouble =
     {
-        ("Distillation.Loss f64", (w, s, u, r, c, o, rw) => Distillation.Loss(s, u, r, c, KlReduction.Mean, o, rw)),
+        ("Distillation.Loss f64", (w, s, u, r, c, o, rw) => Distillation.Loss(s, u, r, c, KlReductionKind.Mean, o, rw)),
         ("Distillation.RowLosses f64", (w, s, u, r, c, o, rw) => Distillation.RowLosses(s, u, r, c, w.D, o, rw)),
-        ("Distillation.Backward f64", (w, s, u, r, c, o, rw) => Distillation.Backward(s, u, r, c, w.D, w.E, KlReduction.BatchMean, 2.0, o, rw)),
-        ("Distillation.RowBackward f64", (w, s, u, r, c, o, rw) => Distillation.RowBackward(s, u, r, c, w.F, w.D, default, 1.0, o, rw)),
+        ("Distillation.Backward f64", (w, s, u, r, c, o, rw) => Distillation.Backward(s, u, r, c, w.D, w.E, KlReductionKind.BatchMean, 2.0, o, rw)),
+        ("Distillation.RowBackward f64", (w, s, u, r, c, o, rw) => Distillation.RowBackward(s, u, r, c, w.D, default, w.F, 1.0, o, rw)),
     };
 
     /// <summary>The backend of a table row, as distillation options (temperature 2 unless given).</summary>
@@ -89,7 +89,7 @@ public class BadInputTableTests
             // DistillationOptions.ValidateInputs: what would have been a NaN loss
             yield return ($"{name} NaN student logit (validating)", kie, "student", (w, o) => m(w, new[] { -1f, -2f, -3f, -1f, float.NaN, -3f }, T, 2, 3, V(o), default));
             yield return ($"{name} +inf teacher logit (validating)", kie, "teacher", (w, o) => m(w, X, new[] { 0.1f, float.PositiveInfinity, 0.7f, 0.2f, 0.2f, 0.6f }, 2, 3, V(o), default));
-            yield return ($"{name} log-probability teacher row sum not 1 (validating)", kie, "teacher", (w, o) => m(w, X, X, 2, 3, V(o) with { Teacher = TeacherKind.LogProbabilities }, default));
+            yield return ($"{name} log-probability teacher row sum not 1 (validating)", kie, "teacher", (w, o) => m(w, X, X, 2, 3, V(o) with { Teacher = TeacherKind.LogProbabilitiesAsGiven }, default));
         }
         foreach (var (name, m) in DistillDouble)
         {
@@ -112,14 +112,14 @@ public class BadInputTableTests
             yield return ($"{name} undefined Backend", aoore, "options", (w, o) => m(w, Xd, Td, 2, 3, Dist(o) with { Backend = (KlBackendKind)(-1) }, default));
             yield return ($"{name} NaN student logit (validating)", kie, "student", (w, o) => m(w, new[] { double.NaN, -2, -3, -1, -2, -3 }, Td, 2, 3, V(o), default));
             yield return ($"{name} +inf teacher logit (validating)", kie, "teacher", (w, o) => m(w, Xd, new[] { 0.1, 0.2, 0.7, 0.2, 0.2, double.PositiveInfinity }, 2, 3, V(o), default));
-            yield return ($"{name} log-probability teacher row sum not 1 (validating)", kie, "teacher", (w, o) => m(w, Xd, Xd, 2, 3, V(o) with { Teacher = TeacherKind.LogProbabilities }, default));
+            yield return ($"{name} log-probability teacher row sum not 1 (validating)", kie, "teacher", (w, o) => m(w, Xd, Xd, 2, 3, V(o) with { Teacher = TeacherKind.LogProbabilitiesAsGiven }, default));
         }
 
         // reductions: Loss and Backward take a reduction; None is RowLosses' and RowBackward's
-        yield return ("Distillation.Loss f32 None", aae, "reduction", (w, o) => Distillation.Loss(X, T, 2, 3, KlReduction.None, Dist(o)));
-        yield return ("Distillation.Loss f64 (KlReduction)9", aoore, "reduction", (w, o) => Distillation.Loss(Xd, Td, 2, 3, (KlReduction)9, Dist(o)));
-        yield return ("Distillation.Backward f32 (KlReduction)-1", aoore, "reduction", (w, o) => Distillation.Backward(X, T, 2, 3, w.A, w.B, (KlReduction)(-1), 1f, Dist(o)));
-        yield return ("Distillation.Backward f64 None", aae, "reduction", (w, o) => Distillation.Backward(Xd, Td, 2, 3, w.D, w.E, KlReduction.None, 1.0, Dist(o)));
+        yield return ("Distillation.Loss f32 None", aae, "reduction", (w, o) => Distillation.Loss(X, T, 2, 3, KlReductionKind.None, Dist(o)));
+        yield return ("Distillation.Loss f64 (KlReductionKind)9", aoore, "reduction", (w, o) => Distillation.Loss(Xd, Td, 2, 3, (KlReductionKind)9, Dist(o)));
+        yield return ("Distillation.Backward f32 (KlReductionKind)-1", aoore, "reduction", (w, o) => Distillation.Backward(X, T, 2, 3, w.A, w.B, (KlReductionKind)(-1), 1f, Dist(o)));
+        yield return ("Distillation.Backward f64 None", aae, "reduction", (w, o) => Distillation.Backward(Xd, Td, 2, 3, w.D, w.E, KlReductionKind.None, 1.0, Dist(o)));
 
         // destination too small or empty
         yield return ("Distillation.RowLosses f32 destination too small", aae, "destination", (w, o) => Distillation.RowLosses(X, T, 2, 3, w.A.AsSpan(0, 1), Dist(o)));
@@ -129,9 +129,9 @@ public class BadInputTableTests
         yield return ("Distillation.Backward f32 gradTeacher too small", aae, "gradTeacher", (w, o) => Distillation.Backward(X, T, 2, 3, w.A, w.B.AsSpan(0, 5), options: Dist(o)));
         yield return ("Distillation.Backward f64 strided gradStudent too small", aae, "gradStudent",
             (w, o) => Distillation.Backward(new double[8], Td, 2, 3, w.D.AsSpan(0, 7), options: Dist(o) with { StudentStride = 5 }));
-        yield return ("Distillation.RowBackward f32 rowLosses too small", aae, "rowLosses", (w, o) => Distillation.RowBackward(X, T, 2, 3, w.C.AsSpan(0, 1), w.A, w.B, 1f, Dist(o)));
-        yield return ("Distillation.RowBackward f64 gradStudent too small", aae, "gradStudent", (w, o) => Distillation.RowBackward(Xd, Td, 2, 3, w.F, w.D.AsSpan(0, 4), default, 1.0, Dist(o)));
-        yield return ("Distillation.RowBackward f64 gradTeacher too small", aae, "gradTeacher", (w, o) => Distillation.RowBackward(Xd, Td, 2, 3, w.F, w.D, w.E.AsSpan(0, 3), 1.0, Dist(o)));
+        yield return ("Distillation.RowBackward f32 rowLosses too small", aae, "rowLosses", (w, o) => Distillation.RowBackward(X, T, 2, 3, w.A, w.B, w.C.AsSpan(0, 1), 1f, Dist(o)));
+        yield return ("Distillation.RowBackward f64 gradStudent too small", aae, "gradStudent", (w, o) => Distillation.RowBackward(Xd, Td, 2, 3, w.D.AsSpan(0, 4), default, w.F, 1.0, Dist(o)));
+        yield return ("Distillation.RowBackward f64 gradTeacher too small", aae, "gradTeacher", (w, o) => Distillation.RowBackward(Xd, Td, 2, 3, w.D, w.E.AsSpan(0, 3), w.F, 1.0, Dist(o)));
 
         // outputs overlapping inputs or each other (never allowed: no in-place)
         yield return ("Distillation.RowLosses f32 destination over student", aae, "destination", (w, o) => Distillation.RowLosses(w.A.AsSpan(0, 6), T, 2, 3, w.A.AsSpan(5, 2), Dist(o)));
@@ -143,10 +143,10 @@ public class BadInputTableTests
         yield return ("Distillation.Backward f64 gradTeacher over gradStudent", aae, "gradTeacher", (w, o) => Distillation.Backward(Xd, Td, 2, 3, w.D.AsSpan(0, 6), w.D.AsSpan(5, 6), options: Dist(o)));
         yield return ("Distillation.Backward f32 gradStudent over rowWeights", aae, "gradStudent",
             (w, o) => Distillation.Backward(X, T, 2, 3, w.A.AsSpan(0, 6), options: Dist(o), rowWeights: w.A.AsSpan(5, 2)));
-        yield return ("Distillation.RowBackward f32 rowLosses over student", aae, "rowLosses", (w, o) => Distillation.RowBackward(w.C.AsSpan(0, 6), T, 2, 3, w.C.AsSpan(4, 2), w.A, w.B, 1f, Dist(o)));
-        yield return ("Distillation.RowBackward f64 gradStudent over rowLosses", aae, "gradStudent", (w, o) => Distillation.RowBackward(Xd, Td, 2, 3, w.D.AsSpan(0, 2), w.D.AsSpan(1, 6), default, 1.0, Dist(o)));
-        yield return ("Distillation.RowBackward f64 gradTeacher over rowLosses", aae, "gradTeacher", (w, o) => Distillation.RowBackward(Xd, Td, 2, 3, w.F.AsSpan(6, 2), w.D, w.F.AsSpan(1, 6), 1.0, Dist(o)));
-        yield return ("Distillation.RowBackward f32 gradTeacher is student", aae, "gradTeacher", (w, o) => Distillation.RowBackward(w.B.AsSpan(0, 6), T, 2, 3, default, w.A, w.B.AsSpan(0, 6), 1f, Dist(o)));
+        yield return ("Distillation.RowBackward f32 rowLosses over student", aae, "rowLosses", (w, o) => Distillation.RowBackward(w.C.AsSpan(0, 6), T, 2, 3, w.A, w.B, w.C.AsSpan(4, 2), 1f, Dist(o)));
+        yield return ("Distillation.RowBackward f64 gradStudent over rowLosses", aae, "gradStudent", (w, o) => Distillation.RowBackward(Xd, Td, 2, 3, w.D.AsSpan(1, 6), default, w.D.AsSpan(0, 2), 1.0, Dist(o)));
+        yield return ("Distillation.RowBackward f64 gradTeacher over rowLosses", aae, "gradTeacher", (w, o) => Distillation.RowBackward(Xd, Td, 2, 3, w.D, w.F.AsSpan(1, 6), w.F.AsSpan(6, 2), 1.0, Dist(o)));
+        yield return ("Distillation.RowBackward f32 gradTeacher is student", aae, "gradTeacher", (w, o) => Distillation.RowBackward(w.B.AsSpan(0, 6), T, 2, 3, w.A, w.B.AsSpan(0, 6), default, 1f, Dist(o)));
     }
 
     internal static IEnumerable<(string Case, Type Exception, string Param, Action<Outputs, KlOptions> Call)> Errors()
@@ -161,39 +161,39 @@ public class BadInputTableTests
         yield return ("Sum f32 length mismatch", aae, target, (w, o) => KlDivergence.Sum(X, T5, o));
         yield return ("Mean f32 length mismatch", aae, target, (w, o) => KlDivergence.Mean(X, T5, o));
         yield return ("BatchMean f32 length mismatch", aae, target, (w, o) => KlDivergence.BatchMean(X, T5, 2, o));
-        yield return ("Reduce f32 length mismatch", aae, target, (w, o) => KlDivergence.Reduce(X, T5, KlReduction.Sum, 0, o, 2));
+        yield return ("Reduce f32 length mismatch", aae, target, (w, o) => KlDivergence.Reduce(X, T5, KlReduction.Sum, o, 2));
         yield return ("Pointwise f32 length mismatch", aae, target, (w, o) => KlDivergence.Pointwise(X, T5, w.A, o));
         yield return ("Rows f32 length mismatch", aae, target, (w, o) => KlDivergence.Rows(X, T5, 2, 3, w.A, o));
-        yield return ("Backward f32 length mismatch", aae, target, (w, o) => KlDivergence.Backward(X, T5, KlReduction.Sum, w.A, w.B, 0, 1f, o));
+        yield return ("Backward f32 length mismatch", aae, target, (w, o) => KlDivergence.Backward(X, T5, w.A, w.B, KlReduction.Sum, 1f, o));
         yield return ("PointwiseBackward f32 length mismatch", aae, target, (w, o) => KlDivergence.PointwiseBackward(X, T5, w.A, w.B, w.C, 1f, o));
         yield return ("Sum f64 length mismatch", aae, target, (w, o) => KlDivergence.Sum(Xd, T5d, o));
         yield return ("Mean f64 length mismatch", aae, target, (w, o) => KlDivergence.Mean(Xd, T5d, o));
         yield return ("BatchMean f64 length mismatch", aae, target, (w, o) => KlDivergence.BatchMean(Xd, T5d, 2, o));
-        yield return ("Reduce f64 length mismatch", aae, target, (w, o) => KlDivergence.Reduce(Xd, T5d, KlReduction.Mean, 0, o));
+        yield return ("Reduce f64 length mismatch", aae, target, (w, o) => KlDivergence.Reduce(Xd, T5d, KlReduction.Mean, o));
         yield return ("Pointwise f64 length mismatch", aae, target, (w, o) => KlDivergence.Pointwise(Xd, T5d, w.D, o));
         yield return ("Rows f64 length mismatch", aae, target, (w, o) => KlDivergence.Rows(Xd, T5d, 2, 3, w.D, o));
-        yield return ("Backward f64 length mismatch", aae, target, (w, o) => KlDivergence.Backward(Xd, T5d, KlReduction.Sum, w.D, w.E, 0, 1.0, o));
+        yield return ("Backward f64 length mismatch", aae, target, (w, o) => KlDivergence.Backward(Xd, T5d, w.D, w.E, KlReduction.Sum, 1.0, o));
         yield return ("PointwiseBackward f64 length mismatch", aae, target, (w, o) => KlDivergence.PointwiseBackward(Xd, T5d, w.D, w.E, w.F, 1.0, o));
 
         // destination too small
         yield return ("Pointwise f32 destination too small", aae, "destination", (w, o) => KlDivergence.Pointwise(X, T, w.A.AsSpan(0, 5), o));
         yield return ("Rows f32 destination too small", aae, "destination", (w, o) => KlDivergence.Rows(X, T, 3, 2, w.A.AsSpan(0, 2), o));
         yield return ("Rows strided f32 destination too small", aae, "destination", (w, o) => KlDivergence.Rows(X, 3, T, 3, 2, 3, w.A.AsSpan(0, 1), o));
-        yield return ("Backward f32 gradInput too small", aae, "gradInput", (w, o) => KlDivergence.Backward(X, T, KlReduction.Sum, w.A.AsSpan(0, 5), w.B, 0, 1f, o));
-        yield return ("Backward f32 gradTarget too small", aae, "gradTarget", (w, o) => KlDivergence.Backward(X, T, KlReduction.Sum, w.A, w.B.AsSpan(0, 3), 0, 1f, o));
+        yield return ("Backward f32 gradInput too small", aae, "gradInput", (w, o) => KlDivergence.Backward(X, T, w.A.AsSpan(0, 5), w.B, KlReduction.Sum, 1f, o));
+        yield return ("Backward f32 gradTarget too small", aae, "gradTarget", (w, o) => KlDivergence.Backward(X, T, w.A, w.B.AsSpan(0, 3), KlReduction.Sum, 1f, o));
         yield return ("PointwiseBackward f32 values too small", aae, "values", (w, o) => KlDivergence.PointwiseBackward(X, T, w.A, w.B, w.C.AsSpan(0, 5), 1f, o));
         yield return ("Pointwise f64 destination too small", aae, "destination", (w, o) => KlDivergence.Pointwise(Xd, Td, w.D.AsSpan(0, 5), o));
         yield return ("Rows f64 destination too small", aae, "destination", (w, o) => KlDivergence.Rows(Xd, Td, 3, 2, w.D.AsSpan(0, 2), o));
-        yield return ("Backward f64 gradInput too small", aae, "gradInput", (w, o) => KlDivergence.Backward(Xd, Td, KlReduction.Mean, w.D.AsSpan(0, 1), default, 0, 1.0, o));
+        yield return ("Backward f64 gradInput too small", aae, "gradInput", (w, o) => KlDivergence.Backward(Xd, Td, w.D.AsSpan(0, 1), default, KlReduction.Mean, 1.0, o));
         yield return ("PointwiseBackward f64 gradTarget too small", aae, "gradTarget", (w, o) => KlDivergence.PointwiseBackward(Xd, Td, w.D, w.E.AsSpan(0, 5), default, 1.0, o));
 
         // batch <= 0, and a batch that does not divide
         foreach (int batch in new[] { 0, -1, int.MinValue })
         {
             yield return ($"BatchMean f32 batch {batch}", aoore, "batchSize", (w, o) => KlDivergence.BatchMean(X, T, batch, o));
-            yield return ($"Reduce f64 BatchMean batch {batch}", aoore, "batchSize", (w, o) => KlDivergence.Reduce(Xd, Td, KlReduction.BatchMean, batch, o));
-            yield return ($"Backward f32 BatchMean batch {batch}", aoore, "batchSize", (w, o) => KlDivergence.Backward(X, T, KlReduction.BatchMean, w.A, w.B, batch, 1f, o));
-            yield return ($"Backward f64 BatchMean batch {batch}", aoore, "batchSize", (w, o) => KlDivergence.Backward(Xd, Td, KlReduction.BatchMean, w.D, w.E, batch, 1.0, o));
+            yield return ($"Reduce f64 BatchMean batch {batch}", aoore, "batchSize", (w, o) => KlDivergence.Reduce(Xd, Td, KlReduction.BatchMean(batch), o));
+            yield return ($"Backward f32 BatchMean batch {batch}", aoore, "batchSize", (w, o) => KlDivergence.Backward(X, T, w.A, w.B, KlReduction.BatchMean(batch), 1f, o));
+            yield return ($"Backward f64 BatchMean batch {batch}", aoore, "batchSize", (w, o) => KlDivergence.Backward(Xd, Td, w.D, w.E, KlReduction.BatchMean(batch), 1.0, o));
         }
         yield return ("BatchMean f64 batch 4 of 6", aae, "batchSize", (w, o) => KlDivergence.BatchMean(Xd, Td, 4, o));
 
@@ -213,23 +213,20 @@ public class BadInputTableTests
         yield return ("Pointwise f64 destination partly over target", aae, "destination", (w, o) => KlDivergence.Pointwise(Xd, w.D.AsSpan(1, 6), w.D.AsSpan(0, 6), o));
         yield return ("Rows strided f32 destination inside input", aae, "destination", (w, o) => KlDivergence.Rows(w.A.AsSpan(0, 6), 3, T, 3, 2, 3, w.A.AsSpan(4, 2), o));
         yield return ("Rows strided f64 destination exactly target", aae, "destination", (w, o) => KlDivergence.Rows(Xd, 3, w.D.AsSpan(0, 6), 3, 2, 3, w.D.AsSpan(0, 2), o));
-        yield return ("Backward f32 gradInput is input", aae, "gradInput", (w, o) => KlDivergence.Backward(w.A.AsSpan(0, 6), T, KlReduction.Sum, w.A.AsSpan(0, 6), default, 0, 1f, o));
-        yield return ("Backward f32 gradTarget over gradInput", aae, "gradTarget", (w, o) => KlDivergence.Backward(X, T, KlReduction.Sum, w.A.AsSpan(0, 6), w.A.AsSpan(3, 6), 0, 1f, o));
+        yield return ("Backward f32 gradInput is input", aae, "gradInput", (w, o) => KlDivergence.Backward(w.A.AsSpan(0, 6), T, w.A.AsSpan(0, 6), default, KlReduction.Sum, 1f, o));
+        yield return ("Backward f32 gradTarget over gradInput", aae, "gradTarget", (w, o) => KlDivergence.Backward(X, T, w.A.AsSpan(0, 6), w.A.AsSpan(3, 6), KlReduction.Sum, 1f, o));
         yield return ("PointwiseBackward f64 values over target", aae, "values", (w, o) => KlDivergence.PointwiseBackward(Xd, w.D.AsSpan(0, 6), w.E, default, w.D.AsSpan(5, 6), 1.0, o));
         yield return ("PointwiseBackward f32 gradTarget is target", aae, "gradTarget", (w, o) => KlDivergence.PointwiseBackward(X, w.A.AsSpan(0, 6), w.B, w.A.AsSpan(0, 6), default, 1f, o));
 
-        // not a reduction; undefined options
-        yield return ("Reduce f32 None", aae, "reduction", (w, o) => KlDivergence.Reduce(X, T, KlReduction.None, 0, o));
-        yield return ("Reduce f64 (KlReduction)9", aoore, "reduction", (w, o) => KlDivergence.Reduce(Xd, Td, (KlReduction)9, 0, o));
-        yield return ("Backward f32 None", aae, "reduction", (w, o) => KlDivergence.Backward(X, T, KlReduction.None, w.A, w.B, 0, 1f, o));
-        yield return ("Reduce f32 degreeOfParallelism 0", aoore, "degreeOfParallelism", (w, o) => KlDivergence.Reduce(X, T, KlReduction.Sum, 0, o, 0));
+        // undefined options (a KlDivergence reduction that is not one does not compile: KlReduction has no None)
+        yield return ("Reduce f32 degreeOfParallelism 0", aoore, "degreeOfParallelism", (w, o) => KlDivergence.Reduce(X, T, KlReduction.Sum, o, 0));
         yield return ("Pointwise f32 undefined Isa", aoore, "options", (w, o) => KlDivergence.Pointwise(X, T, w.A, o with { Isa = (KlIsa)7 }));
         yield return ("Rows f64 NaN RowSumTolerance", aoore, "options", (w, o) => KlDivergence.Rows(Xd, Td, 2, 3, w.D, o with { RowSumTolerance = double.NaN }));
         yield return ("Sum f32 negative RowSumTolerance", aoore, "options", (w, o) => KlDivergence.Sum(X, T, o with { RowSumTolerance = -1 }));
 
         // KlOptions.ValidateInputs: what would have been NaN or nonsense
         yield return ("Pointwise f32 NaN input (validating)", kie, "input", (w, o) => KlDivergence.Pointwise(new float[] { -1, float.NaN }, new float[] { 0.5f, 0.5f }, w.A, V(o)));
-        yield return ("Backward f64 target > 1 (validating)", kie, target, (w, o) => KlDivergence.Backward(Xd, new[] { 0.1, 0.2, 1.5, 0.2, 0.2, 0.6 }, KlReduction.Sum, w.D, w.E, 0, 1.0, V(o)));
+        yield return ("Backward f64 target > 1 (validating)", kie, target, (w, o) => KlDivergence.Backward(Xd, new[] { 0.1, 0.2, 1.5, 0.2, 0.2, 0.6 }, w.D, w.E, KlReduction.Sum, 1.0, V(o)));
         yield return ("Rows f32 row sum 0.9 (validating)", kie, target, (w, o) => KlDivergence.Rows(X, new[] { 0.1f, 0.2f, 0.6f, 0.2f, 0.2f, 0.6f }, 2, 3, w.A, V(o)));
         yield return ("PointwiseBackward f32 log target > 0 (validating)", kie, target, (w, o) => KlDivergence.PointwiseBackward(X, new[] { -1f, -1f, 0.5f, -1f, -1f, -1f }, w.A, w.B, w.C, 1f, V(o) with { LogTarget = true }));
 
@@ -278,13 +275,13 @@ public class BadInputTableTests
         KlDivergence.Pointwise(noneD, noneD, noneD, o);
         KlDivergence.Rows(none, none, 0, 5, w.A, o);
         KlDivergence.Rows(noneD, 0, noneD, 0, 0, 0, w.D, o);
-        Assert.Equal(0f, KlDivergence.Backward(none, none, KlReduction.Sum, w.A, w.B, 0, 1f, o));
+        Assert.Equal(0f, KlDivergence.Backward(none, none, w.A, w.B, KlReduction.Sum, 1f, o));
         KlDivergence.PointwiseBackward(noneD, noneD, w.D, w.E, w.F, 1.0, o);
-        Assert.Equal(0f, Distillation.Loss(none, none, 0, 3, KlReduction.Sum, Dist(o)));
-        Assert.True(double.IsNaN(Distillation.Loss(noneD, noneD, 0, 3, KlReduction.BatchMean, Dist(o))));
+        Assert.Equal(0f, Distillation.Loss(none, none, 0, 3, KlReductionKind.Sum, Dist(o)));
+        Assert.True(double.IsNaN(Distillation.Loss(noneD, noneD, 0, 3, KlReductionKind.BatchMean, Dist(o))));
         Distillation.RowLosses(none, none, 0, 3, w.A, Dist(o));
-        Assert.Equal(0.0, Distillation.Backward(noneD, noneD, 0, 3, noneD, noneD, KlReduction.Sum, 1.0, Dist(o)));
-        Distillation.RowBackward(none, Array.Empty<float>(), 0, 5, w.A, none, none, 1f, Dist(o));
+        Assert.Equal(0.0, Distillation.Backward(noneD, noneD, 0, 3, noneD, noneD, KlReductionKind.Sum, 1.0, Dist(o)));
+        Distillation.RowBackward(none, Array.Empty<float>(), 0, 5, none, none, w.A, 1f, Dist(o));
         Assert.True(w.Untouched());
         // ... and rows of zero columns sum to +0, even when validating.
         KlDivergence.Rows(none, none, 2, 0, w.A, o with { ValidateInputs = true });

@@ -50,12 +50,12 @@ public class BitIdentityTests(ITestOutputHelper output)
             var qa = new double[n]; var qb = new double[n];
             KlDivergence.Pointwise(xd, td, qa, oa); KlDivergence.Pointwise(xd, td, qb, ob);
             for (int i = 0; i < n; i++) Count($"double pointwise[{i}]", BitConverter.DoubleToInt64Bits(qa[i]), BitConverter.DoubleToInt64Bits(qb[i]));
-            foreach (var r in new[] { KlReduction.Sum, KlReduction.Mean, KlReduction.BatchMean })
+            foreach (var r in new[] { KlReductionKind.Sum, KlReductionKind.Mean, KlReductionKind.BatchMean })
             {
-                Count($"float {r}", BitConverter.SingleToInt32Bits(KlDivergence.Reduce(x, t, r, batch, oa)),
-                                    BitConverter.SingleToInt32Bits(KlDivergence.Reduce(x, t, r, batch, ob)));
-                Count($"double {r}", BitConverter.DoubleToInt64Bits(KlDivergence.Reduce(xd, td, r, batch, oa)),
-                                     BitConverter.DoubleToInt64Bits(KlDivergence.Reduce(xd, td, r, batch, ob)));
+                Count($"float {r}", BitConverter.SingleToInt32Bits(KlDivergence.Reduce(x, t, TestData.Reduction(r, batch), oa)),
+                                    BitConverter.SingleToInt32Bits(KlDivergence.Reduce(x, t, TestData.Reduction(r, batch), ob)));
+                Count($"double {r}", BitConverter.DoubleToInt64Bits(KlDivergence.Reduce(xd, td, TestData.Reduction(r, batch), oa)),
+                                     BitConverter.DoubleToInt64Bits(KlDivergence.Reduce(xd, td, TestData.Reduction(r, batch), ob)));
             }
         }
 

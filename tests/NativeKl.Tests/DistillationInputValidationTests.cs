@@ -18,7 +18,7 @@ public class DistillationInputValidationTests
         new DistillationOptions(1.5)
         {
             Backend = Registry.Backends[backend].Backend, Isa = Registry.Backends[backend].Isa, Teacher = teacher,
-            ScaleByTemperatureSquared = true, StudentStride = Ss, TeacherStride = Ts, ValidateInputs = true,
+            MultiplyLossByTemperatureSquared = true, StudentStride = Ss, TeacherStride = Ts, ValidateInputs = true,
         };
 
     /// <summary>Valid rows, NaN padding; teacher log-probabilities are log-softmax rows; weights all &gt; 0.</summary>
@@ -33,7 +33,7 @@ public class DistillationInputValidationTests
         for (int r = 0; r < Rows; r++)
         {
             for (int c = 0; c < Cols; c++) { s[r * Ss + c] = 3 * Normal(); u[r * Ts + c] = 3 * Normal(); }
-            if (teacher == TeacherKind.LogProbabilities) LogSoftmax(u, r * Ts);
+            if (teacher == TeacherKind.LogProbabilitiesAsGiven) LogSoftmax(u, r * Ts);
         }
         var w = Enumerable.Range(0, Rows).Select(_ => 0.5 + rng.NextDouble()).ToArray();
         return (s, u, w);
@@ -75,14 +75,14 @@ public class DistillationInputValidationTests
 
     private static readonly (string Name, bool Single, Entry Run)[] Entries =
     {
-        ("Loss f32", true, (s, u, w, o, b) => Distillation.Loss(F(s), F(u), Rows, Cols, KlReduction.BatchMean, o, F(w))),
+        ("Loss f32", true, (s, u, w, o, b) => Distillation.Loss(F(s), F(u), Rows, Cols, KlReductionKind.BatchMean, o, F(w))),
         ("RowLosses f32", true, (s, u, w, o, b) => { Distillation.RowLosses(F(s), F(u), Rows, Cols, b.RowsF, o, F(w)); return 0; }),
-        ("Backward f32", true, (s, u, w, o, b) => Distillation.Backward(F(s), F(u), Rows, Cols, b.GsF, b.GuF, KlReduction.Mean, 0.5f, o, F(w))),
-        ("RowBackward f32", true, (s, u, w, o, b) => { Distillation.RowBackward(F(s), F(u), Rows, Cols, b.RowsF, b.GsF, b.GuF, 0.5f, o, F(w)); return 0; }),
-        ("Loss f64", false, (s, u, w, o, b) => Distillation.Loss(s, u, Rows, Cols, KlReduction.Sum, o, w)),
+        ("Backward f32", true, (s, u, w, o, b) => Distillation.Backward(F(s), F(u), Rows, Cols, b.GsF, b.GuF, KlReductionKind.Mean, 0.5f, o, F(w))),
+        ("RowBackward f32", true, (s, u, w, o, b) => { Distillation.RowBackward(F(s), F(u), Rows, Cols, b.GsF, b.GuF, b.RowsF, 0.5f, o, F(w)); return 0; }),
+        ("Loss f64", false, (s, u, w, o, b) => Distillation.Loss(s, u, Rows, Cols, KlReductionKind.Sum, o, w)),
         ("RowLosses f64", false, (s, u, w, o, b) => { Distillation.RowLosses(s, u, Rows, Cols, b.RowsD, o, w); return 0; }),
-        ("Backward f64", false, (s, u, w, o, b) => Distillation.Backward(s, u, Rows, Cols, b.GsD, b.GuD, KlReduction.BatchMean, 0.5, o, w)),
-        ("RowBackward f64", false, (s, u, w, o, b) => { Distillation.RowBackward(s, u, Rows, Cols, b.RowsD, b.GsD, b.GuD, 0.5, o, w); return 0; }),
+        ("Backward f64", false, (s, u, w, o, b) => Distillation.Backward(s, u, Rows, Cols, b.GsD, b.GuD, KlReductionKind.BatchMean, 0.5, o, w)),
+        ("RowBackward f64", false, (s, u, w, o, b) => { Distillation.RowBackward(s, u, Rows, Cols, b.GsD, b.GuD, b.RowsD, 0.5, o, w); return 0; }),
     };
 
     /// <summary>
@@ -130,8 +130,8 @@ public class DistillationInputValidationTests
         Assert.False(new DistillationOptions(2).ValidateInputs);
         var (s, u, w) = Valid(TeacherKind.Logits);
         s[2 * Ss + 5] = double.NaN;
-        Assert.True(double.IsNaN(Distillation.Loss(s, u, Rows, Cols, KlReduction.Sum, o, w)));
-        Assert.True(float.IsNaN(Distillation.Loss(F(s), F(u), Rows, Cols, KlReduction.Sum, o, F(w))));
+        Assert.True(double.IsNaN(Distillation.Loss(s, u, Rows, Cols, KlReductionKind.Sum, o, w)));
+        Assert.True(float.IsNaN(Distillation.Loss(F(s), F(u), Rows, Cols, KlReductionKind.Sum, o, F(w))));
     }
 
     [Theory, MemberData(nameof(BackendNames))]
@@ -150,9 +150,9 @@ public class DistillationInputValidationTests
         s[3 * Ss] = 1;
         Passes(s, u, w, o);
         // the same with teacher log-probabilities: the student's rules do not change
-        var (_, lu, _) = Valid(TeacherKind.LogProbabilities);
+        var (_, lu, _) = Valid(TeacherKind.LogProbabilitiesAsGiven);
         s[4 * Ss + 12] = double.NaN;
-        Fails(s, lu, w, o with { Teacher = TeacherKind.LogProbabilities }, "student", 4, 12, 4 * Ss + 12, double.NaN);
+        Fails(s, lu, w, o with { Teacher = TeacherKind.LogProbabilitiesAsGiven }, "student", 4, 12, 4 * Ss + 12, double.NaN);
     }
 
     [Theory, MemberData(nameof(BackendNames))]
@@ -185,8 +185,8 @@ public class DistillationInputValidationTests
         Fails(s, u, w, o, "teacher", 2, -1, 2 * Ts, double.NegativeInfinity);
         Assert.Contains("no logit above −∞", Assert.Throws<KlInputException>(() => Distillation.Loss(s, u, Rows, Cols, options: o)).Message);
         // the student's rule with teacher log-probabilities too
-        var (_, lu, _) = Valid(TeacherKind.LogProbabilities);
-        Fails(s, lu, w, o with { Teacher = TeacherKind.LogProbabilities }, "student", 3, -1, 3 * Ss, double.NegativeInfinity);
+        var (_, lu, _) = Valid(TeacherKind.LogProbabilitiesAsGiven);
+        Fails(s, lu, w, o with { Teacher = TeacherKind.LogProbabilitiesAsGiven }, "student", 3, -1, 3 * Ss, double.NegativeInfinity);
     }
 
     [Theory, MemberData(nameof(BackendNames))]
@@ -215,8 +215,8 @@ public class DistillationInputValidationTests
     [Theory, MemberData(nameof(BackendNames))]
     public void Teacher_log_probabilities(string backend)
     {
-        var o = On(backend, TeacherKind.LogProbabilities);
-        var (s, u, w) = Valid(TeacherKind.LogProbabilities);
+        var o = On(backend, TeacherKind.LogProbabilitiesAsGiven);
+        var (s, u, w) = Valid(TeacherKind.LogProbabilitiesAsGiven);
         Passes(s, u, w, o);
         u[2 * Ts + 6] = double.NaN;
         Fails(s, u, w, o, "teacher", 2, 6, 2 * Ts + 6, double.NaN);
@@ -258,11 +258,11 @@ public class DistillationInputValidationTests
     [Theory, MemberData(nameof(BackendNames))]
     public void A_bad_row_sum_tolerance_is_an_argument_error(string backend)
     {
-        var (s, u, w) = Valid(TeacherKind.LogProbabilities);
+        var (s, u, w) = Valid(TeacherKind.LogProbabilitiesAsGiven);
         foreach (bool validate in new[] { false, true })
             foreach (double tolerance in new[] { -1e-3, double.NaN, double.PositiveInfinity })
             {
-                var o = On(backend, TeacherKind.LogProbabilities) with { ValidateInputs = validate, RowSumTolerance = tolerance };
+                var o = On(backend, TeacherKind.LogProbabilitiesAsGiven) with { ValidateInputs = validate, RowSumTolerance = tolerance };
                 foreach (var (name, _, run) in Entries)
                 {
                     var b = new Outputs();
@@ -278,7 +278,7 @@ public class DistillationInputValidationTests
     [Theory, MemberData(nameof(BackendNames))]
     public void Ignored_rows_and_padding_are_not_read(string backend)
     {
-        foreach (var teacher in new[] { TeacherKind.Logits, TeacherKind.LogProbabilities })
+        foreach (var teacher in new[] { TeacherKind.Logits, TeacherKind.LogProbabilitiesAsGiven })
         {
             var o = On(backend, teacher);
             var (s, u, w) = Valid(teacher); // padding: NaN
@@ -300,14 +300,14 @@ public class DistillationInputValidationTests
         }
         // no columns: nothing to read, nothing to report
         var none = new DistillationOptions(2) { Backend = Registry.Backends[backend].Backend, Isa = Registry.Backends[backend].Isa, ValidateInputs = true };
-        Assert.Equal(0f, Distillation.Loss(ReadOnlySpan<float>.Empty, ReadOnlySpan<float>.Empty, 3, 0, KlReduction.Sum, none));
-        Assert.Equal(0.0, Distillation.Loss(ReadOnlySpan<double>.Empty, ReadOnlySpan<double>.Empty, 3, 0, KlReduction.Sum, none with { Teacher = TeacherKind.LogProbabilities }));
+        Assert.Equal(0f, Distillation.Loss(ReadOnlySpan<float>.Empty, ReadOnlySpan<float>.Empty, 3, 0, KlReductionKind.Sum, none));
+        Assert.Equal(0.0, Distillation.Loss(ReadOnlySpan<double>.Empty, ReadOnlySpan<double>.Empty, 3, 0, KlReductionKind.Sum, none with { Teacher = TeacherKind.LogProbabilitiesAsGiven }));
     }
 
     [Theory, MemberData(nameof(BackendNames))]
     public void Valid_input_gives_the_same_bits_with_the_mode_on(string backend)
     {
-        foreach (var teacher in new[] { TeacherKind.Logits, TeacherKind.LogProbabilities })
+        foreach (var teacher in new[] { TeacherKind.Logits, TeacherKind.LogProbabilitiesAsGiven })
         {
             var o = On(backend, teacher);
             var (s, u, w) = Valid(teacher, seed: 7);
@@ -332,22 +332,22 @@ public class DistillationInputValidationTests
     public void Calls_allocate_nothing_with_the_mode_on(string backend)
     {
         var (sd, ud, wd) = Valid(TeacherKind.Logits, seed: 11);
-        var (_, ld, _) = Valid(TeacherKind.LogProbabilities, seed: 12);
+        var (_, ld, _) = Valid(TeacherKind.LogProbabilitiesAsGiven, seed: 12);
         wd[1] = 0;
         float[] s = F(sd), u = F(ud), l = F(ld), w = F(wd), gs = new float[s.Length], gu = new float[u.Length], rows = new float[Rows];
         double[] gsd = new double[sd.Length], gud = new double[ud.Length], rowsd = new double[Rows];
         var o = On(backend);
-        var lp = On(backend, TeacherKind.LogProbabilities);
+        var lp = On(backend, TeacherKind.LogProbabilitiesAsGiven);
         void Calls()
         {
-            Distillation.Loss(s, u, Rows, Cols, KlReduction.BatchMean, o);
+            Distillation.Loss(s, u, Rows, Cols, KlReductionKind.BatchMean, o);
             Distillation.RowLosses(s, l, Rows, Cols, rows, lp, w);
-            Distillation.Backward(s, u, Rows, Cols, gs, gu, KlReduction.Sum, 1f, o, w);
-            Distillation.RowBackward(s, l, Rows, Cols, rows, gs, default, 1f, lp);
-            Distillation.Loss(sd, ud, Rows, Cols, KlReduction.Mean, o, wd);
+            Distillation.Backward(s, u, Rows, Cols, gs, gu, KlReductionKind.Sum, 1f, o, w);
+            Distillation.RowBackward(s, l, Rows, Cols, gs, default, rows, 1f, lp);
+            Distillation.Loss(sd, ud, Rows, Cols, KlReductionKind.Mean, o, wd);
             Distillation.RowLosses(sd, ld, Rows, Cols, rowsd, lp);
-            Distillation.Backward(sd, ld, Rows, Cols, gsd, gud, KlReduction.BatchMean, 1.0, lp, wd);
-            Distillation.RowBackward(sd, ud, Rows, Cols, rowsd, gsd, gud, 1.0, o, wd);
+            Distillation.Backward(sd, ld, Rows, Cols, gsd, gud, KlReductionKind.BatchMean, 1.0, lp, wd);
+            Distillation.RowBackward(sd, ud, Rows, Cols, gsd, gud, rowsd, 1.0, o, wd);
         }
         for (int i = 0; i < 20; i++) Calls();
         long before = GC.GetAllocatedBytesForCurrentThread();

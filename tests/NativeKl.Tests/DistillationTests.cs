@@ -50,7 +50,7 @@ public class DistillationTests
         for (int r = 0; r < k.Rows; r++)
         {
             for (int c = 0; c < k.Cols; c++) { s[r * k.Ss + c] = k.Scale * Normal(); u[r * k.Ts + c] = k.Scale * Normal(); }
-            if (k.Teacher == TeacherKind.LogProbabilities && k.Cols > 0)
+            if (k.Teacher == TeacherKind.LogProbabilitiesAsGiven && k.Cols > 0)
             {
                 double m = double.NegativeInfinity, z = 0;
                 for (int c = 0; c < k.Cols; c++) m = Math.Max(m, u[r * k.Ts + c]);
@@ -75,9 +75,9 @@ public class DistillationTests
         new(1, 1, 1, 1, 1, TeacherKind.Logits, false, false, 1),
         new(2, 3, 3, 3, 2, TeacherKind.Logits, true, false, 2),
         new(5, 17, 19, 17, 0.5, TeacherKind.Logits, false, true, 3),
-        new(3, 33, 33, 40, 3.7, TeacherKind.LogProbabilities, true, true, 4),
+        new(3, 33, 33, 40, 3.7, TeacherKind.LogProbabilitiesAsGiven, true, true, 4),
         new(64, 100, 100, 100, 2, TeacherKind.Logits, true, true, 5),
-        new(7, 257, 260, 257, 1, TeacherKind.LogProbabilities, false, false, 6),
+        new(7, 257, 260, 257, 1, TeacherKind.LogProbabilitiesAsGiven, false, false, 6),
         new(4, 1000, 1000, 1003, 4, TeacherKind.Logits, true, false, 7, Scale: 30),
         new(2, 32000, 32000, 32000, 2, TeacherKind.Logits, false, true, 8),
         new(3, 40, 40, 40, 2, TeacherKind.Logits, false, false, 9, Scale: 1000),
@@ -93,8 +93,8 @@ public class DistillationTests
     {
         var (s, u, w) = Data(k);
         var o = For(backend, new DistillationOptions(k.T)
-        { Teacher = k.Teacher, ScaleByTemperatureSquared = k.T2, StudentStride = k.Ss, TeacherStride = k.Ts });
-        bool lp = k.Teacher == TeacherKind.LogProbabilities;
+        { Teacher = k.Teacher, MultiplyLossByTemperatureSquared = k.T2, StudentStride = k.Ss, TeacherStride = k.Ts });
+        bool lp = k.Teacher == TeacherKind.LogProbabilitiesAsGiven;
         double eps = single ? 1.1920928955078125e-07 : 2.220446049250313e-16, t2 = k.T2 ? k.T * k.T : 1;
         double invT = single ? (float)(1.0 / k.T) : 1.0 / k.T;
         double Scaled(double v) => single ? (float)((float)v * (float)invT) : v * invT;
@@ -123,10 +123,10 @@ public class DistillationTests
             total += wr * t2 * stats[r].Kl;
             totalTol += wr * t2 * stats[r].Tol;
         }
-        var reductions = new[] { KlReduction.Sum, KlReduction.Mean, KlReduction.BatchMean };
+        var reductions = new[] { KlReductionKind.Sum, KlReductionKind.Mean, KlReductionKind.BatchMean };
         foreach (var red in reductions)
         {
-            double divisor = red == KlReduction.Mean ? (double)kept * k.Cols : red == KlReduction.BatchMean ? kept : 1;
+            double divisor = red == KlReductionKind.Mean ? (double)kept * k.Cols : red == KlReductionKind.BatchMean ? kept : 1;
             double want = total / divisor, tol = 64 * eps * totalTol / divisor + (single ? Math.Abs(want) * eps : 0);
             double got = single
                 ? Distillation.Loss(ToF(s), ToF(u), k.Rows, k.Cols, red, o, ToF(w))
@@ -210,7 +210,7 @@ public class DistillationTests
         // enough rows that a last-bit change in a lane's float pre-add reaches some float32 output.
         foreach (int cols in new[] { 1, 5, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 257, 1000 })
         {
-            var k = new Case(cols >= 31 ? 24 : 3, cols, cols + 1, cols, 1.7, logProbs ? TeacherKind.LogProbabilities : TeacherKind.Logits, true, true, cols);
+            var k = new Case(cols >= 31 ? 24 : 3, cols, cols + 1, cols, 1.7, logProbs ? TeacherKind.LogProbabilitiesAsGiven : TeacherKind.Logits, true, true, cols);
             var (s, u, w) = Data(k);
             s[0] = double.NegativeInfinity; // a masked class and a far-off logit
             u[k.Ts + cols - 1] = double.NegativeInfinity;
@@ -218,16 +218,16 @@ public class DistillationTests
             var results = new Dictionary<string, (uint[] F, ulong[] D)>();
             foreach (var backend in Registry.Backends.Keys)
             {
-                var o = For(backend, new DistillationOptions(k.T) { Teacher = k.Teacher, ScaleByTemperatureSquared = true, StudentStride = k.Ss, TeacherStride = k.Ts });
+                var o = For(backend, new DistillationOptions(k.T) { Teacher = k.Teacher, MultiplyLossByTemperatureSquared = true, StudentStride = k.Ss, TeacherStride = k.Ts });
                 var gsf = new float[s.Length];
                 var guf = new float[u.Length];
                 var rowsF = new float[k.Rows];
-                float vf = Distillation.Backward(ToF(s), ToF(u), k.Rows, cols, gsf, guf, KlReduction.BatchMean, 0.5f, o, ToF(w));
+                float vf = Distillation.Backward(ToF(s), ToF(u), k.Rows, cols, gsf, guf, KlReductionKind.BatchMean, 0.5f, o, ToF(w));
                 Distillation.RowLosses(ToF(s), ToF(u), k.Rows, cols, rowsF, o, ToF(w));
                 var gsd = new double[s.Length];
                 var gud = new double[u.Length];
                 var rowsD = new double[k.Rows];
-                double vd = Distillation.Backward(s, u, k.Rows, cols, gsd, gud, KlReduction.Mean, 0.5, o, w);
+                double vd = Distillation.Backward(s, u, k.Rows, cols, gsd, gud, KlReductionKind.Mean, 0.5, o, w);
                 Distillation.RowLosses(s, u, k.Rows, cols, rowsD, o, w);
                 var f = new[] { vf }.Concat(rowsF).Concat(gsf).Concat(guf).Select(x => float.IsNaN(x) ? 0x7fc00000u : BitConverter.SingleToUInt32Bits(x)).ToArray();
                 var d = new[] { vd }.Concat(rowsD).Concat(gsd).Concat(gud).Select(x => double.IsNaN(x) ? 0x7ff8000000000000ul : BitConverter.DoubleToUInt64Bits(x)).ToArray();
@@ -258,7 +258,7 @@ public class DistillationTests
         const int rows = 2, cols = 96;
         float nan = BitConverter.Int32BitsToSingle(0x7fc001a5);
         double nanD = BitConverter.Int64BitsToDouble(0x7ff80034a00007a5);
-        var (sd, ud, _) = Data(new Case(rows, cols, cols, cols, 1.3, logProbs ? TeacherKind.LogProbabilities : TeacherKind.Logits, false, false, 77));
+        var (sd, ud, _) = Data(new Case(rows, cols, cols, cols, 1.3, logProbs ? TeacherKind.LogProbabilitiesAsGiven : TeacherKind.Logits, false, false, 77));
         for (int pos = 0; pos < 64; pos += 3)
         {
             foreach (bool inTeacher in new[] { false, true })
@@ -270,13 +270,13 @@ public class DistillationTests
                 var results = new Dictionary<string, (uint[] F, ulong[] D)>();
                 foreach (var backend in Registry.Backends.Keys)
                 {
-                    var o = For(backend, new DistillationOptions(1.3) { Teacher = logProbs ? TeacherKind.LogProbabilities : TeacherKind.Logits });
+                    var o = For(backend, new DistillationOptions(1.3) { Teacher = logProbs ? TeacherKind.LogProbabilitiesAsGiven : TeacherKind.Logits });
                     float[] gs = new float[s.Length], gu = new float[u.Length], rl = new float[rows];
                     double[] gsd = new double[s.Length], gud = new double[u.Length], rld = new double[rows];
                     Distillation.RowLosses(s, u, rows, cols, rl, o);
-                    Distillation.Backward(s, u, rows, cols, gs, gu, KlReduction.Sum, 1f, o);
+                    Distillation.Backward(s, u, rows, cols, gs, gu, KlReductionKind.Sum, 1f, o);
                     Distillation.RowLosses(s2, u2, rows, cols, rld, o);
-                    Distillation.Backward(s2, u2, rows, cols, gsd, gud, KlReduction.Sum, 1.0, o);
+                    Distillation.Backward(s2, u2, rows, cols, gsd, gud, KlReductionKind.Sum, 1.0, o);
                     Assert.True(float.IsNaN(rl[1]), $"{backend}: row 1 with a NaN logit at {pos} gave {rl[1]}");
                     results[backend] = (rl.Concat(gs).Concat(gu).Select(x => float.IsNaN(x) ? 0x7fc00000u : BitConverter.SingleToUInt32Bits(x)).ToArray(),
                                         rld.Concat(gsd).Concat(gud).Select(x => double.IsNaN(x) ? 0x7ff8000000000000ul : BitConverter.DoubleToUInt64Bits(x)).ToArray());
@@ -327,14 +327,14 @@ public class DistillationTests
         int rows = shape[0], cols = shape[1];
         double t = c.GetProperty("params").GetProperty("T").GetDouble();
         bool single = c.GetProperty("dtype").GetString() == "float32";
-        var o = For(backend, new DistillationOptions(t) { ScaleByTemperatureSquared = true });
+        var o = For(backend, new DistillationOptions(t) { MultiplyLossByTemperatureSquared = true });
         double eps = single ? 1.1920928955078125e-07 : 2.220446049250313e-16, got;
         double[] gs, gu;
         if (single)
         {
             var gsf = new float[s.Length];
             var guf = new float[u.Length];
-            got = Distillation.Backward(ToF(s), ToF(u), rows, cols, gsf, guf, KlReduction.BatchMean, 1f, o);
+            got = Distillation.Backward(ToF(s), ToF(u), rows, cols, gsf, guf, KlReductionKind.BatchMean, 1f, o);
             gs = gsf.Select(x => (double)x).ToArray();
             gu = guf.Select(x => (double)x).ToArray();
         }
@@ -342,7 +342,7 @@ public class DistillationTests
         {
             gs = new double[s.Length];
             gu = new double[u.Length];
-            got = Distillation.Backward(s, u, rows, cols, gs, gu, KlReduction.BatchMean, 1.0, o);
+            got = Distillation.Backward(s, u, rows, cols, gs, gu, KlReductionKind.BatchMean, 1.0, o);
         }
         Assert.True(Math.Abs(got - loss) <= 16 * eps * (1 + Math.Abs(loss)), $"loss {got:R}, PyTorch {loss:R}");
         for (int r = 0; r < rows; r++)
@@ -382,12 +382,12 @@ public class DistillationTests
         var um = new double[] { 0.2, double.NegativeInfinity, 1.5, double.NegativeInfinity, 0.1, -1 };
         var s2 = new double[] { 1, 0.5, -2, 3, 0.25 };
         var u2 = new double[] { 0.2, 1.5, double.NegativeInfinity, 0.1, -1 };
-        double a = Distillation.Loss(sm, um, 1, 6, KlReduction.Sum, o);
-        double b = Distillation.Loss(s2, u2, 1, 5, KlReduction.Sum, o);
+        double a = Distillation.Loss(sm, um, 1, 6, KlReductionKind.Sum, o);
+        double b = Distillation.Loss(s2, u2, 1, 5, KlReductionKind.Sum, o);
         Assert.True(double.IsFinite(a) && Math.Abs(a - b) < 1e-14, $"{a:R} vs {b:R}");
         var gs = new double[6];
         var gu = new double[6];
-        Distillation.Backward(sm, um, 1, 6, gs, gu, KlReduction.Sum, 1.0, o);
+        Distillation.Backward(sm, um, 1, 6, gs, gu, KlReductionKind.Sum, 1.0, o);
         Assert.All(gs.Concat(gu), v => Assert.True(double.IsFinite(v), $"gradient {v}"));
         Assert.Equal(0.0, gs[1]);
         Assert.Equal(0.0, gu[1]);
@@ -401,44 +401,44 @@ public class DistillationTests
         double[] s = { 1, 2, 3, double.NaN, double.NaN, double.NaN, 0.5, 0.1, -1 };
         double[] u = { 3, 2, 1, double.NaN, double.NaN, double.NaN, -1, 0, 2 };
         double[] w = { 1, 0, 1 };
-        double withMask = Distillation.Loss(s, u, 3, 3, KlReduction.BatchMean, o, w);
+        double withMask = Distillation.Loss(s, u, 3, 3, KlReductionKind.BatchMean, o, w);
         double[] s2 = { 1, 2, 3, 0.5, 0.1, -1 }, u2 = { 3, 2, 1, -1, 0, 2 };
-        double without = Distillation.Loss(s2, u2, 2, 3, KlReduction.BatchMean, o);
+        double without = Distillation.Loss(s2, u2, 2, 3, KlReductionKind.BatchMean, o);
         Assert.Equal(without, withMask);
         var gs = new double[9];
         var gu = new double[9];
         gs.AsSpan().Fill(7);
         gu.AsSpan().Fill(7);
-        Distillation.Backward(s, u, 3, 3, gs, gu, KlReduction.BatchMean, 1.0, o, w);
+        Distillation.Backward(s, u, 3, 3, gs, gu, KlReductionKind.BatchMean, 1.0, o, w);
         for (int c = 3; c < 6; c++)
         {
             Assert.Equal(0x0ul, BitConverter.DoubleToUInt64Bits(gs[c]));
             Assert.Equal(0x0ul, BitConverter.DoubleToUInt64Bits(gu[c]));
         }
-        Assert.True(double.IsNaN(Distillation.Loss(s, u, 3, 3, KlReduction.BatchMean, o, new double[] { 0, 0, 0 })));
+        Assert.True(double.IsNaN(Distillation.Loss(s, u, 3, 3, KlReductionKind.BatchMean, o, new double[] { 0, 0, 0 })));
     }
 
     [Fact]
     public void Central_finite_differences_match_the_gradients()
     {
-        foreach (var teacher in new[] { TeacherKind.Logits, TeacherKind.LogProbabilities })
+        foreach (var teacher in new[] { TeacherKind.Logits, TeacherKind.LogProbabilitiesAsGiven })
         {
             var k = new Case(3, 11, 11, 11, 2.5, teacher, true, true, 31);
             var (s, u, w) = Data(k);
             w[1] = 0.5;
-            var o = new DistillationOptions(k.T) { Teacher = teacher, ScaleByTemperatureSquared = true };
+            var o = new DistillationOptions(k.T) { Teacher = teacher, MultiplyLossByTemperatureSquared = true };
             var gs = new double[s.Length];
             var gu = new double[u.Length];
-            Distillation.Backward(s, u, 3, 11, gs, gu, KlReduction.BatchMean, 1.0, o, w);
+            Distillation.Backward(s, u, 3, 11, gs, gu, KlReductionKind.BatchMean, 1.0, o, w);
             for (int i = 0; i < s.Length; i++)
             {
                 foreach (var x in new[] { s, u })
                 {
                     double keep = x[i], h = 1e-5 * Math.Max(1, Math.Abs(keep));
                     x[i] = keep + h;
-                    double fp = Distillation.Loss(s, u, 3, 11, KlReduction.BatchMean, o, w);
+                    double fp = Distillation.Loss(s, u, 3, 11, KlReductionKind.BatchMean, o, w);
                     x[i] = keep - h;
-                    double fm = Distillation.Loss(s, u, 3, 11, KlReduction.BatchMean, o, w);
+                    double fm = Distillation.Loss(s, u, 3, 11, KlReductionKind.BatchMean, o, w);
                     x[i] = keep;
                     double fd = (fp - fm) / (2 * h), an = ReferenceEquals(x, s) ? gs[i] : gu[i];
                     Assert.True(Math.Abs(fd - an) <= 1e-7 * (1 + Math.Abs(an)), $"{teacher} d/d{(ReferenceEquals(x, s) ? "student" : "teacher")}[{i}]: {fd:R} vs {an:R}");
@@ -471,8 +471,8 @@ public class DistillationTests
         Expect<ArgumentOutOfRangeException>("columns", () => Distillation.Loss(s, u, 3, -4, options: o));
         Expect<ArgumentException>("student", () => Distillation.Loss(s.AsSpan(0, 11), u, 3, 4, options: o));
         Expect<ArgumentException>("teacher", () => Distillation.Loss(s, u.AsSpan(0, 5), 3, 4, options: o));
-        Expect<ArgumentException>("reduction", () => Distillation.Loss(s, u, 3, 4, KlReduction.None, o));
-        Expect<ArgumentOutOfRangeException>("reduction", () => Distillation.Loss(s, u, 3, 4, (KlReduction)9, o));
+        Expect<ArgumentException>("reduction", () => Distillation.Loss(s, u, 3, 4, KlReductionKind.None, o));
+        Expect<ArgumentOutOfRangeException>("reduction", () => Distillation.Loss(s, u, 3, 4, (KlReductionKind)9, o));
         foreach (double t in new[] { 0.0, -1.0, double.NaN, double.PositiveInfinity, 1e-300 })
             Expect<ArgumentOutOfRangeException>("options", () => Distillation.Backward(s, u, 3, 4, gs, gu, options: o with { Temperature = t }));
         Expect<ArgumentOutOfRangeException>("options.StudentStride", () => Distillation.Loss(s, u, 3, 4, options: o with { StudentStride = 3 }));
@@ -486,12 +486,12 @@ public class DistillationTests
         Expect<ArgumentException>("destination", () => Distillation.RowLosses(s, u, 3, 4, rows.AsSpan(0, 2), o));
         Expect<ArgumentException>("gradStudent", () => Distillation.Backward(s, u, 3, 4, s, gu, options: o));
         Expect<ArgumentException>("gradTeacher", () => Distillation.Backward(s, u, 3, 4, gs, gs, options: o));
-        Expect<ArgumentException>("rowLosses", () => Distillation.RowBackward(s, u, 3, 4, u.AsSpan(0, 3), gs, gu, options: o));
+        Expect<ArgumentException>("rowLosses", () => Distillation.RowBackward(s, u, 3, 4, gs, gu, u.AsSpan(0, 3), options: o));
         // the overlap message fits a forward call too (RowLosses is not a backward call)
         var e = Assert.Throws<ArgumentException>(() => Distillation.RowLosses(s, u, 3, 4, s.AsSpan(4, 3), o));
         Assert.StartsWith("`destination` overlaps `student`; every output needs its own memory, apart from the inputs and the other outputs (no in-place)", e.Message);
         Assert.DoesNotContain("backward", e.Message);
-        e = Assert.Throws<ArgumentException>(() => Distillation.RowBackward(s, u, 3, 4, rows, gs, gs, options: o));
+        e = Assert.Throws<ArgumentException>(() => Distillation.RowBackward(s, u, 3, 4, gs, gs, rows, options: o));
         Assert.StartsWith("`gradTeacher` overlaps `gradStudent`; every output needs its own memory", e.Message);
     }
 
@@ -500,16 +500,16 @@ public class DistillationTests
     [Theory, MemberData(nameof(BackendNames))]
     public void Calls_allocate_nothing(string backend)
     {
-        var o = For(backend, new DistillationOptions(2) { ScaleByTemperatureSquared = true });
+        var o = For(backend, new DistillationOptions(2) { MultiplyLossByTemperatureSquared = true });
         var (sd, ud, _) = Data(new Case(8, 100, 100, 100, 2, TeacherKind.Logits, false, false, 41));
         float[] s = ToF(sd), u = ToF(ud), gs = new float[s.Length], gu = new float[u.Length], rows = new float[8], w = new float[8];
         w.AsSpan().Fill(1);
         void FloatCalls()
         {
-            Distillation.Loss(s, u, 8, 100, KlReduction.BatchMean, o);
+            Distillation.Loss(s, u, 8, 100, KlReductionKind.BatchMean, o);
             Distillation.RowLosses(s, u, 8, 100, rows, o, w);
-            Distillation.Backward(s, u, 8, 100, gs, gu, KlReduction.BatchMean, 1f, o, w);
-            Distillation.RowBackward(s, u, 8, 100, rows, gs, default, 1f, o);
+            Distillation.Backward(s, u, 8, 100, gs, gu, KlReductionKind.BatchMean, 1f, o, w);
+            Distillation.RowBackward(s, u, 8, 100, gs, default, rows, 1f, o);
         }
         for (int i = 0; i < 20; i++) FloatCalls();
         long before = GC.GetAllocatedBytesForCurrentThread();

@@ -57,7 +57,7 @@ public class InputValidationTests
         var lt = Array.ConvertAll(MakeRows(4, 25, 3).T, Math.Log);
         lt[3] = double.NegativeInfinity;
         lt[11] = 1e-9;
-        e = Fails(() => KlDivergence.Backward(MakeRows(4, 25, 3).X, lt, KlReduction.Sum, new double[100], default, 0, 1.0, v with { LogTarget = true }));
+        e = Fails(() => KlDivergence.Backward(MakeRows(4, 25, 3).X, lt, new double[100], default, KlReduction.Sum, 1.0, v with { LogTarget = true }));
         Assert.Equal(("target", 11L), (e.ParamName!, e.Index));
     }
 
@@ -130,7 +130,7 @@ public class InputValidationTests
         e = Fails(() => KlDivergence.BatchMean(xd, lt, 4, v with { LogTarget = true }));
         Assert.Equal(("target", 1, 9, 19L), (e.ParamName!, e.Row, e.Column, e.Index));
         Assert.Contains("`target`[1, 9] (element 19) = 0.25", e.Message);
-        e = Fails(() => KlDivergence.Backward(xd, lt, KlReduction.BatchMean, new double[40], default, 4, 1.0, v with { LogTarget = true }));
+        e = Fails(() => KlDivergence.Backward(xd, lt, new double[40], default, KlReduction.BatchMean(4), 1.0, v with { LogTarget = true }));
         Assert.Equal(("target", 1, 9, 19L), (e.ParamName!, e.Row, e.Column, e.Index));
         float[] xf = TestData.ToFloat(xd);
         xf[37] = float.NaN;

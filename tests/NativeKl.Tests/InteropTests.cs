@@ -70,7 +70,7 @@ public unsafe class InteropTests
         Assert.Equal(nkl_status.NKL_ERROR_INVALID_BATCH,
             NativeMethods.nkl_partials_finish(&partial, 1, 6, nkl_reduction.NKL_REDUCTION_BATCHMEAN, 4, &unused));
         // The public enum mirrors the C one value for value (the backend casts between them).
-        foreach (var r in Enum.GetValues<KlReduction>())
+        foreach (var r in Enum.GetValues<KlReductionKind>())
             Assert.Equal("NKL_REDUCTION_" + r.ToString().ToUpperInvariant(), ((nkl_reduction)r).ToString());
     }
 

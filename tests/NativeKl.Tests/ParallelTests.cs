@@ -14,14 +14,14 @@ public class ParallelTests
             var (xd, td) = TestData.Make(n, logTarget, masked, seed: 5);
             float[] x = TestData.ToFloat(xd), t = TestData.ToFloat(td);
             int batch = n % 3 == 0 ? 3 : 1;
-            foreach (var reduction in new[] { KlReduction.Sum, KlReduction.Mean, KlReduction.BatchMean })
+            foreach (var reduction in new[] { KlReductionKind.Sum, KlReductionKind.Mean, KlReductionKind.BatchMean })
             {
-                float single = KlDivergence.Reduce(x, t, reduction, batch, options);
-                double singleD = KlDivergence.Reduce(xd, td, reduction, batch, options);
+                float single = KlDivergence.Reduce(x, t, TestData.Reduction(reduction, batch), options);
+                double singleD = KlDivergence.Reduce(xd, td, TestData.Reduction(reduction, batch), options);
                 foreach (int workers in new[] { 1, 2, 3, 8 })
                 {
-                    float parallel = KlDivergence.Reduce(x, t, reduction, batch, options, workers);
-                    double parallelD = KlDivergence.Reduce(xd, td, reduction, batch, options, workers);
+                    float parallel = KlDivergence.Reduce(x, t, TestData.Reduction(reduction, batch), options, workers);
+                    double parallelD = KlDivergence.Reduce(xd, td, TestData.Reduction(reduction, batch), options, workers);
                     Assert.True(BitConverter.SingleToInt32Bits(single) == BitConverter.SingleToInt32Bits(parallel),
                         $"float n={n} {reduction} workers={workers}: {parallel:R} vs {single:R}");
                     Assert.True(BitConverter.DoubleToInt64Bits(singleD) == BitConverter.DoubleToInt64Bits(parallelD),

@@ -71,8 +71,8 @@ public class StressTests(ITestOutputHelper output)
         }
         // Distillation: x and t as student and teacher logits (T = 2, T² scale), or strided with x as
         // the teacher's log-probabilities (T = 0.7); row weights with an ignored row.
-        var dense = new DistillationOptions(2.0) { ScaleByTemperatureSquared = true };
-        var strided = new DistillationOptions(0.7) { Teacher = TeacherKind.LogProbabilities, StudentStride = stride, TeacherStride = stride };
+        var dense = new DistillationOptions(2.0) { MultiplyLossByTemperatureSquared = true };
+        var strided = new DistillationOptions(0.7) { Teacher = TeacherKind.LogProbabilitiesAsGiven, StudentStride = stride, TeacherStride = stride };
         static DistillationOptions On(KlOptions backend, DistillationOptions d) => d with { Backend = backend.Backend, Isa = backend.Isa };
         float[] weights = { 1f, 0f, 0.5f, 2f, 1f, 1f, 3f, 0.25f, 1f, 1f };
         double[] weightsD = TestData.Widen(weights);
@@ -82,29 +82,29 @@ public class StressTests(ITestOutputHelper output)
             ("Sum f32", (o, s) => Bits(KlDivergence.Sum(x, t, o))),
             ("Mean f32", (o, s) => Bits(KlDivergence.Mean(x, t, o))),
             ("BatchMean f32", (o, s) => Bits(KlDivergence.BatchMean(x, t, Rows, o))),
-            ("Reduce f32 4 threads", (o, s) => Bits(KlDivergence.Reduce(bigX, bigT, KlReduction.Sum, 0, o, degreeOfParallelism: 4))),
+            ("Reduce f32 4 threads", (o, s) => Bits(KlDivergence.Reduce(bigX, bigT, KlReduction.Sum, o, degreeOfParallelism: 4))),
             ("Pointwise f32", (o, s) => { KlDivergence.Pointwise(x, t, s.F, o); return Hash(s.F); }),
             ("Rows f32", (o, s) => { KlDivergence.Rows(x, t, Rows, Columns, s.F, o); return Hash(s.F.AsSpan(0, Rows)); }),
             ("Rows strided f32", (o, s) => { KlDivergence.Rows(xs, stride, ts, stride, Rows, Columns, s.F, o); return Hash(s.F.AsSpan(0, Rows)); }),
             ("Backward f32", (o, s) =>
             {
-                float v = KlDivergence.Backward(x, t, KlReduction.BatchMean, s.G, s.H, Rows, 0.5f, o);
+                float v = KlDivergence.Backward(x, t, s.G, s.H, KlReduction.BatchMean(Rows), 0.5f, o);
                 return Hash(s.H, Hash(s.G, Bits(v)));
             }),
             ("PointwiseBackward f32", (o, s) => { KlDivergence.PointwiseBackward(x, t, s.G, s.H, s.F, 2f, o); return Hash(s.F, Hash(s.H, Hash(s.G))); }),
             ("Sum f64", (o, s) => Bits(KlDivergence.Sum(xd, td, o))),
             ("Mean f64", (o, s) => Bits(KlDivergence.Mean(xd, td, o))),
             ("BatchMean f64", (o, s) => Bits(KlDivergence.BatchMean(xd, td, Rows, o))),
-            ("Reduce f64 4 threads", (o, s) => Bits(KlDivergence.Reduce(bigXd, bigTd, KlReduction.Mean, 0, o, degreeOfParallelism: 4))),
+            ("Reduce f64 4 threads", (o, s) => Bits(KlDivergence.Reduce(bigXd, bigTd, KlReduction.Mean, o, degreeOfParallelism: 4))),
             ("Pointwise f64", (o, s) => { KlDivergence.Pointwise(xd, td, s.D, o); return Hash(s.D); }),
             ("Rows f64", (o, s) => { KlDivergence.Rows(xd, td, Rows, Columns, s.D, o); return Hash(s.D.AsSpan(0, Rows)); }),
             ("Backward f64", (o, s) =>
             {
-                double v = KlDivergence.Backward(xd, td, KlReduction.Sum, s.E, s.K, 0, 1.5, o);
+                double v = KlDivergence.Backward(xd, td, s.E, s.K, KlReduction.Sum, 1.5, o);
                 return Hash(s.K, Hash(s.E, Bits(v)));
             }),
             ("PointwiseBackward f64", (o, s) => { KlDivergence.PointwiseBackward(xd, td, s.E, s.K, s.D, 1.0, o); return Hash(s.D, Hash(s.K, Hash(s.E))); }),
-            ("Distillation.Loss f32", (o, s) => Bits(Distillation.Loss(x, t, Rows, Columns, KlReduction.BatchMean, On(o, dense)))),
+            ("Distillation.Loss f32", (o, s) => Bits(Distillation.Loss(x, t, Rows, Columns, KlReductionKind.BatchMean, On(o, dense)))),
             ("Distillation.RowLosses f32 strided", (o, s) =>
             {
                 Distillation.RowLosses(ts, xs, Rows, Columns, s.F, On(o, strided), weights);
@@ -112,15 +112,15 @@ public class StressTests(ITestOutputHelper output)
             }),
             ("Distillation.Backward f32", (o, s) =>
             {
-                float v = Distillation.Backward(x, t, Rows, Columns, s.G, s.H, KlReduction.Mean, 0.5f, On(o, dense), weights);
+                float v = Distillation.Backward(x, t, Rows, Columns, s.G, s.H, KlReductionKind.Mean, 0.5f, On(o, dense), weights);
                 return Hash(s.H, Hash(s.G, Bits(v)));
             }),
             ("Distillation.RowBackward f32 strided", (o, s) =>
             {
-                Distillation.RowBackward(ts, xs, Rows, Columns, s.F, s.SG, s.SH, 1.5f, On(o, strided));
+                Distillation.RowBackward(ts, xs, Rows, Columns, s.SG, s.SH, s.F, 1.5f, On(o, strided));
                 return Hash(s.SH.AsSpan(0, StridedExtent), Hash(s.SG.AsSpan(0, StridedExtent), Hash(s.F.AsSpan(0, Rows))));
             }),
-            ("Distillation.Loss f64", (o, s) => Bits(Distillation.Loss(xd, td, Rows, Columns, KlReduction.Sum, On(o, dense), weightsD))),
+            ("Distillation.Loss f64", (o, s) => Bits(Distillation.Loss(xd, td, Rows, Columns, KlReductionKind.Sum, On(o, dense), weightsD))),
             ("Distillation.RowLosses f64 strided", (o, s) =>
             {
                 Distillation.RowLosses(tds, xds, Rows, Columns, s.D, On(o, strided));
@@ -128,12 +128,12 @@ public class StressTests(ITestOutputHelper output)
             }),
             ("Distillation.Backward f64", (o, s) =>
             {
-                double v = Distillation.Backward(xd, td, Rows, Columns, s.E, default, KlReduction.BatchMean, 2.0, On(o, dense));
+                double v = Distillation.Backward(xd, td, Rows, Columns, s.E, default, KlReductionKind.BatchMean, 2.0, On(o, dense));
                 return Hash(s.E, Bits(v));
             }),
             ("Distillation.RowBackward f64 strided", (o, s) =>
             {
-                Distillation.RowBackward(tds, xds, Rows, Columns, s.D, s.SGd, s.SHd, 0.75, On(o, strided), weightsD);
+                Distillation.RowBackward(tds, xds, Rows, Columns, s.SGd, s.SHd, s.D, 0.75, On(o, strided), weightsD);
                 return Hash(s.SHd.AsSpan(0, StridedExtent), Hash(s.SGd.AsSpan(0, StridedExtent), Hash(s.D.AsSpan(0, Rows))));
             }),
         };
@@ -145,7 +145,7 @@ public class StressTests(ITestOutputHelper output)
         for (int i = 0; i < operations.Length; i++)
             for (int b = 0; b < backends.Length; b++)
                 expected[i, b] = operations[i].Run(backends[b], single);
-        float bufferSum = KlDivergence.Sum(x, t), bufferLoss = Distillation.Loss(x, t, Rows, Columns, KlReduction.BatchMean, dense);
+        float bufferSum = KlDivergence.Sum(x, t), bufferLoss = Distillation.Loss(x, t, Rows, Columns, KlReductionKind.BatchMean, dense);
 
         bool native = KlBackend.IsNativeAvailable;
         var slots = new NativeBuffer<float>?[Slots];
@@ -185,7 +185,7 @@ public class StressTests(ITestOutputHelper output)
                                 using var lease = buffer.Acquire();
                                 bool distill = k % 16 == 8;
                                 float v = distill
-                                    ? Distillation.Loss(lease.Span, t, Rows, Columns, KlReduction.BatchMean, dense)
+                                    ? Distillation.Loss(lease.Span, t, Rows, Columns, KlReductionKind.BatchMean, dense)
                                     : KlDivergence.Sum(lease.Span, t);
                                 float want = distill ? bufferLoss : bufferSum;
                                 if (buffer.IsDisposed) Interlocked.Increment(ref disposedUnder);

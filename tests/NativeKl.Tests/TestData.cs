@@ -25,6 +25,15 @@ internal static class TestData
         return (x, t);
     }
 
+    /// <summary>A reduction by kind, as tests that loop over kinds need it (None has no KlReduction).</summary>
+    public static KlReduction Reduction(KlReductionKind kind, int batch) => kind switch
+    {
+        KlReductionKind.Sum => KlReduction.Sum,
+        KlReductionKind.Mean => KlReduction.Mean,
+        KlReductionKind.BatchMean => KlReduction.BatchMean(batch),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "no KlReduction"),
+    };
+
     public static float[] ToFloat(double[] a) => Array.ConvertAll(a, v => (float)v);
     public static double[] Widen(float[] a) => Array.ConvertAll(a, v => (double)v);
 

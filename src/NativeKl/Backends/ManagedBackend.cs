@@ -39,13 +39,13 @@ namespace NativeKl.Backends
                           Span<T> gradTarget, in KlPlan plan)
         {
             double s = Num.ToDouble(gradOutput) / plan.Divisor;
-            if (plan.Reduction != KlReduction.None) values = default;
+            if (plan.Reduction != KlReductionKind.None) values = default;
             KlPartial acc = Num.IsFloat<T>()
                 ? ManagedKl.Grad(Num.AsFloat(input), Num.AsFloat(target), plan.LogTarget, plan.Masked, (float)s,
                     Num.AsFloat(values), Num.AsFloat(gradInput), Num.AsFloat(gradTarget))
                 : ManagedKl.Grad(Num.AsDouble(input), Num.AsDouble(target), plan.LogTarget, plan.Masked, s,
                     Num.AsDouble(values), Num.AsDouble(gradInput), Num.AsDouble(gradTarget));
-            return plan.Reduction == KlReduction.None ? default : Num.FromDouble<T>(ManagedKl.Total(acc) / plan.Divisor);
+            return plan.Reduction == KlReductionKind.None ? default : Num.FromDouble<T>(ManagedKl.Total(acc) / plan.Divisor);
         }
 
         public void Partials(ReadOnlySpan<T> input, ReadOnlySpan<T> target, int firstChunk, Span<KlPartial> partials, in KlPlan plan)

@@ -15,7 +15,7 @@ namespace NativeKl.Core
         /// rowLossesName: the per-row output as the public method names it, "" for the reduced
         /// methods (Loss, Backward); backward: whether gradients are wanted.
         /// </summary>
-        internal static T Run<T>(ReadOnlySpan<T> student, ReadOnlySpan<T> teacher, int rows, int columns, KlReduction reduction,
+        internal static T Run<T>(ReadOnlySpan<T> student, ReadOnlySpan<T> teacher, int rows, int columns, KlReductionKind reduction,
                                  DistillationOptions options, ReadOnlySpan<T> rowWeights, Span<T> rowLosses, string rowLossesName,
                                  bool backward, T gradOutput, Span<T> gradStudent, Span<T> gradTeacher) where T : unmanaged
         {
@@ -24,7 +24,7 @@ namespace NativeKl.Core
             student = student.Slice(0, plan.StudentExtent);
             teacher = teacher.Slice(0, plan.TeacherExtent);
             rowWeights = rowWeights.Slice(0, rowWeights.IsEmpty ? 0 : rows);
-            if (reduction == KlReduction.None && !rowLosses.IsEmpty) rowLosses = rowLosses.Slice(0, rows);
+            if (reduction == KlReductionKind.None && !rowLosses.IsEmpty) rowLosses = rowLosses.Slice(0, rows);
             if (backward)
             {
                 gradStudent = gradStudent.Slice(0, plan.StudentExtent);

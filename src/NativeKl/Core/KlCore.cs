@@ -12,10 +12,10 @@ namespace NativeKl.Core
     /// </summary>
     internal static class KlCore
     {
-        internal static unsafe T Reduce<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, KlReduction reduction, int batchSize,
+        internal static unsafe T Reduce<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, KlReduction reduction,
                                            KlOptions options, int degreeOfParallelism) where T : unmanaged
         {
-            KlPlan plan = Validate.Reduce(input.Length, target.Length, reduction, batchSize, options, degreeOfParallelism);
+            KlPlan plan = Validate.Reduce(input.Length, target.Length, reduction, options, degreeOfParallelism);
             if (options.ValidateInputs) Validate.Inputs(input, target, plan.BatchSize, options);
             IKlBackend<T> backend = KlBackend.Select<T>(options.Backend);
             if (degreeOfParallelism > 1 && input.Length > ManagedKl.ChunkElements)
@@ -57,12 +57,12 @@ namespace NativeKl.Core
             KlBackend.Select<T>(options.Backend).Rows(input, inputStride, target, targetStride, rows, destination, plan);
         }
 
-        /// <summary>Backward for a reduction (pointwise false) or for None (PointwiseBackward: values may be written).</summary>
-        internal static T Backward<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, KlReduction reduction, int batchSize, bool pointwise,
-                                      T gradOutput, Span<T> values, Span<T> gradInput, Span<T> gradTarget, KlOptions options)
+        /// <summary>Backward for a reduction (pointwise false: reduction read, values empty) or for None (PointwiseBackward: values may be written).</summary>
+        internal static T Backward<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, Span<T> gradInput, Span<T> gradTarget, Span<T> values,
+                                      KlReduction reduction, bool pointwise, T gradOutput, KlOptions options)
             where T : unmanaged
         {
-            KlPlan plan = Validate.Backward(input.Length, target.Length, reduction, batchSize, pointwise,
+            KlPlan plan = Validate.Backward(input.Length, target.Length, reduction, pointwise,
                 gradInput.Length, gradTarget.Length, values.Length, options);
             int n = input.Length;
             gradInput = gradInput.Slice(0, n);

@@ -9,7 +9,7 @@ namespace NativeKl.Core
     {
         /// <summary>Elements of input (and target).</summary>
         public readonly int Length;
-        public readonly KlReduction Reduction;
+        public readonly KlReductionKind Reduction;
         /// <summary>The batch of BatchMean; 0 for every other reduction.</summary>
         public readonly int BatchSize;
         /// <summary>What the sum is divided by, in double: 1 (None, Sum), Length (Mean), BatchSize (BatchMean).</summary>
@@ -17,15 +17,15 @@ namespace NativeKl.Core
         public readonly bool LogTarget, Masked;
         public readonly KlIsa Isa;
 
-        internal KlPlan(int length, KlReduction reduction, int batchSize, KlOptions options)
+        internal KlPlan(int length, KlReductionKind reduction, int batchSize, KlOptions options)
         {
             Length = length;
             Reduction = reduction;
-            BatchSize = reduction == KlReduction.BatchMean ? batchSize : 0;
+            BatchSize = reduction == KlReductionKind.BatchMean ? batchSize : 0;
             Divisor = reduction switch
             {
-                KlReduction.Mean => length,
-                KlReduction.BatchMean => batchSize,
+                KlReductionKind.Mean => length,
+                KlReductionKind.BatchMean => batchSize,
                 _ => 1.0,
             };
             LogTarget = options.LogTarget;

@@ -33,7 +33,7 @@ namespace NativeKl.Interop
             fixed (T* x = input)
             fixed (T* t = target)
             fixed (T* d = destination)
-                KlDiv(x, t, plan.Length, KlReduction.None, 0, Flags(plan), d);
+                KlDiv(x, t, plan.Length, KlReductionKind.None, 0, Flags(plan), d);
         }
 
         public void Rows(ReadOnlySpan<T> input, int inputStride, ReadOnlySpan<T> target, int targetStride, int rows,
@@ -63,7 +63,7 @@ namespace NativeKl.Interop
             fixed (T* gx = gradInput)
             fixed (T* gt = gradTarget)
             {
-                T* v = plan.Reduction == KlReduction.None ? vs : &value;
+                T* v = plan.Reduction == KlReductionKind.None ? vs : &value;
                 var n = (nuint)plan.Length;
                 var reduction = (nkl_reduction)plan.Reduction;
                 if (F32)
@@ -121,7 +121,7 @@ namespace NativeKl.Interop
             fixed (T* gs = gradStudent)
             fixed (T* gu = gradTeacher)
             {
-                T* v = plan.Reduction == KlReduction.None ? rl : &value;
+                T* v = plan.Reduction == KlReductionKind.None ? rl : &value;
                 if (!backward && F32)
                     NativeChecked.nkl_distill_f32(&desc, (float*)s, (float*)u, (float*)w, (float*)v);
                 else if (!backward)
@@ -136,7 +136,7 @@ namespace NativeKl.Interop
             return value;
         }
 
-        private static void KlDiv(T* input, T* target, int length, KlReduction reduction, int batchSize, uint flags, T* output)
+        private static void KlDiv(T* input, T* target, int length, KlReductionKind reduction, int batchSize, uint flags, T* output)
         {
             if (F32)
                 NativeChecked.nkl_kl_div_f32((float*)input, (float*)target, (nuint)length, (nkl_reduction)reduction,
@@ -152,7 +152,7 @@ namespace NativeKl.Interop
 
         private static uint Flags(in DistillPlan plan) =>
             (plan.TeacherLogProbabilities ? NativeMethods.NKL_TEACHER_LOG_PROBS : 0u)
-            | (plan.ScaleByTemperatureSquared ? NativeMethods.NKL_SCALE_T2 : 0u) | IsaFlags(plan.Isa);
+            | (plan.MultiplyLossByTemperatureSquared ? NativeMethods.NKL_SCALE_T2 : 0u) | IsaFlags(plan.Isa);
 
         private static uint IsaFlags(KlIsa isa) =>
             isa == KlIsa.Scalar ? NativeMethods.NKL_FORCE_SCALAR : isa == KlIsa.Avx2 ? NativeMethods.NKL_FORCE_AVX2 : 0u;

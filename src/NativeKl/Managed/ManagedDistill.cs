@@ -236,7 +236,7 @@ namespace NativeKl.Managed
         {
             int ss = plan.StudentStride, ts = plan.TeacherStride, rows = plan.Rows, cols = plan.Columns;
             double temperature = plan.Temperature;
-            KlReduction reduction = plan.Reduction;
+            KlReductionKind reduction = plan.Reduction;
             bool logProbs = plan.TeacherLogProbabilities;
             // the value pass works in base 2 (internal.h); distill.c's LANES_UNIT is log2(e)
             const double unit = KlConstants.Log2EF64;
@@ -250,7 +250,7 @@ namespace NativeKl.Managed
                 Span<float> gur = backward && !gu.IsEmpty ? gu.Slice(r * ts, cols) : default;
                 if (wr == 0.0 || cols == 0)
                 {
-                    if (reduction == KlReduction.None && !rowLosses.IsEmpty) rowLosses[r] = 0f;
+                    if (reduction == KlReductionKind.None && !rowLosses.IsEmpty) rowLosses[r] = 0f;
                     gsr.Clear();
                     gur.Clear();
                     continue;
@@ -259,7 +259,7 @@ namespace NativeKl.Managed
                 LanesOf(s, u, invT, logProbs, ref st);
                 Row row = FinishRow(ref st, LanesF32, logProbs, base2: true);
                 double loss = wr * row.Kl * plan.LossScale;
-                if (reduction == KlReduction.None) { if (!rowLosses.IsEmpty) rowLosses[r] = (float)loss; }
+                if (reduction == KlReductionKind.None) { if (!rowLosses.IsEmpty) rowLosses[r] = (float)loss; }
                 else CanonicalSum.TwoSum(ref sum, ref comp, loss);
                 if (backward)
                 {
@@ -270,7 +270,7 @@ namespace NativeKl.Managed
                     GradOf(s, u, gr, gsr, gur);
                 }
             }
-            return reduction == KlReduction.None ? 0f : (float)(CanonicalSum.Total(new KlPartial { Sum = sum, Compensation = comp }) / plan.Divisor);
+            return reduction == KlReductionKind.None ? 0f : (float)(CanonicalSum.Total(new KlPartial { Sum = sum, Compensation = comp }) / plan.Divisor);
         }
 
         // ---------------------------------------------------------------- double
@@ -346,7 +346,7 @@ namespace NativeKl.Managed
         {
             int ss = plan.StudentStride, ts = plan.TeacherStride, rows = plan.Rows, cols = plan.Columns;
             double temperature = plan.Temperature;
-            KlReduction reduction = plan.Reduction;
+            KlReductionKind reduction = plan.Reduction;
             bool logProbs = plan.TeacherLogProbabilities;
             double invT = plan.LogitScale;
             var st = new LaneState();
@@ -358,7 +358,7 @@ namespace NativeKl.Managed
                 Span<double> gur = backward && !gu.IsEmpty ? gu.Slice(r * ts, cols) : default;
                 if (wr == 0.0 || cols == 0)
                 {
-                    if (reduction == KlReduction.None && !rowLosses.IsEmpty) rowLosses[r] = 0.0;
+                    if (reduction == KlReductionKind.None && !rowLosses.IsEmpty) rowLosses[r] = 0.0;
                     gsr.Clear();
                     gur.Clear();
                     continue;
@@ -367,7 +367,7 @@ namespace NativeKl.Managed
                 LanesOf(s, u, invT, logProbs, ref st);
                 Row row = FinishRow(ref st, LanesF64, logProbs, base2: false);
                 double loss = wr * row.Kl * plan.LossScale;
-                if (reduction == KlReduction.None) { if (!rowLosses.IsEmpty) rowLosses[r] = (double)loss; }
+                if (reduction == KlReductionKind.None) { if (!rowLosses.IsEmpty) rowLosses[r] = (double)loss; }
                 else CanonicalSum.TwoSum(ref sum, ref comp, loss);
                 if (backward)
                 {
@@ -377,7 +377,7 @@ namespace NativeKl.Managed
                     GradOf(s, u, gr, gsr, gur);
                 }
             }
-            return reduction == KlReduction.None ? 0.0 : (CanonicalSum.Total(new KlPartial { Sum = sum, Compensation = comp }) / plan.Divisor);
+            return reduction == KlReductionKind.None ? 0.0 : (CanonicalSum.Total(new KlPartial { Sum = sum, Compensation = comp }) / plan.Divisor);
         }
     }
 }

@@ -17,7 +17,7 @@ namespace NativeKl.Validation
             if (columns == 0) return; // a row of no classes is a KL of 0, not a softmax of nothing
             double temperature = options.Temperature, tolerance = Tolerance(options);
             float invT = (float)(1.0 / temperature);
-            bool logProbs = options.Teacher == TeacherKind.LogProbabilities;
+            bool logProbs = options.Teacher == TeacherKind.LogProbabilitiesAsGiven;
             double maxLog = logProbs ? MaxLogProbability(tolerance) : 0.0;
             for (int r = 0; r < rows; r++)
             {
@@ -35,7 +35,7 @@ namespace NativeKl.Validation
             if (columns == 0) return;
             double temperature = options.Temperature, tolerance = Tolerance(options);
             double invT = 1.0 / temperature;
-            bool logProbs = options.Teacher == TeacherKind.LogProbabilities;
+            bool logProbs = options.Teacher == TeacherKind.LogProbabilitiesAsGiven;
             double maxLog = logProbs ? MaxLogProbability(tolerance) : 0.0;
             for (int r = 0; r < rows; r++)
             {

@@ -12,14 +12,14 @@ namespace NativeKl.Validation
         /// names it (RowLosses: destination; RowBackward: rowLosses), "" where there is none.
         /// </summary>
         internal static DistillPlan Distillation<T>(ReadOnlySpan<T> student, ReadOnlySpan<T> teacher, int rows, int columns,
-                                                    KlReduction reduction, DistillationOptions options, ReadOnlySpan<T> rowWeights,
+                                                    KlReductionKind reduction, DistillationOptions options, ReadOnlySpan<T> rowWeights,
                                                     int rowLossesLength, string rowLossesName, bool backward,
                                                     int gradStudentLength, int gradTeacherLength) where T : unmanaged
         {
             // The public method's own output first: Loss and Backward refuse None, the per-row methods need rows.
             if (rowLossesName.Length == 0)
             {
-                if (reduction == KlReduction.None)
+                if (reduction == KlReductionKind.None)
                     throw Error.DistillReductionNone(backward ? nameof(NativeKl.Distillation.RowBackward) : nameof(NativeKl.Distillation.RowLosses));
             }
             else if ((!backward || rowLossesLength != 0) && rowLossesLength < Math.Max(rows, 0))
@@ -27,8 +27,8 @@ namespace NativeKl.Validation
 
             if (rows < 0) throw Error.Negative("rows", rows);
             if (columns < 0) throw Error.Negative("columns", columns);
-            if ((uint)reduction > (uint)KlReduction.BatchMean) throw Error.UnknownReduction(reduction);
-            if (!options.Common.AreDefined || (uint)options.Teacher > (uint)TeacherKind.LogProbabilities)
+            if ((uint)reduction > (uint)KlReductionKind.BatchMean) throw Error.UnknownReduction(reduction);
+            if (!options.Common.AreDefined || (uint)options.Teacher > (uint)TeacherKind.LogProbabilitiesAsGiven)
                 throw Error.BadDistillationOptions(options);
             double t = options.Temperature;
             double logitScale = LogitScale<T>(t);

@@ -20,21 +20,24 @@ namespace NativeKl.Validation
             if (!options.Common.ToleranceIsValid) throw Error.BadTolerance(options.RowSumTolerance);
         }
 
-        internal static KlPlan Reduce(int inputLength, int targetLength, KlReduction reduction, int batchSize,
+        internal static KlPlan Reduce(int inputLength, int targetLength, KlReduction reduction,
                                       KlOptions options, int degreeOfParallelism)
         {
             if (targetLength != inputLength) throw Error.LengthMismatch("target", targetLength, "input", inputLength);
-            if ((uint)reduction > (uint)KlReduction.BatchMean) throw Error.UnknownReduction(reduction);
-            if (reduction == KlReduction.None) throw Error.ReductionNone();
-            if (reduction == KlReduction.BatchMean)
-            {
-                // An empty input with batch 0 is PyTorch's shape [0]: 0/0 = NaN, as the C core does.
-                if (batchSize < 0 || (batchSize == 0 && inputLength > 0)) throw Error.BatchSizeNotPositive(batchSize, inputLength);
-                if (batchSize > 0 && inputLength % batchSize != 0) throw Error.BatchSizeDoesNotDivide(batchSize, inputLength);
-            }
+            Batch(reduction, inputLength);
             if (degreeOfParallelism < 1) throw Error.DegreeOfParallelism(degreeOfParallelism);
             Options(options);
-            return new KlPlan(inputLength, reduction, batchSize, options);
+            return new KlPlan(inputLength, reduction.Kind, reduction.BatchSize, options);
+        }
+
+        /// <summary>The batch size of a <see cref="KlReduction.BatchMean(int)"/> against the length (the other kinds carry none).</summary>
+        private static void Batch(KlReduction reduction, int inputLength)
+        {
+            if (reduction.Kind != KlReductionKind.BatchMean) return;
+            int batchSize = reduction.BatchSize;
+            // An empty input with batch 0 is PyTorch's shape [0]: 0/0 = NaN, as the C core does.
+            if (batchSize < 0 || (batchSize == 0 && inputLength > 0)) throw Error.BatchSizeNotPositive(batchSize, inputLength);
+            if (batchSize > 0 && inputLength % batchSize != 0) throw Error.BatchSizeDoesNotDivide(batchSize, inputLength);
         }
 
         internal static KlPlan Pointwise(int inputLength, int targetLength, int destinationLength, KlOptions options)
@@ -42,7 +45,7 @@ namespace NativeKl.Validation
             if (targetLength != inputLength) throw Error.LengthMismatch("target", targetLength, "input", inputLength);
             if (destinationLength < inputLength) throw Error.TooShort("destination", destinationLength, "`input` length", inputLength);
             Options(options);
-            return new KlPlan(inputLength, KlReduction.None, 0, options);
+            return new KlPlan(inputLength, KlReductionKind.None, 0, options);
         }
 
         /// <summary>
@@ -50,27 +53,19 @@ namespace NativeKl.Validation
         /// reduction otherwise. gradTarget and values may be empty (not wanted); if not, they must
         /// hold <c>input.Length</c> elements.
         /// </summary>
-        internal static KlPlan Backward(int inputLength, int targetLength, KlReduction reduction, int batchSize, bool pointwise,
+        internal static KlPlan Backward(int inputLength, int targetLength, KlReduction reduction, bool pointwise,
                                         int gradInputLength, int gradTargetLength, int valuesLength, KlOptions options)
         {
             if (targetLength != inputLength) throw Error.LengthMismatch("target", targetLength, "input", inputLength);
-            if (!pointwise)
-            {
-                if ((uint)reduction > (uint)KlReduction.BatchMean) throw Error.UnknownReduction(reduction);
-                if (reduction == KlReduction.None) throw Error.ReductionNone("PointwiseBackward");
-                if (reduction == KlReduction.BatchMean)
-                {
-                    if (batchSize < 0 || (batchSize == 0 && inputLength > 0)) throw Error.BatchSizeNotPositive(batchSize, inputLength);
-                    if (batchSize > 0 && inputLength % batchSize != 0) throw Error.BatchSizeDoesNotDivide(batchSize, inputLength);
-                }
-            }
+            if (!pointwise) Batch(reduction, inputLength);
             if (gradInputLength < inputLength) throw Error.TooShort("gradInput", gradInputLength, "`input` length", inputLength);
             if (gradTargetLength != 0 && gradTargetLength < inputLength)
                 throw Error.TooShort("gradTarget", gradTargetLength, "`input` length", inputLength);
             if (valuesLength != 0 && valuesLength < inputLength)
                 throw Error.TooShort("values", valuesLength, "`input` length", inputLength);
             Options(options);
-            return new KlPlan(inputLength, pointwise ? KlReduction.None : reduction, batchSize, options);
+            return pointwise ? new KlPlan(inputLength, KlReductionKind.None, 0, options)
+                             : new KlPlan(inputLength, reduction.Kind, reduction.BatchSize, options);
         }
 
         /// <summary>An output of a backward call must share no memory with an input or another output.</summary>
@@ -96,7 +91,7 @@ namespace NativeKl.Validation
             Options(options);
             inputExtent = (int)inputNeeded;
             targetExtent = (int)targetNeeded;
-            return new KlPlan(columns, KlReduction.Sum, 0, options);
+            return new KlPlan(columns, KlReductionKind.Sum, 0, options);
         }
 
         internal static void ContiguousRows(int inputLength, int targetLength, int rows, int columns)
