@@ -73,8 +73,8 @@ namespace NativeKl
         {
             Validate.Pointwise(input.Length, target.Length, destination.Length, options);
             destination = destination.Slice(0, input.Length);
-            if (destination.Overlaps(input, out int inputOffset) && inputOffset != 0) throw Error.PartialOverlap("destination", "input");
-            if (destination.Overlaps(target, out int targetOffset) && targetOffset != 0) throw Error.PartialOverlap("destination", "target");
+            Validate.InPlaceOrDisjoint<float>(destination, "destination", input, "input");
+            Validate.InPlaceOrDisjoint<float>(destination, "destination", target, "target");
             if (options.ValidateInputs) InputValidation.Check(input, target, 0, options);
             if (KlBackend.Resolve(options.Backend) == KlBackendKind.Native)
             {
