@@ -188,7 +188,8 @@ namespace NativeKl
             }
             Outputs.Disjoint(rowLosses, rowLossesName, gradStudent, gradTeacher, student, teacher, rowWeights);
             if (options.ValidateInputs)
-                DistillationInputValidation.Check(student, shape.StudentStride, teacher, shape.TeacherStride, rows, columns, rowWeights, options);
+                DistillationInputValidation.Check(student, shape.StudentStride, teacher, shape.TeacherStride, rows, columns, rowWeights, options,
+                    new DistillationInputValidation.Call(reduction, backward, gradOutput, !gradTeacher.IsEmpty));
 
             if (KlBackend.Resolve(options.Backend) == KlBackendKind.Native)
             {
@@ -289,7 +290,8 @@ namespace NativeKl
             }
             Outputs.Disjoint(rowLosses, rowLossesName, gradStudent, gradTeacher, student, teacher, rowWeights);
             if (options.ValidateInputs)
-                DistillationInputValidation.Check(student, shape.StudentStride, teacher, shape.TeacherStride, rows, columns, rowWeights, options);
+                DistillationInputValidation.Check(student, shape.StudentStride, teacher, shape.TeacherStride, rows, columns, rowWeights, options,
+                    new DistillationInputValidation.Call(reduction, backward, gradOutput, !gradTeacher.IsEmpty));
 
             if (KlBackend.Resolve(options.Backend) == KlBackendKind.Native)
             {

@@ -36,7 +36,9 @@ namespace NativeKl
                                           int batchSize = 0, KlOptions options = default, int degreeOfParallelism = 1)
         {
             Validate.Reduce(input.Length, target.Length, reduction, batchSize, options, degreeOfParallelism);
-            if (options.ValidateInputs) InputValidation.Check(input, target, reduction == KlReduction.BatchMean ? batchSize : 0, options);
+            if (options.ValidateInputs)
+                InputValidation.Check(input, target, reduction == KlReduction.BatchMean ? batchSize : 0, options,
+                    InputValidation.Call.Forward(reduction, batchSize));
             KlBackendKind backend = KlBackend.Resolve(options.Backend);
             if (reduction != KlReduction.BatchMean) batchSize = 0;
             if (degreeOfParallelism > 1 && input.Length > ManagedKl.ChunkElements)
@@ -66,7 +68,7 @@ namespace NativeKl
             destination = destination.Slice(0, input.Length);
             Validate.InPlaceOrDisjoint<double>(destination, "destination", input, "input");
             Validate.InPlaceOrDisjoint<double>(destination, "destination", target, "target");
-            if (options.ValidateInputs) InputValidation.Check(input, target, 0, options);
+            if (options.ValidateInputs) InputValidation.Check(input, target, 0, options, InputValidation.Call.Forward(KlReduction.None, 0));
             if (KlBackend.Resolve(options.Backend) == KlBackendKind.Native)
             {
                 fixed (double* x = input)
@@ -175,7 +177,9 @@ namespace NativeKl
             Validate.Disjoint<double>(values, "values", target, "target");
             Validate.Disjoint<double>(values, "values", gradInput, "gradInput");
             Validate.Disjoint<double>(values, "values", gradTarget, "gradTarget");
-            if (options.ValidateInputs) InputValidation.Check(input, target, reduction == KlReduction.BatchMean ? batchSize : 0, options);
+            if (options.ValidateInputs)
+                InputValidation.Check(input, target, reduction == KlReduction.BatchMean ? batchSize : 0, options,
+                    InputValidation.Call.Gradients(reduction, batchSize, gradOutput, gradOutput / Divisor.Of(reduction, n, batchSize) == 0.0, !gradTarget.IsEmpty));
             if (KlBackend.Resolve(options.Backend) == KlBackendKind.Native)
             {
                 fixed (double* x = input)

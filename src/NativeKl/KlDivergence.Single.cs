@@ -45,7 +45,9 @@ namespace NativeKl
                                           int batchSize = 0, KlOptions options = default, int degreeOfParallelism = 1)
         {
             Validate.Reduce(input.Length, target.Length, reduction, batchSize, options, degreeOfParallelism);
-            if (options.ValidateInputs) InputValidation.Check(input, target, reduction == KlReduction.BatchMean ? batchSize : 0, options);
+            if (options.ValidateInputs)
+                InputValidation.Check(input, target, reduction == KlReduction.BatchMean ? batchSize : 0, options,
+                    InputValidation.Call.Forward(reduction, batchSize));
             KlBackendKind backend = KlBackend.Resolve(options.Backend);
             if (reduction != KlReduction.BatchMean) batchSize = 0;
             if (degreeOfParallelism > 1 && input.Length > ManagedKl.ChunkElements)
@@ -75,7 +77,7 @@ namespace NativeKl
             destination = destination.Slice(0, input.Length);
             Validate.InPlaceOrDisjoint<float>(destination, "destination", input, "input");
             Validate.InPlaceOrDisjoint<float>(destination, "destination", target, "target");
-            if (options.ValidateInputs) InputValidation.Check(input, target, 0, options);
+            if (options.ValidateInputs) InputValidation.Check(input, target, 0, options, InputValidation.Call.Forward(KlReduction.None, 0));
             if (KlBackend.Resolve(options.Backend) == KlBackendKind.Native)
             {
                 fixed (float* x = input)
@@ -184,7 +186,9 @@ namespace NativeKl
             Validate.Disjoint<float>(values, "values", target, "target");
             Validate.Disjoint<float>(values, "values", gradInput, "gradInput");
             Validate.Disjoint<float>(values, "values", gradTarget, "gradTarget");
-            if (options.ValidateInputs) InputValidation.Check(input, target, reduction == KlReduction.BatchMean ? batchSize : 0, options);
+            if (options.ValidateInputs)
+                InputValidation.Check(input, target, reduction == KlReduction.BatchMean ? batchSize : 0, options,
+                    InputValidation.Call.Gradients(reduction, batchSize, gradOutput, (float)((double)gradOutput / Divisor.Of(reduction, n, batchSize)) == 0f, !gradTarget.IsEmpty));
             if (KlBackend.Resolve(options.Backend) == KlBackendKind.Native)
             {
                 fixed (float* x = input)
