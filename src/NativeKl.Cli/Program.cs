@@ -8,6 +8,13 @@ string command = args.Length > 0 ? args[0] : "help";
 var rest = args.Skip(1).ToArray();
 try
 {
+    // Native demanded (NATIVEKL_LIBRARY names a build, or NATIVEKL_BACKEND=native) but not loaded:
+    // every command would fail, so say why once, before any output.
+    if (command is not ("help" or "--help" or "-h") && KlBackend.Active == KlBackendKind.Native && !KlBackend.IsNativeAvailable)
+    {
+        Console.Error.WriteLine($"nativekl: {OneLine(KlBackend.NativeLoadError ?? KlBackend.ActiveReason)}");
+        return CliError.ExitCode;
+    }
     return command switch
     {
         "demo" => Demo.Run(Program.ParseBackend(Options.Parse("demo", rest, new[] { "--backend" }).Get("--backend"))),
