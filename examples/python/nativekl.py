@@ -3,11 +3,11 @@
     import nativekl
     nativekl.kl_div(log_probs, targets, "batchmean")     # torch.nn.functional.kl_div, exactly
 
-Arguments may be lists (flat, or a list of rows), array.array('f' or 'd'), any buffer of
-float32/float64, or numpy arrays when numpy is installed. A C-contiguous numpy array or a
+Arguments may be lists (flat, or nested to any depth with equally long rows), array.array('f' or
+'d'), any buffer of float32/float64, or numpy arrays when numpy is installed. A C-contiguous numpy array or a
 writable array.array of the right type is passed to C as it is (zero copy); anything else is
 copied once into a ctypes array. Results of reduction "none" come back as the input's kind:
-a numpy array of the input's shape, an array.array, or a list (of rows, if the input had rows).
+a numpy array of the input's shape, an array.array, or a list (nested as the input was).
 
 The library is $NATIVEKL_LIBRARY when that is set: that file and no other (a build under test),
 and importing fails with OSError if it does not load. Otherwise it is found beside this file, then
