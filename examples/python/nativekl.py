@@ -3,14 +3,20 @@
     import nativekl
     nativekl.kl_div(log_probs, targets, "batchmean")     # torch.nn.functional.kl_div, exactly
 
-Arguments may be lists (flat, or a list of rows), array.array('f' or 'd'), any buffer of
-float32/float64, or numpy arrays when numpy is installed. A C-contiguous numpy array or a
+Arguments may be lists (flat, or nested to any depth with equally long rows), array.array('f' or
+'d'), any buffer of float32/float64, or numpy arrays when numpy is installed. A C-contiguous numpy array or a
 writable array.array of the right type is passed to C as it is (zero copy); anything else is
 copied once into a ctypes array. Results of reduction "none" come back as the input's kind:
-a numpy array of the input's shape, an array.array, or a list (of rows, if the input had rows).
+a numpy array of the input's shape, an array.array, or a list (nested as the input was).
 
-The library is found through $NATIVEKL_LIBRARY, then beside this file, then on the system's
-search path (ctypes.util.find_library). nativekl.h is the manual: semantics, flags, errors.
+The library is $NATIVEKL_LIBRARY when that is set: that file and no other (a build under test),
+and importing fails with OSError if it does not load. Otherwise it is found beside this file, then
+on the system's search path (ctypes.util.find_library). nativekl.h is the manual: semantics, flags,
+errors.
+
+input and target must have the same shape (PyTorch raises for shapes that do not broadcast;
+broadcasting is not supported here); "batchmean" divides by dimension 0 of that shape. Complex
+numbers are refused (ValueError), as PyTorch refuses them.
 To bind a new C function, add its signature to _SIGNATURES and a wrapper.
 """
 
@@ -72,18 +78,35 @@ class NklError(ValueError):
 
 def _find_library():
     here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "libnativekl.so")
-    for candidate in (os.environ.get("NATIVEKL_LIBRARY"), here, ctypes.util.find_library("nativekl")):
+    for candidate in (here, ctypes.util.find_library("nativekl")):
         if candidate and (os.path.exists(candidate) or not os.path.isabs(candidate)):
             return candidate
     raise OSError("libnativekl not found: set NATIVEKL_LIBRARY to its path, or install it "
                   "(cmake --install) where the system finds shared libraries")
 
 
-library_path = _find_library()
-_lib = ctypes.CDLL(library_path)
-for _name, (_result, _arguments) in _SIGNATURES.items():
-    _function = getattr(_lib, _name)
-    _function.restype, _function.argtypes = _result, _arguments
+def _load():
+    """The library and its path. $NATIVEKL_LIBRARY names the one file to load: whoever sets it tests
+    that build, so a file that is missing, is not a shared library (or not this architecture's),
+    or is not libnativekl fails loudly, never falling back to another copy."""
+    explicit = os.environ.get("NATIVEKL_LIBRARY")
+    path = explicit if explicit else _find_library()
+    try:
+        if explicit and os.path.isabs(explicit) and not os.path.exists(explicit):
+            raise OSError("no such file")
+        lib = ctypes.CDLL(path)
+        for name, (result, arguments) in _SIGNATURES.items():
+            function = getattr(lib, name)
+            function.restype, function.argtypes = result, arguments
+    except (OSError, AttributeError) as e:
+        if not explicit:
+            raise
+        raise OSError(f"NATIVEKL_LIBRARY={explicit} could not be loaded as libnativekl: {e}. Unset "
+                      "NATIVEKL_LIBRARY to use the library found beside nativekl.py or on the system's path") from e
+    return lib, path
+
+
+_lib, library_path = _load()
 
 
 def version():
@@ -107,6 +130,8 @@ class _Floats:
 
     def __init__(self, value, name, dtype=None):
         if _np is not None and isinstance(value, _np.ndarray):
+            if _np.iscomplexobj(value):
+                raise ValueError(f"{name}: complex values ({value.dtype}) are not supported")
             self.kind, self.shape = "numpy", value.shape
             self.dtype = dtype or ("f64" if value.dtype == _np.float64 else "f32")
             self.keep = _np.ascontiguousarray(value, dtype=_np.float64 if self.dtype == "f64" else _np.float32)
@@ -146,21 +171,33 @@ class _Floats:
         """result (from new_like) as this argument's kind: lists come back as lists."""
         if self.kind != "list":
             return result
-        values = result.tolist()
-        if len(self.shape) == 2:
-            cols = self.shape[1]
-            return [values[r * cols:(r + 1) * cols] for r in range(self.shape[0])]
-        return values
+        return _nest(result.tolist(), self.shape)
 
 
 def _flatten(value, name):
-    """A flat list and the shape of a list of numbers or of equally long rows."""
+    """A flat list and the shape of nested lists (or tuples) of numbers, each level equally long."""
     if len(value) > 0 and isinstance(value[0], (list, tuple)):
-        cols = len(value[0])
-        if any(len(row) != cols for row in value):
+        if not all(isinstance(row, (list, tuple)) for row in value):
             raise ValueError(f"{name}: rows of different lengths")
-        return [v for row in value for v in row], (len(value), cols)
+        parts = [_flatten(row, name) for row in value]
+        inner = parts[0][1]
+        if any(shape != inner for _, shape in parts):
+            raise ValueError(f"{name}: rows of different lengths")
+        return [v for flat, _ in parts for v in flat], (len(value),) + inner
+    for v in value:
+        if isinstance(v, complex):
+            raise ValueError(f"{name}: complex values are not supported")
+        if isinstance(v, (list, tuple)):
+            raise ValueError(f"{name}: rows of different lengths")
     return list(value), (len(value),)
+
+
+def _nest(values, shape):
+    """A flat list as nested lists of the given shape (the inverse of _flatten)."""
+    if len(shape) <= 1:
+        return values
+    step = len(values) // shape[0] if shape[0] else 0
+    return [_nest(values[r * step:(r + 1) * step], shape[1:]) for r in range(shape[0])]
 
 
 def _ctype(dtype):
@@ -176,8 +213,9 @@ def _pair(input, target, dtype):
         raise ValueError(f"dtype must be 'f32' or 'f64', not {dtype!r}")
     x = _Floats(input, "input", dtype)
     t = _Floats(target, "target", x.dtype)
-    if x.length != t.length:
-        raise ValueError(f"input has {x.length} elements but target has {t.length}")
+    if tuple(x.shape) != tuple(t.shape):
+        raise ValueError(f"input has shape {list(x.shape)} but target has shape {list(t.shape)}: "
+                         "they must be the same (broadcasting is not supported)")
     return x, t
 
 

@@ -6,9 +6,12 @@ also run with numpy hidden, so the path without numpy is tested on every interpr
 import array
 import math
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import unittest
+import warnings
 
 import nativekl
 
@@ -126,7 +129,7 @@ class Lists(unittest.TestCase):
             self.assertAlmostEqual(got, (math.log(t) + 1 - x) / 2, delta=8 * F32)
 
     def test_bad_arguments(self):
-        with self.assertRaisesRegex(ValueError, "input has 6 elements but target has 5"):
+        with self.assertRaisesRegex(ValueError, r"input has shape \[6\] but target has shape \[5\]"):
             nativekl.kl_div(flat(INPUT), flat(TARGET)[:5])
         with self.assertRaisesRegex(ValueError, "reduction must be one of"):
             nativekl.kl_div(INPUT, TARGET, "average")
@@ -138,6 +141,96 @@ class Lists(unittest.TestCase):
             nativekl.kl_div(array.array("i", [1, 2]), array.array("i", [1, 2]))
         with self.assertRaisesRegex(ValueError, "dtype must be"):
             nativekl.kl_div(INPUT, TARGET, dtype="f16")
+
+
+class Shapes(unittest.TestCase):
+    """Shapes are compared, not lengths, as PyTorch does; batchmean divides by dimension 0."""
+
+    def test_same_length_other_shape_is_an_error(self):
+        x23, t23 = INPUT, TARGET
+        t32 = [[0.3, 0.4], [0.3, 0.1], [0.5, 0.4]]
+        for x, t in ((x23, t32), (flat(x23), t23), (x23, flat(TARGET)), (array.array("f", flat(x23)), t23)):
+            for call in (lambda: nativekl.kl_div(x, t, "batchmean"), lambda: nativekl.kl_div(x, t, "none"),
+                         lambda: nativekl.kl_div_backward(x, t, "sum")):
+                with self.assertRaisesRegex(ValueError, "input has shape .* but target has shape"):
+                    call()
+        with self.assertRaisesRegex(ValueError, "input has shape"):
+            nativekl.kl_div_rows(x23, t32)
+
+    def test_batchmean_divides_by_dimension_0_of_any_rank(self):
+        x3 = [[row] for row in INPUT]   # [2, 1, 3]
+        t3 = [[row] for row in TARGET]
+        self.assertEqual(nativekl.kl_div(x3, t3, "batchmean"), nativekl.kl_div(INPUT, TARGET, "batchmean"))
+        self.assertEqual(nativekl.kl_div(x3, t3, "sum") / 2, nativekl.kl_div(x3, t3, "batchmean"))
+        terms = nativekl.kl_div(x3, t3, "none")  # the input's shape back
+        self.assertEqual((len(terms), len(terms[0]), len(terms[0][0])), (2, 1, 3))
+        self.assertEqual(flat([r[0] for r in terms]), flat(nativekl.kl_div(INPUT, TARGET, "none")))
+        x_t = [[r[c] for r in INPUT] for c in range(3)]  # [3, 2]: batch 3
+        t_t = [[r[c] for r in TARGET] for c in range(3)]
+        self.assertAlmostEqual(nativekl.kl_div(x_t, t_t, "batchmean"), nativekl.kl_div(INPUT, TARGET, "sum") / 3,
+                               delta=1e-7)
+        with self.assertRaisesRegex(ValueError, "rows of different lengths"):
+            nativekl.kl_div([[[0.1], [0.2]], [[0.3]]], [[[0.1], [0.2]], [[0.3]]])
+        with self.assertRaisesRegex(ValueError, "rows of different lengths"):
+            nativekl.kl_div([[0.1, 0.2], 0.3], [[0.1, 0.2], 0.3])
+
+    def test_complex_values_are_an_error(self):
+        with self.assertRaisesRegex(ValueError, "input: complex values"):
+            nativekl.kl_div([-1 + 0j, -2.0], [0.5, 0.5])
+        with self.assertRaisesRegex(ValueError, "target: complex values"):
+            nativekl.kl_div([[-1.0, -2.0]], [[0.5, 0.5 + 1j]])
+
+    @unittest.skipIf(nativekl._np is None, "numpy is not installed")
+    def test_numpy_shapes_and_complex(self):
+        np = nativekl._np
+        x, t = np.array(INPUT, dtype=np.float32), np.array(TARGET, dtype=np.float32)
+        with self.assertRaisesRegex(ValueError, r"input has shape \[2, 3\] but target has shape \[3, 2\]"):
+            nativekl.kl_div(x, t.reshape(3, 2), "batchmean")
+        with self.assertRaisesRegex(ValueError, r"input has shape \[6\] but target has shape \[2, 3\]"):
+            nativekl.kl_div(x.reshape(6), t, "sum")
+        self.assertEqual(nativekl.kl_div(x.reshape(2, 1, 3), t.reshape(2, 1, 3), "batchmean"),
+                         nativekl.kl_div(x, t, "batchmean"))
+        self.assertEqual(nativekl.kl_div(x.reshape(2, 1, 3), t.reshape(2, 1, 3), "none").shape, (2, 1, 3))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # not numpy's ComplexWarning, and no result: an error
+            for bad in (x.astype(np.complex64), x.astype(np.complex128)):
+                with self.assertRaisesRegex(ValueError, "input: complex values"):
+                    nativekl.kl_div(bad, t, "sum")
+                with self.assertRaisesRegex(ValueError, "target: complex values"):
+                    nativekl.kl_div(x, bad, "sum")
+
+
+class Library(unittest.TestCase):
+    """NATIVEKL_LIBRARY names the one file to load: a file that is missing, not a shared library, or
+    not libnativekl fails the import, even with a good library beside the module."""
+
+    def import_with(self, library):
+        with tempfile.TemporaryDirectory() as folder:
+            shutil.copy(os.path.join(HERE, "nativekl.py"), folder)
+            shutil.copy(nativekl.library_path, os.path.join(folder, "libnativekl.so"))  # a good copy beside it
+            environment = dict(os.environ, NATIVEKL_LIBRARY=library, PYTHONDONTWRITEBYTECODE="1")
+            return subprocess.run([sys.executable, "-c", "import nativekl; print(nativekl.library_path)"],
+                                  cwd=folder, env=environment, capture_output=True, text=True, timeout=60)
+
+    def assert_fails_loudly(self, library, reason):
+        result = self.import_with(library)
+        self.assertNotEqual(result.returncode, 0, f"imported {result.stdout.strip()} instead of failing")
+        self.assertRegex(result.stderr, "OSError: NATIVEKL_LIBRARY=" + ".*" + reason)
+        self.assertIn(library, result.stderr)
+
+    def test_a_missing_file(self):
+        self.assert_fails_loudly("/nonexistent/libnativekl.so", "no such file")
+
+    def test_a_file_that_is_not_a_library(self):
+        self.assert_fails_loudly(os.path.join(HERE, "test_nativekl.py"), "could not be loaded")
+
+    def test_a_library_that_is_not_libnativekl(self):
+        self.assert_fails_loudly(sys.executable, "could not be loaded")  # an executable, or no nkl_ symbols
+
+    def test_the_named_library_is_the_one_loaded(self):
+        result = self.import_with(nativekl.library_path)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout.strip(), nativekl.library_path)
 
 
 class Distill(unittest.TestCase):

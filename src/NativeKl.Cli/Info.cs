@@ -27,10 +27,11 @@ internal static class Info
         if (!KlBackend.IsNativeAvailable) return null;
         const string maps = "/proc/self/maps";
         if (!File.Exists(maps)) return "loaded (this system does not tell from where)";
+        string? named = Environment.GetEnvironmentVariable("NATIVEKL_LIBRARY") is { Length: > 0 } p ? Path.GetFullPath(p) : null;
         foreach (string line in File.ReadLines(maps))
         {
             int slash = line.IndexOf('/');
-            if (slash >= 0 && Path.GetFileName(line[slash..]).StartsWith("libnativekl", StringComparison.Ordinal))
+            if (slash >= 0 && (named != null ? line[slash..] == named : Path.GetFileName(line[slash..]).StartsWith("libnativekl", StringComparison.Ordinal)))
                 return line[slash..];
         }
         return "loaded (not found in /proc/self/maps)";

@@ -10,6 +10,15 @@ try
 {
     if (Program.Commands.ContainsKey(command) && rest.Any(a => a is "--help" or "-h"))
         return Program.Help(command, 0);
+    // Native demanded (NATIVEKL_LIBRARY names a build, or NATIVEKL_BACKEND=native) but not loaded:
+    // every command would fail, so say why once, before any output.
+    if (command is not ("help" or "--help" or "-h") && KlBackend.Active == KlBackendKind.Native && !KlBackend.IsNativeAvailable)
+    {
+        // NATIVEKL_LIBRARY's own error names the file; otherwise the reason says NATIVEKL_BACKEND=native.
+        string why = Environment.GetEnvironmentVariable("NATIVEKL_LIBRARY") != null ? KlBackend.NativeLoadError ?? KlBackend.ActiveReason : KlBackend.ActiveReason;
+        Console.Error.WriteLine($"nativekl: {OneLine(why)}");
+        return CliError.ExitCode;
+    }
     return command switch
     {
         "demo" => Demo.Run(Program.ParseBackend(Options.Parse("demo", rest, new[] { "--backend" }).Get("--backend"))),

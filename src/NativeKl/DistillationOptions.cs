@@ -80,15 +80,24 @@ namespace NativeKl
         public KlIsa Isa { get => Common.Isa; init => _common = _common with { Isa = value }; }
 
         /// <summary>
-        /// Input validation (off by default): before computing, one read of each row the call uses
-        /// (rows of weight 0 are not read, nor the padding between rows) checks, row by row, the
-        /// student's row before the teacher's, what would otherwise give a NaN loss: a logit that is
-        /// NaN or +∞, or becomes +∞ when divided by the temperature (−∞ is allowed: it masks a class),
-        /// and a row of logits that are all −∞; for teacher log-probabilities
-        /// (<see cref="TeacherKind.LogProbabilitiesAsGiven"/>), a value that is NaN or above 0 by more than
-        /// log(1 + tolerance), and a row whose probabilities exp(l) do not sum to 1 within
-        /// <see cref="RowSumTolerance"/> (the sum comes from a max-shifted log-sum-exp). The first
-        /// offence throws <see cref="KlInputException"/> naming "student" or "teacher" with its
+        /// Input validation (off by default): with it on, a call either throws
+        /// <see cref="KlInputException"/> or returns no NaN, in the loss, a row loss or a gradient.
+        /// Before computing, two reads of each row the call uses (rows of weight 0 are not read, nor
+        /// the padding between rows) check, row by row, the student's row before the teacher's: a
+        /// logit that is NaN or +∞, or becomes +∞ when divided by the temperature, and a row of
+        /// logits that are all −∞; for teacher log-probabilities (<see cref="TeacherKind.LogProbabilitiesAsGiven"/>),
+        /// a value that is NaN or above 0 by more than min(log(1 + tolerance), log 2), and a row whose
+        /// probabilities exp(l) do not sum to 1 within <see cref="RowSumTolerance"/> (the sum comes
+        /// from a max-shifted log-sum-exp); then a student logit of −∞ where the teacher's class is not
+        /// −∞ (−∞ masks a class when both have it: otherwise the loss is +∞ and its teacher gradient
+        /// NaN), and a finite logit more than 2^120 (float32, after the scale log2(e)/T) or 2^960
+        /// (float64; teacher logits too) below its row's largest. For the whole call: BatchMean with
+        /// no kept row, or Mean with no kept row or no column (0/0); in float64, T² of 0 or ∞ with
+        /// <see cref="MultiplyLossByTemperatureSquared"/>; for a backward call, a gradOutput that is not
+        /// finite, or a row's gradient scale (gradOutput × weight × T² ÷ divisor ÷ T) that overflows
+        /// the data's type; for a reduction, row weights × T² × logit spreads whose sum could
+        /// overflow. The first offence throws <see cref="KlInputException"/> naming the argument
+        /// ("student", "teacher", "rowWeights", "rows", "columns", "gradOutput" or "options") with its
         /// <see cref="KlInputException.Row"/>, <see cref="KlInputException.Column"/> (−1 for a row),
         /// <see cref="KlInputException.Index"/> in the span and <see cref="KlInputException.Value"/>,
         /// and nothing is written. Off, a call only tests the flag; on, it allocates nothing either.

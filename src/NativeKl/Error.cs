@@ -123,6 +123,41 @@ namespace NativeKl
             new KlInputException($"`target`{Place(row, column, index)} = {R(value)} is not a "
                 + (logTarget ? "log-probability (≤ 0)" : "probability (in [0, 1])"), "target", index, row, value, column);
 
+        internal static KlInputException MaskedInput(long index, double value, int row, int column) =>
+            new KlInputException($"`input`{Place(row, column, index)} = {R(value)} where `target` is 0: PyTorch's term 0·log 0 − 0·(−∞) is NaN. "
+                + "Such data (a masked log_softmax row) wants `Masked = true`, which makes a zero-probability target contribute exactly 0",
+                "input", index, row, value, column);
+
+        internal static KlInputException MinusInfinityLogTarget(long index, int row, int column) =>
+            new KlInputException($"`target`{Place(row, column, index)} = −∞ (probability 0): PyTorch's log-target term exp(t)·(t − x) is 0·∞ = NaN there. "
+                + "Such data wants `Masked = true`, which makes a zero-probability target contribute exactly 0",
+                "target", index, row, double.NegativeInfinity, column);
+
+        internal static KlInputException UnderflowingLogTarget(long index, double target, int row, int column, string type) =>
+            new KlInputException($"`input`{Place(row, column, index)} = −∞ where `target` = {R(target)}, whose probability exp(t) underflows to 0 in {type}: "
+                + "exp(t)·(t − x) is 0·∞ = NaN, masked or not. Write a zero-probability target as −∞ and set `Masked = true`",
+                "input", index, row, double.NegativeInfinity, column);
+
+        internal static KlInputException ZeroTargetGradient(long index, double value, int row, int column) =>
+            new KlInputException($"`target`{Place(row, column, index)} = {R(value)}: the target gradient there, log t + 1 − x, is NaN (0/0, as in PyTorch's autograd). "
+                + "`Masked = true` makes both gradients 0 where the target is 0; or leave `gradTarget` empty",
+                "target", index, row, value, column);
+
+        internal static KlInputException InfiniteTimesZeroScale(long index, int row, int column, double gradOutput) =>
+            new KlInputException($"`input`{Place(row, column, index)} = −∞ where the target's probability is not 0, and the gradient scale "
+                + $"(`gradOutput` {R(gradOutput)} divided by the reduction's divisor, in the data's type) is 0: the target gradient ∞·0 is NaN",
+                "input", index, row, double.NegativeInfinity, column);
+
+        internal static KlInputException EmptyMean(KlReductionKind reduction) =>
+            new KlInputException("`input` is empty: " + (reduction == KlReductionKind.Mean
+                    ? "Mean divides the sum 0 by the element count 0"
+                    : "BatchMean with `batchSize` 0 divides the sum 0 by 0") + ", a NaN result (as in PyTorch)",
+                "input", 0, -1, 0.0);
+
+        internal static KlInputException GradOutputNotFinite(double gradOutput) =>
+            new KlInputException($"`gradOutput` = {R(gradOutput)} is not finite: it makes the gradients NaN (∞·0 wherever a factor is 0)",
+                "gradOutput", 0, -1, gradOutput);
+
         private static string Place(int row, int column, long index) =>
             row < 0 ? $"[{index}]" : $"[{row}, {column}] (element {index})";
 
@@ -149,11 +184,46 @@ namespace NativeKl
 
         internal static KlInputException TeacherNotLogProbability(int row, int column, long index, double value, double tolerance) =>
             new KlInputException($"`teacher`[{row}, {column}] (element {index}) = {R(value)} is not a log-probability "
-                + $"(≤ 0, within log(1 + {R(tolerance)}))", "teacher", index, row, value, column);
+                + $"(≤ 0, within min(log(1 + {R(tolerance)}), log 2))", "teacher", index, row, value, column);
 
         internal static KlInputException TeacherRowSumNotOne(int row, long index, double sum, double tolerance) =>
             new KlInputException($"`teacher` row {row} (from element {index}) sums to {R(sum)} in probability (exp), not 1 within {R(tolerance)}",
                 "teacher", index, row, sum);
+
+        internal static KlInputException StudentMasksTeacherClass(int row, int column, long index, double value, double teacher,
+                                                                  double temperature, bool logProbabilities) =>
+            new KlInputException($"`student`[{row}, {column}] (element {index}) = {R(value)} "
+                + (double.IsInfinity(value) ? "" : $"becomes −∞ divided by the temperature {R(temperature)}, ")
+                + $"where the teacher's class is not −∞ (`teacher` = {R(teacher)}, a {(logProbabilities ? "log-probability" : "logit")}): "
+                + "the student gives probability 0 to a class the teacher does not, so the loss is +∞, its teacher gradient NaN, "
+                + "and the loss NaN where the teacher's probability underflows. A masked class wants −∞ in the teacher too",
+                "student", index, row, value, column);
+
+        internal static KlInputException LogitSpread(string name, int row, int column, long index, double value, string bound, double temperature) =>
+            new KlInputException($"`{name}`[{row}, {column}] (element {index}) = {R(value)} lies more than {bound} below its row's largest logit "
+                + $"(both divided by the temperature {R(temperature)}"
+                + (bound == "2^120" ? ", in float32 times log2(e)" : "") + "): the kernels' differences and sums could overflow to ∞ and give NaN",
+                name, index, row, value, column);
+
+        internal static KlInputException DistillNothingToAverage(KlReductionKind reduction, string name) =>
+            new KlInputException((name == "rows" ? "`rows` is 0" : name == "rowWeights" ? "every `rowWeights` entry is 0" : "`columns` is 0")
+                + $": {reduction} divides the sum 0 by " + (reduction == KlReductionKind.Mean ? "kept rows × columns" : "kept rows")
+                + " = 0, a NaN loss", name, 0, -1, 0.0);
+
+        internal static KlInputException TemperatureSquared(double temperature, double squared) =>
+            new KlInputException($"`options.Temperature` {R(temperature)} squared is {R(squared)} in float64: with MultiplyLossByTemperatureSquared "
+                + "the loss is 0·∞ = NaN (or ∞ − ∞ in a sum)", "options", 0, -1, temperature);
+
+        internal static KlInputException GradScaleOverflow(int row, string which, double scale, double gradOutput, double weight, double t2,
+                                                           double divisor, double temperature) =>
+            new KlInputException($"row {row}'s {which} gradient scale, `gradOutput` {R(gradOutput)} × weight {R(weight)} × {R(t2)} (T² or 1) "
+                + $"÷ divisor {R(divisor)} ÷ T {R(temperature)}{(which == "teacher" ? " (÷ log2(e) in float32)" : "")}, is {R(scale)} in the data's type: "
+                + "the gradients would be ±∞, and NaN (∞·0) wherever a factor is 0", "gradOutput", 0, row, scale);
+
+        internal static KlInputException LossesMayOverflow(int row, long offset, double bound, bool weighted) =>
+            new KlInputException($"`{(weighted ? "rowWeights" : "student")}` row {row}: the row losses up to here may reach {R(bound)} in size "
+                + "(weight × T² × the logits' spread): their sum could overflow to +∞ and −∞ at once, a NaN. Scale the weights, the temperature or the logits down",
+                weighted ? "rowWeights" : "student", offset, row, bound);
 
         private static string R(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 

@@ -8,7 +8,11 @@ namespace NativeKl
     /// <summary>
     /// Which backend computes calls made with <see cref="KlBackendKind.Auto"/>, and why. Chosen once,
     /// on first use: the environment variable NATIVEKL_BACKEND (auto, native or managed) if set,
-    /// otherwise native when libnativekl loads and passes its self-check, managed if not.
+    /// otherwise native when libnativekl loads and passes its self-check, managed if not — unless
+    /// NATIVEKL_LIBRARY names the library: then Auto is native even when that file cannot be loaded
+    /// (<see cref="IsNativeAvailable"/> false, <see cref="NativeLoadError"/> naming the file and the
+    /// loader's error), so every call on the Auto or Native backend throws
+    /// <see cref="DllNotFoundException"/> instead of running another library or the managed backend.
     /// </summary>
     public static class KlBackend
     {
@@ -52,7 +56,7 @@ namespace NativeKl
 
         /// <summary>The ISA of the active backend, e.g. "native avx2" or "managed scalar".</summary>
         public static string ActiveDescription =>
-            Active == KlBackendKind.Native ? "native " + NativeIsa : "managed " + ManagedIsa;
+            Active == KlBackendKind.Native ? (IsNativeAvailable ? "native " + NativeIsa : "native (unavailable)") : "managed " + ManagedIsa;
 
         /// <summary>The concrete backend for one call; throws if native is asked for and missing.</summary>
         internal static KlBackendKind Resolve(KlBackendKind requested)
@@ -77,8 +81,10 @@ namespace NativeKl
         /// <summary>
         /// The choice itself, separate from the probing so tests can feed it a failed load:
         /// (backend, reason) for a requested selection ("auto", "native", "managed" or null).
+        /// explicitLibrary: NATIVEKL_LIBRARY names the library, so Auto does not fall back.
         /// </summary>
-        internal static (KlBackendKind Backend, string Reason) Choose(string? requested, bool nativeAvailable, string? nativeError)
+        internal static (KlBackendKind Backend, string Reason) Choose(string? requested, bool nativeAvailable, string? nativeError,
+                                                                     bool explicitLibrary = false)
         {
             switch ((requested ?? "auto").Trim().ToLowerInvariant())
             {
@@ -90,8 +96,13 @@ namespace NativeKl
                         : $"{SelectionVariable}=native, but the library is unavailable (calls will throw): {nativeError}");
                 case "auto":
                 case "":
-                    return nativeAvailable
-                        ? (KlBackendKind.Native, "auto: the native library loaded")
+                    if (nativeAvailable)
+                        return (KlBackendKind.Native, explicitLibrary
+                            ? $"auto: the native library loaded, from {NativeLibraryLoader.PathVariable}"
+                            : "auto: the native library loaded");
+                    return explicitLibrary
+                        ? (KlBackendKind.Native, $"auto: {NativeLibraryLoader.PathVariable} names the native library, and it is unavailable, "
+                            + "so calls on the Auto and Native backends throw rather than run another: " + nativeError)
                         : (KlBackendKind.Managed, "auto: the native library is unavailable, so the managed backend runs: " + nativeError);
                 default:
                     return (KlBackendKind.Managed,
@@ -102,23 +113,26 @@ namespace NativeKl
         /// <summary>Probes the native library: loads it, checks its version and a constant against this build's.</summary>
         internal static (bool Available, string? Error, string? Version) ProbeNative()
         {
-            string? explicitPath = Environment.GetEnvironmentVariable(NativeLibraryLoader.PathVariable);
-            if (!string.IsNullOrEmpty(explicitPath) && !System.IO.File.Exists(explicitPath))
-                return (false, NativeLibraryLoader.DescribeMissing(NativeLibraryLoader.CandidatePaths(NativeLibraryLoader.AssemblyDirectory),
-                    $"{NativeLibraryLoader.PathVariable} names no file"), null);
+            string? explicitPath = NativeLibraryLoader.ExplicitPath;
+            // Loaded here, before any P/Invoke: the runtime's own search would find the bundled copy.
+            if (explicitPath != null && !NativeLibraryLoader.UseExplicit(explicitPath, out string? loadError))
+                return (false, loadError, null);
+            string Unusable(string detail) =>
+                explicitPath != null ? NativeLibraryLoader.ExplicitUnusable(explicitPath, detail) : detail;
             try
             {
                 uint version = NativeLibraryInfo.Version();
                 string versionString = NativeLibraryInfo.VersionString();
                 if (version != (uint)NativeMethods.NKL_VERSION)
-                    return (false, $"the library is version {versionString}, but this assembly was generated for {NativeMethods.NKL_VERSION_STRING}", versionString);
+                    return (false, Unusable($"the library is version {versionString}, but this assembly was generated for {NativeMethods.NKL_VERSION_STRING}"), versionString);
                 if (NativeLibraryInfo.ChunkCount(NativeMethods.NKL_CHUNK_ELEMENTS + 1) != 2)
-                    return (false, "the library's chunk size differs from NKL_CHUNK_ELEMENTS", versionString);
+                    return (false, Unusable("the library's chunk size differs from NKL_CHUNK_ELEMENTS"), versionString);
                 return (true, null, versionString);
             }
             catch (Exception e) when (e is DllNotFoundException || e is EntryPointNotFoundException || e is BadImageFormatException)
             {
-                return (false, NativeLibraryLoader.DescribeMissing(NativeLibraryLoader.CandidatePaths(NativeLibraryLoader.AssemblyDirectory), e.Message), null);
+                return (false, explicitPath != null ? Unusable("it is not libnativekl: " + e.Message.TrimEnd('.'))
+                    : NativeLibraryLoader.DescribeMissing(NativeLibraryLoader.CandidatePaths(NativeLibraryLoader.AssemblyDirectory), e.Message), null);
             }
         }
 
@@ -133,7 +147,8 @@ namespace NativeKl
             static State()
             {
                 (NativeAvailable, NativeError, NativeVersion) = ProbeNative();
-                (Active, Reason) = Choose(Environment.GetEnvironmentVariable(SelectionVariable), NativeAvailable, NativeError);
+                (Active, Reason) = Choose(Environment.GetEnvironmentVariable(SelectionVariable), NativeAvailable, NativeError,
+                    NativeLibraryLoader.ExplicitPath != null);
             }
         }
     }

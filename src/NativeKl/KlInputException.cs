@@ -5,9 +5,12 @@ namespace NativeKl
     /// <summary>
     /// What <see cref="KlOptions.ValidateInputs"/> and <see cref="DistillationOptions.ValidateInputs"/>
     /// report instead of a NaN result: the first element that is not a log-probability (input) or a
-    /// probability (target), the first logit that would make a distillation row NaN, or the first row
-    /// that does not sum to 1 or holds no class. <see cref="ArgumentException.ParamName"/> is "input"
-    /// or "target" (<see cref="KlDivergence"/>), "student" or "teacher" (<see cref="Distillation"/>).
+    /// probability (target), or whose pair would make the result NaN, the first logit that would make
+    /// a distillation row NaN, the first row that does not sum to 1 or holds no class, or a call whose
+    /// scale or divisor would. <see cref="ArgumentException.ParamName"/> is "input", "target" or
+    /// "gradOutput" (<see cref="KlDivergence"/>), "student", "teacher", "rowWeights", "rows",
+    /// "columns", "gradOutput" or "options" (<see cref="Distillation"/>); for an argument that is not
+    /// a span, <see cref="Index"/> is 0 and <see cref="Value"/> the argument (0 for an empty input).
     /// </summary>
     public sealed class KlInputException : ArgumentException
     {

@@ -41,13 +41,21 @@ namespace NativeKl
         public KlIsa Isa { get => Common.Isa; init => _common = _common with { Isa = value }; }
 
         /// <summary>
-        /// Input validation (off by default): before computing, one pass checks that input holds
-        /// log-probabilities (≤ 0, not NaN) and target probabilities in [0, 1] (log-probabilities
-        /// ≤ 0 with <see cref="LogTarget"/>, not NaN), and, where the call knows the rows
+        /// Input validation (off by default): with it on, a call either throws
+        /// <see cref="KlInputException"/> or returns no NaN, in the value or any output element.
+        /// Before computing, one pass checks that input holds log-probabilities (≤ 0, not NaN) and
+        /// target probabilities in [0, 1] (log-probabilities ≤ 0 with <see cref="LogTarget"/>, not
+        /// NaN), and, where the call knows the rows
         /// (<see cref="KlDivergence.Rows(ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, int, int, Span{float}, KlOptions)"/>,
-        /// BatchMean), that each target row sums to 1 within <see cref="RowSumTolerance"/>. The first
-        /// offence throws <see cref="KlInputException"/> with its index (and, from Rows, its row and
-        /// column), instead of a NaN result.
+        /// BatchMean), that each target row sums to 1 within <see cref="RowSumTolerance"/>; and that
+        /// no pair makes PyTorch's formula NaN: an input −∞ where the target is 0 (a masked
+        /// log_softmax row: such data wants <see cref="Masked"/>), a log target of −∞ unless masked,
+        /// an input −∞ where exp(log target) underflows to 0 in the data's type (masked or not); for
+        /// the backward calls, a gradOutput that is not finite, and, when the target gradient is
+        /// asked for, a target of 0 unless masked (log t + 1 − x is NaN there, as in PyTorch) and an
+        /// input −∞ where the target's probability is not 0 while gradOutput ÷ divisor is 0; and an
+        /// empty input for Mean, or BatchMean of batch 0 (0/0). The first offence throws
+        /// <see cref="KlInputException"/> with its index (and, from Rows, its row and column).
         /// </summary>
         public bool ValidateInputs { get => Common.ValidateInputs; init => _common = _common with { ValidateInputs = value }; }
 

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace NativeKl.Tests;
 
 /// <summary>
@@ -211,6 +213,17 @@ public class BadInputTableTests
         // overlapping input/output where not allowed (in place is allowed for Pointwise only)
         yield return ("Pointwise f32 destination partly over input", aae, "destination", (w, o) => KlDivergence.Pointwise(w.A.AsSpan(0, 6), T, w.A.AsSpan(2, 6), o));
         yield return ("Pointwise f64 destination partly over target", aae, "destination", (w, o) => KlDivergence.Pointwise(Xd, w.D.AsSpan(1, 6), w.D.AsSpan(0, 6), o));
+        // shifted by part of an element (memory reinterpreted from bytes): the same error, not .NET's own
+        yield return ("Pointwise f32 destination over input by 2 bytes", aae, "destination", (w, o) =>
+        {
+            var bytes = new byte[64];
+            KlDivergence.Pointwise(MemoryMarshal.Cast<byte, float>(bytes.AsSpan(0, 24)), T, MemoryMarshal.Cast<byte, float>(bytes.AsSpan(2, 24)), o);
+        });
+        yield return ("Pointwise f64 destination over target by 3 bytes", aae, "destination", (w, o) =>
+        {
+            var bytes = new byte[128];
+            KlDivergence.Pointwise(Xd, MemoryMarshal.Cast<byte, double>(bytes.AsSpan(3, 48)), MemoryMarshal.Cast<byte, double>(bytes.AsSpan(0, 48)), o);
+        });
         yield return ("Rows strided f32 destination inside input", aae, "destination", (w, o) => KlDivergence.Rows(w.A.AsSpan(0, 6), 3, T, 3, 2, 3, w.A.AsSpan(4, 2), o));
         yield return ("Rows strided f64 destination exactly target", aae, "destination", (w, o) => KlDivergence.Rows(Xd, 3, w.D.AsSpan(0, 6), 3, 2, 3, w.D.AsSpan(0, 2), o));
         yield return ("Backward f32 gradInput is input", aae, "gradInput", (w, o) => KlDivergence.Backward(w.A.AsSpan(0, 6), T, w.A.AsSpan(0, 6), default, KlReduction.Sum, 1f, o));

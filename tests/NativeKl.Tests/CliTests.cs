@@ -5,7 +5,8 @@ namespace NativeKl.Tests;
 
 /// <summary>
 /// The `nativekl` tool end to end, in its own process. demo: with the native library, and with it
-/// missing (NATIVEKL_LIBRARY naming no file), where Auto falls back to managed and says why.
+/// missing (a copy of the tool without it), where Auto falls back to managed and says why; with
+/// NATIVEKL_LIBRARY naming a file that does not load, every command fails in one line, exit code 2.
 /// compute: .npy and CSV in and out, checked against the formula in double precision; every kind of
 /// bad input is one line on stderr, exit code 2, and leaves no file behind. info and bench.
 /// </summary>
@@ -34,16 +35,17 @@ public class CliTests : IClassFixture<CliFiles>
         return (result.ExitCode, result.Output);
     }
 
-    /// <summary>The tool with NATIVEKL_BACKEND, NKL_ISA and the test pause unset, NATIVEKL_LIBRARY as given, then <paramref name="environment"/>.</summary>
+    /// <summary>The tool with NATIVEKL_BACKEND, LD_LIBRARY_PATH, NKL_ISA and the test pause unset, NATIVEKL_LIBRARY as given, then <paramref name="environment"/>.</summary>
     internal static ProcessRunner.Result RunCli(IEnumerable<string> arguments, string? nativeLibrary = null,
-                                                IReadOnlyDictionary<string, string?>? environment = null) =>
-        ProcessRunner.Run("dotnet", new[] { CliPath }.Concat(arguments), environment: CliEnvironment(nativeLibrary, environment));
+                                                IReadOnlyDictionary<string, string?>? environment = null, string? cliPath = null) =>
+        ProcessRunner.Run("dotnet", new[] { cliPath ?? CliPath }.Concat(arguments), environment: CliEnvironment(nativeLibrary, environment));
 
     private static Dictionary<string, string?> CliEnvironment(string? nativeLibrary = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var all = new Dictionary<string, string?>
         {
-            ["NATIVEKL_BACKEND"] = null, ["NATIVEKL_LIBRARY"] = nativeLibrary, ["NKL_ISA"] = null, [PauseVariable] = null,
+            ["NATIVEKL_BACKEND"] = null, ["NATIVEKL_LIBRARY"] = nativeLibrary, ["LD_LIBRARY_PATH"] = null, ["NKL_ISA"] = null,
+            [PauseVariable] = null,
         };
         foreach (var (name, value) in environment ?? new Dictionary<string, string?>()) all[name] = value;
         return all;
@@ -56,6 +58,10 @@ public class CliTests : IClassFixture<CliFiles>
 #else
     private static readonly bool DebugBuild = false;
 #endif
+
+    /// <summary>The tool copied without libnativekl: the library is missing, as on a machine it was not built for.</summary>
+    private ProcessRunner.Result RunWithoutLibrary(params string[] arguments) =>
+        RunCli(arguments, cliPath: _files.CliWithoutLibrary());
 
     [Fact]
     public void Demo_reproduces_the_seed_example_on_the_native_backend()
@@ -72,13 +78,53 @@ public class CliTests : IClassFixture<CliFiles>
     [Fact]
     public void Demo_falls_back_to_managed_when_the_library_is_missing()
     {
-        var (code, output) = Run("demo", nativeLibrary: "/nonexistent/libnativekl.so");
-        Assert.True(code == 0, output);
+        var result = RunWithoutLibrary("demo");
+        string output = result.Output;
+        Assert.True(result.ExitCode == 0, output);
         Assert.Contains("sum        0.115592", output);
         Assert.Contains("mean       0.019265", output);
         Assert.Contains("backend: Managed", output);
         Assert.Contains("the native library is unavailable", output);
-        Assert.Contains("/nonexistent/libnativekl.so (not found)", output);
+        Assert.Contains("libnativekl.so (not found)", output);
+    }
+
+    [Fact]
+    public void Every_command_fails_in_one_line_when_NATIVEKL_LIBRARY_does_not_load()
+    {
+        string notALibrary = _files.PathOf("x.csv");
+        foreach (var (library, reason) in new[]
+                 {
+                     ("/nonexistent/libnativekl.so", "there is no such file"),
+                     (notALibrary, "could not be loaded"),
+                     (Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "libSystem.Native.so"), "it is not libnativekl"),
+                 })
+            foreach (string[] command in new[]
+                     {
+                         new[] { "demo" }, new[] { "demo", "--backend", "managed" }, new[] { "info" }, new[] { "bench", "--quick" },
+                         new[] { "compute", "--input", _files.PathOf("x.npy"), "--target", _files.PathOf("t.npy") },
+                     })
+            {
+                var result = RunCli(command, nativeLibrary: library);
+                string what = $"{string.Join(' ', command)} with NATIVEKL_LIBRARY={library}: {result}";
+                Assert.True(result.ExitCode == 2, what);
+                Assert.Equal("", result.Stdout); // nothing computed, by the bundled library or the managed backend
+                Assert.StartsWith($"nativekl: NATIVEKL_LIBRARY={library} ", result.Stderr);
+                Assert.Contains(reason, result.Stderr);
+                Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            }
+    }
+
+    [Fact]
+    public void NATIVEKL_LIBRARY_naming_a_good_copy_is_the_library_used()
+    {
+        string copy = _files.PathOf("libnativekl-under-test.so");
+        File.Copy(Path.Combine(Path.GetDirectoryName(CliPath)!, "libnativekl.so"), copy, overwrite: true);
+        var demo = RunCli(new[] { "demo" }, nativeLibrary: copy);
+        Assert.True(demo.ExitCode == 0, demo.ToString());
+        Assert.Contains("sum        0.115592", demo.Stdout);
+        Assert.Contains("from NATIVEKL_LIBRARY", demo.Stdout);
+        var info = RunCli(new[] { "info" }, nativeLibrary: copy);
+        Assert.Contains($"library:        {copy}", info.Stdout);
     }
 
     [Fact]
@@ -117,7 +163,7 @@ public class CliTests : IClassFixture<CliFiles>
     [Fact]
     public void Backend_native_without_the_library_is_one_line_and_exit_code_2()
     {
-        const string missing = "/nonexistent/libnativekl.so";
+        string withoutLibrary = _files.CliWithoutLibrary();
         foreach (var (arguments, environment, start) in new (string[], Dictionary<string, string?>?, string)[]
                  {
                      (new[] { "compute", "--input", _files.PathOf("x.npy"), "--target", _files.PathOf("t.npy"), "--backend", "native" }, null,
@@ -128,16 +174,16 @@ public class CliTests : IClassFixture<CliFiles>
                       new() { ["NATIVEKL_BACKEND"] = "native" }, "nativekl: NATIVEKL_BACKEND=native, but the library is unavailable"),
                  })
         {
-            var result = RunCli(arguments, missing, environment);
+            var result = RunCli(arguments, environment: environment, cliPath: withoutLibrary);
             Assert.True(result.ExitCode == 2, result.ToString());
             Assert.Equal("", result.Stdout);
             Assert.StartsWith(start, result.Stderr);
-            Assert.Contains(missing, result.Stderr);
+            Assert.Contains(Path.GetDirectoryName(withoutLibrary)!, result.Stderr);   // the files tried
             Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
         }
         // Managed needs no library.
         Assert.Equal(0.115592, Value(RunCli(new[] { "compute", "--input", _files.PathOf("x.npy"), "--target", _files.PathOf("t.npy"),
-                                                    "--reduction", "sum", "--backend", "managed" }, missing)), 6);
+                                                    "--reduction", "sum", "--backend", "managed" }, cliPath: withoutLibrary)), 6);
     }
 
     [Fact]
@@ -538,7 +584,7 @@ public class CliTests : IClassFixture<CliFiles>
         string library = System.Text.RegularExpressions.Regex.Match(result.Stdout, "library: +(.+)").Groups[1].Value.Trim();
         Assert.True(File.Exists(library) && Path.GetFileName(library).StartsWith("libnativekl"), result.Stdout);
 
-        var managed = RunCli(new[] { "info" }, nativeLibrary: "/nonexistent/libnativekl.so");
+        var managed = RunWithoutLibrary("info");
         Assert.Contains("backend:        Managed", managed.Stdout);
         Assert.Contains("library:        none loaded", managed.Stdout);
     }
@@ -621,6 +667,29 @@ public sealed class CliFiles : IDisposable
     }
 
     public string PathOf(string name) => Path.Combine(Folder, name);
+
+    private string? _cliWithoutLibrary;
+
+    /// <summary>A copy of the built tool without libnativekl (made once): its NativeKl.Cli.dll.</summary>
+    public string CliWithoutLibrary()
+    {
+        lock (this)
+        {
+            if (_cliWithoutLibrary == null)
+            {
+                string source = Path.GetDirectoryName(CliTests.CliPath)!, target = PathOf("cli-without-library");
+                foreach (string file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
+                {
+                    if (Path.GetFileName(file).StartsWith("libnativekl", StringComparison.Ordinal)) continue;
+                    string to = Path.Combine(target, Path.GetRelativePath(source, file));
+                    Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+                    File.Copy(file, to);
+                }
+                _cliWithoutLibrary = Path.Combine(target, "NativeKl.Cli.dll");
+            }
+            return _cliWithoutLibrary;
+        }
+    }
 
     /// <summary>A path in the folder with no file at it yet.</summary>
     public string Fresh(string name)

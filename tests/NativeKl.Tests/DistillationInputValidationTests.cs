@@ -139,7 +139,8 @@ public class DistillationInputValidationTests
     {
         var o = On(backend);
         var (s, u, w) = Valid(TeacherKind.Logits);
-        s[0] = double.NegativeInfinity;      // earlier, allowed: a masked class
+        s[0] = double.NegativeInfinity;      // earlier, allowed: a class masked in both
+        u[0] = double.NegativeInfinity;
         s[3 * Ss] = double.PositiveInfinity; // later: not reported
         s[2 * Ss + 5] = double.NaN;
         Fails(s, u, w, o, "student", 2, 5, 2 * Ss + 5, double.NaN);
@@ -151,6 +152,8 @@ public class DistillationInputValidationTests
         Passes(s, u, w, o);
         // the same with teacher log-probabilities: the student's rules do not change
         var (_, lu, _) = Valid(TeacherKind.LogProbabilitiesAsGiven);
+        lu[0] = double.NegativeInfinity;
+        LogSoftmax(lu, 0);
         s[4 * Ss + 12] = double.NaN;
         Fails(s, lu, w, o with { Teacher = TeacherKind.LogProbabilitiesAsGiven }, "student", 4, 12, 4 * Ss + 12, double.NaN);
     }
@@ -177,7 +180,11 @@ public class DistillationInputValidationTests
     {
         var o = On(backend);
         var (s, u, w) = Valid(TeacherKind.Logits);
-        for (int c = 1; c < Cols; c++) { s[3 * Ss + c] = double.NegativeInfinity; u[2 * Ts + c] = double.NegativeInfinity; }
+        for (int c = 1; c < Cols; c++)
+        {
+            s[3 * Ss + c] = u[3 * Ts + c] = double.NegativeInfinity; // masked in both
+            u[2 * Ts + c] = double.NegativeInfinity;
+        }
         Passes(s, u, w, o); // one class left in each: fine
         s[3 * Ss] = double.NegativeInfinity;
         Fails(s, u, w, o, "student", 3, -1, 3 * Ss, double.NegativeInfinity);
@@ -199,7 +206,12 @@ public class DistillationInputValidationTests
         Fails(s, u, w, o, "student", 1, 3, Ss + 3, 3e38, single: true);
         Assert.Contains("temperature 0.5", Assert.Throws<KlInputException>(() => Distillation.Loss(F(s), F(u), Rows, Cols, options: o)).Message);
         Passes(s, u, w, o, single: false);
-        Passes(s, u, w, o with { Temperature = 1.5 }); // 2e38: finite, fine
+        // 3e38 / 1.5 is finite, but in float32 (times log2(e)) 2^127 above the row's other logits: the
+        // kernels' differences could overflow (2^120 is the limit); in float64 it is fine
+        Fails(s, u, w, o with { Temperature = 1.5 }, "student", 1, 0, Ss, s[Ss], single: true);
+        Assert.Contains("more than 2^120 below its row's largest", Assert.Throws<KlInputException>(
+            () => Distillation.Loss(F(s), F(u), Rows, Cols, options: o with { Temperature = 1.5 })).Message);
+        Passes(s, u, w, o with { Temperature = 1.5 }, single: false);
         // +inf × 2 in double (in float it is +inf already)
         s[1 * Ss + 3] = 1e308;
         Fails(s, u, w, o, "student", 1, 3, Ss + 3, 1e308);
@@ -210,6 +222,50 @@ public class DistillationInputValidationTests
         // a row of finite logits that all become -inf
         for (int c = 0; c < Cols; c++) s[2 * Ss + c] = -1e308;
         Fails(s, u, w, o, "student", 2, -1, 2 * Ss, double.NegativeInfinity);
+    }
+
+    [Theory, MemberData(nameof(BackendNames))]
+    public void A_student_class_at_minus_infinity_where_the_teacher_has_one(string backend)
+    {
+        foreach (var teacher in new[] { TeacherKind.Logits, TeacherKind.LogProbabilitiesAsGiven })
+        {
+            var o = On(backend, teacher);
+            var (s, u, w) = Valid(teacher);
+            s[3 * Ss + 4] = double.NegativeInfinity; // the loss would be +inf, the teacher gradient NaN
+            Fails(s, u, w, o, "student", 3, 4, 3 * Ss + 4, double.NegativeInfinity);
+            Assert.Contains("−∞ in the teacher too", Assert.Throws<KlInputException>(() => Distillation.Loss(s, u, Rows, Cols, options: o)).Message);
+            u[3 * Ts + 4] = double.NegativeInfinity; // masked in both: fine
+            if (teacher == TeacherKind.LogProbabilitiesAsGiven) LogSoftmax(u, 3 * Ts);
+            Passes(s, u, w, o);
+            // a finite student logit that becomes -inf divided by the temperature counts too
+            s[1 * Ss + 7] = -1e308;
+            Fails(s, u, w, o with { Temperature = 0.5 }, "student", 1, 7, Ss + 7, -1e308, single: false);
+            Assert.Contains("becomes −∞ divided by the temperature 0.5", Assert.Throws<KlInputException>(
+                () => Distillation.Loss(s, u, Rows, Cols, options: o with { Temperature = 0.5 })).Message);
+        }
+    }
+
+    [Theory, MemberData(nameof(BackendNames))]
+    public void Nothing_to_average_is_a_NaN_loss(string backend)
+    {
+        var o = On(backend) with { StudentStride = 0, TeacherStride = 0 };
+        float[] s = { 1, 2, 3, 4 }, u = { 4, 3, 2, 1 };
+        foreach (var (reduction, rows, columns, weights, param) in new[]
+                 {
+                     (KlReductionKind.BatchMean, 0, 2, Array.Empty<float>(), "rows"),
+                     (KlReductionKind.Mean, 2, 0, Array.Empty<float>(), "columns"),
+                     (KlReductionKind.BatchMean, 2, 2, new[] { 0f, 0f }, "rowWeights"),
+                 })
+        {
+            Assert.True(float.IsNaN(Distillation.Loss(s, u, rows, columns, reduction, o with { ValidateInputs = false }, weights)));
+            var e = Assert.Throws<KlInputException>(() => Distillation.Loss(s, u, rows, columns, reduction, o, weights));
+            Assert.Equal(param, e.ParamName);
+            Assert.Contains("NaN", e.Message);
+            Assert.Throws<KlInputException>(() => Distillation.Backward(s, u, rows, columns, new float[4], new float[4], reduction, 1f, o, weights));
+            // Sum and the per-row losses have nothing to divide
+            Distillation.Loss(s, u, rows, columns, KlReductionKind.Sum, o, weights);
+            Distillation.RowLosses(s, u, rows, columns, new float[2], o, weights);
+        }
     }
 
     [Theory, MemberData(nameof(BackendNames))]
@@ -311,11 +367,17 @@ public class DistillationInputValidationTests
         {
             var o = On(backend, teacher);
             var (s, u, w) = Valid(teacher, seed: 7);
-            s[0] = double.NegativeInfinity; // masked classes
-            s[2 * Ss + 4] = double.NegativeInfinity;
+            s[0] = u[0] = double.NegativeInfinity; // classes masked in both
+            s[2 * Ss + 4] = u[2 * Ts + 4] = double.NegativeInfinity;
             s[4 * Ss + 1] = 1e30;           // a far-off logit
             if (teacher == TeacherKind.Logits) { u[Ts + 2] = double.NegativeInfinity; u[3 * Ts] = -1e30; }
-            else { u[Ts + 2] = double.NegativeInfinity; LogSoftmax(u, Ts); }
+            else
+            {
+                u[Ts + 2] = double.NegativeInfinity; // masked in the teacher only: fine
+                LogSoftmax(u, 0);
+                LogSoftmax(u, Ts);
+                LogSoftmax(u, 2 * Ts);
+            }
             w[1] = 0;
             foreach (var weights in new[] { w, Array.Empty<double>() })
                 foreach (var (name, _, run) in Entries)

@@ -53,12 +53,15 @@ public class InputValidationTests
         t[90] = float.PositiveInfinity;
         e = Fails(() => KlDivergence.Sum(TestData.ToFloat(MakeRows(4, 25, 2).X), t, v));
         Assert.Equal(90, e.Index);
-        // a log target must be <= 0; -inf (probability 0) is fine
+        // a log target must be <= 0; -inf (probability 0) is fine when masked, and NaN (0·∞) when not
         var lt = Array.ConvertAll(MakeRows(4, 25, 3).T, Math.Log);
         lt[3] = double.NegativeInfinity;
         lt[11] = 1e-9;
-        e = Fails(() => KlDivergence.Backward(MakeRows(4, 25, 3).X, lt, new double[100], default, KlReduction.Sum, 1.0, v with { LogTarget = true }));
+        e = Fails(() => KlDivergence.Backward(MakeRows(4, 25, 3).X, lt, new double[100], default, KlReduction.Sum, 1.0, v with { LogTarget = true, Masked = true }));
         Assert.Equal(("target", 11L), (e.ParamName!, e.Index));
+        e = Fails(() => KlDivergence.Backward(MakeRows(4, 25, 3).X, lt, new double[100], default, KlReduction.Sum, 1.0, v with { LogTarget = true }));
+        Assert.Equal(("target", 3L), (e.ParamName!, e.Index));
+        Assert.Contains("Masked = true", e.Message);
     }
 
     [Theory, MemberData(nameof(BackendNames))]
@@ -137,6 +140,74 @@ public class InputValidationTests
         e = Fails(() => KlDivergence.BatchMean(xf, TestData.ToFloat(td), 4, v));
         Assert.Equal(("input", 3, 7, 37L), (e.ParamName!, e.Row, e.Column, e.Index));
         Assert.Contains("`input`[3, 7] (element 37) = NaN", e.Message);
+    }
+
+    [Theory, MemberData(nameof(BackendNames))]
+    public void Pairs_that_give_NaN_by_row_and_column_and_what_such_data_wants(string backend)
+    {
+        var v = Registry.Backends[backend] with { ValidateInputs = true };
+        var (xd, td) = MakeRows(rows: 3, columns: 4, seed: 6);
+        // a masked log_softmax row: input -inf where the target is 0 (row 1, column 2)
+        td[1 * 4 + 3] += td[1 * 4 + 2];
+        td[1 * 4 + 2] = 0;
+        xd[1 * 4 + 2] = double.NegativeInfinity;
+        var e = Fails(() => KlDivergence.BatchMean(xd, td, 3, v));
+        Assert.Equal(("input", 1, 2, 6L, double.NegativeInfinity), (e.ParamName!, e.Row, e.Column, e.Index, e.Value));
+        Assert.StartsWith("`input`[1, 2] (element 6) = -Infinity where `target` is 0", e.Message);
+        Assert.Contains("`Masked = true`", e.Message);
+        Assert.Equal(KlDivergence.BatchMean(xd, td, 3, v with { Masked = true, ValidateInputs = false }),
+                     KlDivergence.BatchMean(xd, td, 3, v with { Masked = true }));
+        // its target gradient is NaN even where the input is finite: refused when asked for, unless masked
+        xd[1 * 4 + 2] = -3;
+        var g = new double[12];
+        e = Fails(() => KlDivergence.Backward(xd, td, new double[12], g, KlReduction.BatchMean(3), 1.0, v));
+        Assert.Equal(("target", 1, 2, 6L, 0.0), (e.ParamName!, e.Row, e.Column, e.Index, e.Value));
+        Assert.Contains("target gradient", e.Message);
+        KlDivergence.Backward(xd, td, new double[12], default, KlReduction.BatchMean(3), 1.0, v); // not asked for: fine
+        KlDivergence.Backward(xd, td, new double[12], g, KlReduction.BatchMean(3), 1.0, v with { Masked = true });
+        Assert.DoesNotContain(g, double.IsNaN);
+
+        // strided rows: an input is reported at its index in the input's span, a target at its index in the target's
+        const int xs = 6, ts = 5;
+        float[] x = new float[3 * xs], t = new float[3 * ts];
+        for (int r = 0; r < 3; r++)
+            for (int c = 0; c < 4; c++) { x[r * xs + c] = (float)xd[r * 4 + c]; t[r * ts + c] = (float)Math.Log(td[r * 4 + c]); }
+        var lv = v with { LogTarget = true };
+        e = Fails(() => KlDivergence.Rows(x, xs, t, ts, 3, 4, new float[3], lv)); // log(0) = -inf, unmasked
+        Assert.Equal(("target", 1, 2, 1L * ts + 2), (e.ParamName!, e.Row, e.Column, e.Index));
+        Assert.StartsWith("`target`[1, 2] (element 7) = −∞ (probability 0)", e.Message);
+        Assert.Contains("`Masked = true`", e.Message);
+        KlDivergence.Rows(x, xs, t, ts, 3, 4, new float[3], lv with { Masked = true });
+        // a log target whose probability underflows in float32 is not masked: with input -inf it is 0·∞
+        t[1 * ts + 2] = -200f;
+        t[2 * ts + 1] = -200f;
+        x[2 * xs + 1] = float.NegativeInfinity;
+        e = Fails(() => KlDivergence.Rows(x, xs, t, ts, 3, 4, new float[3], lv with { Masked = true, RowSumTolerance = 0.5 }));
+        Assert.Equal(("input", 2, 1, 2L * xs + 1), (e.ParamName!, e.Row, e.Column, e.Index));
+        Assert.Contains("underflows to 0 in float32", e.Message);
+        // in float64 exp(-200) is 1.4e-87: +inf, not NaN
+        Assert.Equal(double.PositiveInfinity, KlDivergence.Sum(new[] { double.NegativeInfinity }, new[] { -200.0 }, lv with { Masked = true }));
+
+        // a gradient scale of 0 times the +inf of an input -inf where the target is not 0
+        e = Fails(() => KlDivergence.PointwiseBackward(new[] { -1f, float.NegativeInfinity }, new[] { 0.5f, 0.5f }, new float[2], new float[2], default, 0f, v));
+        Assert.Equal(("input", 1L, -1, double.NegativeInfinity), (e.ParamName!, e.Index, e.Row, e.Value));
+        // gradOutput 1e-45 divided by the element count 2 is 0 in float32, not in float64
+        Fails(() => KlDivergence.Backward(new[] { -1f, float.NegativeInfinity }, new[] { 0.5f, 0.5f }, new float[2], new float[2], KlReduction.Mean, 1e-45f, v));
+        KlDivergence.Backward(new[] { -1.0, double.NegativeInfinity }, new[] { 0.5, 0.5 }, new double[2], new double[2], KlReduction.Mean, 1e-320, v);
+        // not finite: refused whatever the data
+        foreach (float bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
+        {
+            e = Fails(() => KlDivergence.Backward(new[] { -1f }, new[] { 1f }, new float[1], default, KlReduction.Sum, bad, v));
+            Assert.Equal("gradOutput", e.ParamName);
+        }
+
+        // empty input: Mean and BatchMean of batch 0 are 0/0
+        e = Fails(() => KlDivergence.Mean(ReadOnlySpan<double>.Empty, ReadOnlySpan<double>.Empty, v));
+        Assert.Equal(("input", 0L, -1), (e.ParamName!, e.Index, e.Row));
+        Assert.Contains("is empty", e.Message);
+        Fails(() => KlDivergence.Backward(ReadOnlySpan<float>.Empty, ReadOnlySpan<float>.Empty, default, default, KlReduction.BatchMean(0), 1f, v));
+        Assert.Equal(0f, KlDivergence.Sum(ReadOnlySpan<float>.Empty, ReadOnlySpan<float>.Empty, v));
+        Assert.Equal(0.0, KlDivergence.BatchMean(ReadOnlySpan<double>.Empty, ReadOnlySpan<double>.Empty, 3, v));
     }
 
     /// <summary>Rows of log-softmax inputs and softmax targets (each target row sums to 1).</summary>

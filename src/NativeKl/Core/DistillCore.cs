@@ -31,7 +31,9 @@ namespace NativeKl.Core
                 if (!gradTeacher.IsEmpty) gradTeacher = gradTeacher.Slice(0, plan.TeacherExtent);
             }
             Validate.DistillationOutputs<T>(rowLosses, rowLossesName, gradStudent, gradTeacher, student, teacher, rowWeights);
-            if (options.ValidateInputs) Validate.DistillationInputs(student, teacher, rowWeights, plan, options);
+            if (options.ValidateInputs)
+                Validate.DistillationInputs(student, teacher, rowWeights, plan, options,
+                    new DistillationInputValidation.Call(reduction, backward, Num.ToDouble(gradOutput), !gradTeacher.IsEmpty));
             return KlBackend.Select<T>(options.Backend).Distill(student, teacher, rowWeights, rowLosses, backward, gradOutput,
                 gradStudent, gradTeacher, plan);
         }

@@ -16,7 +16,7 @@ namespace NativeKl.Core
                                            KlOptions options, int degreeOfParallelism) where T : unmanaged
         {
             KlPlan plan = Validate.Reduce(input.Length, target.Length, reduction, options, degreeOfParallelism);
-            if (options.ValidateInputs) Validate.Inputs(input, target, plan.BatchSize, options);
+            if (options.ValidateInputs) Validate.Inputs(input, target, plan.BatchSize, options, InputValidation.Call.Forward(plan.Reduction, plan.BatchSize));
             IKlBackend<T> backend = KlBackend.Select<T>(options.Backend);
             if (degreeOfParallelism > 1 && input.Length > ManagedKl.ChunkElements)
             {
@@ -34,7 +34,7 @@ namespace NativeKl.Core
             KlPlan plan = Validate.Pointwise(input.Length, target.Length, destination.Length, options);
             destination = destination.Slice(0, input.Length);
             Validate.InPlaceOnly<T>(destination, input, target);
-            if (options.ValidateInputs) Validate.Inputs(input, target, 0, options);
+            if (options.ValidateInputs) Validate.Inputs(input, target, 0, options, InputValidation.Call.Forward(KlReductionKind.None, 0));
             KlBackend.Select<T>(options.Backend).Pointwise(input, target, destination, plan);
         }
 
@@ -69,7 +69,15 @@ namespace NativeKl.Core
             if (!gradTarget.IsEmpty) gradTarget = gradTarget.Slice(0, n);
             if (!values.IsEmpty) values = values.Slice(0, n);
             Validate.BackwardOutputs<T>(values, gradInput, gradTarget, input, target);
-            if (options.ValidateInputs) Validate.Inputs(input, target, plan.BatchSize, options);
+            if (options.ValidateInputs)
+            {
+                // the gradients' scale as the backends round it: gradOutput / divisor, once, in T
+                bool zeroScale = Num.IsFloat<T>()
+                    ? (float)((double)Num.ValueAsFloat(gradOutput) / plan.Divisor) == 0f
+                    : Num.ValueAsDouble(gradOutput) / plan.Divisor == 0.0;
+                Validate.Inputs(input, target, plan.BatchSize, options,
+                    InputValidation.Call.Gradients(plan.Reduction, plan.BatchSize, Num.ToDouble(gradOutput), zeroScale, !gradTarget.IsEmpty));
+            }
             return KlBackend.Select<T>(options.Backend).Backward(input, target, gradOutput, values, gradInput, gradTarget, plan);
         }
     }

@@ -1,82 +1,257 @@
 using System;
+using NativeKl.Managed;
 
 namespace NativeKl.Validation
 {
     /// <summary>
-    /// The optional pass of <see cref="DistillationOptions.ValidateInputs"/>: one read of each row the
-    /// call uses, run after the argument checks and before any backend. A logit costs a multiply and
-    /// two comparisons; a teacher log-probability a comparison and an exp. Off, it costs one branch
-    /// per call.
+    /// The optional pass of <see cref="DistillationOptions.ValidateInputs"/>: two reads of each row the
+    /// call uses (the second while it is still in cache), run after the argument checks and before any
+    /// backend. A logit costs a multiply and a few comparisons; a teacher log-probability a comparison
+    /// and an exp. Off, it costs one branch per call.
     /// </summary>
+    /// <remarks>
+    /// It refuses every input that makes an output NaN. The logits' scale a = s·(1/T) (float32:
+    /// s·(log2(e)/T), the kernels' base 2) is computed as the kernels compute it; "supported" classes
+    /// are those whose teacher value (scaled logit, or log-probability) is above −∞. Given what passes —
+    /// <list type="bullet">
+    /// <item><description>no NaN or +∞ scaled logit, and a class above −∞ in each row (the softmax
+    /// is then never ∞/∞ nor 0/0);</description></item>
+    /// <item><description>no student −∞ at a supported class: the loss would be +∞, and NaN where the
+    /// teacher's probability underflows (a lane's +∞ sum rescaled by 0) and in the teacher gradient
+    /// (p·((log p − log q) − KL) = ∞ − ∞);</description></item>
+    /// <item><description>no finite scaled student logit more than 2^120 (float32) or 2^960 (float64)
+    /// below its row's largest, and, in float64, no teacher logit either: within that, no difference
+    /// a − max, no pending float sum of 8 terms p·(b − a) and no row sum of up to 2^31 of them
+    /// overflows, so every row statistic (maxima, log-sum-exps, the KL) is finite. (A float64 lane
+    /// rescale or fold multiplies (b − max) by a factor that underflows to 0: ∞·0 if the difference
+    /// overflowed. In float32 those run in float64, and a teacher difference that overflows in float
+    /// is −∞, a probability of 0.)</description></item>
+    /// <item><description>teacher log-probabilities at most min(log(1 + tolerance), log 2), so no
+    /// exp(l) overflows and the probability sum stays finite, whatever the tolerance;</description></item>
+    /// <item><description>a nonzero divisor (a kept row for BatchMean, and a column too for Mean); a finite
+    /// T² (float64: T·T can be 0 or ∞); a finite gradOutput and finite per-row gradient scales
+    /// gradOutput·w·T²/divisor/T in the data's type: every gradient is then a finite factor
+    /// ((q·Z − p), or p·((lp − lq) − KL) with both logs finite where p ≠ 0) times a finite scale;</description></item>
+    /// <item><description>for a reduction, Σ w·T²·|KL| bounded far below the largest double (|KL| is at
+    /// most the row's spread plus log(columns), times its probability sum), so the row losses and
+    /// their compensated sum never overflow and +∞ never meets −∞</description></item>
+    /// </list>
+    /// — every row loss, the reduced value and every gradient element is finite or ±∞ from a
+    /// single overflow (a float32 result of a finite double), never NaN.
+    /// NativeKl.Tests.NoNaNWhenValidatingTests checks it with special values through every entry point.
+    /// </remarks>
     internal static class DistillationInputValidation
     {
+        /// <summary>How far below its row's largest a finite scaled logit may be (float32 in base 2, float64 in base e).</summary>
+        internal static readonly double SpreadF32 = PowerOfTwo(120), SpreadF64 = PowerOfTwo(960);
+
+        // The running bound on a reduction's sum of row losses (see Bounded).
+        private static readonly double MaxLossSum = PowerOfTwo(1000);
+
+        private static double PowerOfTwo(int k) => BitConverter.Int64BitsToDouble((1023L + k) << 52);
+
+        /// <summary>What a call computes, for the rules that depend on it.</summary>
+        internal readonly struct Call
+        {
+            internal Call(KlReductionKind reduction, bool backward, double gradOutput, bool gradTeacher)
+            {
+                Reduction = reduction; Backward = backward; GradOutput = gradOutput; GradTeacher = gradTeacher;
+            }
+
+            internal readonly KlReductionKind Reduction;
+            internal readonly bool Backward, GradTeacher;
+            internal readonly double GradOutput;
+        }
+
+        // The reduction's divisor and the T² factor, as distill.c computes them.
+        private readonly struct Plan
+        {
+            internal readonly double Divisor, T2;
+
+            internal Plan(double divisor, double t2) { Divisor = divisor; T2 = t2; }
+        }
+
         /// <summary>Rows of weight 0 are skipped (the computation does not read them), and so is the padding.</summary>
         internal static void Check(ReadOnlySpan<float> student, int studentStride, ReadOnlySpan<float> teacher, int teacherStride,
-                                   int rows, int columns, ReadOnlySpan<float> rowWeights, DistillationOptions options)
+                                   int rows, int columns, ReadOnlySpan<float> rowWeights, DistillationOptions options, Call call)
         {
+            long kept = rows;
+            if (!rowWeights.IsEmpty) { kept = 0; for (int r = 0; r < rows; r++) if (rowWeights[r] != 0f) kept++; }
+            Plan plan = CheckCall(rows, columns, kept, !rowWeights.IsEmpty, options, call);
             if (columns == 0) return; // a row of no classes is a KL of 0, not a softmax of nothing
             double temperature = options.Temperature, tolerance = Tolerance(options);
-            float invT = (float)(1.0 / temperature);
+            float invT = (float)(KlConstants.Log2EF64 / temperature);
             bool logProbs = options.Teacher == TeacherKind.LogProbabilitiesAsGiven;
-            double maxLog = logProbs ? MaxLogProbability(tolerance) : 0.0;
+            double maxLog = MaxLogProbability(tolerance);
+            double bound = 0.0;
             for (int r = 0; r < rows; r++)
             {
-                if (!rowWeights.IsEmpty && rowWeights[r] == 0f) continue;
+                double w = rowWeights.IsEmpty ? 1.0 : rowWeights[r];
+                if (w == 0.0) continue;
                 long s0 = (long)r * studentStride, u0 = (long)r * teacherStride;
-                Logits("student", student.Slice((int)s0, columns), r, s0, invT, temperature);
-                if (logProbs) LogProbabilities(teacher.Slice((int)u0, columns), r, u0, maxLog, tolerance);
-                else Logits("teacher", teacher.Slice((int)u0, columns), r, u0, invT, temperature);
+                ReadOnlySpan<float> s = student.Slice((int)s0, columns), u = teacher.Slice((int)u0, columns);
+                float ma = Logits("student", s, r, s0, invT, temperature);
+                double z = 1.0;
+                if (logProbs) z = LogProbabilities(u, r, u0, maxLog, tolerance);
+                else Logits("teacher", u, r, u0, invT, temperature);
+                double spread = Pairs(s, u, r, s0, invT, logProbs ? KlConstants.Log2EF32 : invT, logProbs, ma, temperature);
+                if (call.Backward) Scales(r, w, plan, call, temperature, logProbs, single: true);
+                if (call.Reduction != KlReductionKind.None) bound = Bounded(bound, r, s0, w, plan, spread, z, columns, !rowWeights.IsEmpty);
             }
         }
 
         internal static void Check(ReadOnlySpan<double> student, int studentStride, ReadOnlySpan<double> teacher, int teacherStride,
-                                   int rows, int columns, ReadOnlySpan<double> rowWeights, DistillationOptions options)
+                                   int rows, int columns, ReadOnlySpan<double> rowWeights, DistillationOptions options, Call call)
         {
+            long kept = rows;
+            if (!rowWeights.IsEmpty) { kept = 0; for (int r = 0; r < rows; r++) if (rowWeights[r] != 0.0) kept++; }
+            Plan plan = CheckCall(rows, columns, kept, !rowWeights.IsEmpty, options, call);
             if (columns == 0) return;
             double temperature = options.Temperature, tolerance = Tolerance(options);
             double invT = 1.0 / temperature;
             bool logProbs = options.Teacher == TeacherKind.LogProbabilitiesAsGiven;
-            double maxLog = logProbs ? MaxLogProbability(tolerance) : 0.0;
+            double maxLog = MaxLogProbability(tolerance);
+            double bound = 0.0;
             for (int r = 0; r < rows; r++)
             {
-                if (!rowWeights.IsEmpty && rowWeights[r] == 0.0) continue;
+                double w = rowWeights.IsEmpty ? 1.0 : rowWeights[r];
+                if (w == 0.0) continue;
                 long s0 = (long)r * studentStride, u0 = (long)r * teacherStride;
-                Logits("student", student.Slice((int)s0, columns), r, s0, invT, temperature);
-                if (logProbs) LogProbabilities(teacher.Slice((int)u0, columns), r, u0, maxLog, tolerance);
-                else Logits("teacher", teacher.Slice((int)u0, columns), r, u0, invT, temperature);
+                ReadOnlySpan<double> s = student.Slice((int)s0, columns), u = teacher.Slice((int)u0, columns);
+                double ma = Logits("student", s, r, s0, invT, temperature);
+                double mb = 0.0;
+                double z = 1.0;
+                if (logProbs) z = LogProbabilities(u, r, u0, maxLog, tolerance);
+                else mb = Logits("teacher", u, r, u0, invT, temperature);
+                double spread = Pairs(s, u, r, s0, u0, invT, logProbs ? 1.0 : invT, logProbs, ma, mb, temperature);
+                if (call.Backward) Scales(r, w, plan, call, temperature, logProbs, single: false);
+                if (call.Reduction != KlReductionKind.None) bound = Bounded(bound, r, s0, w, plan, spread, z, columns, !rowWeights.IsEmpty);
             }
         }
 
-        // The scaled logit is what the kernels compute (x · (1/T) in the data's type): NaN fails the
-        // comparison, +∞ (given, or from a finite x that overflows) gives a softmax of ∞/∞, and a row with
-        // nothing above −∞ one of 0/0.
-        private static void Logits(string name, ReadOnlySpan<float> x, int row, long offset, float invT, double temperature)
+        // What does not depend on the logits: a divisor of 0 (0/0), T² of 0 or ∞, a gradOutput that is not finite.
+        private static Plan CheckCall(int rows, int columns, long kept, bool weighted, DistillationOptions options, Call call)
         {
-            bool anyClass = false;
+            double divisor = call.Reduction switch
+            {
+                KlReductionKind.Mean => (double)kept * columns,
+                KlReductionKind.BatchMean => kept,
+                _ => 1.0,
+            };
+            if (divisor == 0.0)
+                throw Error.DistillNothingToAverage(call.Reduction, rows == 0 ? "rows" : kept == 0 && weighted ? "rowWeights" : "columns");
+            double t = options.Temperature, t2 = options.MultiplyLossByTemperatureSquared ? t * t : 1.0;
+            if (!(t2 > 0.0 && t2 <= double.MaxValue)) throw Error.TemperatureSquared(t, t2);
+            if (call.Backward && !(Math.Abs(call.GradOutput) <= double.MaxValue)) throw Error.GradOutputNotFinite(call.GradOutput);
+            return new Plan(divisor, t2);
+        }
+
+        // The scaled logit is what the kernels compute (x · scale in the data's type): NaN fails the
+        // comparison, +∞ (given, or from a finite x that overflows) gives a softmax of ∞/∞, and a row with
+        // nothing above −∞ one of 0/0. Returns the row's largest scaled logit.
+        private static float Logits(string name, ReadOnlySpan<float> x, int row, long offset, float invT, double temperature)
+        {
+            float max = float.NegativeInfinity;
             for (int c = 0; c < x.Length; c++)
             {
                 float a = x[c] * invT;
                 if (!(a < float.PositiveInfinity)) throw Error.NotLogit(name, row, c, offset + c, x[c], temperature);
-                anyClass |= a > float.NegativeInfinity;
+                if (a > max) max = a;
             }
-            if (!anyClass) throw Error.NoClass(name, row, offset);
+            if (max == float.NegativeInfinity) throw Error.NoClass(name, row, offset);
+            return max;
         }
 
-        private static void Logits(string name, ReadOnlySpan<double> x, int row, long offset, double invT, double temperature)
+        private static double Logits(string name, ReadOnlySpan<double> x, int row, long offset, double invT, double temperature)
         {
-            bool anyClass = false;
+            double max = double.NegativeInfinity;
             for (int c = 0; c < x.Length; c++)
             {
                 double a = x[c] * invT;
                 if (!(a < double.PositiveInfinity)) throw Error.NotLogit(name, row, c, offset + c, x[c], temperature);
-                anyClass |= a > double.NegativeInfinity;
+                if (a > max) max = a;
             }
-            if (!anyClass) throw Error.NoClass(name, row, offset);
+            if (max == double.NegativeInfinity) throw Error.NoClass(name, row, offset);
+            return max;
+        }
+
+        // The second read, of both rows together: a student −∞ where the teacher's class is supported,
+        // and a finite scaled logit too far below its row's largest. Returns the row's largest spread
+        // (max − a) over the supported classes, for the reduction's bound.
+        private static double Pairs(ReadOnlySpan<float> s, ReadOnlySpan<float> u, int row, long s0, float invT, float teacherScale,
+                                    bool logProbs, float ma, double temperature)
+        {
+            double spread = 0.0;
+            for (int c = 0; c < s.Length; c++)
+            {
+                float a = s[c] * invT, b = u[c] * teacherScale;
+                if (a == float.NegativeInfinity)
+                {
+                    if (b > float.NegativeInfinity) throw Error.StudentMasksTeacherClass(row, c, s0 + c, s[c], u[c], temperature, logProbs);
+                    continue;
+                }
+                double d = (double)ma - a;
+                if (!(d <= SpreadF32)) throw Error.LogitSpread("student", row, c, s0 + c, s[c], "2^120", temperature);
+                // (float32 teacher logits far below their row's largest are harmless: b − max overflows
+                // to −∞, a probability of 0, and the lanes combine in float64)
+                if (b > float.NegativeInfinity && d > spread) spread = d;
+            }
+            return spread;
+        }
+
+        private static double Pairs(ReadOnlySpan<double> s, ReadOnlySpan<double> u, int row, long s0, long u0, double invT, double teacherScale,
+                                    bool logProbs, double ma, double mb, double temperature)
+        {
+            double spread = 0.0;
+            for (int c = 0; c < s.Length; c++)
+            {
+                double a = s[c] * invT, b = u[c] * teacherScale;
+                if (a == double.NegativeInfinity)
+                {
+                    if (b > double.NegativeInfinity) throw Error.StudentMasksTeacherClass(row, c, s0 + c, s[c], u[c], temperature, logProbs);
+                    continue;
+                }
+                double d = ma - a;
+                if (!(d <= SpreadF64)) throw Error.LogitSpread("student", row, c, s0 + c, s[c], "2^960", temperature);
+                if (!logProbs && b > double.NegativeInfinity && !(mb - b <= SpreadF64))
+                    throw Error.LogitSpread("teacher", row, c, u0 + c, u[c], "2^960", temperature);
+                if (b > double.NegativeInfinity && d > spread) spread = d;
+            }
+            return spread;
+        }
+
+        // The gradient pass's scales, as distill.c computes them: finite, or a gradient would be ±∞·0.
+        private static void Scales(int row, double w, Plan plan, Call call, double temperature, bool logProbs, bool single)
+        {
+            double g = call.GradOutput * w * plan.T2 / plan.Divisor;
+            double cs, cu;
+            if (single)
+            {
+                cs = (float)(g / temperature);
+                cu = logProbs ? (float)(g / KlConstants.Log2EF64) : (float)(g / temperature / KlConstants.Log2EF64);
+            }
+            else
+            {
+                cs = g / temperature;
+                cu = logProbs ? g : g / temperature;
+            }
+            if (!(Math.Abs(cs) <= double.MaxValue)) throw Error.GradScaleOverflow(row, "student", cs, call.GradOutput, w, plan.T2, plan.Divisor, temperature);
+            if (call.GradTeacher && !(Math.Abs(cu) <= double.MaxValue))
+                throw Error.GradScaleOverflow(row, "teacher", cu, call.GradOutput, w, plan.T2, plan.Divisor, temperature);
+        }
+
+        // The reduction's running bound on Σ |w·KL·T²|: |KL| ≤ (spread + log(columns) + 64)·max(1, z), doubled
+        // for rounding. 2^1000 leaves room for the compensated sum's error terms.
+        private static double Bounded(double bound, int row, long offset, double w, Plan plan, double spread, double z, int columns, bool weighted)
+        {
+            bound += w * plan.T2 * (2.0 * (spread + Math.Log(columns) + 64.0) * Math.Max(1.0, z));
+            if (!(bound <= MaxLossSum)) throw Error.LossesMayOverflow(row, offset, bound, weighted);
+            return bound;
         }
 
         // The probability sum is a max-shifted (online) log-sum-exp: no exp sees more than 0, and -∞
-        // (probability 0) adds nothing. Each value is checked before it is summed.
-        private static void LogProbabilities(ReadOnlySpan<float> l, int row, long offset, double maxLog, double tolerance)
+        // (probability 0) adds nothing. Each value is checked before it is summed. Returns the sum.
+        private static double LogProbabilities(ReadOnlySpan<float> l, int row, long offset, double maxLog, double tolerance)
         {
             double m = double.NegativeInfinity, z = 0.0;
             for (int c = 0; c < l.Length; c++)
@@ -85,10 +260,10 @@ namespace NativeKl.Validation
                 if (!(v <= maxLog)) throw Error.TeacherNotLogProbability(row, c, offset + c, v, tolerance);
                 AddLogProbability(v, ref m, ref z);
             }
-            RequireOne(z * Math.Exp(m), row, offset, tolerance);
+            return RequireOne(z * Math.Exp(m), row, offset, tolerance);
         }
 
-        private static void LogProbabilities(ReadOnlySpan<double> l, int row, long offset, double maxLog, double tolerance)
+        private static double LogProbabilities(ReadOnlySpan<double> l, int row, long offset, double maxLog, double tolerance)
         {
             double m = double.NegativeInfinity, z = 0.0;
             for (int c = 0; c < l.Length; c++)
@@ -97,7 +272,7 @@ namespace NativeKl.Validation
                 if (!(v <= maxLog)) throw Error.TeacherNotLogProbability(row, c, offset + c, v, tolerance);
                 AddLogProbability(v, ref m, ref z);
             }
-            RequireOne(z * Math.Exp(m), row, offset, tolerance);
+            return RequireOne(z * Math.Exp(m), row, offset, tolerance);
         }
 
         // One step of the online log-sum-exp: the sum so far is z exp(m).
@@ -108,15 +283,17 @@ namespace NativeKl.Validation
         }
 
         // A row of all -∞ sums to 0 (z = 0, exp(m) = 0) and fails here.
-        private static void RequireOne(double sum, int row, long offset, double tolerance)
+        private static double RequireOne(double sum, int row, long offset, double tolerance)
         {
             if (!(Math.Abs(sum - 1.0) <= tolerance)) throw Error.TeacherRowSumNotOne(row, offset, sum, tolerance);
+            return sum;
         }
 
         private static double Tolerance(DistillationOptions options) =>
             options.RowSumTolerance == 0.0 ? KlOptions.DefaultRowSumTolerance : options.RowSumTolerance;
 
-        // One probability may exceed 1 by as much as a row's sum may: exp(l) ≤ 1 + tolerance.
-        private static double MaxLogProbability(double tolerance) => Math.Log(1.0 + tolerance);
+        // One probability may exceed 1 by as much as a row's sum may, exp(l) ≤ 1 + tolerance, and never
+        // by more than 1 (exp(l) ≤ 2), whatever the tolerance: the kernels' sums stay finite.
+        private static double MaxLogProbability(double tolerance) => Math.Min(Math.Log(1.0 + tolerance), Math.Log(2.0));
     }
 }

@@ -1,33 +1,89 @@
 using System;
+using NativeKl.Managed;
 
 namespace NativeKl.Validation
 {
     /// <summary>
     /// The optional pass of <see cref="KlOptions.ValidateInputs"/>: one read of each span, run after
-    /// the argument checks and before any backend. Each element is a comparison or two; a row sum adds
-    /// one double add per element (and one exp with a log target). Off, it costs one branch per call.
+    /// the argument checks and before any backend. Each element is a comparison or two (an exp with a
+    /// log target where the input is −∞); a row sum adds one double add per element (and one exp with
+    /// a log target). Off, it costs one branch per call.
     /// </summary>
+    /// <remarks>
+    /// What it refuses is every input that makes any output NaN, and, beyond that, only values that
+    /// are not log-probabilities (input &gt; 0), not probabilities (target outside [0, 1], or &gt; 0
+    /// with a log target) and rows that do not sum to 1. Why nothing else can give NaN, given what
+    /// passes (x in [−∞, 0], t in [0, 1] or, with a log target, [−∞, 0]; none NaN), term by term as
+    /// the kernels compute it (ScalarKernels.Term/TermGrad, which every path matches bit for bit):
+    /// <list type="bullet">
+    /// <item><description>xlogy(t, t) − t·x = fma(t, log t, −(t·x)), log t taken as t at t = ±0: t·log t is
+    /// finite (in [−1/e, 0]); −(t·x) is in [0, +∞], NaN only for t = 0, x = −∞ — refused unless
+    /// <see cref="KlOptions.Masked"/> (then the term is +0). So a term is finite or +∞, and ≥ −1/e.</description></item>
+    /// <item><description>exp(t)·(t − x): t − x is finite or +∞ (x = −∞), and −∞ or NaN for t = −∞ — refused
+    /// unless masked; exp(t) is in [0, 1]; 0·∞ for x = −∞ where exp(t), as the kernels round it,
+    /// underflows to 0 — refused, masked or not (masking tests t = −∞, not exp(t) = 0). So a term is
+    /// finite or +∞, and ≥ −1/e (exp(t)·(t − x) ≥ t·exp(t)).</description></item>
+    /// <item><description>Reductions: terms ≥ −1/e, so partial sums are never −∞ and +∞ never meets −∞;
+    /// CanonicalSum.Total returns an infinite sum as is, never its NaN compensation. The divisor is
+    /// 1, the element count or the batch: 0 only for empty input with Mean, or BatchMean of batch 0
+    /// (0/0) — refused. Rows of no columns sum to +0.</description></item>
+    /// <item><description>Gradients, with s = gradOutput / divisor (rounded to the data type, as the
+    /// backends do): a non-finite gradOutput makes ∞·0 of any zero factor (−t·s at t = 0) — refused.
+    /// With s finite, −t·s and −exp(t)·s are finite. The target gradient (log t + t/t − x)·s is NaN
+    /// at t = 0 (t/t; PyTorch's autograd too) — refused when the target gradient is asked for,
+    /// unless masked (then +0); for t &gt; 0, log t + 1 − x is finite or +∞ (x = −∞), NaN times s only
+    /// when s = 0 and x = −∞ — refused. exp(t)·((t − x) + 1)·s likewise: +∞·0 for x = −∞ and s = 0 —
+    /// refused; t = −∞ as in the value.</description></item>
+    /// </list>
+    /// NativeKl.Tests.NoNaNWhenValidatingTests runs every pair of special values through every entry
+    /// point, on every backend, and fails on any NaN that gets through.
+    /// </remarks>
     internal static class InputValidation
     {
+        /// <summary>What a call computes, for the rules that depend on it.</summary>
+        internal readonly struct Call
+        {
+            private Call(KlReductionKind reduction, int batchSize, bool backward, double gradOutput, bool zeroScale, bool gradTarget)
+            {
+                Reduction = reduction; BatchSize = batchSize; Backward = backward;
+                GradOutput = gradOutput; ZeroScale = zeroScale; GradTarget = gradTarget;
+            }
+
+            internal readonly KlReductionKind Reduction;
+            internal readonly int BatchSize;
+            internal readonly bool Backward, ZeroScale, GradTarget;
+            internal readonly double GradOutput;
+
+            internal static Call Forward(KlReductionKind reduction, int batchSize) => new Call(reduction, batchSize, false, 1.0, false, false);
+
+            /// <summary>A backward call: zeroScale says whether gradOutput / divisor is 0 in the data type (the backends' s).</summary>
+            internal static Call Gradients(KlReductionKind reduction, int batchSize, double gradOutput, bool zeroScale, bool gradTarget) =>
+                new Call(reduction, batchSize, true, gradOutput, zeroScale, gradTarget);
+        }
+
         /// <summary>Elements, and, if rows &gt; 0 (BatchMean's batch), the target as rows of input.Length / rows;
         /// an element is then reported with its row and column too.</summary>
-        internal static void Check(ReadOnlySpan<float> input, ReadOnlySpan<float> target, int rows, KlOptions options)
+        internal static void Check(ReadOnlySpan<float> input, ReadOnlySpan<float> target, int rows, KlOptions options, Call call)
         {
+            CheckCall(input.Length, call);
             int columns = rows > 0 ? input.Length / rows : 0;
             for (int i = 0; i < input.Length; i++)
                 if (!(input[i] <= 0f)) throw Error.NotLogProbability("input", i, input[i], RowOf(i, columns), ColumnOf(i, columns));
-            if (rows <= 0) CheckTargets(target, 0, -1, options.LogTarget);
-            for (int r = 0; r < rows; r++) CheckTargets(target.Slice(r * columns, columns), (long)r * columns, r, options.LogTarget);
+            if (rows <= 0) CheckTargets(input, target, 0, -1, options, call);
+            for (int r = 0; r < rows; r++)
+                CheckTargets(input.Slice(r * columns, columns), target.Slice(r * columns, columns), (long)r * columns, r, options, call);
             for (int r = 0; r < rows; r++) CheckRowSum(target.Slice(r * columns, columns), r, (long)r * columns, options);
         }
 
-        internal static void Check(ReadOnlySpan<double> input, ReadOnlySpan<double> target, int rows, KlOptions options)
+        internal static void Check(ReadOnlySpan<double> input, ReadOnlySpan<double> target, int rows, KlOptions options, Call call)
         {
+            CheckCall(input.Length, call);
             int columns = rows > 0 ? input.Length / rows : 0;
             for (int i = 0; i < input.Length; i++)
                 if (!(input[i] <= 0.0)) throw Error.NotLogProbability("input", i, input[i], RowOf(i, columns), ColumnOf(i, columns));
-            if (rows <= 0) CheckTargets(target, 0, -1, options.LogTarget);
-            for (int r = 0; r < rows; r++) CheckTargets(target.Slice(r * columns, columns), (long)r * columns, r, options.LogTarget);
+            if (rows <= 0) CheckTargets(input, target, 0, -1, options, call);
+            for (int r = 0; r < rows; r++)
+                CheckTargets(input.Slice(r * columns, columns), target.Slice(r * columns, columns), (long)r * columns, r, options, call);
             for (int r = 0; r < rows; r++) CheckRowSum(target.Slice(r * columns, columns), r, (long)r * columns, options);
         }
 
@@ -38,12 +94,13 @@ namespace NativeKl.Validation
         internal static void CheckRows(ReadOnlySpan<float> input, int inputStride, ReadOnlySpan<float> target, int targetStride,
                                        int rows, int columns, KlOptions options)
         {
+            var call = Call.Forward(KlReductionKind.Sum, 0);
             for (int r = 0; r < rows; r++)
             {
                 long x0 = (long)r * inputStride, t0 = (long)r * targetStride;
                 ReadOnlySpan<float> x = input.Slice((int)x0, columns), t = target.Slice((int)t0, columns);
                 for (int c = 0; c < columns; c++) if (!(x[c] <= 0f)) throw Error.NotLogProbability("input", x0 + c, x[c], r, c);
-                CheckTargets(t, t0, r, options.LogTarget);
+                CheckTargets(x, t, t0, r, options, call, x0);
                 CheckRowSum(t, r, t0, options);
             }
         }
@@ -51,28 +108,91 @@ namespace NativeKl.Validation
         internal static void CheckRows(ReadOnlySpan<double> input, int inputStride, ReadOnlySpan<double> target, int targetStride,
                                        int rows, int columns, KlOptions options)
         {
+            var call = Call.Forward(KlReductionKind.Sum, 0);
             for (int r = 0; r < rows; r++)
             {
                 long x0 = (long)r * inputStride, t0 = (long)r * targetStride;
                 ReadOnlySpan<double> x = input.Slice((int)x0, columns), t = target.Slice((int)t0, columns);
                 for (int c = 0; c < columns; c++) if (!(x[c] <= 0.0)) throw Error.NotLogProbability("input", x0 + c, x[c], r, c);
-                CheckTargets(t, t0, r, options.LogTarget);
+                CheckTargets(x, t, t0, r, options, call, x0);
                 CheckRowSum(t, r, t0, options);
             }
         }
 
-        // NaN fails every comparison, so `!(in range)` catches it too. row: the row t is (its element i
-        // is then column i), or -1 for a flat target.
-        private static void CheckTargets(ReadOnlySpan<float> t, long offset, int row, bool logTarget)
+        // What does not depend on the data: an empty mean (0/0), and a gradient scale that is not finite.
+        private static void CheckCall(int length, Call call)
         {
-            for (int i = 0; i < t.Length; i++)
-                if (logTarget ? !(t[i] <= 0f) : !(t[i] >= 0f && t[i] <= 1f)) throw Error.NotProbability(offset + i, t[i], logTarget, row, row < 0 ? -1 : i);
+            if (length == 0 && (call.Reduction == KlReductionKind.Mean || call.Reduction == KlReductionKind.BatchMean && call.BatchSize == 0))
+                throw Error.EmptyMean(call.Reduction);
+            if (call.Backward && !(Math.Abs(call.GradOutput) <= double.MaxValue)) throw Error.GradOutputNotFinite(call.GradOutput);
         }
 
-        private static void CheckTargets(ReadOnlySpan<double> t, long offset, int row, bool logTarget)
+        // The target's range, then the rules of the pair (x, t) (see the remarks). NaN fails every
+        // comparison, so `!(in range)` catches it too. row: the row t is (its element i is then
+        // column i), or -1 for a flat target. inputOffset: where x starts in its span, when it differs
+        // from the target's (strided rows), or -1 for the same.
+        private static void CheckTargets(ReadOnlySpan<float> x, ReadOnlySpan<float> t, long offset, int row, KlOptions o, Call call,
+                                         long inputOffset = -1)
         {
+            bool logTarget = o.LogTarget, masked = o.Masked, gradTarget = call.GradTarget;
             for (int i = 0; i < t.Length; i++)
-                if (logTarget ? !(t[i] <= 0.0) : !(t[i] >= 0.0 && t[i] <= 1.0)) throw Error.NotProbability(offset + i, t[i], logTarget, row, row < 0 ? -1 : i);
+            {
+                float ti = t[i], xi = x[i];
+                int column = row < 0 ? -1 : i;
+                if (logTarget ? !(ti <= 0f) : !(ti >= 0f && ti <= 1f)) throw Error.NotProbability(offset + i, ti, logTarget, row, column);
+                long xIndex = (inputOffset < 0 ? offset : inputOffset) + i;
+                if (!logTarget)
+                {
+                    if (ti == 0f && !masked)
+                    {
+                        if (xi == float.NegativeInfinity) throw Error.MaskedInput(xIndex, xi, row, column);
+                        if (gradTarget) throw Error.ZeroTargetGradient(offset + i, ti, row, column);
+                    }
+                    else if (ti > 0f && xi == float.NegativeInfinity && call.ZeroScale && gradTarget)
+                        throw Error.InfiniteTimesZeroScale(xIndex, row, column, call.GradOutput);
+                }
+                else if (ti == float.NegativeInfinity)
+                {
+                    if (!masked) throw Error.MinusInfinityLogTarget(offset + i, row, column);
+                }
+                else if (xi == float.NegativeInfinity)
+                {
+                    if (ManagedMath.Exp(ti) == 0f) throw Error.UnderflowingLogTarget(xIndex, ti, row, column, "float32");
+                    if (call.ZeroScale && gradTarget) throw Error.InfiniteTimesZeroScale(xIndex, row, column, call.GradOutput);
+                }
+            }
+        }
+
+        private static void CheckTargets(ReadOnlySpan<double> x, ReadOnlySpan<double> t, long offset, int row, KlOptions o, Call call,
+                                         long inputOffset = -1)
+        {
+            bool logTarget = o.LogTarget, masked = o.Masked, gradTarget = call.GradTarget;
+            for (int i = 0; i < t.Length; i++)
+            {
+                double ti = t[i], xi = x[i];
+                int column = row < 0 ? -1 : i;
+                if (logTarget ? !(ti <= 0.0) : !(ti >= 0.0 && ti <= 1.0)) throw Error.NotProbability(offset + i, ti, logTarget, row, column);
+                long xIndex = (inputOffset < 0 ? offset : inputOffset) + i;
+                if (!logTarget)
+                {
+                    if (ti == 0.0 && !masked)
+                    {
+                        if (xi == double.NegativeInfinity) throw Error.MaskedInput(xIndex, xi, row, column);
+                        if (gradTarget) throw Error.ZeroTargetGradient(offset + i, ti, row, column);
+                    }
+                    else if (ti > 0.0 && xi == double.NegativeInfinity && call.ZeroScale && gradTarget)
+                        throw Error.InfiniteTimesZeroScale(xIndex, row, column, call.GradOutput);
+                }
+                else if (ti == double.NegativeInfinity)
+                {
+                    if (!masked) throw Error.MinusInfinityLogTarget(offset + i, row, column);
+                }
+                else if (xi == double.NegativeInfinity)
+                {
+                    if (ManagedMath.Exp(ti) == 0.0) throw Error.UnderflowingLogTarget(xIndex, ti, row, column, "float64");
+                    if (call.ZeroScale && gradTarget) throw Error.InfiniteTimesZeroScale(xIndex, row, column, call.GradOutput);
+                }
+            }
         }
 
         // An element's row and column in rows of `columns`, or -1 without rows.

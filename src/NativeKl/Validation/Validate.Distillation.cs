@@ -99,14 +99,15 @@ namespace NativeKl.Validation
 
         /// <summary><see cref="DistillationOptions.ValidateInputs"/>'s pass, for either element type.</summary>
         internal static void DistillationInputs<T>(ReadOnlySpan<T> student, ReadOnlySpan<T> teacher, ReadOnlySpan<T> rowWeights,
-                                                   in DistillPlan plan, DistillationOptions options) where T : unmanaged
+                                                   in DistillPlan plan, DistillationOptions options,
+                                                   DistillationInputValidation.Call call) where T : unmanaged
         {
             if (Num.IsFloat<T>())
                 DistillationInputValidation.Check(Num.AsFloat(student), plan.StudentStride, Num.AsFloat(teacher), plan.TeacherStride,
-                    plan.Rows, plan.Columns, Num.AsFloat(rowWeights), options);
+                    plan.Rows, plan.Columns, Num.AsFloat(rowWeights), options, call);
             else
                 DistillationInputValidation.Check(Num.AsDouble(student), plan.StudentStride, Num.AsDouble(teacher), plan.TeacherStride,
-                    plan.Rows, plan.Columns, Num.AsDouble(rowWeights), options);
+                    plan.Rows, plan.Columns, Num.AsDouble(rowWeights), options, call);
         }
     }
 }

@@ -10,8 +10,8 @@ namespace NativeKl.Validation
         /// <summary>The destination of Pointwise may be exactly input or target (in place), not shifted against them.</summary>
         internal static void InPlaceOnly<T>(ReadOnlySpan<T> destination, ReadOnlySpan<T> input, ReadOnlySpan<T> target)
         {
-            if (destination.Overlaps(input, out int inputOffset) && inputOffset != 0) throw Error.PartialOverlap("destination", "input");
-            if (destination.Overlaps(target, out int targetOffset) && targetOffset != 0) throw Error.PartialOverlap("destination", "target");
+            InPlaceOrDisjoint(destination, "destination", input, "input");
+            InPlaceOrDisjoint(destination, "destination", target, "target");
         }
 
         /// <summary>The outputs of a backward call (already sliced; empty ones not wanted) are disjoint from the inputs and each other.</summary>
@@ -37,10 +37,11 @@ namespace NativeKl.Validation
         }
 
         /// <summary><see cref="KlOptions.ValidateInputs"/>'s pass, for either element type: elements, and rows of BatchMean's batch when rows &gt; 0.</summary>
-        internal static void Inputs<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, int rows, KlOptions options) where T : unmanaged
+        internal static void Inputs<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, int rows, KlOptions options,
+                                       InputValidation.Call call) where T : unmanaged
         {
-            if (Num.IsFloat<T>()) InputValidation.Check(Num.AsFloat(input), Num.AsFloat(target), rows, options);
-            else InputValidation.Check(Num.AsDouble(input), Num.AsDouble(target), rows, options);
+            if (Num.IsFloat<T>()) InputValidation.Check(Num.AsFloat(input), Num.AsFloat(target), rows, options, call);
+            else InputValidation.Check(Num.AsDouble(input), Num.AsDouble(target), rows, options, call);
         }
 
         /// <summary><see cref="KlOptions.ValidateInputs"/>'s pass over strided rows, for either element type.</summary>

@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 using NativeKl.Core;
+using System.Runtime.InteropServices;
 
 namespace NativeKl.Validation
 {
@@ -73,6 +74,18 @@ namespace NativeKl.Validation
         internal static void Disjoint<T>(ReadOnlySpan<T> output, string name, ReadOnlySpan<T> other, string otherName)
         {
             if (output.Overlaps(other)) throw Error.OutputOverlap(name, otherName);
+        }
+
+        /// <summary>
+        /// An output that may be exactly an input (in place) but not shifted against it, by whole
+        /// elements or by a part of one. (MemoryExtensions.Overlaps with an element offset throws
+        /// its own ArgumentException, naming no argument, for a shift by part of an element.)
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void InPlaceOrDisjoint<T>(ReadOnlySpan<T> output, string name, ReadOnlySpan<T> other, string otherName)
+        {
+            if (output.Overlaps(other) && !Unsafe.AreSame(ref MemoryMarshal.GetReference(output), ref MemoryMarshal.GetReference(other)))
+                throw Error.PartialOverlap(name, otherName);
         }
 
         /// <summary>Checks a [rows, columns] layout; returns the elements input and target span.</summary>
