@@ -28,6 +28,10 @@
  *   - Results are deterministic: the same inputs give the same bits whatever
  *     the pointer alignment, whichever instruction set ran, and however the
  *     caller split the work with the chunk API (nkl_kl_div_partials_*).
+ *   - NaN included: every NaN the library writes or returns (a value, a
+ *     pointwise term, a gradient, a row's loss, a partial's field) is the
+ *     positive quiet NaN, NKL_NAN_BITS_F32 / NKL_NAN_BITS_F64 below. A NaN
+ *     input's sign and payload are not passed on.
  */
 #ifndef NATIVEKL_H
 #define NATIVEKL_H
@@ -71,6 +75,18 @@ extern "C" {
  */
 NKL_API uint32_t nkl_version(void);
 NKL_API const char *nkl_version_string(void);
+
+/* ------------------------------------------------------------------- NaN */
+
+/*
+ * The bits of the one NaN the library returns, in float and in double: the
+ * positive quiet NaN with no payload (GCC's and Clang's NAN, Python's
+ * float('nan'); not .NET's float.NaN / double.NaN, which have the sign bit
+ * set, nor x86's default NaN from 0 * inf, which has it too).
+ * Converting the float one to double gives the double one, and back.
+ */
+#define NKL_NAN_BITS_F32 0x7fc00000u
+#define NKL_NAN_BITS_F64 0x7ff8000000000000ull
 
 /* ---------------------------------------------------------------- status */
 
@@ -478,7 +494,8 @@ NKL_API nkl_status nkl_kl_div_partials_f64(const double *input, const double *ta
  * nkl_partials_finish - combines count partials in index order
  * (compensated) and applies the reduction (SUM, MEAN over n elements, or
  * BATCHMEAN over batch) in float64. For float32 data, round *out to float.
- * An infinite or NaN sum is returned as is.
+ * An infinite sum is returned as is, a NaN one as NKL_NAN_BITS_F64 (which
+ * rounds to NKL_NAN_BITS_F32).
  *
  * Errors: NKL_ERROR_NULL_POINTER, NKL_ERROR_INVALID_REDUCTION (NONE or
  * unknown), NKL_ERROR_INVALID_BATCH, NKL_ERROR_INVALID_CHUNK_RANGE (count

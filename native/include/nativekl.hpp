@@ -10,6 +10,9 @@
  *   kl_div_backward  the C functions, one overload per element type (float, double).
  *
  * nativekl.h is the manual: the semantics, flags and errors are described there.
+ * Every NaN these functions return or write has the bits NKL_NAN_BITS_F32 /
+ * NKL_NAN_BITS_F64 (the positive quiet NaN: GCC's std::numeric_limits<T>::quiet_NaN()),
+ * whatever NaN the inputs held and on every instruction set, so results compare with memcmp.
  * Adding a C function here takes one line per type in detail::c_api and one wrapper.
  */
 #ifndef NATIVEKL_HPP

@@ -155,7 +155,8 @@ nkl_status nkl_kl_div_f32(const float *input, const float *target, size_t n,
     if (reduction == NKL_REDUCTION_NONE) {
         k->pointwise_f32(input, target, n, flags & NKL_FLAG_SEMANTICS, out);
     } else {
-        *out = (float)(nkl_total(sum_f32(k, input, target, n, flags & NKL_FLAG_SEMANTICS)) / d);
+        *out = nkl_canon_nan_f32(
+            (float)(nkl_total(sum_f32(k, input, target, n, flags & NKL_FLAG_SEMANTICS)) / d));
     }
     return NKL_OK;
 }
@@ -166,7 +167,8 @@ nkl_status nkl_kl_div_f64(const double *input, const double *target, size_t n,
     if (reduction == NKL_REDUCTION_NONE) {
         k->pointwise_f64(input, target, n, flags & NKL_FLAG_SEMANTICS, out);
     } else {
-        *out = nkl_total(sum_f64(k, input, target, n, flags & NKL_FLAG_SEMANTICS)) / d;
+        *out = nkl_canon_nan_f64(
+            nkl_total(sum_f64(k, input, target, n, flags & NKL_FLAG_SEMANTICS)) / d);
     }
     return NKL_OK;
 }
@@ -195,8 +197,8 @@ nkl_status nkl_kl_div_rows_f32(const float *input, size_t input_stride, const fl
                                float *out) {
     ROWS_CHECKS(float)
     for (size_t r = 0; r < rows; r++)
-        out[r] = (float)nkl_total(sum_f32(k, input + r * input_stride, target + r * target_stride,
-                                          cols, flags & NKL_FLAG_SEMANTICS));
+        out[r] = nkl_canon_nan_f32((float)nkl_total(sum_f32(
+            k, input + r * input_stride, target + r * target_stride, cols, flags & NKL_FLAG_SEMANTICS)));
     return NKL_OK;
 }
 
@@ -205,8 +207,8 @@ nkl_status nkl_kl_div_rows_f64(const double *input, size_t input_stride, const d
                                double *out) {
     ROWS_CHECKS(double)
     for (size_t r = 0; r < rows; r++)
-        out[r] = nkl_total(sum_f64(k, input + r * input_stride, target + r * target_stride, cols,
-                                   flags & NKL_FLAG_SEMANTICS));
+        out[r] = nkl_canon_nan_f64(nkl_total(sum_f64(
+            k, input + r * input_stride, target + r * target_stride, cols, flags & NKL_FLAG_SEMANTICS)));
     return NKL_OK;
 }
 
@@ -246,7 +248,8 @@ nkl_status nkl_kl_div_rows_f64(const double *input, size_t input_stride, const d
                                                lo ? lo + off : NULL, grad_input + off,          \
                                                grad_target ? grad_target + off : NULL));        \
         }                                                                                      \
-        if (value && reduction != NKL_REDUCTION_NONE) *value = (T)(nkl_total(acc) / d);       \
+        if (value && reduction != NKL_REDUCTION_NONE)                                          \
+            *value = nkl_canon_nan_##SUFFIX((T)(nkl_total(acc) / d));                          \
         return NKL_OK;                                                                         \
     }
 
@@ -276,7 +279,8 @@ nkl_status nkl_kl_div_partials_f32(const float *input, const float *target, size
     for (size_t c = 0; c < chunk_count; c++) {
         size_t off = (first_chunk + c) * NKL_CHUNK_ELEMENTS;
         size_t len = chunk_len(n, off);
-        partials[c] = k->chunk_f32(input + off, target + off, len, flags & NKL_FLAG_SEMANTICS);
+        partials[c] = nkl_canon_nan_partial(
+            k->chunk_f32(input + off, target + off, len, flags & NKL_FLAG_SEMANTICS));
     }
     return NKL_OK;
 }
@@ -288,7 +292,8 @@ nkl_status nkl_kl_div_partials_f64(const double *input, const double *target, si
     for (size_t c = 0; c < chunk_count; c++) {
         size_t off = (first_chunk + c) * NKL_CHUNK_ELEMENTS;
         size_t len = chunk_len(n, off);
-        partials[c] = k->chunk_f64(input + off, target + off, len, flags & NKL_FLAG_SEMANTICS);
+        partials[c] = nkl_canon_nan_partial(
+            k->chunk_f64(input + off, target + off, len, flags & NKL_FLAG_SEMANTICS));
     }
     return NKL_OK;
 }
@@ -302,7 +307,7 @@ nkl_status nkl_partials_finish(const nkl_partial *partials, size_t count, size_t
     if (!out) return NKL_ERROR_NULL_POINTER;
     nkl_partial acc = {0.0, 0.0};
     for (size_t c = 0; c < count; c++) nkl_combine(&acc, partials[c]);
-    *out = nkl_total(acc) / d;
+    *out = nkl_canon_nan_f64(nkl_total(acc) / d);
     return NKL_OK;
 }
 

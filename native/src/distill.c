@@ -168,7 +168,7 @@ static void set_divisor(const nkl_distill_desc *d, plan *p) {
                 nkl_distill_row row = st[kept++].row;                                              \
                 double loss = wr * row.kl * p.t2;                                                  \
                 if (d->reduction == NKL_REDUCTION_NONE) {                                          \
-                    if (value) value[r] = (T)loss;                                                 \
+                    if (value) value[r] = nkl_canon_nan_##SUFFIX((T)loss);                         \
                 } else {                                                                           \
                     nkl_two_sum(&total.sum, &total.compensation, loss);                            \
                 }                                                                                  \
@@ -191,7 +191,7 @@ static void set_divisor(const nkl_distill_desc *d, plan *p) {
             }                                                                                      \
         }                                                                                          \
         if (d->reduction != NKL_REDUCTION_NONE && value)                                           \
-            *value = (T)(nkl_total(total) / p.divisor);                                            \
+            *value = nkl_canon_nan_##SUFFIX((T)(nkl_total(total) / p.divisor));                    \
         return NKL_OK;                                                                             \
     }
 

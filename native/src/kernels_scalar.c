@@ -9,12 +9,12 @@
 
 NKL_INLINE void pointwise_f32(const float *x, const float *t, size_t n, float *out,
                               int log_target, int masked) {
-    for (size_t i = 0; i < n; i++) out[i] = nkl_term_f32(x[i], t[i], log_target, masked);
+    for (size_t i = 0; i < n; i++) out[i] = nkl_canon_nan_f32(nkl_term_f32(x[i], t[i], log_target, masked));
 }
 
 NKL_INLINE void pointwise_f64(const double *x, const double *t, size_t n, double *out,
                               int log_target, int masked) {
-    for (size_t i = 0; i < n; i++) out[i] = nkl_term_f64(x[i], t[i], log_target, masked);
+    for (size_t i = 0; i < n; i++) out[i] = nkl_canon_nan_f64(nkl_term_f64(x[i], t[i], log_target, masked));
 }
 
 static void pointwise_f32_scalar(const float *x, const float *t, size_t n, uint32_t flags,
@@ -88,9 +88,9 @@ NKL_INLINE nkl_partial grad_f32(const float *x, const float *t, size_t len, floa
                 continue;
             }
             l[j] = nkl_term_grad_f32(x[i + j], t[i + j], log_target, masked, s, &dx, &dt);
-            gx[i + j] = dx;
-            if (gt) gt[i + j] = dt;
-            if (lo) lo[i + j] = l[j];
+            gx[i + j] = nkl_canon_nan_f32(dx);
+            if (gt) gt[i + j] = nkl_canon_nan_f32(dt);
+            if (lo) lo[i + j] = nkl_canon_nan_f32(l[j]);
         }
         for (size_t j = 0; j < NKL_LANES_F32; j++) acc[j] += (double)(l[j] + l[j + 8]);
     }
@@ -109,9 +109,9 @@ NKL_INLINE nkl_partial grad_f64(const double *x, const double *t, size_t len, do
                 continue;
             }
             l[j] = nkl_term_grad_f64(x[i + j], t[i + j], log_target, masked, s, &dx, &dt);
-            gx[i + j] = dx;
-            if (gt) gt[i + j] = dt;
-            if (lo) lo[i + j] = l[j];
+            gx[i + j] = nkl_canon_nan_f64(dx);
+            if (gt) gt[i + j] = nkl_canon_nan_f64(dt);
+            if (lo) lo[i + j] = nkl_canon_nan_f64(l[j]);
         }
         for (size_t j = 0; j < NKL_LANES_F64; j++)
             nkl_two_sum(&sum[j], &comp[j], (l[j] + l[j + 4]) + (l[j + 8] + l[j + 12]));
@@ -279,23 +279,23 @@ static void distill_lanes_f64_scalar(const double *s, const double *u, size_t co
 }
 
 /* The gradient pass (internal.h, nkl_distill_grad_f32): elementwise. */
-#define DISTILL_GRAD_SCALAR(T, EXP, s, u, cols, g, gs, gu)                                 \
+#define DISTILL_GRAD_SCALAR(T, EXP, CANON, s, u, cols, g, gs, gu)                          \
     for (size_t c = 0; c < (cols); c++) {                                                  \
         T lq = ((s)[c] * (g)->ia - (g)->ma) - (g)->la;                                     \
         T lp = ((u)[c] * (g)->ib - (g)->mb) - (g)->lb;                                     \
         T q = EXP(lq), p = EXP(lp);                                                        \
-        (gs)[c] = (q * (g)->zb - p) * (g)->cs;                                             \
-        if (gu) (gu)[c] = p != 0 ? (p * ((lp - lq) - (g)->kl)) * (g)->cu : (T)0;           \
+        (gs)[c] = CANON((q * (g)->zb - p) * (g)->cs);                                      \
+        if (gu) (gu)[c] = CANON(p != 0 ? (p * ((lp - lq) - (g)->kl)) * (g)->cu : (T)0);    \
     }
 
 static void distill_grad_f32_scalar(const float *s, const float *u, size_t cols,
                                     const nkl_distill_grad_f32 *g, float *gs, float *gu) {
-    DISTILL_GRAD_SCALAR(float, nkl_exp2_f32, s, u, cols, g, gs, gu)
+    DISTILL_GRAD_SCALAR(float, nkl_exp2_f32, nkl_canon_nan_f32, s, u, cols, g, gs, gu)
 }
 
 static void distill_grad_f64_scalar(const double *s, const double *u, size_t cols,
                                     const nkl_distill_grad_f64 *g, double *gs, double *gu) {
-    DISTILL_GRAD_SCALAR(double, nkl_exp_f64, s, u, cols, g, gs, gu)
+    DISTILL_GRAD_SCALAR(double, nkl_exp_f64, nkl_canon_nan_f64, s, u, cols, g, gs, gu)
 }
 
 static void log_f32_scalar(const float *in, size_t n, float *out) {

@@ -6,7 +6,8 @@
  * four semantics (log_target x masked), on data with special values, clean
  * data, and data whose only odd values are zero-probability targets (the
  * fast paths): pointwise output, the SUM, and the
- * per-chunk partials of both paths are compared bit for bit (NaN matches NaN).
+ * per-chunk partials of both paths are compared bit for bit (a NaN's bits too:
+ * every NaN is NKL_NAN_BITS_*, and the data holds NaNs of both signs).
  * The data starts at offsets 0..7 elements from one allocation whose last
  * byte sits before a no-access page (offset 7 ends exactly there), so a read
  * or write past the end crashes the test.
@@ -24,7 +25,7 @@ enum { MAX_OFFSET = 7 };
    every target one such edge value with x = 0 (kind 4), so that a sum of
    terms near underflow is not lost in larger ones */
 static void fill(nkl_rng *r, double *x, double *t, size_t n, int log_target, int kind) {
-    static const double specials[] = {0.0, -0.0, INFINITY, -INFINITY, NAN, -0.25, 1.75,
+    static const double specials[] = {0.0, -0.0, INFINITY, -INFINITY, NAN, -NAN, -0.25, 1.75,
                                       1e-310, 1e-40, 1e30, -1e30, 100.0, 1000.0};
     const size_t ns = sizeof specials / sizeof specials[0];
     double edge = 0.0;

@@ -319,10 +319,10 @@ NKL_INLINE void grad_ps(__m256 sv, __m256 uv, const grad_ps_consts *g, __m256 *g
     __m256 q = fast ? exp2_inrange_ps(lq) : nkl_exp2_ps(lq);
     __m256 p = fast ? exp2_inrange_ps(lp) : nkl_exp2_ps(lp);
     /* gs = (q zb - p) cs; gu = p != 0 ? (p ((lp - lq) - kl)) cu : 0 */
-    *gs = _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(q, g->zb), p), g->cs);
+    *gs = nkl_canon_nan_ps(_mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(q, g->zb), p), g->cs));
     __m256 f = _mm256_sub_ps(_mm256_sub_ps(lp, lq), g->kl);
     __m256 gv = _mm256_mul_ps(_mm256_mul_ps(p, f), g->cu);
-    *gu = fast ? gv : _mm256_and_ps(_mm256_cmp_ps(p, _mm256_setzero_ps(), _CMP_NEQ_UQ), gv);
+    *gu = nkl_canon_nan_ps(fast ? gv : _mm256_and_ps(_mm256_cmp_ps(p, _mm256_setzero_ps(), _CMP_NEQ_UQ), gv));
 }
 
 void nkl_distill_grad_f32_avx2(const float *s, const float *u, size_t cols,
@@ -477,10 +477,10 @@ NKL_INLINE void grad_pd(__m256d sv, __m256d uv, const grad_pd_consts *g, __m256d
     int fast = _mm256_movemask_pd(ok) == 0xf;
     __m256d q = fast ? exp_inrange_pd(lq) : nkl_exp_pd(lq);
     __m256d p = fast ? exp_inrange_pd(lp) : nkl_exp_pd(lp);
-    *gs = _mm256_mul_pd(_mm256_sub_pd(_mm256_mul_pd(q, g->zb), p), g->cs);
+    *gs = nkl_canon_nan_pd(_mm256_mul_pd(_mm256_sub_pd(_mm256_mul_pd(q, g->zb), p), g->cs));
     __m256d f = _mm256_sub_pd(_mm256_sub_pd(lp, lq), g->kl);
     __m256d gv = _mm256_mul_pd(_mm256_mul_pd(p, f), g->cu);
-    *gu = fast ? gv : _mm256_and_pd(_mm256_cmp_pd(p, _mm256_setzero_pd(), _CMP_NEQ_UQ), gv);
+    *gu = nkl_canon_nan_pd(fast ? gv : _mm256_and_pd(_mm256_cmp_pd(p, _mm256_setzero_pd(), _CMP_NEQ_UQ), gv));
 }
 
 void nkl_distill_grad_f64_avx2(const double *s, const double *u, size_t cols,

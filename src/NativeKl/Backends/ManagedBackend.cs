@@ -1,5 +1,6 @@
 using System;
 using NativeKl.Managed;
+using static NativeKl.Managed.ManagedMath;
 
 namespace NativeKl.Backends
 {
@@ -10,12 +11,12 @@ namespace NativeKl.Backends
     internal static class ManagedBackend
     {
         internal static float Reduce(ReadOnlySpan<float> input, ReadOnlySpan<float> target, KlReduction reduction, int batchSize, KlOptions options) =>
-            (float)(ManagedKl.Total(ManagedKl.Sum(input, target, options.LogTarget, options.Masked))
-                    / Divisor.Of(reduction, input.Length, batchSize));
+            CanonicalNaN((float)(ManagedKl.Total(ManagedKl.Sum(input, target, options.LogTarget, options.Masked))
+                                 / Divisor.Of(reduction, input.Length, batchSize)));
 
         internal static double Reduce(ReadOnlySpan<double> input, ReadOnlySpan<double> target, KlReduction reduction, int batchSize, KlOptions options) =>
-            ManagedKl.Total(ManagedKl.Sum(input, target, options.LogTarget, options.Masked))
-            / Divisor.Of(reduction, input.Length, batchSize);
+            CanonicalNaN(ManagedKl.Total(ManagedKl.Sum(input, target, options.LogTarget, options.Masked))
+                         / Divisor.Of(reduction, input.Length, batchSize));
 
         internal static void Pointwise(ReadOnlySpan<float> input, ReadOnlySpan<float> target, Span<float> destination, KlOptions options) =>
             ManagedKl.Pointwise(input, target, destination, options.LogTarget, options.Masked);
@@ -27,16 +28,16 @@ namespace NativeKl.Backends
                                   int rows, int columns, Span<float> destination, KlOptions options)
         {
             for (int r = 0; r < rows; r++)
-                destination[r] = (float)ManagedKl.Total(ManagedKl.Sum(input.Slice(r * inputStride, columns),
-                    target.Slice(r * targetStride, columns), options.LogTarget, options.Masked));
+                destination[r] = CanonicalNaN((float)ManagedKl.Total(ManagedKl.Sum(input.Slice(r * inputStride, columns),
+                    target.Slice(r * targetStride, columns), options.LogTarget, options.Masked)));
         }
 
         internal static void Rows(ReadOnlySpan<double> input, int inputStride, ReadOnlySpan<double> target, int targetStride,
                                   int rows, int columns, Span<double> destination, KlOptions options)
         {
             for (int r = 0; r < rows; r++)
-                destination[r] = ManagedKl.Total(ManagedKl.Sum(input.Slice(r * inputStride, columns),
-                    target.Slice(r * targetStride, columns), options.LogTarget, options.Masked));
+                destination[r] = CanonicalNaN(ManagedKl.Total(ManagedKl.Sum(input.Slice(r * inputStride, columns),
+                    target.Slice(r * targetStride, columns), options.LogTarget, options.Masked)));
         }
 
         /// <summary>Forward and backward as api.c's BACKWARD: s = (float)(gradOutput / divisor); the value as Reduce's.</summary>
@@ -47,7 +48,7 @@ namespace NativeKl.Backends
             float s = (float)((double)gradOutput / d);
             KlPartial acc = ManagedKl.Grad(input, target, options.LogTarget, options.Masked, s,
                 reduction == KlReduction.None ? values : default, gradInput, gradTarget);
-            return reduction == KlReduction.None ? 0.0f : (float)(ManagedKl.Total(acc) / d);
+            return reduction == KlReduction.None ? 0.0f : CanonicalNaN((float)(ManagedKl.Total(acc) / d));
         }
 
         internal static double Backward(ReadOnlySpan<double> input, ReadOnlySpan<double> target, KlReduction reduction, int batchSize,
@@ -57,14 +58,14 @@ namespace NativeKl.Backends
             double s = gradOutput / d;
             KlPartial acc = ManagedKl.Grad(input, target, options.LogTarget, options.Masked, s,
                 reduction == KlReduction.None ? values : default, gradInput, gradTarget);
-            return reduction == KlReduction.None ? 0.0 : ManagedKl.Total(acc) / d;
+            return reduction == KlReduction.None ? 0.0 : CanonicalNaN(ManagedKl.Total(acc) / d);
         }
 
         internal static double Finish(ReadOnlySpan<KlPartial> partials, int length, KlReduction reduction, int batchSize)
         {
             var acc = new KlPartial();
             foreach (KlPartial p in partials) ManagedKl.Combine(ref acc, p);
-            return ManagedKl.Total(acc) / Divisor.Of(reduction, length, batchSize);
+            return CanonicalNaN(ManagedKl.Total(acc) / Divisor.Of(reduction, length, batchSize));
         }
     }
 }

@@ -19,6 +19,8 @@ namespace NativeKl.Interop
         internal const int NKL_VERSION_PATCH = 0;
         internal const string NKL_VERSION_STRING = "0.1.0";
         internal const int NKL_VERSION = 256;
+        internal const uint NKL_NAN_BITS_F32 = 0x7FC00000;
+        internal const ulong NKL_NAN_BITS_F64 = 0x7FF8000000000000;
         internal const uint NKL_LOG_TARGET = 0x1;
         internal const uint NKL_MASKED = 0x2;
         internal const uint NKL_FORCE_SCALAR = 0x100;

@@ -142,7 +142,7 @@ namespace NativeKl.Managed
                 row.Mb = 0.0;
                 row.Lb = 0.0;
                 row.Zb = zb;
-                row.Kl = zb < double.PositiveInfinity ? acc * unit + row.La * zb : double.NaN;
+                row.Kl = zb < double.PositiveInfinity ? acc * unit + row.La * zb : ManagedMath.NaNF64;
             }
             else
             {
@@ -244,8 +244,8 @@ namespace NativeKl.Managed
                 float lq = (s[c] * g.Ia - g.Ma) - g.La;
                 float lp = (u[c] * g.Ib - g.Mb) - g.Lb;
                 float q = ManagedMath.Exp2(lq), p = ManagedMath.Exp2(lp);
-                gs[c] = (q * g.Zb - p) * g.Cs;
-                if (teacher) gu[c] = p != 0 ? (p * ((lp - lq) - g.Kl)) * g.Cu : 0f;
+                gs[c] = ManagedMath.CanonicalNaN((q * g.Zb - p) * g.Cs);
+                if (teacher) gu[c] = ManagedMath.CanonicalNaN(p != 0 ? (p * ((lp - lq) - g.Kl)) * g.Cu : 0f);
             }
         }
 
@@ -280,7 +280,7 @@ namespace NativeKl.Managed
                 LanesOf(s, u, invT, logProbs, ref st);
                 Row row = FinishRow(ref st, LanesF32, logProbs, base2: true);
                 double loss = wr * row.Kl * plan.T2;
-                if (reduction == KlReduction.None) { if (!rowLosses.IsEmpty) rowLosses[r] = (float)loss; }
+                if (reduction == KlReduction.None) { if (!rowLosses.IsEmpty) rowLosses[r] = ManagedMath.CanonicalNaN((float)loss); }
                 else CanonicalSum.TwoSum(ref sum, ref comp, loss);
                 if (backward)
                 {
@@ -291,7 +291,8 @@ namespace NativeKl.Managed
                     GradOf(s, u, gr, gsr, gur);
                 }
             }
-            return reduction == KlReduction.None ? 0f : (float)(CanonicalSum.Total(new KlPartial { Sum = sum, Compensation = comp }) / plan.Divisor);
+            return reduction == KlReduction.None ? 0f
+                : ManagedMath.CanonicalNaN((float)(CanonicalSum.Total(new KlPartial { Sum = sum, Compensation = comp }) / plan.Divisor));
         }
 
         // ---------------------------------------------------------------- double
@@ -353,8 +354,8 @@ namespace NativeKl.Managed
                 double lq = (s[c] * g.Ia - g.Ma) - g.La;
                 double lp = (u[c] * g.Ib - g.Mb) - g.Lb;
                 double q = ManagedMath.Exp(lq), p = ManagedMath.Exp(lp);
-                gs[c] = (q * g.Zb - p) * g.Cs;
-                if (teacher) gu[c] = p != 0 ? (p * ((lp - lq) - g.Kl)) * g.Cu : 0.0;
+                gs[c] = ManagedMath.CanonicalNaN((q * g.Zb - p) * g.Cs);
+                if (teacher) gu[c] = ManagedMath.CanonicalNaN(p != 0 ? (p * ((lp - lq) - g.Kl)) * g.Cu : 0.0);
             }
         }
 
@@ -387,7 +388,7 @@ namespace NativeKl.Managed
                 LanesOf(s, u, invT, logProbs, ref st);
                 Row row = FinishRow(ref st, LanesF64, logProbs, base2: false);
                 double loss = wr * row.Kl * plan.T2;
-                if (reduction == KlReduction.None) { if (!rowLosses.IsEmpty) rowLosses[r] = (double)loss; }
+                if (reduction == KlReduction.None) { if (!rowLosses.IsEmpty) rowLosses[r] = ManagedMath.CanonicalNaN(loss); }
                 else CanonicalSum.TwoSum(ref sum, ref comp, loss);
                 if (backward)
                 {
@@ -397,7 +398,8 @@ namespace NativeKl.Managed
                     GradOf(s, u, gr, gsr, gur);
                 }
             }
-            return reduction == KlReduction.None ? 0.0 : (CanonicalSum.Total(new KlPartial { Sum = sum, Compensation = comp }) / plan.Divisor);
+            return reduction == KlReduction.None ? 0.0
+                : ManagedMath.CanonicalNaN(CanonicalSum.Total(new KlPartial { Sum = sum, Compensation = comp }) / plan.Divisor);
         }
     }
 }
