@@ -214,47 +214,13 @@ nkl_status nkl_kl_div_rows_f64(const double *input, size_t input_stride, const d
 
 /* -------------------------------------------------- forward + backward */
 
-#define BACKWARD(T, SUFFIX)                                                                  \
-    nkl_status nkl_kl_div_backward_##SUFFIX(const T *input, const T *target, size_t n,         \
-                                            nkl_reduction reduction, size_t batch,             \
-                                            uint32_t flags, T grad_output, T *value,           \
-                                            T *grad_input, T *grad_target) {                   \
-        const nkl_kernels *k;                                                                  \
-        double d = 1.0;                                                                        \
-        TRY(check_flags(flags, &k));                                                           \
-        if (reduction != NKL_REDUCTION_NONE) TRY(divisor(reduction, n, batch, &d));            \
-        TRY(check_array(input, n, sizeof(T)));                                                 \
-        TRY(check_array(target, n, sizeof(T)));                                                \
-        TRY(check_array(grad_input, n, sizeof(T)));                                            \
-        size_t nv = reduction == NKL_REDUCTION_NONE ? n : 1, bytes = n * sizeof(T);            \
-        const void *outs[3] = {grad_input, grad_target, value};                                \
-        size_t out_bytes[3] = {bytes, grad_target ? bytes : 0, value ? nv * sizeof(T) : 0};   \
-        for (int o = 0; o < 3; o++) {                                                          \
-            if (any_overlap(outs[o], out_bytes[o], input, bytes) ||                            \
-                any_overlap(outs[o], out_bytes[o], target, bytes))                             \
-                return NKL_ERROR_OVERLAP;                                                      \
-            for (int p = 0; p < o; p++)                                                        \
-                if (any_overlap(outs[o], out_bytes[o], outs[p], out_bytes[p]))                 \
-                    return NKL_ERROR_OVERLAP;                                                  \
-        }                                                                                      \
-        /* the upstream gradient over the divisor, rounded once to T */                       \
-        T s = (T)((double)grad_output / d);                                                    \
-        T *lo = reduction == NKL_REDUCTION_NONE ? value : NULL;                                \
-        uint32_t sem = flags & NKL_FLAG_SEMANTICS;                                             \
-        nkl_partial acc = {0.0, 0.0};                                                          \
-        for (size_t off = 0; off < n; off += NKL_CHUNK_ELEMENTS) {                             \
-            size_t len = chunk_len(n, off);                                                   \
-            nkl_combine(&acc, k->grad_##SUFFIX(input + off, target + off, len, sem, s,          \
-                                               lo ? lo + off : NULL, grad_input + off,          \
-                                               grad_target ? grad_target + off : NULL));        \
-        }                                                                                      \
-        if (value && reduction != NKL_REDUCTION_NONE)                                          \
-            *value = nkl_canon_nan_##SUFFIX((T)(nkl_total(acc) / d));                          \
-        return NKL_OK;                                                                         \
-    }
+#define T float
+#define SUF f32
+#include "kl_div_backward.inc"
 
-BACKWARD(float, f32)
-BACKWARD(double, f64)
+#define T double
+#define SUF f64
+#include "kl_div_backward.inc"
 
 /* -------------------------------------------------------- chunk API */
 

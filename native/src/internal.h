@@ -20,6 +20,11 @@
 #  define NKL_LIKELY(x) __builtin_expect(!!(x), 1)
 #endif
 
+/* Pastes a and b after expanding them: the template includes (*.inc) name
+   their functions NKL_CAT(name_, SUF). */
+#define NKL_CAT_(a, b) a##b
+#define NKL_CAT(a, b) NKL_CAT_(a, b)
+
 /*
  * Canonical order. A reduction cuts the data into chunks of
  * NKL_CHUNK_ELEMENTS from index 0, and each chunk into blocks of
