@@ -7,35 +7,11 @@
  */
 #include <float.h>
 
+#include "checks.h"
 #include "internal.h"
 #include "vmath_constants.h"
 
 #define KNOWN_FLAGS (NKL_TEACHER_LOG_PROBS | NKL_SCALE_T2 | NKL_FORCE_SCALAR | NKL_FORCE_AVX2)
-
-#define TRY(expr)                                  \
-    do {                                           \
-        nkl_status s_ = (expr);                    \
-        if (s_ != NKL_OK) return s_;               \
-    } while (0)
-
-/* ------------------------------------------------------------ checks */
-
-/* Elements spanned by rows of cols at a stride (0 when there are none). */
-static nkl_status extent(size_t rows, size_t cols, size_t stride, size_t size, size_t *out) {
-    size_t max = (size_t)PTRDIFF_MAX / size;
-    if (stride < cols) return NKL_ERROR_INVALID_STRIDE;
-    *out = 0;
-    if (rows == 0 || cols == 0) return NKL_OK;
-    if (cols > max || (rows - 1 > (max - cols) / stride)) return NKL_ERROR_SIZE_OVERFLOW;
-    *out = (rows - 1) * stride + cols;
-    return NKL_OK;
-}
-
-/* Do the byte ranges [a, a + na) and [b, b + nb) share a byte? */
-static int overlap(const void *a, size_t na, const void *b, size_t nb) {
-    uintptr_t pa = (uintptr_t)a, pb = (uintptr_t)b;
-    return na > 0 && nb > 0 && pa < pb + nb && pb < pa + na;
-}
 
 /* What every distillation call checks; fills what the row loop needs. */
 typedef struct plan {
@@ -50,17 +26,7 @@ typedef struct plan {
 static nkl_status check_common(const nkl_distill_desc *d, size_t size, const void *student,
                                const void *teacher, plan *p) {
     if (!d) return NKL_ERROR_NULL_POINTER;
-    if (d->flags & ~KNOWN_FLAGS) return NKL_ERROR_INVALID_FLAGS;
-    switch (d->flags & (NKL_FORCE_SCALAR | NKL_FORCE_AVX2)) {
-    case 0:
-        p->k = nkl_active_kernels();
-        if (!p->k) return NKL_ERROR_INVALID_ENVIRONMENT;
-        break;
-    case NKL_FORCE_SCALAR: p->k = nkl_kernels_for_isa(NKL_ISA_SCALAR); break;
-    case NKL_FORCE_AVX2: p->k = nkl_kernels_for_isa(NKL_ISA_AVX2); break;
-    default: return NKL_ERROR_INVALID_FLAGS;
-    }
-    if (!p->k) return NKL_ERROR_ISA_UNAVAILABLE;
+    TRY(nkl_kernels_for_flags(d->flags, KNOWN_FLAGS, &p->k));
     if (d->reduction < NKL_REDUCTION_NONE || d->reduction > NKL_REDUCTION_BATCHMEAN)
         return NKL_ERROR_INVALID_REDUCTION;
     double t = d->temperature;
@@ -69,8 +35,8 @@ static nkl_status check_common(const nkl_distill_desc *d, size_t size, const voi
         float scale = (float)(NKL_LOG2E_F64 / t);
         if (!(scale > 0.0f && scale < INFINITY)) return NKL_ERROR_INVALID_TEMPERATURE;
     }
-    TRY(extent(d->rows, d->cols, d->student_stride, size, &p->student_extent));
-    TRY(extent(d->rows, d->cols, d->teacher_stride, size, &p->teacher_extent));
+    TRY(nkl_row_extent(d->rows, d->cols, d->student_stride, size, &p->student_extent));
+    TRY(nkl_row_extent(d->rows, d->cols, d->teacher_stride, size, &p->teacher_extent));
     if (p->student_extent > 0 && !student) return NKL_ERROR_NULL_POINTER;
     if (p->teacher_extent > 0 && !teacher) return NKL_ERROR_NULL_POINTER;
     if (d->rows > (size_t)PTRDIFF_MAX / size) return NKL_ERROR_SIZE_OVERFLOW;

@@ -194,6 +194,12 @@ const nkl_kernels *nkl_kernels_for_isa(nkl_isa isa);
 /* The table calls use when no NKL_FORCE_* flag is given; NULL while NKL_ISA
    holds an unknown value (the call returns NKL_ERROR_INVALID_ENVIRONMENT). */
 const nkl_kernels *nkl_active_kernels(void);
+/* The table a call with these flags runs: the active one, or the one an
+   NKL_FORCE_* flag names. NKL_ERROR_INVALID_FLAGS for a bit outside
+   known_flags or two NKL_FORCE_* bits, NKL_ERROR_ISA_UNAVAILABLE for a forced
+   ISA this CPU/OS cannot run, NKL_ERROR_INVALID_ENVIRONMENT for an unknown
+   NKL_ISA value (dispatch.c). */
+nkl_status nkl_kernels_for_flags(uint32_t flags, uint32_t known_flags, const nkl_kernels **k);
 
 /*
  * nkl_two_sum - s + v into (s, c): s takes the rounded sum, c gathers its
