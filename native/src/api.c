@@ -44,21 +44,6 @@ const char *nkl_status_string(nkl_status status) {
     return "unknown status code";
 }
 
-/* ------------------------------------------------------------ checks */
-
-/* What a reduced sum is divided by. */
-static nkl_status divisor(nkl_reduction reduction, size_t n, size_t batch, double *d) {
-    switch (reduction) {
-    case NKL_REDUCTION_SUM: *d = 1.0; return NKL_OK;
-    case NKL_REDUCTION_MEAN: *d = (double)n; return NKL_OK;
-    case NKL_REDUCTION_BATCHMEAN:
-        if (n > 0 && (batch == 0 || n % batch != 0)) return NKL_ERROR_INVALID_BATCH;
-        *d = (double)batch;
-        return NKL_OK;
-    default: return NKL_ERROR_INVALID_REDUCTION;
-    }
-}
-
 /* ------------------------------------------------- chunked reductions */
 
 /* Elements of the chunk starting at off (the last chunk may be shorter). */
@@ -92,7 +77,7 @@ static nkl_partial sum_f64(const nkl_kernels *k, const double *x, const double *
     const nkl_kernels *k;                                                                \
     double d = 1.0;                                                                      \
     TRY(nkl_kernels_for_flags(flags, KNOWN_FLAGS, &k));                                  \
-    if (reduction != NKL_REDUCTION_NONE) TRY(divisor(reduction, n, batch, &d));          \
+    if (reduction != NKL_REDUCTION_NONE) TRY(nkl_divisor(reduction, n, batch, &d));      \
     TRY(nkl_check_array(input, n, sizeof(T)));                                           \
     TRY(nkl_check_array(target, n, sizeof(T)));                                          \
     TRY(nkl_check_array(out, reduction == NKL_REDUCTION_NONE ? n : 1, sizeof(T)));       \
@@ -219,7 +204,7 @@ nkl_status nkl_kl_div_partials_f64(const double *input, const double *target, si
 nkl_status nkl_partials_finish(const nkl_partial *partials, size_t count, size_t n,
                                nkl_reduction reduction, size_t batch, double *out) {
     double d;
-    TRY(divisor(reduction, n, batch, &d));
+    TRY(nkl_divisor(reduction, n, batch, &d));
     if (count != nkl_chunk_count(n)) return NKL_ERROR_INVALID_CHUNK_RANGE;
     TRY(nkl_check_array(partials, count, sizeof(nkl_partial)));
     if (!out) return NKL_ERROR_NULL_POINTER;

@@ -50,4 +50,25 @@ static inline int nkl_partly_overlap(const void *a, size_t na, const void *b, si
     return a != b && nkl_overlap(a, na, b, nb);
 }
 
+/*
+ * The divisor rule: what a reduced sum of `elements` terms is divided by.
+ * sum: 1; mean: the element count; batchmean: the batch size, which must
+ * divide the element count (and be > 0 unless there are no elements).
+ * kl_div passes its n and batch; distillation the kept rows' elements and
+ * the kept rows (rows of weight 0 count in neither). NKL_REDUCTION_NONE has
+ * no divisor: NKL_ERROR_INVALID_REDUCTION, as for an unknown value.
+ */
+static inline nkl_status nkl_divisor(nkl_reduction reduction, size_t elements, size_t batch,
+                                     double *divisor) {
+    switch (reduction) {
+    case NKL_REDUCTION_SUM: *divisor = 1.0; return NKL_OK;
+    case NKL_REDUCTION_MEAN: *divisor = (double)elements; return NKL_OK;
+    case NKL_REDUCTION_BATCHMEAN:
+        if (elements > 0 && (batch == 0 || elements % batch != 0)) return NKL_ERROR_INVALID_BATCH;
+        *divisor = (double)batch;
+        return NKL_OK;
+    default: return NKL_ERROR_INVALID_REDUCTION;
+    }
+}
+
 #endif

@@ -31,8 +31,8 @@ static nkl_status check_common(const nkl_distill_desc *d, size_t size, const voi
         return NKL_ERROR_INVALID_REDUCTION;
     double t = d->temperature;
     if (!(t > 0.0 && t < INFINITY && 1.0 / t < INFINITY)) return NKL_ERROR_INVALID_TEMPERATURE;
-    if (size == sizeof(float)) { /* float32 scales logits by log2(e)/T (internal.h) */
-        float scale = (float)(NKL_LOG2E_F64 / t);
+    if (size == sizeof(float)) { /* float32's scale, log2(e)/T, must be finite and > 0 too */
+        float scale = nkl_logit_scale_f32(t);
         if (!(scale > 0.0f && scale < INFINITY)) return NKL_ERROR_INVALID_TEMPERATURE;
     }
     TRY(nkl_row_extent(d->rows, d->cols, d->student_stride, size, &p->student_extent));
@@ -43,15 +43,6 @@ static nkl_status check_common(const nkl_distill_desc *d, size_t size, const voi
     p->log_probs = (d->flags & NKL_TEACHER_LOG_PROBS) != 0;
     p->t2 = (d->flags & NKL_SCALE_T2) ? t * t : 1.0;
     return NKL_OK;
-}
-
-/* The divisor of the reduction, once the kept rows are known. */
-static void set_divisor(const nkl_distill_desc *d, plan *p) {
-    switch (d->reduction) {
-    case NKL_REDUCTION_MEAN: p->divisor = (double)p->kept * (double)d->cols; break;
-    case NKL_REDUCTION_BATCHMEAN: p->divisor = (double)p->kept; break;
-    default: p->divisor = 1.0; break;
-    }
 }
 
 /* ------------------------------------------------------------ entry points */

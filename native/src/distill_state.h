@@ -7,16 +7,20 @@
 
 #include <stddef.h>
 
+#include "compiler.h"
+#include "vmath_constants.h"
+
 /*
  * Distillation, one row (distill.c holds the API; the kernels are per ISA).
  * The value pass leaves per-lane state: a running maximum of each stream
  * (student a = s/T; teacher b = u/T, or none for log-probabilities) and, in
  * float64, za = sum exp(a - ma), zb = sum p (exp(b - mb) or exp(l)) and
  * acc = sum p * ((b - mb) - (a - ma)) (or p * (l - (a - ma))), terms with
- * p == 0 counting 0. float32 works in base 2: a = s log2(e)/T (the lanes'
- * inv_t is that scale), b likewise (or l log2(e)), exp becomes exp2 (no
- * ln 2 reduction), and the maxima and acc are in units of ln 2 until
- * nkl_distill_finish_row multiplies them back; float64 works in base e. Canonical order (kernels_scalar.c is the spec): float32
+ * p == 0 counting 0. float32 works in base 2: a = s log2(e)/T (the logit
+ * scale, nkl_logit_scale_f32), b likewise (or l log2(e)), exp becomes exp2
+ * (no ln 2 reduction), and the maxima and acc are in units of ln 2 until
+ * nkl_distill_finish_row multiplies them back; float64 works in base e.
+ * Canonical order (kernels_scalar.c is the spec): float32
  * uses 8 lanes and blocks of 32 (lane j takes elements j, j + 8, j + 16 and
  * j + 24 of each block), float64 4 lanes and blocks of 8 (elements j and
  * j + 4); a block first raises the lane reference points (rescaling that
@@ -28,11 +32,21 @@
  * folds the lanes of a group of rows into their statistics
  * (distill_finish.h nkl_distill_finish_row, row by row in the spec).
  */
-/* A row's statistics: lse(a) = ma + la, lse(b) = mb + lb (logits), zb =
-   sum p, kl = KL_r; ma and mb in the value pass's units (times ln 2 in base
-   2), la, lb and kl natural. */
+/* The value pass's scale of a logit, rounded once to the type: log2(e)/T
+   for float32 (base 2), 1/T for float64. The one place it is computed. */
+NKL_INLINE float nkl_logit_scale_f32(double temperature) {
+    return (float)(NKL_LOG2E_F64 / temperature);
+}
+NKL_INLINE double nkl_logit_scale_f64(double temperature) { return 1.0 / temperature; }
+
+/* A row's statistics, with a and b the scaled student and teacher logits:
+     log-sum-exp(a) = student_max + student_log_sum,
+     log-sum-exp(b) = teacher_max + teacher_log_sum (logits; 0 and 0 for
+     log-probabilities), teacher_mass = sum p (1 for logits), kl = KL_r.
+   The maxima are in the value pass's units (times ln 2 in base 2); the log
+   sums and kl are natural. */
 typedef struct nkl_distill_row {
-    double ma, la, mb, lb, zb, kl;
+    double student_max, student_log_sum, teacher_max, teacher_log_sum, teacher_mass, kl;
 } nkl_distill_row;
 
 #define NKL_DISTILL_LANES 8
@@ -57,20 +71,27 @@ typedef struct nkl_distill_lanes {
 } nkl_distill_lanes;
 
 
-/* The gradient pass of one row, elementwise with a = s ia, b = u ib:
-     lq = (a - ma) - la, q = exp(lq), lp = (b - mb) - lb, p = exp(lp),
-     gs = (q zb - p) cs,  gu = p == 0 ? 0 : (p ((lp - lq) - kl)) cu.
-   Logits: ib = 1/T, zb = 1. Log-probabilities: ib = 1, mb = lb = 0 (so
-   lp = l exactly), zb = sum p, kl = -1 (so the factor is (l - lq) + 1).
-   float32 works in the value pass's base 2: ia = ib = log2(e)/T (ib =
-   log2(e) for log-probabilities), la, lb and kl times log2(e), exp2 for
-   exp, and cu times ln 2; ma and mb are the value pass's own, so both
-   passes see the same rounded a and b. */
+/* The gradient pass of one row, elementwise, with the row's statistics
+   (nkl_distill_row) and a = s student_scale, b = u teacher_scale:
+     lq = (a - student_max) - student_log_sum, q = exp(lq),
+     lp = (b - teacher_max) - teacher_log_sum, p = exp(lp),
+     gs = (q teacher_mass - p) student_factor,
+     gu = p == 0 ? 0 : (p ((lp - lq) - kl)) teacher_factor.
+   Logits: teacher_scale = the logit scale, teacher_mass = 1.
+   Log-probabilities: teacher_scale = 1, teacher_max = teacher_log_sum = 0
+   (so lp = l exactly), teacher_mass = sum p, kl = -1 (so the factor is
+   (l - lq) + 1). float32 works in the value pass's base 2: both scales are
+   the logit scale, log2(e)/T (the teacher's log2(e) for log-probabilities),
+   the log sums and kl times log2(e), exp2 for exp, and teacher_factor
+   times ln 2; the maxima are the value pass's own, so both passes see the
+   same rounded a and b. */
 typedef struct nkl_distill_grad_f32 {
-    float ia, ib, ma, la, mb, lb, zb, kl, cs, cu;
+    float student_scale, teacher_scale, student_max, student_log_sum, teacher_max,
+        teacher_log_sum, teacher_mass, kl, student_factor, teacher_factor;
 } nkl_distill_grad_f32;
 typedef struct nkl_distill_grad_f64 {
-    double ia, ib, ma, la, mb, lb, zb, kl, cs, cu;
+    double student_scale, teacher_scale, student_max, student_log_sum, teacher_max,
+        teacher_log_sum, teacher_mass, kl, student_factor, teacher_factor;
 } nkl_distill_grad_f64;
 
 #endif

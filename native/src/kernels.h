@@ -39,10 +39,10 @@ typedef nkl_partial (*nkl_grad_f64_fn)(const double *x, const double *t, size_t 
                                        uint32_t flags, double s, double *lo, double *gx,
                                        double *gt);
 /* The value pass of one row: fills st's ma, mb, za, zb and acc. */
-typedef void (*nkl_distill_lanes_f32_fn)(const float *s, const float *u, size_t cols, float inv_t,
+typedef void (*nkl_distill_lanes_f32_fn)(const float *s, const float *u, size_t cols, float logit_scale,
                                          int log_probs, nkl_distill_lanes *st);
 typedef void (*nkl_distill_lanes_f64_fn)(const double *s, const double *u, size_t cols,
-                                         double inv_t, int log_probs, nkl_distill_lanes *st);
+                                         double logit_scale, int log_probs, nkl_distill_lanes *st);
 /* The rest of n rows' value passes (lanes 8 for float32, 4 for float64;
    base2 for float32): each st[i].row (max_a, max_b, ra and rb as scratch). */
 typedef void (*nkl_distill_finish_fn)(nkl_distill_lanes *st, size_t n, int lanes, int log_probs, int base2);
@@ -78,9 +78,9 @@ extern const nkl_kernels nkl_kernels_scalar;
 extern const nkl_kernels nkl_kernels_avx2;
 int nkl_cpu_has_avx2_fma(void);
 /* x86/distill_avx2.c */
-void nkl_distill_lanes_f32_avx2(const float *s, const float *u, size_t cols, float inv_t,
+void nkl_distill_lanes_f32_avx2(const float *s, const float *u, size_t cols, float logit_scale,
                                 int log_probs, nkl_distill_lanes *st);
-void nkl_distill_lanes_f64_avx2(const double *s, const double *u, size_t cols, double inv_t,
+void nkl_distill_lanes_f64_avx2(const double *s, const double *u, size_t cols, double logit_scale,
                                 int log_probs, nkl_distill_lanes *st);
 void nkl_distill_finish_avx2(nkl_distill_lanes *st, size_t n, int lanes, int log_probs, int base2);
 void nkl_distill_grad_f32_avx2(const float *s, const float *u, size_t cols,

@@ -231,11 +231,11 @@ static void distill_finish_scalar(nkl_distill_lanes *st, size_t n, int lanes, in
 /* The gradient pass (internal.h, nkl_distill_grad_f32): elementwise. */
 #define DISTILL_GRAD_SCALAR(T, EXP, CANON, s, u, cols, g, gs, gu)                          \
     for (size_t c = 0; c < (cols); c++) {                                                  \
-        T lq = ((s)[c] * (g)->ia - (g)->ma) - (g)->la;                                     \
-        T lp = ((u)[c] * (g)->ib - (g)->mb) - (g)->lb;                                     \
+        T lq = ((s)[c] * (g)->student_scale - (g)->student_max) - (g)->student_log_sum;                                     \
+        T lp = ((u)[c] * (g)->teacher_scale - (g)->teacher_max) - (g)->teacher_log_sum;                                     \
         T q = EXP(lq), p = EXP(lp);                                                        \
-        (gs)[c] = CANON((q * (g)->zb - p) * (g)->cs);                                      \
-        if (gu) (gu)[c] = CANON(p != 0 ? (p * ((lp - lq) - (g)->kl)) * (g)->cu : (T)0);    \
+        (gs)[c] = CANON((q * (g)->teacher_mass - p) * (g)->student_factor);                                      \
+        if (gu) (gu)[c] = CANON(p != 0 ? (p * ((lp - lq) - (g)->kl)) * (g)->teacher_factor : (T)0);    \
     }
 
 static void distill_grad_f32_scalar(const float *s, const float *u, size_t cols,

@@ -601,8 +601,8 @@ static void row_statistics_bitwise(void) {
                 sk->distill_finish(fa, g, lanes, lp, base2);
                 vk->distill_finish(fb, g, lanes, lp, base2);
                 for (size_t i = 0; i < g; i++) {
-                    double x[6] = {fa[i].row.ma, fa[i].row.la, fa[i].row.mb, fa[i].row.lb, fa[i].row.zb, fa[i].row.kl};
-                    double y[6] = {fb[i].row.ma, fb[i].row.la, fb[i].row.mb, fb[i].row.lb, fb[i].row.zb, fb[i].row.kl};
+                    double x[6] = {fa[i].row.student_max, fa[i].row.student_log_sum, fa[i].row.teacher_max, fa[i].row.teacher_log_sum, fa[i].row.teacher_mass, fa[i].row.kl};
+                    double y[6] = {fb[i].row.student_max, fb[i].row.student_log_sum, fb[i].row.teacher_max, fb[i].row.teacher_log_sum, fb[i].row.teacher_mass, fb[i].row.kl};
                     for (int f = 0; f < 6; f++)
                         CHECK(same_f64(x[f], y[f]), "f%d cols %zu lp %d group %zu row %zu: row statistic %d: %a vs %a",
                               bits, cols, lp, g, i, f, x[f], y[f]);
