@@ -135,7 +135,8 @@ NKL_API const char *nkl_status_string(nkl_status status);
 
 /*
  * How the pointwise terms are reduced, as PyTorch's reduction argument:
- *   NONE       one value per element (the pointwise term L_i);
+ *   NONE       one value per element (the pointwise term L_i): for kl_div,
+ *              call nkl_kl_div_pointwise_*, which takes no reduction;
  *   SUM        sum of L_i;
  *   MEAN       sum / n (PyTorch's default; it is not the KL of a batch);
  *   BATCHMEAN  sum / batch, where batch is the size of dimension 0: the true
@@ -229,17 +230,17 @@ NKL_API nkl_status nkl_set_isa(nkl_isa isa);
 
 /*
  * nkl_kl_div_f32, nkl_kl_div_f64 - torch.nn.functional.kl_div(input, target,
- * reduction, log_target) over n elements.
+ * reduction, log_target) over n elements, reduced to one value.
  *
  *   input   n log-probabilities x_i
  *   target  n probabilities t_i (log-probabilities with NKL_LOG_TARGET)
  *   reduction, batch
- *           see nkl_reduction; batch is read only for BATCHMEAN, where it
- *           must divide n and be > 0 unless n == 0.
+ *           SUM, MEAN or BATCHMEAN (see nkl_reduction); batch is read only
+ *           for BATCHMEAN, where it must divide n and be > 0 unless n == 0.
+ *           NONE is NKL_ERROR_INVALID_REDUCTION: the pointwise terms come
+ *           from nkl_kl_div_pointwise_*, so that out is always one value.
  *   flags   NKL_LOG_TARGET | NKL_MASKED | at most one NKL_FORCE_* flag.
- *   out     NONE: n values, out[i] = L_i; may be exactly input or exactly
- *           target (in place), but must not partly overlap either.
- *           Otherwise: one value.
+ *   out     one value.
  *
  * One pass over memory; log t is never stored. Reductions accumulate in
  * float64 (float32 data) or compensated float64 (float64 data), in a fixed
@@ -258,6 +259,23 @@ NKL_API nkl_status nkl_kl_div_f32(const float *input, const float *target, size_
 NKL_API nkl_status nkl_kl_div_f64(const double *input, const double *target, size_t n,
                                   nkl_reduction reduction, size_t batch, uint32_t flags,
                                   double *out);
+
+/*
+ * nkl_kl_div_pointwise_f32, nkl_kl_div_pointwise_f64 -
+ * torch.nn.functional.kl_div(input, target, reduction='none', log_target):
+ * the n pointwise terms.
+ *
+ *   input, target, flags  as for nkl_kl_div_f32.
+ *   out     n values, out[i] = L_i; may be exactly input or exactly target
+ *           (in place), but must not partly overlap either.
+ *
+ * Errors: NKL_ERROR_NULL_POINTER, NKL_ERROR_SIZE_OVERFLOW,
+ * NKL_ERROR_INVALID_FLAGS, NKL_ERROR_OVERLAP, NKL_ERROR_ISA_UNAVAILABLE.
+ */
+NKL_API nkl_status nkl_kl_div_pointwise_f32(const float *input, const float *target, size_t n,
+                                            uint32_t flags, float *out);
+NKL_API nkl_status nkl_kl_div_pointwise_f64(const double *input, const double *target, size_t n,
+                                            uint32_t flags, double *out);
 
 /*
  * nkl_kl_div_rows_f32, nkl_kl_div_rows_f64 - one KL per row of [rows, cols]

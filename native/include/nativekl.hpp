@@ -136,6 +136,7 @@ struct c_api;
 template <>
 struct c_api<float> {
     static constexpr auto kl_div = nkl_kl_div_f32;
+    static constexpr auto kl_div_pointwise = nkl_kl_div_pointwise_f32;
     static constexpr auto kl_div_rows = nkl_kl_div_rows_f32;
     static constexpr auto kl_div_backward = nkl_kl_div_backward_f32;
     static constexpr auto distill = nkl_distill_f32;
@@ -145,6 +146,7 @@ struct c_api<float> {
 template <>
 struct c_api<double> {
     static constexpr auto kl_div = nkl_kl_div_f64;
+    static constexpr auto kl_div_pointwise = nkl_kl_div_pointwise_f64;
     static constexpr auto kl_div_rows = nkl_kl_div_rows_f64;
     static constexpr auto kl_div_backward = nkl_kl_div_backward_f64;
     static constexpr auto distill = nkl_distill_f64;
@@ -172,7 +174,7 @@ template <class T>
 void pointwise(span<const T> input, span<const T> target, span<T> out, std::uint32_t flags) {
     std::size_t n = common_length(input, target);
     if (out.size() != n) throw std::invalid_argument("nkl: out must hold one value per element");
-    check(c_api<T>::kl_div(input.data(), target.data(), n, NKL_REDUCTION_NONE, 0, flags, out.data()));
+    check(c_api<T>::kl_div_pointwise(input.data(), target.data(), n, flags, out.data()));
 }
 
 template <class T>

@@ -75,38 +75,52 @@ static nkl_partial sum_f64(const nkl_kernels *k, const double *x, const double *
 
 #define KL_DIV_CHECKS(T)                                                                 \
     const nkl_kernels *k;                                                                \
-    double d = 1.0;                                                                      \
+    double d;                                                                            \
     TRY(nkl_kernels_for_flags(flags, KNOWN_FLAGS, &k));                                  \
-    if (reduction != NKL_REDUCTION_NONE) TRY(nkl_divisor(reduction, n, batch, &d));      \
+    TRY(nkl_divisor(reduction, n, batch, &d));                                           \
     TRY(nkl_check_array(input, n, sizeof(T)));                                           \
     TRY(nkl_check_array(target, n, sizeof(T)));                                          \
-    TRY(nkl_check_array(out, reduction == NKL_REDUCTION_NONE ? n : 1, sizeof(T)));       \
-    if (reduction == NKL_REDUCTION_NONE &&                                               \
-        (nkl_partly_overlap(out, n * sizeof(T), input, n * sizeof(T)) ||                 \
-         nkl_partly_overlap(out, n * sizeof(T), target, n * sizeof(T))))                 \
-        return NKL_ERROR_OVERLAP;
+    TRY(nkl_check_array(out, 1, sizeof(T)));
 
 nkl_status nkl_kl_div_f32(const float *input, const float *target, size_t n,
                           nkl_reduction reduction, size_t batch, uint32_t flags, float *out) {
     KL_DIV_CHECKS(float)
-    if (reduction == NKL_REDUCTION_NONE) {
-        k->pointwise_f32(input, target, n, flags & NKL_FLAG_SEMANTICS, out);
-    } else {
-        *out = nkl_canon_nan_f32(
-            (float)(nkl_total(sum_f32(k, input, target, n, flags & NKL_FLAG_SEMANTICS)) / d));
-    }
+    *out = nkl_canon_nan_f32(
+        (float)(nkl_total(sum_f32(k, input, target, n, flags & NKL_FLAG_SEMANTICS)) / d));
     return NKL_OK;
 }
 
 nkl_status nkl_kl_div_f64(const double *input, const double *target, size_t n,
                           nkl_reduction reduction, size_t batch, uint32_t flags, double *out) {
     KL_DIV_CHECKS(double)
-    if (reduction == NKL_REDUCTION_NONE) {
-        k->pointwise_f64(input, target, n, flags & NKL_FLAG_SEMANTICS, out);
-    } else {
-        *out = nkl_canon_nan_f64(
-            nkl_total(sum_f64(k, input, target, n, flags & NKL_FLAG_SEMANTICS)) / d);
-    }
+    *out = nkl_canon_nan_f64(
+        nkl_total(sum_f64(k, input, target, n, flags & NKL_FLAG_SEMANTICS)) / d);
+    return NKL_OK;
+}
+
+/* -------------------------------------------------------- pointwise */
+
+#define POINTWISE_CHECKS(T)                                                              \
+    const nkl_kernels *k;                                                                \
+    TRY(nkl_kernels_for_flags(flags, KNOWN_FLAGS, &k));                                  \
+    TRY(nkl_check_array(input, n, sizeof(T)));                                           \
+    TRY(nkl_check_array(target, n, sizeof(T)));                                          \
+    TRY(nkl_check_array(out, n, sizeof(T)));                                             \
+    if (nkl_partly_overlap(out, n * sizeof(T), input, n * sizeof(T)) ||                  \
+        nkl_partly_overlap(out, n * sizeof(T), target, n * sizeof(T)))                   \
+        return NKL_ERROR_OVERLAP;
+
+nkl_status nkl_kl_div_pointwise_f32(const float *input, const float *target, size_t n,
+                                    uint32_t flags, float *out) {
+    POINTWISE_CHECKS(float)
+    k->pointwise_f32(input, target, n, flags & NKL_FLAG_SEMANTICS, out);
+    return NKL_OK;
+}
+
+nkl_status nkl_kl_div_pointwise_f64(const double *input, const double *target, size_t n,
+                                    uint32_t flags, double *out) {
+    POINTWISE_CHECKS(double)
+    k->pointwise_f64(input, target, n, flags & NKL_FLAG_SEMANTICS, out);
     return NKL_OK;
 }
 

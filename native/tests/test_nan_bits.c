@@ -125,7 +125,7 @@ static size_t check_partials(const nkl_partial *p, size_t count, const char *ctx
         t1[at] = c->t == IN_NAN ? NANF((nan_kind + 1) % NAN_KINDS) : (T)c->t;                         \
         uint32_t flags = c->flags | isa_flag;                                                         \
         /* pointwise */                                                                               \
-        CHECK_OK(nkl_kl_div_##S(x1, t1, n, NKL_REDUCTION_NONE, 0, flags, out));                       \
+        CHECK_OK(nkl_kl_div_pointwise_##S(x1, t1, n, flags, out));                                    \
         size_t nans = CHECKV(out, n, "pointwise", ctx, at);                                           \
         if (c->term_nan) CHECK(nans >= 1 && isnan(out[at]), "%s: pointwise term not NaN", ctx);       \
         /* reductions */                                                                              \

@@ -27,12 +27,10 @@ namespace NativeKl.Backends
         }
 
         internal static void Pointwise(float* input, float* target, int length, uint flags, float* destination) =>
-            NativeChecked.nkl_kl_div_f32(input, target, (nuint)length, nkl_reduction.NKL_REDUCTION_NONE,
-                0, flags, destination);
+            NativeChecked.nkl_kl_div_pointwise_f32(input, target, (nuint)length, flags, destination);
 
         internal static void Pointwise(double* input, double* target, int length, uint flags, double* destination) =>
-            NativeChecked.nkl_kl_div_f64(input, target, (nuint)length, nkl_reduction.NKL_REDUCTION_NONE,
-                0, flags, destination);
+            NativeChecked.nkl_kl_div_pointwise_f64(input, target, (nuint)length, flags, destination);
 
         internal static void Rows(float* input, int inputStride, float* target, int targetStride, int rows, int columns,
                                   uint flags, float* destination) =>
