@@ -1,5 +1,5 @@
 using System;
-using NativeKl.Interop;
+using NativeKl.Core;
 
 namespace NativeKl
 {
@@ -42,10 +42,10 @@ namespace NativeKl
         public int TeacherStride { get; init; }
 
         /// <summary>The backend for this call; <see cref="KlBackendKind.Auto"/> uses <see cref="KlBackend.Active"/>.</summary>
-        public KlBackendKind Backend { get; init; }
+        public KlBackendKind Backend { get => Common.Backend; init => _common = _common with { Backend = value }; }
 
         /// <summary>The native instruction set for this call (tests and benchmarks); the managed backend ignores it.</summary>
-        public KlIsa Isa { get; init; }
+        public KlIsa Isa { get => Common.Isa; init => _common = _common with { Isa = value }; }
 
         /// <summary>
         /// Input validation (off by default): before computing, one read of each row the call uses
@@ -61,7 +61,7 @@ namespace NativeKl
         /// <see cref="KlInputException.Index"/> in the span and <see cref="KlInputException.Value"/>,
         /// and nothing is written. Off, a call only tests the flag; on, it allocates nothing either.
         /// </summary>
-        public bool ValidateInputs { get; init; }
+        public bool ValidateInputs { get => Common.ValidateInputs; init => _common = _common with { ValidateInputs = value }; }
 
         /// <summary>
         /// How far a teacher row's probability sum may be from 1 when <see cref="ValidateInputs"/> is on
@@ -69,28 +69,24 @@ namespace NativeKl
         /// <see cref="KlOptions.DefaultRowSumTolerance"/>, as for <see cref="KlOptions.RowSumTolerance"/>.
         /// Finite and ≥ 0.
         /// </summary>
-        public double RowSumTolerance { get; init; }
+        public double RowSumTolerance { get => Common.RowSumTolerance; init => _common = _common with { RowSumTolerance = value }; }
 
-        internal uint NativeFlags =>
-            (Teacher == TeacherKind.LogProbabilities ? NativeMethods.NKL_TEACHER_LOG_PROBS : 0u)
-            | (ScaleByTemperatureSquared ? NativeMethods.NKL_SCALE_T2 : 0u)
-            | (Isa == KlIsa.Scalar ? NativeMethods.NKL_FORCE_SCALAR : 0u)
-            | (Isa == KlIsa.Avx2 ? NativeMethods.NKL_FORCE_AVX2 : 0u);
+        /// <summary>Backend, Isa, ValidateInputs and RowSumTolerance, shared with <see cref="KlOptions"/>.</summary>
+        internal CommonOptions Common => _common;
+        private readonly CommonOptions _common;
 
         /// <inheritdoc/>
         public bool Equals(DistillationOptions other) =>
             Temperature.Equals(other.Temperature) && Teacher == other.Teacher
             && ScaleByTemperatureSquared == other.ScaleByTemperatureSquared && StudentStride == other.StudentStride
-            && TeacherStride == other.TeacherStride && Backend == other.Backend && Isa == other.Isa
-            && ValidateInputs == other.ValidateInputs && RowSumTolerance.Equals(other.RowSumTolerance);
+            && TeacherStride == other.TeacherStride && Common.Equals(other.Common);
 
         /// <inheritdoc/>
         public override bool Equals(object? obj) => obj is DistillationOptions other && Equals(other);
 
         /// <inheritdoc/>
         public override int GetHashCode() =>
-            HashCode.Combine(HashCode.Combine(Temperature, Teacher, ScaleByTemperatureSquared, StudentStride, TeacherStride, Backend, Isa),
-                             ValidateInputs, RowSumTolerance);
+            HashCode.Combine(Temperature, Teacher, ScaleByTemperatureSquared, StudentStride, TeacherStride, Common);
 
         /// <summary>Equality of all options.</summary>
         public static bool operator ==(DistillationOptions left, DistillationOptions right) => left.Equals(right);
@@ -101,7 +97,6 @@ namespace NativeKl
         /// <inheritdoc/>
         public override string ToString() =>
             $"Temperature={Temperature}, Teacher={Teacher}, ScaleByTemperatureSquared={ScaleByTemperatureSquared}, " +
-            $"StudentStride={StudentStride}, TeacherStride={TeacherStride}, Backend={Backend}, Isa={Isa}, " +
-            $"ValidateInputs={ValidateInputs}, RowSumTolerance={RowSumTolerance}";
+            $"StudentStride={StudentStride}, TeacherStride={TeacherStride}, {Common}";
     }
 }

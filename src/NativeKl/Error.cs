@@ -22,8 +22,7 @@ namespace NativeKl
         [MethodImpl(MethodImplOptions.NoInlining)]
         internal static Exception FromStatus(nkl_status status, string function)
         {
-            string description;
-            unsafe { description = Utf8(NativeMethods.nkl_status_string(status)); }
+            string description = NativeLibraryInfo.StatusString(status);
             string message = $"{function} returned {status}: {description}";
             return status switch
             {

@@ -1,4 +1,5 @@
 using System;
+using NativeKl.Backends;
 using NativeKl.Interop;
 using NativeKl.Managed;
 
@@ -39,10 +40,10 @@ namespace NativeKl
             get
             {
                 if (!State.NativeAvailable) return null;
-                var isa = NativeMethods.nkl_active_isa();
+                nkl_isa isa = NativeLibraryInfo.ActiveIsa();
                 // The library reports no active ISA only for an unknown NKL_ISA value.
                 if (isa == nkl_isa.NKL_ISA_AUTO) return $"none ({Error.IsaVariableProblem()})";
-                unsafe { return Error.Utf8(NativeMethods.nkl_isa_name(isa)); }
+                return NativeLibraryInfo.IsaName(isa);
             }
         }
 
@@ -68,6 +69,10 @@ namespace NativeKl
                 default: return KlBackendKind.Managed;
             }
         }
+
+        /// <summary>The backend that computes one call: the one place the native-or-managed choice is made.</summary>
+        internal static IKlBackend<T> Select<T>(KlBackendKind requested) where T : unmanaged =>
+            Resolve(requested) == KlBackendKind.Native ? NativeBackend<T>.Instance : ManagedBackend<T>.Instance;
 
         /// <summary>
         /// The choice itself, separate from the probing so tests can feed it a failed load:
@@ -103,12 +108,11 @@ namespace NativeKl
                     $"{NativeLibraryLoader.PathVariable} names no file"), null);
             try
             {
-                uint version = NativeMethods.nkl_version();
-                string versionString;
-                unsafe { versionString = Error.Utf8(NativeMethods.nkl_version_string()); }
+                uint version = NativeLibraryInfo.Version();
+                string versionString = NativeLibraryInfo.VersionString();
                 if (version != (uint)NativeMethods.NKL_VERSION)
                     return (false, $"the library is version {versionString}, but this assembly was generated for {NativeMethods.NKL_VERSION_STRING}", versionString);
-                if (NativeMethods.nkl_chunk_count(NativeMethods.NKL_CHUNK_ELEMENTS + 1) != 2)
+                if (NativeLibraryInfo.ChunkCount(NativeMethods.NKL_CHUNK_ELEMENTS + 1) != 2)
                     return (false, "the library's chunk size differs from NKL_CHUNK_ELEMENTS", versionString);
                 return (true, null, versionString);
             }

@@ -1,5 +1,5 @@
 using System;
-using NativeKl.Interop;
+using NativeKl.Core;
 
 namespace NativeKl
 {
@@ -14,9 +14,12 @@ namespace NativeKl
         {
             LogTarget = logTarget;
             Masked = masked;
-            Backend = KlBackendKind.Auto;
-            Isa = KlIsa.Auto;
+            _common = default;
         }
+
+        /// <summary>Backend, Isa, ValidateInputs and RowSumTolerance, shared with <see cref="DistillationOptions"/>.</summary>
+        internal CommonOptions Common => _common;
+        private readonly CommonOptions _common;
 
         /// <summary>
         /// The target holds log-probabilities (PyTorch's <c>log_target=True</c>): the term is
@@ -32,10 +35,10 @@ namespace NativeKl
         public bool Masked { get; init; }
 
         /// <summary>The backend for this call; <see cref="KlBackendKind.Auto"/> uses <see cref="KlBackend.Active"/>.</summary>
-        public KlBackendKind Backend { get; init; }
+        public KlBackendKind Backend { get => Common.Backend; init => _common = _common with { Backend = value }; }
 
         /// <summary>The native instruction set for this call (tests and benchmarks); the managed backend ignores it.</summary>
-        public KlIsa Isa { get; init; }
+        public KlIsa Isa { get => Common.Isa; init => _common = _common with { Isa = value }; }
 
         /// <summary>
         /// Input validation (off by default): before computing, one pass checks that input holds
@@ -46,13 +49,13 @@ namespace NativeKl
         /// offence throws <see cref="KlInputException"/> with its index (and, from Rows, its row and
         /// column), instead of a NaN result.
         /// </summary>
-        public bool ValidateInputs { get; init; }
+        public bool ValidateInputs { get => Common.ValidateInputs; init => _common = _common with { ValidateInputs = value }; }
 
         /// <summary>
         /// How far a target row's sum (of exp(t) with <see cref="LogTarget"/>) may be from 1 when
         /// <see cref="ValidateInputs"/> is on; 0 means the default, <see cref="DefaultRowSumTolerance"/>.
         /// </summary>
-        public double RowSumTolerance { get; init; }
+        public double RowSumTolerance { get => Common.RowSumTolerance; init => _common = _common with { RowSumTolerance = value }; }
 
         /// <summary>The row-sum tolerance when <see cref="RowSumTolerance"/> is 0: 1e-3, the reach of a float32 softmax over ~10⁴ classes.</summary>
         public const double DefaultRowSumTolerance = 1e-3;
@@ -60,23 +63,15 @@ namespace NativeKl
         /// <summary>PyTorch's <c>log_target=True</c>.</summary>
         public static KlOptions LogTargetOn => new KlOptions(logTarget: true);
 
-        /// <summary>The flags of the C API these options stand for.</summary>
-        internal uint NativeFlags =>
-            (LogTarget ? NativeMethods.NKL_LOG_TARGET : 0u)
-            | (Masked ? NativeMethods.NKL_MASKED : 0u)
-            | (Isa == KlIsa.Scalar ? NativeMethods.NKL_FORCE_SCALAR : 0u)
-            | (Isa == KlIsa.Avx2 ? NativeMethods.NKL_FORCE_AVX2 : 0u);
-
         /// <inheritdoc/>
         public bool Equals(KlOptions other) =>
-            LogTarget == other.LogTarget && Masked == other.Masked && Backend == other.Backend && Isa == other.Isa
-            && ValidateInputs == other.ValidateInputs && RowSumTolerance.Equals(other.RowSumTolerance);
+            LogTarget == other.LogTarget && Masked == other.Masked && Common.Equals(other.Common);
 
         /// <inheritdoc/>
         public override bool Equals(object? obj) => obj is KlOptions other && Equals(other);
 
         /// <inheritdoc/>
-        public override int GetHashCode() => HashCode.Combine(LogTarget, Masked, Backend, Isa, ValidateInputs, RowSumTolerance);
+        public override int GetHashCode() => HashCode.Combine(LogTarget, Masked, Common);
 
         /// <summary>Equality of all the options.</summary>
         public static bool operator ==(KlOptions left, KlOptions right) => left.Equals(right);
@@ -86,6 +81,6 @@ namespace NativeKl
 
         /// <inheritdoc/>
         public override string ToString() =>
-            $"LogTarget={LogTarget}, Masked={Masked}, Backend={Backend}, Isa={Isa}, ValidateInputs={ValidateInputs}, RowSumTolerance={RowSumTolerance}";
+            $"LogTarget={LogTarget}, Masked={Masked}, {Common}";
     }
 }

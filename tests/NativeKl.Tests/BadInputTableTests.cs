@@ -16,7 +16,7 @@ public class BadInputTableTests
     private const float Sentinel = 12345f;
 
     /// <summary>The outputs every case may write to, and inputs that overlap them.</summary>
-    private sealed class Outputs
+    internal sealed class Outputs
     {
         public readonly float[] A = new float[16], B = new float[16], C = new float[16];
         public readonly double[] D = new double[16], E = new double[16], F = new double[16];
@@ -149,7 +149,7 @@ public class BadInputTableTests
         yield return ("Distillation.RowBackward f32 gradTeacher is student", aae, "gradTeacher", (w, o) => Distillation.RowBackward(w.B.AsSpan(0, 6), T, 2, 3, default, w.A, w.B.AsSpan(0, 6), 1f, Dist(o)));
     }
 
-    private static IEnumerable<(string Case, Type Exception, string Param, Action<Outputs, KlOptions> Call)> Errors()
+    internal static IEnumerable<(string Case, Type Exception, string Param, Action<Outputs, KlOptions> Call)> Errors()
     {
         const string target = "target";
         var aae = typeof(ArgumentException);
@@ -198,21 +198,21 @@ public class BadInputTableTests
         yield return ("BatchMean f64 batch 4 of 6", aae, "batchSize", (w, o) => KlDivergence.BatchMean(Xd, Td, 4, o));
 
         // stride smaller than the row; negative shapes; rows that do not fit
-        yield return ("Rows f32 inputStride < columns", aoore, "inputStride", (w, o) => KlDivergence.Rows(X, 2, T, 3, 2, 3, w.A, o));
-        yield return ("Rows f32 targetStride < columns", aoore, "targetStride", (w, o) => KlDivergence.Rows(X, 3, T, 0, 2, 3, w.A, o));
-        yield return ("Rows f64 inputStride < columns", aoore, "inputStride", (w, o) => KlDivergence.Rows(Xd, -1, Td, 3, 2, 3, w.D, o));
-        yield return ("Rows f64 targetStride < columns", aoore, "targetStride", (w, o) => KlDivergence.Rows(Xd, 3, Td, 2, 2, 3, w.D, o));
-        yield return ("Rows f32 negative rows", aoore, "rows", (w, o) => KlDivergence.Rows(X, 3, T, 3, -2, 3, w.A, o));
+        yield return ("Rows strided f32 inputStride < columns", aoore, "inputStride", (w, o) => KlDivergence.Rows(X, 2, T, 3, 2, 3, w.A, o));
+        yield return ("Rows strided f32 targetStride < columns", aoore, "targetStride", (w, o) => KlDivergence.Rows(X, 3, T, 0, 2, 3, w.A, o));
+        yield return ("Rows strided f64 inputStride < columns", aoore, "inputStride", (w, o) => KlDivergence.Rows(Xd, -1, Td, 3, 2, 3, w.D, o));
+        yield return ("Rows strided f64 targetStride < columns", aoore, "targetStride", (w, o) => KlDivergence.Rows(Xd, 3, Td, 2, 2, 3, w.D, o));
+        yield return ("Rows strided f32 negative rows", aoore, "rows", (w, o) => KlDivergence.Rows(X, 3, T, 3, -2, 3, w.A, o));
         yield return ("Rows f64 negative columns", aoore, "columns", (w, o) => KlDivergence.Rows(Xd, Td, 2, -3, w.D, o));
-        yield return ("Rows f32 rows past the input", aae, "input", (w, o) => KlDivergence.Rows(X, 4, T, 3, 2, 3, w.A, o));
-        yield return ("Rows f64 rows past the target", aae, "target", (w, o) => KlDivergence.Rows(Xd, 3, Td, int.MaxValue, 2, 3, w.D, o));
+        yield return ("Rows strided f32 rows past the input", aae, "input", (w, o) => KlDivergence.Rows(X, 4, T, 3, 2, 3, w.A, o));
+        yield return ("Rows strided f64 rows past the target", aae, "target", (w, o) => KlDivergence.Rows(Xd, 3, Td, int.MaxValue, 2, 3, w.D, o));
         yield return ("Rows f32 shape not rows × columns", aae, "input", (w, o) => KlDivergence.Rows(X, T, 4, 2, w.A, o));
 
         // overlapping input/output where not allowed (in place is allowed for Pointwise only)
         yield return ("Pointwise f32 destination partly over input", aae, "destination", (w, o) => KlDivergence.Pointwise(w.A.AsSpan(0, 6), T, w.A.AsSpan(2, 6), o));
         yield return ("Pointwise f64 destination partly over target", aae, "destination", (w, o) => KlDivergence.Pointwise(Xd, w.D.AsSpan(1, 6), w.D.AsSpan(0, 6), o));
-        yield return ("Rows f32 destination inside input", aae, "destination", (w, o) => KlDivergence.Rows(w.A.AsSpan(0, 6), 3, T, 3, 2, 3, w.A.AsSpan(4, 2), o));
-        yield return ("Rows f64 destination exactly target", aae, "destination", (w, o) => KlDivergence.Rows(Xd, 3, w.D.AsSpan(0, 6), 3, 2, 3, w.D.AsSpan(0, 2), o));
+        yield return ("Rows strided f32 destination inside input", aae, "destination", (w, o) => KlDivergence.Rows(w.A.AsSpan(0, 6), 3, T, 3, 2, 3, w.A.AsSpan(4, 2), o));
+        yield return ("Rows strided f64 destination exactly target", aae, "destination", (w, o) => KlDivergence.Rows(Xd, 3, w.D.AsSpan(0, 6), 3, 2, 3, w.D.AsSpan(0, 2), o));
         yield return ("Backward f32 gradInput is input", aae, "gradInput", (w, o) => KlDivergence.Backward(w.A.AsSpan(0, 6), T, KlReduction.Sum, w.A.AsSpan(0, 6), default, 0, 1f, o));
         yield return ("Backward f32 gradTarget over gradInput", aae, "gradTarget", (w, o) => KlDivergence.Backward(X, T, KlReduction.Sum, w.A.AsSpan(0, 6), w.A.AsSpan(3, 6), 0, 1f, o));
         yield return ("PointwiseBackward f64 values over target", aae, "values", (w, o) => KlDivergence.PointwiseBackward(Xd, w.D.AsSpan(0, 6), w.E, default, w.D.AsSpan(5, 6), 1.0, o));

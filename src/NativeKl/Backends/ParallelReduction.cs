@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.ExceptionServices;
 using System.Threading.Tasks;
+using NativeKl.Core;
 using NativeKl.Managed;
 
 namespace NativeKl.Backends
@@ -15,76 +16,30 @@ namespace NativeKl.Backends
     {
         internal static int ChunkCount(int length) => (int)(((long)length + ManagedKl.ChunkElements - 1) / ManagedKl.ChunkElements);
 
-        internal static double Reduce(float* input, float* target, int length, KlReduction reduction, int batchSize,
-                                      KlOptions options, KlBackendKind backend, int degreeOfParallelism)
+        /// <summary>The reduction over the pinned data, on up to degreeOfParallelism workers.</summary>
+        internal static double Reduce<T>(IKlBackend<T> backend, T* input, T* target, KlPlan plan, int degreeOfParallelism)
+            where T : unmanaged
         {
-            nint x = (nint)input, t = (nint)target;
-            return Run(length, reduction, batchSize, backend, degreeOfParallelism, (first, count, partials) =>
-            {
-                if (backend == KlBackendKind.Native)
-                {
-                    NativeBackend.Partials((float*)x, (float*)t, length, options.NativeFlags, first, count, partials);
-                    return;
-                }
-                for (int c = 0; c < count; c++)
-                {
-                    int offset = (first + c) * ManagedKl.ChunkElements;
-                    int len = Math.Min(ManagedKl.ChunkElements, length - offset);
-                    partials[c] = ManagedKl.Chunk(new ReadOnlySpan<float>((float*)x + offset, len),
-                        new ReadOnlySpan<float>((float*)t + offset, len), options.LogTarget, options.Masked);
-                }
-            });
-        }
-
-        internal static double Reduce(double* input, double* target, int length, KlReduction reduction, int batchSize,
-                                      KlOptions options, KlBackendKind backend, int degreeOfParallelism)
-        {
-            nint x = (nint)input, t = (nint)target;
-            return Run(length, reduction, batchSize, backend, degreeOfParallelism, (first, count, partials) =>
-            {
-                if (backend == KlBackendKind.Native)
-                {
-                    NativeBackend.Partials((double*)x, (double*)t, length, options.NativeFlags, first, count, partials);
-                    return;
-                }
-                for (int c = 0; c < count; c++)
-                {
-                    int offset = (first + c) * ManagedKl.ChunkElements;
-                    int len = Math.Min(ManagedKl.ChunkElements, length - offset);
-                    partials[c] = ManagedKl.Chunk(new ReadOnlySpan<double>((double*)x + offset, len),
-                        new ReadOnlySpan<double>((double*)t + offset, len), options.LogTarget, options.Masked);
-                }
-            });
-        }
-
-        private delegate void ChunkRange(int firstChunk, int chunkCount, KlPartial* partials);
-
-        private static double Run(int length, KlReduction reduction, int batchSize, KlBackendKind backend,
-                                  int degreeOfParallelism, ChunkRange compute)
-        {
+            int length = plan.Length;
             int chunks = ChunkCount(length);
             int workers = Math.Min(degreeOfParallelism, chunks);
             var partials = new KlPartial[chunks];
-            fixed (KlPartial* p = partials)
+            nint x = (nint)input, t = (nint)target;
+            try
             {
-                nint pp = (nint)p;
-                try
+                Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
                 {
-                    Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
-                    {
-                        int first = (int)((long)chunks * w / workers);
-                        int end = (int)((long)chunks * (w + 1) / workers);
-                        compute(first, end - first, (KlPartial*)pp + first);
-                    });
-                }
-                catch (AggregateException e) when (e.InnerExceptions.Count == 1)
-                {
-                    ExceptionDispatchInfo.Capture(e.InnerException!).Throw();
-                }
-                return backend == KlBackendKind.Native
-                    ? NativeBackend.Finish(p, chunks, length, reduction, batchSize)
-                    : ManagedBackend.Finish(partials, length, reduction, batchSize);
+                    int first = (int)((long)chunks * w / workers);
+                    int end = (int)((long)chunks * (w + 1) / workers);
+                    backend.Partials(new ReadOnlySpan<T>((T*)x, length), new ReadOnlySpan<T>((T*)t, length), first,
+                        partials.AsSpan(first, end - first), plan);
+                });
             }
+            catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+            {
+                ExceptionDispatchInfo.Capture(e.InnerException!).Throw();
+            }
+            return backend.Finish(partials, plan);
         }
     }
 }

@@ -6,6 +6,7 @@
 // Arguments are validated by the caller (Distillation.cs).
 
 using System;
+using NativeKl.Core;
 
 namespace NativeKl.Managed
 {
@@ -41,11 +42,6 @@ namespace NativeKl.Managed
         private struct Row
         {
             public double Ma, La, Mb, Lb, Zb, Kl;
-        }
-
-        private struct Plan
-        {
-            public double Divisor, T2;
         }
 
         private static unsafe void LanesOf(ReadOnlySpan<float> s, ReadOnlySpan<float> u, float invT, bool logProbs, ref LaneState st)
@@ -93,24 +89,6 @@ namespace NativeKl.Managed
         /// <summary>max as MAXPS/MAXPD compute it: x if x &gt; y, else y (y when either is NaN).</summary>
         private static float Max(float x, float y) => x > y ? x : y;
         private static double Max(double x, double y) => x > y ? x : y;
-
-        private static Plan MakePlan<T>(ReadOnlySpan<T> weights, int rows, int cols, double temperature,
-                                        KlReduction reduction, bool scaleT2) where T : struct, IEquatable<T>
-        {
-            long kept = rows;
-            if (!weights.IsEmpty)
-            {
-                kept = 0;
-                for (int r = 0; r < rows; r++) if (!weights[r].Equals(default)) kept++;
-            }
-            double divisor = reduction switch
-            {
-                KlReduction.Mean => (double)kept * cols,
-                KlReduction.BatchMean => kept,
-                _ => 1.0,
-            };
-            return new Plan { Divisor = divisor, T2 = scaleT2 ? temperature * temperature : 1.0 };
-        }
 
         /// <summary>
         /// distill_finish.h nkl_distill_finish_row (with kernels_scalar.c lane_factors): folds the lanes
@@ -253,15 +231,16 @@ namespace NativeKl.Managed
         /// distill.c's row loop (arguments already validated): row losses (None) or the reduced
         /// value, and the gradients when gs is not empty.
         /// </summary>
-        public static float Run(ReadOnlySpan<float> student, int ss, ReadOnlySpan<float> teacher, int ts, int rows, int cols,
-                                double temperature, KlReduction reduction, bool logProbs, bool scaleT2,
-                                ReadOnlySpan<float> weights, Span<float> rowLosses, bool backward, float gradOutput,
-                                Span<float> gs, Span<float> gu)
+        public static float Run(ReadOnlySpan<float> student, ReadOnlySpan<float> teacher, ReadOnlySpan<float> weights,
+                                Span<float> rowLosses, bool backward, float gradOutput, Span<float> gs, Span<float> gu, in DistillPlan plan)
         {
-            Plan plan = MakePlan(weights, rows, cols, temperature, reduction, scaleT2);
-            // the value pass's scale (base 2: internal.h); distill.c's LANES_UNIT is log2(e)
+            int ss = plan.StudentStride, ts = plan.TeacherStride, rows = plan.Rows, cols = plan.Columns;
+            double temperature = plan.Temperature;
+            KlReduction reduction = plan.Reduction;
+            bool logProbs = plan.TeacherLogProbabilities;
+            // the value pass works in base 2 (internal.h); distill.c's LANES_UNIT is log2(e)
             const double unit = KlConstants.Log2EF64;
-            float invT = (float)(unit / temperature);
+            float invT = (float)plan.LogitScale;
             var st = new LaneState();
             double sum = 0, comp = 0;
             for (int r = 0; r < rows; r++)
@@ -279,12 +258,12 @@ namespace NativeKl.Managed
                 ReadOnlySpan<float> s = student.Slice(r * ss, cols), u = teacher.Slice(r * ts, cols);
                 LanesOf(s, u, invT, logProbs, ref st);
                 Row row = FinishRow(ref st, LanesF32, logProbs, base2: true);
-                double loss = wr * row.Kl * plan.T2;
+                double loss = wr * row.Kl * plan.LossScale;
                 if (reduction == KlReduction.None) { if (!rowLosses.IsEmpty) rowLosses[r] = ManagedMath.CanonicalNaN((float)loss); }
                 else CanonicalSum.TwoSum(ref sum, ref comp, loss);
                 if (backward)
                 {
-                    double g = gradOutput * wr * plan.T2 / plan.Divisor;
+                    double g = gradOutput * wr * plan.LossScale / plan.Divisor;
                     var gr = new GradConstants<float>(invT, logProbs ? (float)unit : invT, (float)row.Ma, (float)(row.La * unit),
                         (float)row.Mb, (float)(row.Lb * unit), (float)row.Zb, logProbs ? (float)-unit : (float)(row.Kl * unit),
                         (float)(g / temperature), logProbs ? (float)(g / unit) : (float)(g / temperature / unit));
@@ -363,13 +342,14 @@ namespace NativeKl.Managed
         /// distill.c's row loop (arguments already validated): row losses (None) or the reduced
         /// value, and the gradients when gs is not empty.
         /// </summary>
-        public static double Run(ReadOnlySpan<double> student, int ss, ReadOnlySpan<double> teacher, int ts, int rows, int cols,
-                                double temperature, KlReduction reduction, bool logProbs, bool scaleT2,
-                                ReadOnlySpan<double> weights, Span<double> rowLosses, bool backward, double gradOutput,
-                                Span<double> gs, Span<double> gu)
+        public static double Run(ReadOnlySpan<double> student, ReadOnlySpan<double> teacher, ReadOnlySpan<double> weights,
+                                 Span<double> rowLosses, bool backward, double gradOutput, Span<double> gs, Span<double> gu, in DistillPlan plan)
         {
-            Plan plan = MakePlan(weights, rows, cols, temperature, reduction, scaleT2);
-            double invT = (double)(1.0 / temperature);
+            int ss = plan.StudentStride, ts = plan.TeacherStride, rows = plan.Rows, cols = plan.Columns;
+            double temperature = plan.Temperature;
+            KlReduction reduction = plan.Reduction;
+            bool logProbs = plan.TeacherLogProbabilities;
+            double invT = plan.LogitScale;
             var st = new LaneState();
             double sum = 0, comp = 0;
             for (int r = 0; r < rows; r++)
@@ -387,12 +367,12 @@ namespace NativeKl.Managed
                 ReadOnlySpan<double> s = student.Slice(r * ss, cols), u = teacher.Slice(r * ts, cols);
                 LanesOf(s, u, invT, logProbs, ref st);
                 Row row = FinishRow(ref st, LanesF64, logProbs, base2: false);
-                double loss = wr * row.Kl * plan.T2;
+                double loss = wr * row.Kl * plan.LossScale;
                 if (reduction == KlReduction.None) { if (!rowLosses.IsEmpty) rowLosses[r] = ManagedMath.CanonicalNaN(loss); }
                 else CanonicalSum.TwoSum(ref sum, ref comp, loss);
                 if (backward)
                 {
-                    double g = gradOutput * wr * plan.T2 / plan.Divisor;
+                    double g = gradOutput * wr * plan.LossScale / plan.Divisor;
                     var gr = new GradConstants<double>(invT, logProbs ? 1.0 : invT, (double)row.Ma, (double)row.La, (double)row.Mb, (double)row.Lb,
                         (double)row.Zb, logProbs ? -1.0 : (double)row.Kl, (double)(g / temperature), logProbs ? (double)g : (double)(g / temperature));
                     GradOf(s, u, gr, gsr, gur);

@@ -1,25 +1,27 @@
 using System;
 using System.Runtime.CompilerServices;
+using NativeKl.Core;
 
-namespace NativeKl.Backends
+namespace NativeKl.Validation
 {
     /// <summary>
-    /// Argument checks shared by the float and double entry points, made before any backend runs,
-    /// so the native core's own checks never fire for a caller's mistake.
+    /// Every argument and overlap check of the public API (this file: <see cref="KlDivergence"/>;
+    /// Validate.Distillation.cs: <see cref="Distillation"/>), made before any backend runs, so the
+    /// native core's own checks never fire for a caller's mistake. A check that passes returns the
+    /// call's plan; <see cref="InputValidation"/> and <see cref="DistillationInputValidation"/> are
+    /// the optional passes over the data.
     /// </summary>
-    internal static class Validate
+    internal static partial class Validate
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void Options(KlOptions options)
         {
-            if ((uint)options.Backend > (uint)KlBackendKind.Managed || (uint)options.Isa > (uint)KlIsa.Avx2)
-                throw Error.BadOptions(options);
-            if (!(options.RowSumTolerance >= 0.0 && options.RowSumTolerance <= double.MaxValue))
-                throw Error.BadTolerance(options.RowSumTolerance);
+            if (!options.Common.AreDefined) throw Error.BadOptions(options);
+            if (!options.Common.ToleranceIsValid) throw Error.BadTolerance(options.RowSumTolerance);
         }
 
-        internal static void Reduce(int inputLength, int targetLength, KlReduction reduction, int batchSize,
-                                    KlOptions options, int degreeOfParallelism)
+        internal static KlPlan Reduce(int inputLength, int targetLength, KlReduction reduction, int batchSize,
+                                      KlOptions options, int degreeOfParallelism)
         {
             if (targetLength != inputLength) throw Error.LengthMismatch("target", targetLength, "input", inputLength);
             if ((uint)reduction > (uint)KlReduction.BatchMean) throw Error.UnknownReduction(reduction);
@@ -32,13 +34,15 @@ namespace NativeKl.Backends
             }
             if (degreeOfParallelism < 1) throw Error.DegreeOfParallelism(degreeOfParallelism);
             Options(options);
+            return new KlPlan(inputLength, reduction, batchSize, options);
         }
 
-        internal static void Pointwise(int inputLength, int targetLength, int destinationLength, KlOptions options)
+        internal static KlPlan Pointwise(int inputLength, int targetLength, int destinationLength, KlOptions options)
         {
             if (targetLength != inputLength) throw Error.LengthMismatch("target", targetLength, "input", inputLength);
             if (destinationLength < inputLength) throw Error.TooShort("destination", destinationLength, "`input` length", inputLength);
             Options(options);
+            return new KlPlan(inputLength, KlReduction.None, 0, options);
         }
 
         /// <summary>
@@ -46,8 +50,8 @@ namespace NativeKl.Backends
         /// reduction otherwise. gradTarget and values may be empty (not wanted); if not, they must
         /// hold <c>input.Length</c> elements.
         /// </summary>
-        internal static void Backward(int inputLength, int targetLength, KlReduction reduction, int batchSize, bool pointwise,
-                                      int gradInputLength, int gradTargetLength, int valuesLength, KlOptions options)
+        internal static KlPlan Backward(int inputLength, int targetLength, KlReduction reduction, int batchSize, bool pointwise,
+                                        int gradInputLength, int gradTargetLength, int valuesLength, KlOptions options)
         {
             if (targetLength != inputLength) throw Error.LengthMismatch("target", targetLength, "input", inputLength);
             if (!pointwise)
@@ -66,6 +70,7 @@ namespace NativeKl.Backends
             if (valuesLength != 0 && valuesLength < inputLength)
                 throw Error.TooShort("values", valuesLength, "`input` length", inputLength);
             Options(options);
+            return new KlPlan(inputLength, pointwise ? KlReduction.None : reduction, batchSize, options);
         }
 
         /// <summary>An output of a backward call must share no memory with an input or another output.</summary>
@@ -76,8 +81,8 @@ namespace NativeKl.Backends
         }
 
         /// <summary>Checks a [rows, columns] layout; returns the elements input and target span.</summary>
-        internal static void Rows(int inputLength, int inputStride, int targetLength, int targetStride, int rows, int columns,
-                                  int destinationLength, KlOptions options, out int inputExtent, out int targetExtent)
+        internal static KlPlan Rows(int inputLength, int inputStride, int targetLength, int targetStride, int rows, int columns,
+                                    int destinationLength, KlOptions options, out int inputExtent, out int targetExtent)
         {
             if (rows < 0) throw Error.Negative("rows", rows);
             if (columns < 0) throw Error.Negative("columns", columns);
@@ -91,6 +96,7 @@ namespace NativeKl.Backends
             Options(options);
             inputExtent = (int)inputNeeded;
             targetExtent = (int)targetNeeded;
+            return new KlPlan(columns, KlReduction.Sum, 0, options);
         }
 
         internal static void ContiguousRows(int inputLength, int targetLength, int rows, int columns)
@@ -101,7 +107,9 @@ namespace NativeKl.Backends
             if (targetLength != inputLength) throw Error.LengthMismatch("target", targetLength, "input", inputLength);
         }
 
-        private static long Extent(int rows, int columns, int stride) =>
+        /// <summary>Elements that rows of columns at a stride span: (rows − 1) × stride + columns, or 0 for no data.</summary>
+        internal static long Extent(int rows, int columns, int stride) =>
             rows == 0 || columns == 0 ? 0 : (long)(rows - 1) * stride + columns;
+
     }
 }

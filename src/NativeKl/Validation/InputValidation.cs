@@ -1,6 +1,6 @@
 using System;
 
-namespace NativeKl
+namespace NativeKl.Validation
 {
     /// <summary>
     /// The optional pass of <see cref="KlOptions.ValidateInputs"/>: one read of each span, run after

@@ -1,6 +1,6 @@
 using System;
 
-namespace NativeKl
+namespace NativeKl.Validation
 {
     /// <summary>
     /// The optional pass of <see cref="DistillationOptions.ValidateInputs"/>: one read of each row the

@@ -1,0 +1,45 @@
+using System;
+using NativeKl.Core;
+using NativeKl.Managed;
+
+namespace NativeKl.Backends
+{
+    /// <summary>
+    /// The one seam between the validated core and an implementation: <see cref="Interop.NativeBackend{T}"/>
+    /// (the C core through Interop/) or <see cref="ManagedBackend{T}"/> (Managed/), chosen once per
+    /// call by <see cref="KlBackend.Select{T}"/>. Arguments arrive validated and sliced to the
+    /// lengths the plan names; every implementation gives the same bits.
+    /// </summary>
+    internal interface IKlBackend<T> where T : unmanaged
+    {
+        /// <summary>The reduced value (Sum, Mean or BatchMean).</summary>
+        T Reduce(ReadOnlySpan<T> input, ReadOnlySpan<T> target, in KlPlan plan);
+
+        /// <summary>The pointwise terms; destination may be exactly input or target.</summary>
+        void Pointwise(ReadOnlySpan<T> input, ReadOnlySpan<T> target, Span<T> destination, in KlPlan plan);
+
+        /// <summary>One sum per row of [rows, plan.Length] data at the given strides.</summary>
+        void Rows(ReadOnlySpan<T> input, int inputStride, ReadOnlySpan<T> target, int targetStride, int rows,
+                  Span<T> destination, in KlPlan plan);
+
+        /// <summary>
+        /// Value and gradients: for None the terms go to values (may be empty) and 0 is returned;
+        /// otherwise the reduced value is returned. gradTarget may be empty (not wanted).
+        /// </summary>
+        T Backward(ReadOnlySpan<T> input, ReadOnlySpan<T> target, T gradOutput, Span<T> values, Span<T> gradInput,
+                   Span<T> gradTarget, in KlPlan plan);
+
+        /// <summary>The partials of chunks firstChunk .. firstChunk + partials.Length − 1 of the whole input.</summary>
+        void Partials(ReadOnlySpan<T> input, ReadOnlySpan<T> target, int firstChunk, Span<KlPartial> partials, in KlPlan plan);
+
+        /// <summary>Every chunk's partial combined in chunk order, then the reduction applied, in double.</summary>
+        double Finish(ReadOnlySpan<KlPartial> partials, in KlPlan plan);
+
+        /// <summary>
+        /// Distillation: per-row losses into rowLosses (None; may be empty) or the reduced value
+        /// returned, and with gradStudent not empty the gradients too (gradTeacher may be empty).
+        /// </summary>
+        T Distill(ReadOnlySpan<T> student, ReadOnlySpan<T> teacher, ReadOnlySpan<T> rowWeights, Span<T> rowLosses,
+                  bool backward, T gradOutput, Span<T> gradStudent, Span<T> gradTeacher, in DistillPlan plan);
+    }
+}

@@ -1,0 +1,76 @@
+using System;
+using NativeKl.Backends;
+using NativeKl.Managed;
+using NativeKl.Validation;
+
+namespace NativeKl.Core
+{
+    /// <summary>
+    /// The one body of every <see cref="KlDivergence"/> entry point, for float and double alike:
+    /// validate into a plan (<see cref="Validate"/>), run the optional input pass, choose the backend
+    /// once (<see cref="KlBackend.Select{T}"/>), and call it.
+    /// </summary>
+    internal static class KlCore
+    {
+        internal static unsafe T Reduce<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, KlReduction reduction, int batchSize,
+                                           KlOptions options, int degreeOfParallelism) where T : unmanaged
+        {
+            KlPlan plan = Validate.Reduce(input.Length, target.Length, reduction, batchSize, options, degreeOfParallelism);
+            if (options.ValidateInputs) Validate.Inputs(input, target, plan.BatchSize, options);
+            IKlBackend<T> backend = KlBackend.Select<T>(options.Backend);
+            if (degreeOfParallelism > 1 && input.Length > ManagedKl.ChunkElements)
+            {
+                // pinned so that the workers can share the data
+                fixed (T* x = input)
+                fixed (T* t = target)
+                    return Num.FromDouble<T>(ParallelReduction.Reduce(backend, x, t, plan, degreeOfParallelism));
+            }
+            return backend.Reduce(input, target, plan);
+        }
+
+        internal static void Pointwise<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, Span<T> destination, KlOptions options)
+            where T : unmanaged
+        {
+            KlPlan plan = Validate.Pointwise(input.Length, target.Length, destination.Length, options);
+            destination = destination.Slice(0, input.Length);
+            Validate.InPlaceOnly<T>(destination, input, target);
+            if (options.ValidateInputs) Validate.Inputs(input, target, 0, options);
+            KlBackend.Select<T>(options.Backend).Pointwise(input, target, destination, plan);
+        }
+
+        /// <summary>Contiguous [rows, columns] data: the strided path with stride = columns.</summary>
+        internal static void DenseRows<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, int rows, int columns, Span<T> destination,
+                                          KlOptions options) where T : unmanaged
+        {
+            Validate.ContiguousRows(input.Length, target.Length, rows, columns);
+            Rows(input, columns, target, columns, rows, columns, destination, options);
+        }
+
+        internal static void Rows<T>(ReadOnlySpan<T> input, int inputStride, ReadOnlySpan<T> target, int targetStride,
+                                     int rows, int columns, Span<T> destination, KlOptions options) where T : unmanaged
+        {
+            KlPlan plan = Validate.Rows(input.Length, inputStride, target.Length, targetStride, rows, columns, destination.Length, options,
+                out int inputExtent, out int targetExtent);
+            destination = destination.Slice(0, rows);
+            Validate.RowsOutput<T>(destination, input.Slice(0, inputExtent), target.Slice(0, targetExtent));
+            if (options.ValidateInputs) Validate.RowInputs(input, inputStride, target, targetStride, rows, columns, options);
+            KlBackend.Select<T>(options.Backend).Rows(input, inputStride, target, targetStride, rows, destination, plan);
+        }
+
+        /// <summary>Backward for a reduction (pointwise false) or for None (PointwiseBackward: values may be written).</summary>
+        internal static T Backward<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, KlReduction reduction, int batchSize, bool pointwise,
+                                      T gradOutput, Span<T> values, Span<T> gradInput, Span<T> gradTarget, KlOptions options)
+            where T : unmanaged
+        {
+            KlPlan plan = Validate.Backward(input.Length, target.Length, reduction, batchSize, pointwise,
+                gradInput.Length, gradTarget.Length, values.Length, options);
+            int n = input.Length;
+            gradInput = gradInput.Slice(0, n);
+            if (!gradTarget.IsEmpty) gradTarget = gradTarget.Slice(0, n);
+            if (!values.IsEmpty) values = values.Slice(0, n);
+            Validate.BackwardOutputs<T>(values, gradInput, gradTarget, input, target);
+            if (options.ValidateInputs) Validate.Inputs(input, target, plan.BatchSize, options);
+            return KlBackend.Select<T>(options.Backend).Backward(input, target, gradOutput, values, gradInput, gradTarget, plan);
+        }
+    }
+}

@@ -1,0 +1,165 @@
+using System;
+using NativeKl.Backends;
+using NativeKl.Core;
+using NativeKl.Managed;
+
+namespace NativeKl.Interop
+{
+    /// <summary>
+    /// The native implementation of the seam, and the only code that pins memory and calls the
+    /// generated P/Invokes: arguments are already validated, and every status goes through the
+    /// generated <see cref="NativeChecked"/> wrappers (<see cref="Error.Check"/>). Each method picks
+    /// the f32 or f64 entry point by the element type (a test the JIT folds away).
+    /// </summary>
+    internal sealed unsafe class NativeBackend<T> : IKlBackend<T> where T : unmanaged
+    {
+        internal static readonly NativeBackend<T> Instance = new NativeBackend<T>();
+
+        private NativeBackend() { }
+
+        private static bool F32 => typeof(T) == typeof(float);
+
+        public T Reduce(ReadOnlySpan<T> input, ReadOnlySpan<T> target, in KlPlan plan)
+        {
+            T result;
+            fixed (T* x = input)
+            fixed (T* t = target)
+                KlDiv(x, t, plan.Length, plan.Reduction, plan.BatchSize, Flags(plan), &result);
+            return result;
+        }
+
+        public void Pointwise(ReadOnlySpan<T> input, ReadOnlySpan<T> target, Span<T> destination, in KlPlan plan)
+        {
+            fixed (T* x = input)
+            fixed (T* t = target)
+            fixed (T* d = destination)
+            {
+                if (F32)
+                    NativeChecked.nkl_kl_div_pointwise_f32((float*)x, (float*)t, (nuint)plan.Length, Flags(plan), (float*)d);
+                else
+                    NativeChecked.nkl_kl_div_pointwise_f64((double*)x, (double*)t, (nuint)plan.Length, Flags(plan), (double*)d);
+            }
+        }
+
+        public void Rows(ReadOnlySpan<T> input, int inputStride, ReadOnlySpan<T> target, int targetStride, int rows,
+                         Span<T> destination, in KlPlan plan)
+        {
+            fixed (T* x = input)
+            fixed (T* t = target)
+            fixed (T* d = destination)
+            {
+                if (F32)
+                    NativeChecked.nkl_kl_div_rows_f32((float*)x, (nuint)inputStride, (float*)t, (nuint)targetStride,
+                        (nuint)rows, (nuint)plan.Length, Flags(plan), (float*)d);
+                else
+                    NativeChecked.nkl_kl_div_rows_f64((double*)x, (nuint)inputStride, (double*)t, (nuint)targetStride,
+                        (nuint)rows, (nuint)plan.Length, Flags(plan), (double*)d);
+            }
+        }
+
+        /// <summary>nkl_kl_div_backward_*: for None the pointwise terms go to values (may be null) and 0 is returned.</summary>
+        public T Backward(ReadOnlySpan<T> input, ReadOnlySpan<T> target, T gradOutput, Span<T> values, Span<T> gradInput,
+                          Span<T> gradTarget, in KlPlan plan)
+        {
+            T value = default;
+            fixed (T* x = input)
+            fixed (T* t = target)
+            fixed (T* vs = values)
+            fixed (T* gx = gradInput)
+            fixed (T* gt = gradTarget)
+            {
+                T* v = plan.Reduction == KlReduction.None ? vs : &value;
+                var n = (nuint)plan.Length;
+                var reduction = (nkl_reduction)plan.Reduction;
+                if (F32)
+                    NativeChecked.nkl_kl_div_backward_f32((float*)x, (float*)t, n, reduction, (nuint)plan.BatchSize,
+                        Flags(plan), Num.ValueAsFloat(gradOutput), (float*)v, (float*)gx, (float*)gt);
+                else
+                    NativeChecked.nkl_kl_div_backward_f64((double*)x, (double*)t, n, reduction, (nuint)plan.BatchSize,
+                        Flags(plan), Num.ValueAsDouble(gradOutput), (double*)v, (double*)gx, (double*)gt);
+            }
+            return value;
+        }
+
+        public void Partials(ReadOnlySpan<T> input, ReadOnlySpan<T> target, int firstChunk, Span<KlPartial> partials, in KlPlan plan)
+        {
+            fixed (T* x = input)
+            fixed (T* t = target)
+            fixed (KlPartial* p = partials)
+            {
+                if (F32)
+                    NativeChecked.nkl_kl_div_partials_f32((float*)x, (float*)t, (nuint)input.Length, Flags(plan),
+                        (nuint)firstChunk, (nuint)partials.Length, (nkl_partial*)p);
+                else
+                    NativeChecked.nkl_kl_div_partials_f64((double*)x, (double*)t, (nuint)input.Length, Flags(plan),
+                        (nuint)firstChunk, (nuint)partials.Length, (nkl_partial*)p);
+            }
+        }
+
+        public double Finish(ReadOnlySpan<KlPartial> partials, in KlPlan plan)
+        {
+            double result;
+            fixed (KlPartial* p = partials)
+                NativeChecked.nkl_partials_finish((nkl_partial*)p, (nuint)partials.Length, (nuint)plan.Length,
+                    (nkl_reduction)plan.Reduction, (nuint)plan.BatchSize, &result);
+            return result;
+        }
+
+        public T Distill(ReadOnlySpan<T> student, ReadOnlySpan<T> teacher, ReadOnlySpan<T> rowWeights, Span<T> rowLosses,
+                         bool backward, T gradOutput, Span<T> gradStudent, Span<T> gradTeacher, in DistillPlan plan)
+        {
+            var desc = new nkl_distill_desc
+            {
+                rows = (nuint)plan.Rows,
+                cols = (nuint)plan.Columns,
+                student_stride = (nuint)plan.StudentStride,
+                teacher_stride = (nuint)plan.TeacherStride,
+                temperature = plan.Temperature,
+                reduction = (int)plan.Reduction,
+                flags = Flags(plan),
+            };
+            T value = default;
+            fixed (T* s = student)
+            fixed (T* u = teacher)
+            fixed (T* w = rowWeights)
+            fixed (T* rl = rowLosses)
+            fixed (T* gs = gradStudent)
+            fixed (T* gu = gradTeacher)
+            {
+                T* v = plan.Reduction == KlReduction.None ? rl : &value;
+                if (!backward && F32)
+                    NativeChecked.nkl_distill_f32(&desc, (float*)s, (float*)u, (float*)w, (float*)v);
+                else if (!backward)
+                    NativeChecked.nkl_distill_f64(&desc, (double*)s, (double*)u, (double*)w, (double*)v);
+                else if (F32)
+                    NativeChecked.nkl_distill_backward_f32(&desc, (float*)s, (float*)u, (float*)w, Num.ValueAsFloat(gradOutput),
+                        (float*)v, (float*)gs, desc.student_stride, (float*)gu, desc.teacher_stride);
+                else
+                    NativeChecked.nkl_distill_backward_f64(&desc, (double*)s, (double*)u, (double*)w, Num.ValueAsDouble(gradOutput),
+                        (double*)v, (double*)gs, desc.student_stride, (double*)gu, desc.teacher_stride);
+            }
+            return value;
+        }
+
+        private static void KlDiv(T* input, T* target, int length, KlReduction reduction, int batchSize, uint flags, T* output)
+        {
+            if (F32)
+                NativeChecked.nkl_kl_div_f32((float*)input, (float*)target, (nuint)length, (nkl_reduction)reduction,
+                    (nuint)batchSize, flags, (float*)output);
+            else
+                NativeChecked.nkl_kl_div_f64((double*)input, (double*)target, (nuint)length, (nkl_reduction)reduction,
+                    (nuint)batchSize, flags, (double*)output);
+        }
+
+        /// <summary>The C API's flags for a plan's semantics and ISA.</summary>
+        private static uint Flags(in KlPlan plan) =>
+            (plan.LogTarget ? NativeMethods.NKL_LOG_TARGET : 0u) | (plan.Masked ? NativeMethods.NKL_MASKED : 0u) | IsaFlags(plan.Isa);
+
+        private static uint Flags(in DistillPlan plan) =>
+            (plan.TeacherLogProbabilities ? NativeMethods.NKL_TEACHER_LOG_PROBS : 0u)
+            | (plan.ScaleByTemperatureSquared ? NativeMethods.NKL_SCALE_T2 : 0u) | IsaFlags(plan.Isa);
+
+        private static uint IsaFlags(KlIsa isa) =>
+            isa == KlIsa.Scalar ? NativeMethods.NKL_FORCE_SCALAR : isa == KlIsa.Avx2 ? NativeMethods.NKL_FORCE_AVX2 : 0u;
+    }
+}
