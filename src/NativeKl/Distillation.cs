@@ -16,7 +16,9 @@ namespace NativeKl
     /// (<see cref="DistillationOptions.ValidateInputs"/>: a <see cref="KlInputException"/> naming the
     /// first logit or teacher row that would give NaN, instead of NaN). Semantics in full:
     /// native/include/nativekl.h ("distillation from logits"). Allocates nothing, starts no thread,
-    /// and gives the same bits on every ISA, alignment and backend.
+    /// and gives the same bits on every ISA, alignment and backend; every NaN it returns or writes
+    /// is the positive quiet NaN (bits 0x7FC00000 / 0x7FF8000000000000; not float.NaN's or
+    /// double.NaN's, which have the sign bit set).
     /// </summary>
     public static class Distillation
     {
