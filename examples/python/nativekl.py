@@ -55,6 +55,8 @@ _SIGNATURES = {
     "nkl_isa_name": (ctypes.c_char_p, [ctypes.c_int]),
     "nkl_kl_div_f32": (ctypes.c_int, [_P, _P, _N, ctypes.c_int, _N, _U32, _P]),
     "nkl_kl_div_f64": (ctypes.c_int, [_P, _P, _N, ctypes.c_int, _N, _U32, _P]),
+    "nkl_kl_div_pointwise_f32": (ctypes.c_int, [_P, _P, _N, _U32, _P]),
+    "nkl_kl_div_pointwise_f64": (ctypes.c_int, [_P, _P, _N, _U32, _P]),
     "nkl_kl_div_rows_f32": (ctypes.c_int, [_P, _N, _P, _N, _N, _N, _U32, _P]),
     "nkl_kl_div_rows_f64": (ctypes.c_int, [_P, _N, _P, _N, _N, _N, _U32, _P]),
     "nkl_kl_div_backward_f32": (ctypes.c_int, [_P, _P, _N, ctypes.c_int, _N, _U32, ctypes.c_float, _P, _P, _P]),
@@ -253,7 +255,7 @@ def kl_div(input, target, reduction="mean", *, batch=None, log_target=False, mas
             result, view = out, _Floats(out, "out", x.dtype)
             if not view.in_place or view.length != x.length:
                 raise ValueError(f"out must be a writable, C-contiguous {x.dtype} buffer of {x.length} values")
-        _call("nkl_kl_div", x.dtype, x.address, t.address, x.length, 0, 0, flags, view.address)
+        _call("nkl_kl_div_pointwise", x.dtype, x.address, t.address, x.length, flags, view.address)
         return x.give_back(result) if out is None else out
     value = _ctype(x.dtype)()
     rows = x.rows if batch is None else batch

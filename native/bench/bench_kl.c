@@ -298,7 +298,13 @@ static double estimate_ghz(void) {
 
 static void run_lib(const job *j) {
     nkl_status st;
-    if (j->f64) {
+    if (j->red == NKL_REDUCTION_NONE && j->f64) {
+        st = nkl_kl_div_pointwise_f64((const double *)j->x, (const double *)j->t, j->n, j->flags,
+                                      (double *)j->out);
+    } else if (j->red == NKL_REDUCTION_NONE) {
+        st = nkl_kl_div_pointwise_f32((const float *)j->x, (const float *)j->t, j->n, j->flags,
+                                      (float *)j->out);
+    } else if (j->f64) {
         st = nkl_kl_div_f64((const double *)j->x, (const double *)j->t, j->n, j->red, j->batch,
                             j->flags, (double *)j->out);
     } else {

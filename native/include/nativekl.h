@@ -28,6 +28,10 @@
  *   - Results are deterministic: the same inputs give the same bits whatever
  *     the pointer alignment, whichever instruction set ran, and however the
  *     caller split the work with the chunk API (nkl_kl_div_partials_*).
+ *   - NaN included: every NaN the library writes or returns (a value, a
+ *     pointwise term, a gradient, a row's loss, a partial's field) is the
+ *     positive quiet NaN, NKL_NAN_BITS_F32 / NKL_NAN_BITS_F64 below. A NaN
+ *     input's sign and payload are not passed on.
  */
 #ifndef NATIVEKL_H
 #define NATIVEKL_H
@@ -71,6 +75,18 @@ extern "C" {
  */
 NKL_API uint32_t nkl_version(void);
 NKL_API const char *nkl_version_string(void);
+
+/* ------------------------------------------------------------------- NaN */
+
+/*
+ * The bits of the one NaN the library returns, in float and in double: the
+ * positive quiet NaN with no payload (GCC's and Clang's NAN, Python's
+ * float('nan'); not .NET's float.NaN / double.NaN, which have the sign bit
+ * set, nor x86's default NaN from 0 * inf, which has it too).
+ * Converting the float one to double gives the double one, and back.
+ */
+#define NKL_NAN_BITS_F32 0x7fc00000u
+#define NKL_NAN_BITS_F64 0x7ff8000000000000ull
 
 /* ---------------------------------------------------------------- status */
 
@@ -119,7 +135,8 @@ NKL_API const char *nkl_status_string(nkl_status status);
 
 /*
  * How the pointwise terms are reduced, as PyTorch's reduction argument:
- *   NONE       one value per element (the pointwise term L_i);
+ *   NONE       one value per element (the pointwise term L_i): for kl_div,
+ *              call nkl_kl_div_pointwise_*, which takes no reduction;
  *   SUM        sum of L_i;
  *   MEAN       sum / n (PyTorch's default; it is not the KL of a batch);
  *   BATCHMEAN  sum / batch, where batch is the size of dimension 0: the true
@@ -213,17 +230,17 @@ NKL_API nkl_status nkl_set_isa(nkl_isa isa);
 
 /*
  * nkl_kl_div_f32, nkl_kl_div_f64 - torch.nn.functional.kl_div(input, target,
- * reduction, log_target) over n elements.
+ * reduction, log_target) over n elements, reduced to one value.
  *
  *   input   n log-probabilities x_i
  *   target  n probabilities t_i (log-probabilities with NKL_LOG_TARGET)
  *   reduction, batch
- *           see nkl_reduction; batch is read only for BATCHMEAN, where it
- *           must divide n and be > 0 unless n == 0.
+ *           SUM, MEAN or BATCHMEAN (see nkl_reduction); batch is read only
+ *           for BATCHMEAN, where it must divide n and be > 0 unless n == 0.
+ *           NONE is NKL_ERROR_INVALID_REDUCTION: the pointwise terms come
+ *           from nkl_kl_div_pointwise_*, so that out is always one value.
  *   flags   NKL_LOG_TARGET | NKL_MASKED | at most one NKL_FORCE_* flag.
- *   out     NONE: n values, out[i] = L_i; may be exactly input or exactly
- *           target (in place), but must not partly overlap either.
- *           Otherwise: one value.
+ *   out     one value.
  *
  * One pass over memory; log t is never stored. Reductions accumulate in
  * float64 (float32 data) or compensated float64 (float64 data), in a fixed
@@ -242,6 +259,23 @@ NKL_API nkl_status nkl_kl_div_f32(const float *input, const float *target, size_
 NKL_API nkl_status nkl_kl_div_f64(const double *input, const double *target, size_t n,
                                   nkl_reduction reduction, size_t batch, uint32_t flags,
                                   double *out);
+
+/*
+ * nkl_kl_div_pointwise_f32, nkl_kl_div_pointwise_f64 -
+ * torch.nn.functional.kl_div(input, target, reduction='none', log_target):
+ * the n pointwise terms.
+ *
+ *   input, target, flags  as for nkl_kl_div_f32.
+ *   out     n values, out[i] = L_i; may be exactly input or exactly target
+ *           (in place), but must not partly overlap either.
+ *
+ * Errors: NKL_ERROR_NULL_POINTER, NKL_ERROR_SIZE_OVERFLOW,
+ * NKL_ERROR_INVALID_FLAGS, NKL_ERROR_OVERLAP, NKL_ERROR_ISA_UNAVAILABLE.
+ */
+NKL_API nkl_status nkl_kl_div_pointwise_f32(const float *input, const float *target, size_t n,
+                                            uint32_t flags, float *out);
+NKL_API nkl_status nkl_kl_div_pointwise_f64(const double *input, const double *target, size_t n,
+                                            uint32_t flags, double *out);
 
 /*
  * nkl_kl_div_rows_f32, nkl_kl_div_rows_f64 - one KL per row of [rows, cols]
@@ -478,7 +512,8 @@ NKL_API nkl_status nkl_kl_div_partials_f64(const double *input, const double *ta
  * nkl_partials_finish - combines count partials in index order
  * (compensated) and applies the reduction (SUM, MEAN over n elements, or
  * BATCHMEAN over batch) in float64. For float32 data, round *out to float.
- * An infinite or NaN sum is returned as is.
+ * An infinite sum is returned as is, a NaN one as NKL_NAN_BITS_F64 (which
+ * rounds to NKL_NAN_BITS_F32).
  *
  * Errors: NKL_ERROR_NULL_POINTER, NKL_ERROR_INVALID_REDUCTION (NONE or
  * unknown), NKL_ERROR_INVALID_BATCH, NKL_ERROR_INVALID_CHUNK_RANGE (count

@@ -10,6 +10,9 @@
  *   kl_div_backward  the C functions, one overload per element type (float, double).
  *
  * nativekl.h is the manual: the semantics, flags and errors are described there.
+ * Every NaN these functions return or write has the bits NKL_NAN_BITS_F32 /
+ * NKL_NAN_BITS_F64 (the positive quiet NaN: GCC's std::numeric_limits<T>::quiet_NaN()),
+ * whatever NaN the inputs held and on every instruction set, so results compare with memcmp.
  * Adding a C function here takes one line per type in detail::c_api and one wrapper.
  */
 #ifndef NATIVEKL_HPP
@@ -133,6 +136,7 @@ struct c_api;
 template <>
 struct c_api<float> {
     static constexpr auto kl_div = nkl_kl_div_f32;
+    static constexpr auto kl_div_pointwise = nkl_kl_div_pointwise_f32;
     static constexpr auto kl_div_rows = nkl_kl_div_rows_f32;
     static constexpr auto kl_div_backward = nkl_kl_div_backward_f32;
     static constexpr auto distill = nkl_distill_f32;
@@ -142,6 +146,7 @@ struct c_api<float> {
 template <>
 struct c_api<double> {
     static constexpr auto kl_div = nkl_kl_div_f64;
+    static constexpr auto kl_div_pointwise = nkl_kl_div_pointwise_f64;
     static constexpr auto kl_div_rows = nkl_kl_div_rows_f64;
     static constexpr auto kl_div_backward = nkl_kl_div_backward_f64;
     static constexpr auto distill = nkl_distill_f64;
@@ -169,7 +174,7 @@ template <class T>
 void pointwise(span<const T> input, span<const T> target, span<T> out, std::uint32_t flags) {
     std::size_t n = common_length(input, target);
     if (out.size() != n) throw std::invalid_argument("nkl: out must hold one value per element");
-    check(c_api<T>::kl_div(input.data(), target.data(), n, NKL_REDUCTION_NONE, 0, flags, out.data()));
+    check(c_api<T>::kl_div_pointwise(input.data(), target.data(), n, flags, out.data()));
 }
 
 template <class T>

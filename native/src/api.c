@@ -11,6 +11,7 @@
 #include <malloc.h>
 #endif
 
+#include "checks.h"
 #include "internal.h"
 
 #define KNOWN_FLAGS (NKL_LOG_TARGET | NKL_MASKED | NKL_FORCE_SCALAR | NKL_FORCE_AVX2)
@@ -43,70 +44,6 @@ const char *nkl_status_string(nkl_status status) {
     return "unknown status code";
 }
 
-/* ------------------------------------------------------------ checks */
-
-static nkl_status check_array(const void *p, size_t n, size_t size) {
-    if (n > 0 && !p) return NKL_ERROR_NULL_POINTER;
-    if (n > (size_t)PTRDIFF_MAX / size) return NKL_ERROR_SIZE_OVERFLOW;
-    return NKL_OK;
-}
-
-static nkl_status check_flags(uint32_t flags, const nkl_kernels **kernels) {
-    if (flags & ~KNOWN_FLAGS) return NKL_ERROR_INVALID_FLAGS;
-    switch (flags & (NKL_FORCE_SCALAR | NKL_FORCE_AVX2)) {
-    case 0:
-        *kernels = nkl_active_kernels();
-        if (!*kernels) return NKL_ERROR_INVALID_ENVIRONMENT;
-        break;
-    case NKL_FORCE_SCALAR: *kernels = nkl_kernels_for_isa(NKL_ISA_SCALAR); break;
-    case NKL_FORCE_AVX2: *kernels = nkl_kernels_for_isa(NKL_ISA_AVX2); break;
-    default: return NKL_ERROR_INVALID_FLAGS;
-    }
-    return *kernels ? NKL_OK : NKL_ERROR_ISA_UNAVAILABLE;
-}
-
-/* What a reduced sum is divided by. */
-static nkl_status divisor(nkl_reduction reduction, size_t n, size_t batch, double *d) {
-    switch (reduction) {
-    case NKL_REDUCTION_SUM: *d = 1.0; return NKL_OK;
-    case NKL_REDUCTION_MEAN: *d = (double)n; return NKL_OK;
-    case NKL_REDUCTION_BATCHMEAN:
-        if (n > 0 && (batch == 0 || n % batch != 0)) return NKL_ERROR_INVALID_BATCH;
-        *d = (double)batch;
-        return NKL_OK;
-    default: return NKL_ERROR_INVALID_REDUCTION;
-    }
-}
-
-/* Do [a, a + na) and [b, b + nb) (in bytes) share a byte, other than a == b? */
-static int partly_overlap(const void *a, size_t na, const void *b, size_t nb) {
-    uintptr_t pa = (uintptr_t)a, pb = (uintptr_t)b;
-    if (na == 0 || nb == 0 || pa == pb) return 0;
-    return pa < pb + nb && pb < pa + na;
-}
-static int any_overlap(const void *a, size_t na, const void *b, size_t nb) {
-    return (na > 0 && nb > 0 && a == b) || partly_overlap(a, na, b, nb);
-}
-
-/* Elements spanned by rows of cols at a stride; 0 if it overflows ptrdiff_t. */
-static nkl_status row_extent(size_t rows, size_t cols, size_t stride, size_t size,
-                             size_t *extent) {
-    if (stride < cols) return NKL_ERROR_INVALID_STRIDE;
-    size_t max = (size_t)PTRDIFF_MAX / size;
-    *extent = 0;
-    if (rows == 0 || cols == 0) return NKL_OK;
-    if (cols > max || (stride > 0 && rows - 1 > (max - cols) / stride))
-        return NKL_ERROR_SIZE_OVERFLOW;
-    *extent = (rows - 1) * stride + cols;
-    return NKL_OK;
-}
-
-#define TRY(expr)                                  \
-    do {                                           \
-        nkl_status s_ = (expr);                    \
-        if (s_ != NKL_OK) return s_;               \
-    } while (0)
-
 /* ------------------------------------------------- chunked reductions */
 
 /* Elements of the chunk starting at off (the last chunk may be shorter). */
@@ -138,36 +75,52 @@ static nkl_partial sum_f64(const nkl_kernels *k, const double *x, const double *
 
 #define KL_DIV_CHECKS(T)                                                                 \
     const nkl_kernels *k;                                                                \
-    double d = 1.0;                                                                      \
-    TRY(check_flags(flags, &k));                                                         \
-    if (reduction != NKL_REDUCTION_NONE) TRY(divisor(reduction, n, batch, &d));          \
-    TRY(check_array(input, n, sizeof(T)));                                               \
-    TRY(check_array(target, n, sizeof(T)));                                              \
-    TRY(check_array(out, reduction == NKL_REDUCTION_NONE ? n : 1, sizeof(T)));           \
-    if (reduction == NKL_REDUCTION_NONE &&                                               \
-        (partly_overlap(out, n * sizeof(T), input, n * sizeof(T)) ||                     \
-         partly_overlap(out, n * sizeof(T), target, n * sizeof(T))))                     \
-        return NKL_ERROR_OVERLAP;
+    double d;                                                                            \
+    TRY(nkl_kernels_for_flags(flags, KNOWN_FLAGS, &k));                                  \
+    TRY(nkl_divisor(reduction, n, batch, &d));                                           \
+    TRY(nkl_check_array(input, n, sizeof(T)));                                           \
+    TRY(nkl_check_array(target, n, sizeof(T)));                                          \
+    TRY(nkl_check_array(out, 1, sizeof(T)));
 
 nkl_status nkl_kl_div_f32(const float *input, const float *target, size_t n,
                           nkl_reduction reduction, size_t batch, uint32_t flags, float *out) {
     KL_DIV_CHECKS(float)
-    if (reduction == NKL_REDUCTION_NONE) {
-        k->pointwise_f32(input, target, n, flags & NKL_FLAG_SEMANTICS, out);
-    } else {
-        *out = (float)(nkl_total(sum_f32(k, input, target, n, flags & NKL_FLAG_SEMANTICS)) / d);
-    }
+    *out = nkl_canon_nan_f32(
+        (float)(nkl_total(sum_f32(k, input, target, n, flags & NKL_FLAG_SEMANTICS)) / d));
     return NKL_OK;
 }
 
 nkl_status nkl_kl_div_f64(const double *input, const double *target, size_t n,
                           nkl_reduction reduction, size_t batch, uint32_t flags, double *out) {
     KL_DIV_CHECKS(double)
-    if (reduction == NKL_REDUCTION_NONE) {
-        k->pointwise_f64(input, target, n, flags & NKL_FLAG_SEMANTICS, out);
-    } else {
-        *out = nkl_total(sum_f64(k, input, target, n, flags & NKL_FLAG_SEMANTICS)) / d;
-    }
+    *out = nkl_canon_nan_f64(
+        nkl_total(sum_f64(k, input, target, n, flags & NKL_FLAG_SEMANTICS)) / d);
+    return NKL_OK;
+}
+
+/* -------------------------------------------------------- pointwise */
+
+#define POINTWISE_CHECKS(T)                                                              \
+    const nkl_kernels *k;                                                                \
+    TRY(nkl_kernels_for_flags(flags, KNOWN_FLAGS, &k));                                  \
+    TRY(nkl_check_array(input, n, sizeof(T)));                                           \
+    TRY(nkl_check_array(target, n, sizeof(T)));                                          \
+    TRY(nkl_check_array(out, n, sizeof(T)));                                             \
+    if (nkl_partly_overlap(out, n * sizeof(T), input, n * sizeof(T)) ||                  \
+        nkl_partly_overlap(out, n * sizeof(T), target, n * sizeof(T)))                   \
+        return NKL_ERROR_OVERLAP;
+
+nkl_status nkl_kl_div_pointwise_f32(const float *input, const float *target, size_t n,
+                                    uint32_t flags, float *out) {
+    POINTWISE_CHECKS(float)
+    k->pointwise_f32(input, target, n, flags & NKL_FLAG_SEMANTICS, out);
+    return NKL_OK;
+}
+
+nkl_status nkl_kl_div_pointwise_f64(const double *input, const double *target, size_t n,
+                                    uint32_t flags, double *out) {
+    POINTWISE_CHECKS(double)
+    k->pointwise_f64(input, target, n, flags & NKL_FLAG_SEMANTICS, out);
     return NKL_OK;
 }
 
@@ -176,17 +129,17 @@ nkl_status nkl_kl_div_f64(const double *input, const double *target, size_t n,
 #define ROWS_CHECKS(T)                                                                   \
     const nkl_kernels *k;                                                                \
     size_t xe, te;                                                                       \
-    TRY(check_flags(flags, &k));                                                         \
-    TRY(row_extent(rows, cols, input_stride, sizeof(T), &xe));                           \
-    TRY(row_extent(rows, cols, target_stride, sizeof(T), &te));                          \
-    TRY(check_array(input, xe, sizeof(T)));                                              \
-    TRY(check_array(target, te, sizeof(T)));                                             \
-    TRY(check_array(out, rows, sizeof(T)));                                              \
-    if (any_overlap(out, rows * sizeof(T), input, xe * sizeof(T)) ||                     \
-        any_overlap(out, rows * sizeof(T), target, te * sizeof(T)))                      \
+    TRY(nkl_kernels_for_flags(flags, KNOWN_FLAGS, &k));                                  \
+    TRY(nkl_row_extent(rows, cols, input_stride, sizeof(T), &xe));                       \
+    TRY(nkl_row_extent(rows, cols, target_stride, sizeof(T), &te));                      \
+    TRY(nkl_check_array(input, xe, sizeof(T)));                                          \
+    TRY(nkl_check_array(target, te, sizeof(T)));                                         \
+    TRY(nkl_check_array(out, rows, sizeof(T)));                                          \
+    if (nkl_overlap(out, rows * sizeof(T), input, xe * sizeof(T)) ||                     \
+        nkl_overlap(out, rows * sizeof(T), target, te * sizeof(T)))                      \
         return NKL_ERROR_OVERLAP;                                                        \
-    if (cols == 0) { /* empty rows sum to +0; a NULL input must not be offset (UB) */  \
-        for (size_t r = 0; r < rows; r++) out[r] = 0;                                   \
+    if (cols == 0) { /* empty rows sum to +0; a NULL input must not be offset (UB) */    \
+        for (size_t r = 0; r < rows; r++) out[r] = 0;                                    \
         return NKL_OK;                                                                   \
     }
 
@@ -195,8 +148,8 @@ nkl_status nkl_kl_div_rows_f32(const float *input, size_t input_stride, const fl
                                float *out) {
     ROWS_CHECKS(float)
     for (size_t r = 0; r < rows; r++)
-        out[r] = (float)nkl_total(sum_f32(k, input + r * input_stride, target + r * target_stride,
-                                          cols, flags & NKL_FLAG_SEMANTICS));
+        out[r] = nkl_canon_nan_f32((float)nkl_total(sum_f32(
+            k, input + r * input_stride, target + r * target_stride, cols, flags & NKL_FLAG_SEMANTICS)));
     return NKL_OK;
 }
 
@@ -205,53 +158,20 @@ nkl_status nkl_kl_div_rows_f64(const double *input, size_t input_stride, const d
                                double *out) {
     ROWS_CHECKS(double)
     for (size_t r = 0; r < rows; r++)
-        out[r] = nkl_total(sum_f64(k, input + r * input_stride, target + r * target_stride, cols,
-                                   flags & NKL_FLAG_SEMANTICS));
+        out[r] = nkl_canon_nan_f64(nkl_total(sum_f64(
+            k, input + r * input_stride, target + r * target_stride, cols, flags & NKL_FLAG_SEMANTICS)));
     return NKL_OK;
 }
 
 /* -------------------------------------------------- forward + backward */
 
-#define BACKWARD(T, SUFFIX)                                                                  \
-    nkl_status nkl_kl_div_backward_##SUFFIX(const T *input, const T *target, size_t n,         \
-                                            nkl_reduction reduction, size_t batch,             \
-                                            uint32_t flags, T grad_output, T *value,           \
-                                            T *grad_input, T *grad_target) {                   \
-        const nkl_kernels *k;                                                                  \
-        double d = 1.0;                                                                        \
-        TRY(check_flags(flags, &k));                                                           \
-        if (reduction != NKL_REDUCTION_NONE) TRY(divisor(reduction, n, batch, &d));            \
-        TRY(check_array(input, n, sizeof(T)));                                                 \
-        TRY(check_array(target, n, sizeof(T)));                                                \
-        TRY(check_array(grad_input, n, sizeof(T)));                                            \
-        size_t nv = reduction == NKL_REDUCTION_NONE ? n : 1, bytes = n * sizeof(T);            \
-        const void *outs[3] = {grad_input, grad_target, value};                                \
-        size_t out_bytes[3] = {bytes, grad_target ? bytes : 0, value ? nv * sizeof(T) : 0};   \
-        for (int o = 0; o < 3; o++) {                                                          \
-            if (any_overlap(outs[o], out_bytes[o], input, bytes) ||                            \
-                any_overlap(outs[o], out_bytes[o], target, bytes))                             \
-                return NKL_ERROR_OVERLAP;                                                      \
-            for (int p = 0; p < o; p++)                                                        \
-                if (any_overlap(outs[o], out_bytes[o], outs[p], out_bytes[p]))                 \
-                    return NKL_ERROR_OVERLAP;                                                  \
-        }                                                                                      \
-        /* the upstream gradient over the divisor, rounded once to T */                       \
-        T s = (T)((double)grad_output / d);                                                    \
-        T *lo = reduction == NKL_REDUCTION_NONE ? value : NULL;                                \
-        uint32_t sem = flags & NKL_FLAG_SEMANTICS;                                             \
-        nkl_partial acc = {0.0, 0.0};                                                          \
-        for (size_t off = 0; off < n; off += NKL_CHUNK_ELEMENTS) {                             \
-            size_t len = chunk_len(n, off);                                                   \
-            nkl_combine(&acc, k->grad_##SUFFIX(input + off, target + off, len, sem, s,          \
-                                               lo ? lo + off : NULL, grad_input + off,          \
-                                               grad_target ? grad_target + off : NULL));        \
-        }                                                                                      \
-        if (value && reduction != NKL_REDUCTION_NONE) *value = (T)(nkl_total(acc) / d);       \
-        return NKL_OK;                                                                         \
-    }
+#define T float
+#define SUF f32
+#include "kl_div_backward.inc"
 
-BACKWARD(float, f32)
-BACKWARD(double, f64)
+#define T double
+#define SUF f64
+#include "kl_div_backward.inc"
 
 /* -------------------------------------------------------- chunk API */
 
@@ -261,13 +181,13 @@ size_t nkl_chunk_count(size_t n) {
 
 #define PARTIALS_CHECKS(T)                                                               \
     const nkl_kernels *k;                                                                \
-    TRY(check_flags(flags, &k));                                                         \
-    TRY(check_array(input, n, sizeof(T)));                                               \
-    TRY(check_array(target, n, sizeof(T)));                                              \
+    TRY(nkl_kernels_for_flags(flags, KNOWN_FLAGS, &k));                                  \
+    TRY(nkl_check_array(input, n, sizeof(T)));                                           \
+    TRY(nkl_check_array(target, n, sizeof(T)));                                          \
     size_t total = nkl_chunk_count(n);                                                   \
     if (first_chunk > total || chunk_count > total - first_chunk)                        \
         return NKL_ERROR_INVALID_CHUNK_RANGE;                                            \
-    TRY(check_array(partials, chunk_count, sizeof(nkl_partial)));
+    TRY(nkl_check_array(partials, chunk_count, sizeof(nkl_partial)));
 
 nkl_status nkl_kl_div_partials_f32(const float *input, const float *target, size_t n,
                                    uint32_t flags, size_t first_chunk, size_t chunk_count,
@@ -276,7 +196,8 @@ nkl_status nkl_kl_div_partials_f32(const float *input, const float *target, size
     for (size_t c = 0; c < chunk_count; c++) {
         size_t off = (first_chunk + c) * NKL_CHUNK_ELEMENTS;
         size_t len = chunk_len(n, off);
-        partials[c] = k->chunk_f32(input + off, target + off, len, flags & NKL_FLAG_SEMANTICS);
+        partials[c] = nkl_canon_nan_partial(
+            k->chunk_f32(input + off, target + off, len, flags & NKL_FLAG_SEMANTICS));
     }
     return NKL_OK;
 }
@@ -288,7 +209,8 @@ nkl_status nkl_kl_div_partials_f64(const double *input, const double *target, si
     for (size_t c = 0; c < chunk_count; c++) {
         size_t off = (first_chunk + c) * NKL_CHUNK_ELEMENTS;
         size_t len = chunk_len(n, off);
-        partials[c] = k->chunk_f64(input + off, target + off, len, flags & NKL_FLAG_SEMANTICS);
+        partials[c] = nkl_canon_nan_partial(
+            k->chunk_f64(input + off, target + off, len, flags & NKL_FLAG_SEMANTICS));
     }
     return NKL_OK;
 }
@@ -296,13 +218,13 @@ nkl_status nkl_kl_div_partials_f64(const double *input, const double *target, si
 nkl_status nkl_partials_finish(const nkl_partial *partials, size_t count, size_t n,
                                nkl_reduction reduction, size_t batch, double *out) {
     double d;
-    TRY(divisor(reduction, n, batch, &d));
+    TRY(nkl_divisor(reduction, n, batch, &d));
     if (count != nkl_chunk_count(n)) return NKL_ERROR_INVALID_CHUNK_RANGE;
-    TRY(check_array(partials, count, sizeof(nkl_partial)));
+    TRY(nkl_check_array(partials, count, sizeof(nkl_partial)));
     if (!out) return NKL_ERROR_NULL_POINTER;
     nkl_partial acc = {0.0, 0.0};
     for (size_t c = 0; c < count; c++) nkl_combine(&acc, partials[c]);
-    *out = nkl_total(acc) / d;
+    *out = nkl_canon_nan_f64(nkl_total(acc) / d);
     return NKL_OK;
 }
 

@@ -8,6 +8,10 @@
  * know publishes &invalid_environment instead: calls that use the active
  * table then fail with NKL_ERROR_INVALID_ENVIRONMENT (a typo must not
  * silently test another path) until nkl_set_isa makes an explicit choice.
+ *
+ * Every way of choosing an ISA ends here: the CPU, NKL_ISA, nkl_set_isa
+ * (the active table) and a call's NKL_FORCE_* flags (nkl_kernels_for_flags,
+ * which every entry point calls).
  */
 #if defined(__AVX2__)
 #error "dispatch.c must be compiled without AVX2 flags: it runs before the CPU is known"
@@ -99,6 +103,20 @@ const char *nkl_isa_name(nkl_isa isa) {
     case NKL_ISA_AVX2: return "avx2";
     default: return "unknown";
     }
+}
+
+nkl_status nkl_kernels_for_flags(uint32_t flags, uint32_t known_flags, const nkl_kernels **k) {
+    *k = NULL;
+    if (flags & ~known_flags) return NKL_ERROR_INVALID_FLAGS;
+    switch (flags & (NKL_FORCE_SCALAR | NKL_FORCE_AVX2)) {
+    case 0:
+        *k = nkl_active_kernels();
+        return *k ? NKL_OK : NKL_ERROR_INVALID_ENVIRONMENT;
+    case NKL_FORCE_SCALAR: *k = nkl_kernels_for_isa(NKL_ISA_SCALAR); break;
+    case NKL_FORCE_AVX2: *k = nkl_kernels_for_isa(NKL_ISA_AVX2); break;
+    default: return NKL_ERROR_INVALID_FLAGS;
+    }
+    return *k ? NKL_OK : NKL_ERROR_ISA_UNAVAILABLE;
 }
 
 nkl_status nkl_set_isa(nkl_isa isa) {

@@ -35,18 +35,18 @@ NKL_INLINE nkl_distill_row nkl_distill_finish_row(const nkl_distill_lanes *st, i
        lanes' units for the gradient pass, which works in them too. */
     double unit = base2 ? NKL_LN2_HI_F64 : 1.0;
     nkl_distill_row row;
-    row.ma = ma;
-    row.la = nkl_log_f64(za);
+    row.student_max = ma;
+    row.student_log_sum = nkl_log_f64(za);
     if (log_probs) {
-        row.mb = 0.0;
-        row.lb = 0.0;
-        row.zb = zb;
-        row.kl = zb < INFINITY ? acc * unit + row.la * zb : NAN;
+        row.teacher_max = 0.0;
+        row.teacher_log_sum = 0.0;
+        row.teacher_mass = zb;
+        row.kl = zb < INFINITY ? acc * unit + row.student_log_sum * zb : NAN;
     } else {
-        row.mb = mb;
-        row.lb = nkl_log_f64(zb);
-        row.zb = 1.0;
-        row.kl = ((acc / zb) * unit - row.lb) + row.la;
+        row.teacher_max = mb;
+        row.teacher_log_sum = nkl_log_f64(zb);
+        row.teacher_mass = 1.0;
+        row.kl = ((acc / zb) * unit - row.teacher_log_sum) + row.student_log_sum;
     }
     return row;
 }

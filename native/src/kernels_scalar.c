@@ -9,12 +9,12 @@
 
 NKL_INLINE void pointwise_f32(const float *x, const float *t, size_t n, float *out,
                               int log_target, int masked) {
-    for (size_t i = 0; i < n; i++) out[i] = nkl_term_f32(x[i], t[i], log_target, masked);
+    for (size_t i = 0; i < n; i++) out[i] = nkl_canon_nan_f32(nkl_term_f32(x[i], t[i], log_target, masked));
 }
 
 NKL_INLINE void pointwise_f64(const double *x, const double *t, size_t n, double *out,
                               int log_target, int masked) {
-    for (size_t i = 0; i < n; i++) out[i] = nkl_term_f64(x[i], t[i], log_target, masked);
+    for (size_t i = 0; i < n; i++) out[i] = nkl_canon_nan_f64(nkl_term_f64(x[i], t[i], log_target, masked));
 }
 
 static void pointwise_f32_scalar(const float *x, const float *t, size_t n, uint32_t flags,
@@ -88,9 +88,9 @@ NKL_INLINE nkl_partial grad_f32(const float *x, const float *t, size_t len, floa
                 continue;
             }
             l[j] = nkl_term_grad_f32(x[i + j], t[i + j], log_target, masked, s, &dx, &dt);
-            gx[i + j] = dx;
-            if (gt) gt[i + j] = dt;
-            if (lo) lo[i + j] = l[j];
+            gx[i + j] = nkl_canon_nan_f32(dx);
+            if (gt) gt[i + j] = nkl_canon_nan_f32(dt);
+            if (lo) lo[i + j] = nkl_canon_nan_f32(l[j]);
         }
         for (size_t j = 0; j < NKL_LANES_F32; j++) acc[j] += (double)(l[j] + l[j + 8]);
     }
@@ -109,9 +109,9 @@ NKL_INLINE nkl_partial grad_f64(const double *x, const double *t, size_t len, do
                 continue;
             }
             l[j] = nkl_term_grad_f64(x[i + j], t[i + j], log_target, masked, s, &dx, &dt);
-            gx[i + j] = dx;
-            if (gt) gt[i + j] = dt;
-            if (lo) lo[i + j] = l[j];
+            gx[i + j] = nkl_canon_nan_f64(dx);
+            if (gt) gt[i + j] = nkl_canon_nan_f64(dt);
+            if (lo) lo[i + j] = nkl_canon_nan_f64(l[j]);
         }
         for (size_t j = 0; j < NKL_LANES_F64; j++)
             nkl_two_sum(&sum[j], &comp[j], (l[j] + l[j + 4]) + (l[j + 8] + l[j + 12]));
@@ -156,7 +156,8 @@ NKL_INLINE double max_f64(double x, double y) { return x > y ? x : y; }
  * counted yet). The lane's V terms of each sum are pre-added in the data's
  * type as a pairwise tree, then added to the float64 sum (float32: PAIRS). EXP is exp (float64)
  * or exp2 (float32, which works in base 2: internal.h), LP the scale of a
- * teacher's log-probabilities (1 or log2(e)).
+ * teacher's log-probabilities (1 or log2(e)). The body is
+ * distill_lanes_scalar.inc, one function per element type.
  */
 #define DISTILL_TREE_2(OP, x, H, l) OP((x)[l], (x)[(l) + (H)])
 #define DISTILL_TREE_4(OP, x, H, l) \
@@ -174,67 +175,6 @@ NKL_INLINE double max_f64(double x, double y) { return x > y ? x : y; }
         acc[l] += (double)pacc[l];                                                         \
         pza[l] = pzb[l] = pacc[l] = 0;                                                     \
     }
-
-#define DISTILL_LANES_SCALAR(T, H, V, LOWEST, EXP, LP, HEAD, PAIRS, s, u, cols, inv_t, log_probs, st) \
-    do {                                                                                   \
-        T ma[H], mb[H], pza[H] = {0}, pzb[H] = {0}, pacc[H] = {0};                         \
-        double za[H] = {0}, zb[H] = {0}, acc[H] = {0};                                     \
-        for (int l = 0; l < H; l++) ma[l] = mb[l] = -(LOWEST);                             \
-        size_t blk = 0;                                                                    \
-        for (size_t i = 0; i < (cols); i += (V) * H, blk++) {                              \
-            T a[(V) * H], b[(V) * H], nma[H], nmb[H];                                      \
-            for (size_t j = 0; j < (V) * H; j++) {                                         \
-                int in = i + j < (cols);                                                   \
-                a[j] = in ? (s)[i + j] * (inv_t) : (T)-INFINITY;                           \
-                b[j] = in ? ((log_probs) ? (u)[i + j] * (LP) : (u)[i + j] * (inv_t)) : (T)-INFINITY; \
-            }                                                                              \
-            int any = 0;                                                                   \
-            for (int l = 0; l < H; l++) {                                                  \
-                T bma = DISTILL_TREE_##V(MAX, a, H, l), bmb = DISTILL_TREE_##V(MAX, b, H, l); \
-                nma[l] = bma > ma[l] ? bma + (T)(HEAD) : ma[l];                            \
-                nmb[l] = !(log_probs) && bmb > mb[l] ? bmb + (T)(HEAD) : mb[l];            \
-                any |= nma[l] > ma[l] || nmb[l] > mb[l];                                   \
-            }                                                                              \
-            if ((PAIRS) && any) DISTILL_FLUSH_PAIR(H, za, zb, acc, pza, pzb, pacc)         \
-            for (int l = 0; l < H; l++) {                                                  \
-                if (nma[l] > ma[l] || nmb[l] > mb[l]) {                                    \
-                    double ra = (double)EXP(ma[l] - nma[l]), rb = (double)EXP(mb[l] - nmb[l]); \
-                    double da = (double)nma[l] - (double)ma[l], db = (double)nmb[l] - (double)mb[l]; \
-                    if (zb[l] != 0.0) acc[l] = rb * (acc[l] + (da - db) * zb[l]);          \
-                    za[l] *= ra;                                                           \
-                    zb[l] *= rb;                                                           \
-                    ma[l] = nma[l];                                                        \
-                    mb[l] = nmb[l];                                                        \
-                }                                                                          \
-                T ea[V], eb[V], tb[V];                                                     \
-                for (int j = 0; j < (V); j++) {                                            \
-                    T aj = a[l + j * H] - ma[l];                                           \
-                    T bj = (log_probs) ? b[l + j * H] : b[l + j * H] - mb[l];              \
-                    ea[j] = EXP(aj);                                                       \
-                    eb[j] = EXP(bj);                                                       \
-                    tb[j] = eb[j] != 0 ? eb[j] * (bj - aj) : (T)0;                         \
-                }                                                                          \
-                if (PAIRS) {                                                               \
-                    pza[l] += DISTILL_TREE_##V(DISTILL_ADD, ea, 1, 0);                     \
-                    pzb[l] += DISTILL_TREE_##V(DISTILL_ADD, eb, 1, 0);                     \
-                    pacc[l] += DISTILL_TREE_##V(DISTILL_ADD, tb, 1, 0);                    \
-                } else {                                                                   \
-                    za[l] += (double)DISTILL_TREE_##V(DISTILL_ADD, ea, 1, 0);              \
-                    zb[l] += (double)DISTILL_TREE_##V(DISTILL_ADD, eb, 1, 0);              \
-                    acc[l] += (double)DISTILL_TREE_##V(DISTILL_ADD, tb, 1, 0);             \
-                }                                                                          \
-            }                                                                              \
-            if ((PAIRS) && ((blk & 1) || i + (V) * H >= (cols)))                           \
-                DISTILL_FLUSH_PAIR(H, za, zb, acc, pza, pzb, pacc)                         \
-        }                                                                                  \
-        for (int l = 0; l < H; l++) {                                                      \
-            (st)->ma[l] = ma[l];                                                           \
-            (st)->mb[l] = mb[l];                                                           \
-            (st)->za[l] = za[l];                                                           \
-            (st)->zb[l] = zb[l];                                                           \
-            (st)->acc[l] = acc[l];                                                         \
-        }                                                                                  \
-    } while (0)
 
 /* The row maxima and the lanes' factors to them (internal.h). */
 static void lane_factors(nkl_distill_lanes *st, int lanes, int base2) {
@@ -264,38 +204,48 @@ static void distill_finish_scalar(nkl_distill_lanes *st, size_t n, int lanes, in
     }
 }
 
-static void distill_lanes_f32_scalar(const float *s, const float *u, size_t cols, float inv_t,
-                                     int log_probs, nkl_distill_lanes *st) {
+#define T float
+#define SUF f32
+#define H 8
+#define V 4
+#define LOWEST FLT_MAX
+#define EXP nkl_exp2_f32
+#define LP NKL_LOG2E_F32
+#define HEAD NKL_DISTILL_HEADROOM_BASE2
+#define PAIRS 1
 #define MAX max_f32
-    DISTILL_LANES_SCALAR(float, 8, 4, FLT_MAX, nkl_exp2_f32, NKL_LOG2E_F32, NKL_DISTILL_HEADROOM_BASE2, 1, s, u, cols, inv_t, log_probs, st);
-#undef MAX
-}
+#include "distill_lanes_scalar.inc"
 
-static void distill_lanes_f64_scalar(const double *s, const double *u, size_t cols, double inv_t,
-                                     int log_probs, nkl_distill_lanes *st) {
+#define T double
+#define SUF f64
+#define H 4
+#define V 2
+#define LOWEST DBL_MAX
+#define EXP nkl_exp_f64
+#define LP 1.0
+#define HEAD NKL_DISTILL_HEADROOM
+#define PAIRS 0
 #define MAX max_f64
-    DISTILL_LANES_SCALAR(double, 4, 2, DBL_MAX, nkl_exp_f64, 1.0, NKL_DISTILL_HEADROOM, 0, s, u, cols, inv_t, log_probs, st);
-#undef MAX
-}
+#include "distill_lanes_scalar.inc"
 
 /* The gradient pass (internal.h, nkl_distill_grad_f32): elementwise. */
-#define DISTILL_GRAD_SCALAR(T, EXP, s, u, cols, g, gs, gu)                                 \
+#define DISTILL_GRAD_SCALAR(T, EXP, CANON, s, u, cols, g, gs, gu)                          \
     for (size_t c = 0; c < (cols); c++) {                                                  \
-        T lq = ((s)[c] * (g)->ia - (g)->ma) - (g)->la;                                     \
-        T lp = ((u)[c] * (g)->ib - (g)->mb) - (g)->lb;                                     \
+        T lq = ((s)[c] * (g)->student_scale - (g)->student_max) - (g)->student_log_sum;                                     \
+        T lp = ((u)[c] * (g)->teacher_scale - (g)->teacher_max) - (g)->teacher_log_sum;                                     \
         T q = EXP(lq), p = EXP(lp);                                                        \
-        (gs)[c] = (q * (g)->zb - p) * (g)->cs;                                             \
-        if (gu) (gu)[c] = p != 0 ? (p * ((lp - lq) - (g)->kl)) * (g)->cu : (T)0;           \
+        (gs)[c] = CANON((q * (g)->teacher_mass - p) * (g)->student_factor);                                      \
+        if (gu) (gu)[c] = CANON(p != 0 ? (p * ((lp - lq) - (g)->kl)) * (g)->teacher_factor : (T)0);    \
     }
 
 static void distill_grad_f32_scalar(const float *s, const float *u, size_t cols,
                                     const nkl_distill_grad_f32 *g, float *gs, float *gu) {
-    DISTILL_GRAD_SCALAR(float, nkl_exp2_f32, s, u, cols, g, gs, gu)
+    DISTILL_GRAD_SCALAR(float, nkl_exp2_f32, nkl_canon_nan_f32, s, u, cols, g, gs, gu)
 }
 
 static void distill_grad_f64_scalar(const double *s, const double *u, size_t cols,
                                     const nkl_distill_grad_f64 *g, double *gs, double *gu) {
-    DISTILL_GRAD_SCALAR(double, nkl_exp_f64, s, u, cols, g, gs, gu)
+    DISTILL_GRAD_SCALAR(double, nkl_exp_f64, nkl_canon_nan_f64, s, u, cols, g, gs, gu)
 }
 
 static void log_f32_scalar(const float *in, size_t n, float *out) {

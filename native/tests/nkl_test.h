@@ -161,14 +161,34 @@ static inline void guard_free(nkl_guard g) {
 #endif
 }
 
-/* Same bits, or both NaN (NaN payloads are not part of the contract). */
-static inline int same_f32(float a, float b) {
-    if (isnan(a) && isnan(b)) return 1;
-    return memcmp(&a, &b, sizeof a) == 0;
+/* Same bits, NaNs included: every NaN the library returns is NKL_NAN_BITS_*. */
+static inline int same_f32(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
+static inline int same_f64(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+/* Is v the library's NaN (nativekl.h NKL_NAN_BITS_F32 / _F64), bit for bit? */
+static inline int canon_nan_f32(float v) {
+    uint32_t u;
+    memcpy(&u, &v, sizeof u);
+    return u == NKL_NAN_BITS_F32;
 }
-static inline int same_f64(double a, double b) {
-    if (isnan(a) && isnan(b)) return 1;
-    return memcmp(&a, &b, sizeof a) == 0;
+static inline int canon_nan_f64(double v) {
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    return u == NKL_NAN_BITS_F64;
+}
+static inline uint64_t test_bits_f64(double v) {
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    return u;
+}
+static inline uint32_t test_bits_f32(float v) {
+    uint32_t u;
+    memcpy(&u, &v, sizeof u);
+    return u;
+}
+/* A float result held in a double (widening keeps a NaN's sign and payload). */
+static inline int canon_nan_of(int bits, double v) {
+    return bits == 32 ? canon_nan_f32((float)v) : canon_nan_f64(v);
 }
 
 /* The ISAs this machine can run, for tests that compare paths. */

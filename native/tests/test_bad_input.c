@@ -34,10 +34,10 @@ static void kl_div_errors(void) {
         CHECK(untouched(o, 8), "output written by a failing call"); } while (0)
     F32(NKL_ERROR_NULL_POINTER, NULL, t, 6, NKL_REDUCTION_SUM, 0, 0, o);
     F32(NKL_ERROR_NULL_POINTER, x, NULL, 6, NKL_REDUCTION_SUM, 0, 0, o);
-    F32(NKL_ERROR_NULL_POINTER, x, t, 6, NKL_REDUCTION_NONE, 0, 0, NULL);
     F32(NKL_ERROR_NULL_POINTER, x, t, 0, NKL_REDUCTION_SUM, 0, 0, NULL); /* a reduced value needs somewhere to go */
     F32(NKL_ERROR_SIZE_OVERFLOW, x, t, huge, NKL_REDUCTION_SUM, 0, 0, o);
-    F32(NKL_ERROR_SIZE_OVERFLOW, x, t, SIZE_MAX, NKL_REDUCTION_NONE, 0, 0, o);
+    /* NONE's n values come from nkl_kl_div_pointwise_*: out is always one value here */
+    F32(NKL_ERROR_INVALID_REDUCTION, x, t, 6, NKL_REDUCTION_NONE, 0, 0, o);
     F32(NKL_ERROR_INVALID_REDUCTION, x, t, 6, (nkl_reduction)4, 0, 0, o);
     F32(NKL_ERROR_INVALID_REDUCTION, x, t, 6, (nkl_reduction)-1, 0, 0, o);
     F32(NKL_ERROR_INVALID_FLAGS, x, t, 6, NKL_REDUCTION_SUM, 0, 0x4u, o);
@@ -50,29 +50,57 @@ static void kl_div_errors(void) {
     {
         float buf[16];
         for (int i = 0; i < 16; i++) buf[i] = -1.0f;
-        EXPECT_STATUS(NKL_ERROR_OVERLAP, nkl_kl_div_f32(buf, t, 6, NKL_REDUCTION_NONE, 0, 0, buf + 1));
-        EXPECT_STATUS(NKL_ERROR_OVERLAP, nkl_kl_div_f32(buf + 3, t, 6, NKL_REDUCTION_NONE, 0, 0, buf));
+        EXPECT_STATUS(NKL_ERROR_OVERLAP, nkl_kl_div_pointwise_f32(buf, t, 6, 0, buf + 1));
+        EXPECT_STATUS(NKL_ERROR_OVERLAP, nkl_kl_div_pointwise_f32(buf + 3, t, 6, 0, buf));
         for (int i = 0; i < 16; i++) CHECK(buf[i] == -1.0f, "overlap call wrote buf[%d]", i);
         /* exact aliasing (in place) is allowed and equals the out-of-place result */
         float sep[6];
-        CHECK_OK(nkl_kl_div_f32(buf, t, 6, NKL_REDUCTION_NONE, 0, 0, sep));
-        CHECK_OK(nkl_kl_div_f32(buf, t, 6, NKL_REDUCTION_NONE, 0, 0, buf));
+        CHECK_OK(nkl_kl_div_pointwise_f32(buf, t, 6, 0, sep));
+        CHECK_OK(nkl_kl_div_pointwise_f32(buf, t, 6, 0, buf));
         CHECK(memcmp(sep, buf, sizeof sep) == 0, "in-place result differs");
         float tt[6];
         memcpy(tt, t, sizeof tt);
-        CHECK_OK(nkl_kl_div_f32(x, tt, 6, NKL_REDUCTION_NONE, 0, 0, tt));
-        CHECK_OK(nkl_kl_div_f32(x, t, 6, NKL_REDUCTION_NONE, 0, 0, sep));
+        CHECK_OK(nkl_kl_div_pointwise_f32(x, tt, 6, 0, tt));
+        CHECK_OK(nkl_kl_div_pointwise_f32(x, t, 6, 0, sep));
         CHECK(memcmp(sep, tt, sizeof sep) == 0, "in-place over target differs");
     }
     /* float64 spot checks (same validation code) */
     EXPECT_STATUS(NKL_ERROR_NULL_POINTER, nkl_kl_div_f64(NULL, td, 2, NKL_REDUCTION_SUM, 0, 0, od));
     EXPECT_STATUS(NKL_ERROR_SIZE_OVERFLOW, nkl_kl_div_f64(xd, td, (size_t)PTRDIFF_MAX / 4, NKL_REDUCTION_SUM, 0, 0, od));
     EXPECT_STATUS(NKL_ERROR_INVALID_BATCH, nkl_kl_div_f64(xd, td, 6, NKL_REDUCTION_BATCHMEAN, 5, 0, od));
-    EXPECT_STATUS(NKL_ERROR_OVERLAP, nkl_kl_div_f64(xd, td, 6, NKL_REDUCTION_NONE, 0, 0, xd + 2));
+    EXPECT_STATUS(NKL_ERROR_OVERLAP, nkl_kl_div_pointwise_f64(xd, td, 6, 0, xd + 2));
+    CHECK(od[0] == SENTINEL, "f64 output written");
+    EXPECT_STATUS(NKL_ERROR_INVALID_REDUCTION, nkl_kl_div_f64(xd, td, 6, NKL_REDUCTION_NONE, 0, 0, od));
     CHECK(od[0] == SENTINEL, "f64 output written");
     /* NULL is fine where the length is 0 */
-    CHECK_OK(nkl_kl_div_f32(NULL, NULL, 0, NKL_REDUCTION_NONE, 0, 0, NULL));
+    CHECK_OK(nkl_kl_div_pointwise_f32(NULL, NULL, 0, 0, NULL));
 #undef F32
+}
+
+static void pointwise_errors(void) {
+    float o[8];
+    double od[8];
+#define PW(want, ...) do { fill(o, 8); EXPECT_STATUS(want, nkl_kl_div_pointwise_f32(__VA_ARGS__)); \
+        CHECK(untouched(o, 8), "output written by a failing call"); } while (0)
+    PW(NKL_ERROR_NULL_POINTER, NULL, t, 6, 0, o);
+    PW(NKL_ERROR_NULL_POINTER, x, NULL, 6, 0, o);
+    PW(NKL_ERROR_NULL_POINTER, x, t, 6, 0, NULL);
+    PW(NKL_ERROR_SIZE_OVERFLOW, x, t, SIZE_MAX, 0, o);
+    PW(NKL_ERROR_INVALID_FLAGS, x, t, 6, 0x4u, o);
+    PW(NKL_ERROR_INVALID_FLAGS, x, t, 6, NKL_FORCE_SCALAR | NKL_FORCE_AVX2, o);
+    PW(NKL_ERROR_OVERLAP, x, t, 6, 0, x + 1);
+#undef PW
+    for (int i = 0; i < 8; i++) od[i] = SENTINEL;
+    EXPECT_STATUS(NKL_ERROR_NULL_POINTER, nkl_kl_div_pointwise_f64(xd, NULL, 2, 0, od));
+    EXPECT_STATUS(NKL_ERROR_INVALID_FLAGS, nkl_kl_div_pointwise_f64(xd, td, 6, 0x4u, od));
+    CHECK(od[0] == SENTINEL, "f64 output written");
+    /* the terms equal the reduced call's: their sum over one element is the term */
+    for (size_t i = 0; i < 6; i++) {
+        float one;
+        CHECK_OK(nkl_kl_div_f32(x + i, t + i, 1, NKL_REDUCTION_SUM, 0, 0, &one));
+        CHECK_OK(nkl_kl_div_pointwise_f32(x, t, 6, 0, o));
+        CHECK(memcmp(&o[i], &one, sizeof one) == 0, "pointwise term %zu differs from its sum", i);
+    }
 }
 
 static void rows_errors(void) {
@@ -163,6 +191,7 @@ static void memory_and_misc(void) {
 int main(void) {
     if (!nkl_test_env_isa_usable()) return NKL_TEST_SKIP;
     kl_div_errors();
+    pointwise_errors();
     rows_errors();
     chunk_errors();
     memory_and_misc();

@@ -21,7 +21,9 @@ namespace NativeKl
     /// any per-row losses), the reduction, the upstream gradient, the options, the row weights.
     /// Semantics in full:
     /// native/include/nativekl.h ("distillation from logits"). Allocates nothing, starts no thread,
-    /// and gives the same bits on every ISA, alignment and backend.
+    /// and gives the same bits on every ISA, alignment and backend; every NaN it returns or writes
+    /// is the positive quiet NaN (bits 0x7FC00000 / 0x7FF8000000000000; not float.NaN's or
+    /// double.NaN's, which have the sign bit set).
     /// </summary>
     public static class Distillation
     {

@@ -10,7 +10,9 @@ namespace NativeKl
     /// exp(t)·(t − x) with a log target; special values are PyTorch's (see native/include/nativekl.h).
     /// Every call validates its arguments first (the exceptions name the argument and the values),
     /// allocates nothing on the managed heap, starts no thread unless given a degree of parallelism
-    /// above 1, and returns the same bits whatever the alignment, the ISA or the parallelism.
+    /// above 1, and returns the same bits whatever the alignment, the ISA, the backend or the
+    /// parallelism: NaN included, as every NaN it returns or writes is the positive quiet NaN (bits
+    /// 0x7FC00000 / 0x7FF8000000000000; not float.NaN's or double.NaN's, which have the sign bit set).
     /// Reductions accumulate in double (float data) or compensated double (double data).
     /// </summary>
     public static class KlDivergence

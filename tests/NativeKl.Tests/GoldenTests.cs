@@ -4,7 +4,8 @@ namespace NativeKl.Tests;
 
 /// <summary>
 /// PyTorch 2.10's own results (tests/golden, format in its README.md): every kl_div case, on every
-/// backend, within the tolerance the README suggests; NaN matches any NaN, infinities match in sign.
+/// backend, within the tolerance the README suggests; where PyTorch has any NaN the result is the
+/// library's NaN bit for bit (PyTorch's sign is the CPU's, not a contract), infinities match in sign.
 /// </summary>
 public class GoldenTests
 {

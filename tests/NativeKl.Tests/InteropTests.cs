@@ -125,6 +125,17 @@ public unsafe class InteropTests
     }
 
     [Fact]
+    public void NaN_bits_are_the_headers()
+    {
+        Assert.Equal(NativeMethods.NKL_NAN_BITS_F32, NativeKl.Managed.KlConstants.QuietNaNBitsF32);
+        Assert.Equal(NativeMethods.NKL_NAN_BITS_F64, NativeKl.Managed.KlConstants.QuietNaNBitsF64);
+        Assert.Equal(NativeMethods.NKL_NAN_BITS_F32, Reference.NaNBitsF32);
+        Assert.Equal(NativeMethods.NKL_NAN_BITS_F64, Reference.NaNBitsF64);
+        // the float NaN widens to the double one
+        Assert.Equal(NativeMethods.NKL_NAN_BITS_F64, BitConverter.DoubleToUInt64Bits(BitConverter.UInt32BitsToSingle(NativeMethods.NKL_NAN_BITS_F32)));
+    }
+
+    [Fact]
     public void Partial_struct_has_the_librarys_size_and_layout()
     {
         Assert.Equal(nkl_partial.SizeOf, Unsafe.SizeOf<nkl_partial>());

@@ -73,13 +73,25 @@ internal static class Reference
     public const double Float32Epsilon = 1.0 / (1 << 23);
     public const double Float64Epsilon = 1.0 / (1L << 52);
 
+    /// <summary>The library's one NaN (nativekl.h NKL_NAN_BITS_F32 / _F64): the positive quiet NaN.</summary>
+    public const uint NaNBitsF32 = 0x7fc00000u;
+    public const ulong NaNBitsF64 = 0x7ff8000000000000ul;
+
+    /// <summary>Whether v is the library's NaN bit for bit (not float.NaN, whose sign bit is set).</summary>
+    public static bool IsLibraryNaN(float v) => BitConverter.SingleToUInt32Bits(v) == NaNBitsF32;
+
+    /// <summary>Whether v is the library's NaN bit for bit; also for a float result widened to double
+    /// (widening keeps a NaN's sign and payload).</summary>
+    public static bool IsLibraryNaN(double v) => BitConverter.DoubleToUInt64Bits(v) == NaNBitsF64;
+
     /// <summary>
     /// Whether <paramref name="actual"/> is <paramref name="expected"/> within k·eps·scale (plus the
-    /// rounding of the result to its type); any NaN equals any NaN, infinities must match in sign.
+    /// rounding of the result to its type); where the reference is NaN (any NaN), the result must be
+    /// the library's NaN bit for bit; infinities must match in sign.
     /// </summary>
     public static bool Close(double actual, double expected, double scale, double eps, double k = 8)
     {
-        if (double.IsNaN(expected) || double.IsNaN(actual)) return double.IsNaN(expected) && double.IsNaN(actual);
+        if (double.IsNaN(expected) || double.IsNaN(actual)) return double.IsNaN(expected) && IsLibraryNaN(actual);
         if (double.IsInfinity(expected) || double.IsInfinity(actual)) return actual == expected;
         return Math.Abs(actual - expected) <= k * eps * scale + eps * Math.Abs(expected) + double.Epsilon;
     }

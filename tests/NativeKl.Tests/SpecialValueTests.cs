@@ -1,6 +1,7 @@
 namespace NativeKl.Tests;
 
-/// <summary>The special values of nativekl.h, exactly, on every backend, in the vector body and the tail.</summary>
+/// <summary>The special values of nativekl.h, exactly (a NaN as the library's NaN, bit for bit), on every
+/// backend, in the vector body and the tail.</summary>
 public class SpecialValueTests
 {
     private const double Inf = double.PositiveInfinity, NaN = double.NaN;
@@ -81,15 +82,17 @@ public class SpecialValueTests
         foreach (var options in Registry.Backends.Values)
         {
             Assert.Equal(0.0f, KlDivergence.Sum(ReadOnlySpan<float>.Empty, ReadOnlySpan<float>.Empty, options));
-            Assert.True(float.IsNaN(KlDivergence.Mean(ReadOnlySpan<float>.Empty, ReadOnlySpan<float>.Empty, options)));
-            Assert.True(double.IsNaN(KlDivergence.BatchMean(ReadOnlySpan<double>.Empty, ReadOnlySpan<double>.Empty, 0, options)));
+            Assert.True(Reference.IsLibraryNaN(KlDivergence.Mean(ReadOnlySpan<float>.Empty, ReadOnlySpan<float>.Empty, options)));
+            Assert.True(Reference.IsLibraryNaN(KlDivergence.BatchMean(ReadOnlySpan<double>.Empty, ReadOnlySpan<double>.Empty, 0, options)));
             Assert.Equal(0.0, KlDivergence.BatchMean(ReadOnlySpan<double>.Empty, ReadOnlySpan<double>.Empty, 4, options));
         }
     }
 
     private static void AssertSame(double expected, double actual, string where)
     {
-        if (double.IsNaN(expected)) Assert.True(double.IsNaN(actual), $"{where}: {actual:R}, expected NaN");
+        // a float result arrives widened, which keeps a NaN's bits
+        if (double.IsNaN(expected)) Assert.True(Reference.IsLibraryNaN(actual),
+            $"{where}: {actual:R} (bits {BitConverter.DoubleToUInt64Bits(actual):x16}), expected the library's NaN");
         else Assert.True(expected == actual && (expected != 0 || !double.IsNegative(actual) || double.IsNegative(expected)),
             $"{where}: {actual:R}, expected {expected:R}");
     }

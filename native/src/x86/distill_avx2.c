@@ -195,20 +195,20 @@ NKL_INLINE void block_ps(lanes_ps *st, __m256 a[4], __m256 b[4], const int log_p
     st->pacc = _mm256_add_ps(st->pacc, tt);
 }
 
-/* Loads a block of 32, in base 2: logits scaled by `it` = log2(e)/T,
+/* Loads a block of 32, in base 2: logits scaled by `scale` = log2(e)/T,
    teacher log-probabilities by log2(e). */
-NKL_INLINE void load_block_ps(const float *s, const float *u, __m256 it, const int log_probs,
+NKL_INLINE void load_block_ps(const float *s, const float *u, __m256 scale, const int log_probs,
                               __m256 a[4], __m256 b[4]) {
-    __m256 ib = log_probs ? _mm256_set1_ps(NKL_LOG2E_F32) : it;
+    __m256 teacher_scale = log_probs ? _mm256_set1_ps(NKL_LOG2E_F32) : scale;
     for (int j = 0; j < 4; j++) {
-        a[j] = _mm256_mul_ps(_mm256_loadu_ps(s + 8 * j), it);
-        b[j] = _mm256_mul_ps(_mm256_loadu_ps(u + 8 * j), ib);
+        a[j] = _mm256_mul_ps(_mm256_loadu_ps(s + 8 * j), scale);
+        b[j] = _mm256_mul_ps(_mm256_loadu_ps(u + 8 * j), teacher_scale);
     }
 }
 
 /* load_block_ps for the last `rem` (1..31) logits of a row: masked loads
    (nothing past the row is read), -inf in the lanes past it, and their masks. */
-NKL_INLINE void load_tail_ps(const float *s, const float *u, size_t rem, __m256 it, const int log_probs,
+NKL_INLINE void load_tail_ps(const float *s, const float *u, size_t rem, __m256 scale, const int log_probs,
                              __m256 a[4], __m256 b[4], __m256 valid[4]) {
     const __m256 pad = _mm256_set1_ps(-INFINITY);
     for (size_t j = 0; j < 4; j++) {
@@ -219,53 +219,53 @@ NKL_INLINE void load_tail_ps(const float *s, const float *u, size_t rem, __m256 
         }
         __m256i m = nkl_tail_mask_ps(rem - 8 * j < 8 ? rem - 8 * j : 8);
         valid[j] = _mm256_castsi256_ps(m);
-        __m256 sv = _mm256_mul_ps(_mm256_maskload_ps(s + 8 * j, m), it);
-        __m256 uv = _mm256_mul_ps(_mm256_maskload_ps(u + 8 * j, m), log_probs ? _mm256_set1_ps(NKL_LOG2E_F32) : it);
+        __m256 sv = _mm256_mul_ps(_mm256_maskload_ps(s + 8 * j, m), scale);
+        __m256 uv = _mm256_mul_ps(_mm256_maskload_ps(u + 8 * j, m), log_probs ? _mm256_set1_ps(NKL_LOG2E_F32) : scale);
         a[j] = _mm256_blendv_ps(pad, sv, valid[j]);
         b[j] = _mm256_blendv_ps(pad, uv, valid[j]);
     }
 }
 
-NKL_INLINE void lanes_f32(const float *s, const float *u, size_t cols, float inv_t,
+NKL_INLINE void lanes_f32(const float *s, const float *u, size_t cols, float logit_scale,
                           const int log_probs, const int nan_safe, nkl_distill_lanes *out) {
     lanes_ps st;
     st.ma = st.mb = _mm256_set1_ps(-FLT_MAX);
     for (int h = 0; h < 2; h++) st.za[h] = st.zb[h] = st.acc[h] = _mm256_setzero_pd();
     st.pza = st.pzb = st.pacc = _mm256_setzero_ps();
-    __m256 it = _mm256_set1_ps(inv_t);
+    __m256 scale = _mm256_set1_ps(logit_scale);
     __m256 a[4], b[4];
     size_t i = 0;
     int pending = 0; /* a pair's first block is in the pending sums */
     if (cols >= 32) {
-        load_block_ps(s, u, it, log_probs, a, b);
+        load_block_ps(s, u, scale, log_probs, a, b);
         block_ps(&st, a, b, log_probs, 1, nan_safe, NULL);
         i = 32;
         pending = 1;
     }
     /* the spec widens after blocks 1, 3, 5, ... and after the row's last */
     if (pending && i + 32 <= cols) {
-        load_block_ps(s + i, u + i, it, log_probs, a, b);
+        load_block_ps(s + i, u + i, scale, log_probs, a, b);
         block_ps(&st, a, b, log_probs, 0, nan_safe, NULL);
         flush_pair_ps(&st);
         i += 32;
         pending = 0;
     }
     for (; i + 64 <= cols; i += 64) {
-        load_block_ps(s + i, u + i, it, log_probs, a, b);
+        load_block_ps(s + i, u + i, scale, log_probs, a, b);
         block_ps(&st, a, b, log_probs, 0, nan_safe, NULL);
-        load_block_ps(s + i + 32, u + i + 32, it, log_probs, a, b);
+        load_block_ps(s + i + 32, u + i + 32, scale, log_probs, a, b);
         block_ps(&st, a, b, log_probs, 0, nan_safe, NULL);
         flush_pair_ps(&st);
     }
     if (i + 32 <= cols) { /* a pair's first block */
-        load_block_ps(s + i, u + i, it, log_probs, a, b);
+        load_block_ps(s + i, u + i, scale, log_probs, a, b);
         block_ps(&st, a, b, log_probs, 0, nan_safe, NULL);
         i += 32;
         pending = 1;
     }
     if (i < cols) { /* the last block, padded with -inf logits (-inf / T = -inf) */
         __m256 valid[4];
-        load_tail_ps(s + i, u + i, cols - i, it, log_probs, a, b, valid);
+        load_tail_ps(s + i, u + i, cols - i, scale, log_probs, a, b, valid);
         if (i == 0) block_ps(&st, a, b, log_probs, 1, nan_safe, valid);
         else block_ps(&st, a, b, log_probs, 0, nan_safe, valid);
         pending = 1;
@@ -285,29 +285,30 @@ NKL_INLINE void lanes_f32(const float *s, const float *u, size_t cols, float inv
     }
 }
 
-void nkl_distill_lanes_f32_avx2(const float *s, const float *u, size_t cols, float inv_t,
+void nkl_distill_lanes_f32_avx2(const float *s, const float *u, size_t cols, float logit_scale,
                                 int log_probs, nkl_distill_lanes *st) {
-    if (log_probs) lanes_f32(s, u, cols, inv_t, 1, 0, st);
-    else lanes_f32(s, u, cols, inv_t, 0, 0, st);
+    if (log_probs) lanes_f32(s, u, cols, logit_scale, 1, 0, st);
+    else lanes_f32(s, u, cols, logit_scale, 0, 0, st);
     int nan = 0;
     for (int l = 0; l < 8; l++) nan |= isnan(st->acc[l]);
     if (nan) { /* a NaN logit, or an inf - inf: the row again, NaN kept as NaN (block_ps) */
-        if (log_probs) lanes_f32(s, u, cols, inv_t, 1, 1, st);
-        else lanes_f32(s, u, cols, inv_t, 0, 1, st);
+        if (log_probs) lanes_f32(s, u, cols, logit_scale, 1, 1, st);
+        else lanes_f32(s, u, cols, logit_scale, 0, 1, st);
     }
 }
 
 /* The gradient pass's constants, broadcast once per row (loaded through g
    inside the loop, they would be reloaded after every store: gs may alias g). */
 typedef struct grad_ps_consts {
-    __m256 ia, ib, ma, la, mb, lb, zb, kl, cs, cu;
+    __m256 student_scale, teacher_scale, student_max, student_log_sum, teacher_max,
+        teacher_log_sum, teacher_mass, kl, student_factor, teacher_factor;
 } grad_ps_consts;
 
 /* Eight elements of the gradient pass. */
 NKL_INLINE void grad_ps(__m256 sv, __m256 uv, const grad_ps_consts *g, __m256 *gs, __m256 *gu) {
-    /* lq = (s ia - ma) - la, lp = (u ib - mb) - lb, q = 2^lq, p = 2^lp (base 2) */
-    __m256 lq = _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(sv, g->ia), g->ma), g->la);
-    __m256 lp = _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(uv, g->ib), g->mb), g->lb);
+    /* lq, lp, q = 2^lq and p = 2^lp (base 2) of nkl_distill_grad_f32 */
+    __m256 lq = _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(sv, g->student_scale), g->student_max), g->student_log_sum);
+    __m256 lp = _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(uv, g->teacher_scale), g->teacher_max), g->teacher_log_sum);
     /* one range check for both exps; then p > 0 needs no mask. MINPS/MAXPS
        return their second operand when either is NaN, so min(lq, lp) fails
        the check for a NaN lp and max(lp, lq) for a NaN lq: the fast path sees
@@ -319,18 +320,18 @@ NKL_INLINE void grad_ps(__m256 sv, __m256 uv, const grad_ps_consts *g, __m256 *g
     __m256 q = fast ? exp2_inrange_ps(lq) : nkl_exp2_ps(lq);
     __m256 p = fast ? exp2_inrange_ps(lp) : nkl_exp2_ps(lp);
     /* gs = (q zb - p) cs; gu = p != 0 ? (p ((lp - lq) - kl)) cu : 0 */
-    *gs = _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(q, g->zb), p), g->cs);
+    *gs = nkl_canon_nan_ps(_mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(q, g->teacher_mass), p), g->student_factor));
     __m256 f = _mm256_sub_ps(_mm256_sub_ps(lp, lq), g->kl);
-    __m256 gv = _mm256_mul_ps(_mm256_mul_ps(p, f), g->cu);
-    *gu = fast ? gv : _mm256_and_ps(_mm256_cmp_ps(p, _mm256_setzero_ps(), _CMP_NEQ_UQ), gv);
+    __m256 gv = _mm256_mul_ps(_mm256_mul_ps(p, f), g->teacher_factor);
+    *gu = nkl_canon_nan_ps(fast ? gv : _mm256_and_ps(_mm256_cmp_ps(p, _mm256_setzero_ps(), _CMP_NEQ_UQ), gv));
 }
 
 void nkl_distill_grad_f32_avx2(const float *s, const float *u, size_t cols,
                                const nkl_distill_grad_f32 *gp, float *gs, float *gu) {
     const grad_ps_consts g = {
-        _mm256_set1_ps(gp->ia), _mm256_set1_ps(gp->ib), _mm256_set1_ps(gp->ma), _mm256_set1_ps(gp->la),
-        _mm256_set1_ps(gp->mb), _mm256_set1_ps(gp->lb), _mm256_set1_ps(gp->zb), _mm256_set1_ps(gp->kl),
-        _mm256_set1_ps(gp->cs), _mm256_set1_ps(gp->cu)};
+        _mm256_set1_ps(gp->student_scale), _mm256_set1_ps(gp->teacher_scale), _mm256_set1_ps(gp->student_max), _mm256_set1_ps(gp->student_log_sum),
+        _mm256_set1_ps(gp->teacher_max), _mm256_set1_ps(gp->teacher_log_sum), _mm256_set1_ps(gp->teacher_mass), _mm256_set1_ps(gp->kl),
+        _mm256_set1_ps(gp->student_factor), _mm256_set1_ps(gp->teacher_factor)};
     size_t i = 0;
     __m256 vs, vu;
     for (; i + 8 <= cols; i += 8) {
@@ -419,20 +420,20 @@ NKL_INLINE void block_pd(lanes_pd *st, __m256d a0, __m256d a1, __m256d b0, __m25
     st->acc = _mm256_add_pd(st->acc, _mm256_add_pd(t0, t1));
 }
 
-NKL_INLINE void lanes_f64(const double *s, const double *u, size_t cols, double inv_t,
+NKL_INLINE void lanes_f64(const double *s, const double *u, size_t cols, double logit_scale,
                           const int log_probs, nkl_distill_lanes *out) {
     lanes_pd st;
     st.ma = st.mb = _mm256_set1_pd(-DBL_MAX);
     st.za = st.zb = st.acc = _mm256_setzero_pd();
-    __m256d it = _mm256_set1_pd(inv_t);
+    __m256d scale = _mm256_set1_pd(logit_scale);
     size_t i = 0;
     for (; i + 8 <= cols; i += 8) {
-        __m256d a0 = _mm256_mul_pd(_mm256_loadu_pd(s + i), it);
-        __m256d a1 = _mm256_mul_pd(_mm256_loadu_pd(s + i + 4), it);
+        __m256d a0 = _mm256_mul_pd(_mm256_loadu_pd(s + i), scale);
+        __m256d a1 = _mm256_mul_pd(_mm256_loadu_pd(s + i + 4), scale);
         __m256d b0 = _mm256_loadu_pd(u + i), b1 = _mm256_loadu_pd(u + i + 4);
         if (!log_probs) {
-            b0 = _mm256_mul_pd(b0, it);
-            b1 = _mm256_mul_pd(b1, it);
+            b0 = _mm256_mul_pd(b0, scale);
+            b1 = _mm256_mul_pd(b1, scale);
         }
         block_pd(&st, a0, a1, b0, b1, log_probs);
     }
@@ -441,12 +442,12 @@ NKL_INLINE void lanes_f64(const double *s, const double *u, size_t cols, double 
         for (size_t j = 0; j < 8; j++) sb[j] = ub[j] = -INFINITY;
         memcpy(sb, s + i, (cols - i) * sizeof(double));
         memcpy(ub, u + i, (cols - i) * sizeof(double));
-        __m256d a0 = _mm256_mul_pd(_mm256_loadu_pd(sb), it);
-        __m256d a1 = _mm256_mul_pd(_mm256_loadu_pd(sb + 4), it);
+        __m256d a0 = _mm256_mul_pd(_mm256_loadu_pd(sb), scale);
+        __m256d a1 = _mm256_mul_pd(_mm256_loadu_pd(sb + 4), scale);
         __m256d b0 = _mm256_loadu_pd(ub), b1 = _mm256_loadu_pd(ub + 4);
         if (!log_probs) {
-            b0 = _mm256_mul_pd(b0, it);
-            b1 = _mm256_mul_pd(b1, it);
+            b0 = _mm256_mul_pd(b0, scale);
+            b1 = _mm256_mul_pd(b1, scale);
         }
         block_pd(&st, a0, a1, b0, b1, log_probs);
     }
@@ -457,19 +458,20 @@ NKL_INLINE void lanes_f64(const double *s, const double *u, size_t cols, double 
     _mm256_storeu_pd(out->acc, st.acc);
 }
 
-void nkl_distill_lanes_f64_avx2(const double *s, const double *u, size_t cols, double inv_t,
+void nkl_distill_lanes_f64_avx2(const double *s, const double *u, size_t cols, double logit_scale,
                                 int log_probs, nkl_distill_lanes *st) {
-    if (log_probs) lanes_f64(s, u, cols, inv_t, 1, st);
-    else lanes_f64(s, u, cols, inv_t, 0, st);
+    if (log_probs) lanes_f64(s, u, cols, logit_scale, 1, st);
+    else lanes_f64(s, u, cols, logit_scale, 0, st);
 }
 
 typedef struct grad_pd_consts {
-    __m256d ia, ib, ma, la, mb, lb, zb, kl, cs, cu;
+    __m256d student_scale, teacher_scale, student_max, student_log_sum, teacher_max,
+        teacher_log_sum, teacher_mass, kl, student_factor, teacher_factor;
 } grad_pd_consts;
 
 NKL_INLINE void grad_pd(__m256d sv, __m256d uv, const grad_pd_consts *g, __m256d *gs, __m256d *gu) {
-    __m256d lq = _mm256_sub_pd(_mm256_sub_pd(_mm256_mul_pd(sv, g->ia), g->ma), g->la);
-    __m256d lp = _mm256_sub_pd(_mm256_sub_pd(_mm256_mul_pd(uv, g->ib), g->mb), g->lb);
+    __m256d lq = _mm256_sub_pd(_mm256_sub_pd(_mm256_mul_pd(sv, g->student_scale), g->student_max), g->student_log_sum);
+    __m256d lp = _mm256_sub_pd(_mm256_sub_pd(_mm256_mul_pd(uv, g->teacher_scale), g->teacher_max), g->teacher_log_sum);
     /* NaN-safe operand order: see grad_ps */
     __m256d ok = _mm256_and_pd(
         _mm256_cmp_pd(_mm256_min_pd(lq, lp), _mm256_set1_pd(-700.0), _CMP_GE_OQ),
@@ -477,18 +479,18 @@ NKL_INLINE void grad_pd(__m256d sv, __m256d uv, const grad_pd_consts *g, __m256d
     int fast = _mm256_movemask_pd(ok) == 0xf;
     __m256d q = fast ? exp_inrange_pd(lq) : nkl_exp_pd(lq);
     __m256d p = fast ? exp_inrange_pd(lp) : nkl_exp_pd(lp);
-    *gs = _mm256_mul_pd(_mm256_sub_pd(_mm256_mul_pd(q, g->zb), p), g->cs);
+    *gs = nkl_canon_nan_pd(_mm256_mul_pd(_mm256_sub_pd(_mm256_mul_pd(q, g->teacher_mass), p), g->student_factor));
     __m256d f = _mm256_sub_pd(_mm256_sub_pd(lp, lq), g->kl);
-    __m256d gv = _mm256_mul_pd(_mm256_mul_pd(p, f), g->cu);
-    *gu = fast ? gv : _mm256_and_pd(_mm256_cmp_pd(p, _mm256_setzero_pd(), _CMP_NEQ_UQ), gv);
+    __m256d gv = _mm256_mul_pd(_mm256_mul_pd(p, f), g->teacher_factor);
+    *gu = nkl_canon_nan_pd(fast ? gv : _mm256_and_pd(_mm256_cmp_pd(p, _mm256_setzero_pd(), _CMP_NEQ_UQ), gv));
 }
 
 void nkl_distill_grad_f64_avx2(const double *s, const double *u, size_t cols,
                                const nkl_distill_grad_f64 *gp, double *gs, double *gu) {
     const grad_pd_consts g = {
-        _mm256_set1_pd(gp->ia), _mm256_set1_pd(gp->ib), _mm256_set1_pd(gp->ma), _mm256_set1_pd(gp->la),
-        _mm256_set1_pd(gp->mb), _mm256_set1_pd(gp->lb), _mm256_set1_pd(gp->zb), _mm256_set1_pd(gp->kl),
-        _mm256_set1_pd(gp->cs), _mm256_set1_pd(gp->cu)};
+        _mm256_set1_pd(gp->student_scale), _mm256_set1_pd(gp->teacher_scale), _mm256_set1_pd(gp->student_max), _mm256_set1_pd(gp->student_log_sum),
+        _mm256_set1_pd(gp->teacher_max), _mm256_set1_pd(gp->teacher_log_sum), _mm256_set1_pd(gp->teacher_mass), _mm256_set1_pd(gp->kl),
+        _mm256_set1_pd(gp->student_factor), _mm256_set1_pd(gp->teacher_factor)};
     size_t i = 0;
     __m256d vs, vu;
     for (; i + 4 <= cols; i += 4) {

@@ -117,12 +117,13 @@ NKL_INLINE void pointwise_f32(const float *x, const float *t, size_t n, float *o
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         if (i % 16 == 0) prefetch2(x + i, t + i);
-        _mm256_storeu_ps(out + i, term_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(t + i),
-                                          log_target, masked));
+        _mm256_storeu_ps(out + i, nkl_canon_nan_ps(term_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(t + i),
+                                                           log_target, masked)));
     }
     if (i < n) {
         __m256i m = nkl_tail_mask_ps(n - i);
-        _mm256_maskstore_ps(out + i, m, load_term_ps(x + i, t + i, n - i, 0, log_target, masked));
+        _mm256_maskstore_ps(out + i, m,
+                            nkl_canon_nan_ps(load_term_ps(x + i, t + i, n - i, 0, log_target, masked)));
     }
 }
 
@@ -131,12 +132,13 @@ NKL_INLINE void pointwise_f64(const double *x, const double *t, size_t n, double
     size_t i = 0;
     for (; i + 4 <= n; i += 4) {
         if (i % 8 == 0) prefetch2(x + i, t + i);
-        _mm256_storeu_pd(out + i, term_pd(_mm256_loadu_pd(x + i), _mm256_loadu_pd(t + i),
-                                          log_target, masked));
+        _mm256_storeu_pd(out + i, nkl_canon_nan_pd(term_pd(_mm256_loadu_pd(x + i), _mm256_loadu_pd(t + i),
+                                                           log_target, masked)));
     }
     if (i < n) {
         __m256i m = nkl_tail_mask_pd(n - i);
-        _mm256_maskstore_pd(out + i, m, load_term_pd(x + i, t + i, n - i, 0, log_target, masked));
+        _mm256_maskstore_pd(out + i, m,
+                            nkl_canon_nan_pd(load_term_pd(x + i, t + i, n - i, 0, log_target, masked)));
     }
 }
 
@@ -430,9 +432,9 @@ NKL_INLINE __m256 grad_vector_ps(const float *x, const float *t, size_t r, __m25
     __m256 dx, dt, l;
     if (r == 8) {
         l = term_grad_ps(_mm256_loadu_ps(x), _mm256_loadu_ps(t), s, log_target, masked, &dx, &dt);
-        _mm256_storeu_ps(gx, dx);
-        if (gt) _mm256_storeu_ps(gt, dt);
-        if (lo) _mm256_storeu_ps(lo, l);
+        _mm256_storeu_ps(gx, nkl_canon_nan_ps(dx));
+        if (gt) _mm256_storeu_ps(gt, nkl_canon_nan_ps(dt));
+        if (lo) _mm256_storeu_ps(lo, nkl_canon_nan_ps(l));
         return l;
     }
     if (r == 0) return _mm256_setzero_ps();
@@ -440,9 +442,9 @@ NKL_INLINE __m256 grad_vector_ps(const float *x, const float *t, size_t r, __m25
     __m256 tt = _mm256_maskload_ps(t, m);
     if (!log_target) tt = _mm256_blendv_ps(F32(1.0f), tt, _mm256_castsi256_ps(m));
     l = term_grad_ps(_mm256_maskload_ps(x, m), tt, s, log_target, masked, &dx, &dt);
-    _mm256_maskstore_ps(gx, m, dx);
-    if (gt) _mm256_maskstore_ps(gt, m, dt);
-    if (lo) _mm256_maskstore_ps(lo, m, l);
+    _mm256_maskstore_ps(gx, m, nkl_canon_nan_ps(dx));
+    if (gt) _mm256_maskstore_ps(gt, m, nkl_canon_nan_ps(dt));
+    if (lo) _mm256_maskstore_ps(lo, m, nkl_canon_nan_ps(l));
     return l;
 }
 
@@ -451,9 +453,9 @@ NKL_INLINE __m256d grad_vector_pd(const double *x, const double *t, size_t r, __
     __m256d dx, dt, l;
     if (r == 4) {
         l = term_grad_pd(_mm256_loadu_pd(x), _mm256_loadu_pd(t), s, log_target, masked, &dx, &dt);
-        _mm256_storeu_pd(gx, dx);
-        if (gt) _mm256_storeu_pd(gt, dt);
-        if (lo) _mm256_storeu_pd(lo, l);
+        _mm256_storeu_pd(gx, nkl_canon_nan_pd(dx));
+        if (gt) _mm256_storeu_pd(gt, nkl_canon_nan_pd(dt));
+        if (lo) _mm256_storeu_pd(lo, nkl_canon_nan_pd(l));
         return l;
     }
     if (r == 0) return _mm256_setzero_pd();
@@ -461,9 +463,9 @@ NKL_INLINE __m256d grad_vector_pd(const double *x, const double *t, size_t r, __
     __m256d tt = _mm256_maskload_pd(t, m);
     if (!log_target) tt = _mm256_blendv_pd(F64(1.0), tt, _mm256_castsi256_pd(m));
     l = term_grad_pd(_mm256_maskload_pd(x, m), tt, s, log_target, masked, &dx, &dt);
-    _mm256_maskstore_pd(gx, m, dx);
-    if (gt) _mm256_maskstore_pd(gt, m, dt);
-    if (lo) _mm256_maskstore_pd(lo, m, l);
+    _mm256_maskstore_pd(gx, m, nkl_canon_nan_pd(dx));
+    if (gt) _mm256_maskstore_pd(gt, m, nkl_canon_nan_pd(dt));
+    if (lo) _mm256_maskstore_pd(lo, m, nkl_canon_nan_pd(l));
     return l;
 }
 

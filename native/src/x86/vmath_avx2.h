@@ -16,6 +16,15 @@
 #define I32(c) _mm256_set1_epi32((int)(c))
 #define I64(c) _mm256_set1_epi64x((long long)(c))
 
+/* nkl_canon_nan_f32/_f64 (internal.h) lane by lane: NaN lanes become the
+   positive quiet NaN, the others keep their bits. For the store path. */
+NKL_INLINE __m256 nkl_canon_nan_ps(__m256 v) {
+    return _mm256_blendv_ps(v, _mm256_castsi256_ps(I32(NKL_NAN_BITS_F32)), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+}
+NKL_INLINE __m256d nkl_canon_nan_pd(__m256d v) {
+    return _mm256_blendv_pd(v, _mm256_castsi256_pd(I64(NKL_NAN_BITS_F64)), _mm256_cmp_pd(v, v, _CMP_UNORD_Q));
+}
+
 /* Lane masks for a tail of r elements: the first r lanes all ones. */
 static const int32_t nkl_tail_mask_table[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 

@@ -1,12 +1,15 @@
 using System;
 using NativeKl.Core;
 using NativeKl.Managed;
+using static NativeKl.Managed.ManagedMath;
 
 namespace NativeKl.Backends
 {
     /// <summary>
     /// The managed implementation of the seam: the math is <see cref="ManagedKl"/>'s and
     /// <see cref="ManagedDistill"/>'s; the reduction divisor is applied here exactly as api.c does.
+    /// A NaN result is the library's NaN (CanonicalNaN in double: converting it to float gives the
+    /// float one, 0x7FC00000).
     /// </summary>
     internal sealed class ManagedBackend<T> : IKlBackend<T> where T : unmanaged
     {
@@ -15,7 +18,7 @@ namespace NativeKl.Backends
         private ManagedBackend() { }
 
         public T Reduce(ReadOnlySpan<T> input, ReadOnlySpan<T> target, in KlPlan plan) =>
-            Num.FromDouble<T>(ManagedKl.Total(Sum(input, target, plan)) / plan.Divisor);
+            Num.FromDouble<T>(CanonicalNaN(ManagedKl.Total(Sum(input, target, plan)) / plan.Divisor));
 
         public void Pointwise(ReadOnlySpan<T> input, ReadOnlySpan<T> target, Span<T> destination, in KlPlan plan)
         {
@@ -30,8 +33,8 @@ namespace NativeKl.Backends
         {
             int columns = plan.Length;
             for (int r = 0; r < rows; r++)
-                destination[r] = Num.FromDouble<T>(ManagedKl.Total(Sum(input.Slice(r * inputStride, columns),
-                    target.Slice(r * targetStride, columns), plan)));
+                destination[r] = Num.FromDouble<T>(CanonicalNaN(ManagedKl.Total(Sum(input.Slice(r * inputStride, columns),
+                    target.Slice(r * targetStride, columns), plan))));
         }
 
         /// <summary>As api.c's backward: s = gradOutput / divisor, rounded once to the data's type; the value as Reduce's.</summary>
@@ -45,7 +48,7 @@ namespace NativeKl.Backends
                     Num.AsFloat(values), Num.AsFloat(gradInput), Num.AsFloat(gradTarget))
                 : ManagedKl.Grad(Num.AsDouble(input), Num.AsDouble(target), plan.LogTarget, plan.Masked, s,
                     Num.AsDouble(values), Num.AsDouble(gradInput), Num.AsDouble(gradTarget));
-            return plan.Reduction == KlReductionKind.None ? default : Num.FromDouble<T>(ManagedKl.Total(acc) / plan.Divisor);
+            return plan.Reduction == KlReductionKind.None ? default : Num.FromDouble<T>(CanonicalNaN(ManagedKl.Total(acc) / plan.Divisor));
         }
 
         public void Partials(ReadOnlySpan<T> input, ReadOnlySpan<T> target, int firstChunk, Span<KlPartial> partials, in KlPlan plan)
@@ -64,7 +67,7 @@ namespace NativeKl.Backends
         {
             var acc = new KlPartial();
             foreach (KlPartial p in partials) ManagedKl.Combine(ref acc, p);
-            return ManagedKl.Total(acc) / plan.Divisor;
+            return CanonicalNaN(ManagedKl.Total(acc) / plan.Divisor);
         }
 
         public T Distill(ReadOnlySpan<T> student, ReadOnlySpan<T> teacher, ReadOnlySpan<T> rowWeights, Span<T> rowLosses,

@@ -19,6 +19,8 @@ namespace NativeKl.Interop
         internal const int NKL_VERSION_PATCH = 0;
         internal const string NKL_VERSION_STRING = "0.1.0";
         internal const int NKL_VERSION = 256;
+        internal const uint NKL_NAN_BITS_F32 = 0x7FC00000;
+        internal const ulong NKL_NAN_BITS_F64 = 0x7FF8000000000000;
         internal const uint NKL_LOG_TARGET = 0x1;
         internal const uint NKL_MASKED = 0x2;
         internal const uint NKL_FORCE_SCALAR = 0x100;
@@ -53,6 +55,12 @@ namespace NativeKl.Interop
 
         [DllImport(LibraryName, EntryPoint = "nkl_kl_div_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_kl_div_f64(double* input, double* target, nuint n, nkl_reduction reduction, nuint batch, uint flags, double* @out);
+
+        [DllImport(LibraryName, EntryPoint = "nkl_kl_div_pointwise_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern nkl_status nkl_kl_div_pointwise_f32(float* input, float* target, nuint n, uint flags, float* @out);
+
+        [DllImport(LibraryName, EntryPoint = "nkl_kl_div_pointwise_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern nkl_status nkl_kl_div_pointwise_f64(double* input, double* target, nuint n, uint flags, double* @out);
 
         [DllImport(LibraryName, EntryPoint = "nkl_kl_div_rows_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_kl_div_rows_f32(float* input, nuint input_stride, float* target, nuint target_stride, nuint rows, nuint cols, uint flags, float* @out);
@@ -112,6 +120,14 @@ namespace NativeKl.Interop
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_kl_div_f64(double* input, double* target, nuint n, nkl_reduction reduction, nuint batch, uint flags, double* @out) =>
             global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_f64(input, target, n, reduction, batch, flags, @out), nameof(NativeMethods.nkl_kl_div_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_pointwise_f32(float* input, float* target, nuint n, uint flags, float* @out) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_pointwise_f32(input, target, n, flags, @out), nameof(NativeMethods.nkl_kl_div_pointwise_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_pointwise_f64(double* input, double* target, nuint n, uint flags, double* @out) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_pointwise_f64(input, target, n, flags, @out), nameof(NativeMethods.nkl_kl_div_pointwise_f64));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_kl_div_rows_f32(float* input, nuint input_stride, float* target, nuint target_stride, nuint rows, nuint cols, uint flags, float* @out) =>

@@ -33,7 +33,12 @@ namespace NativeKl.Interop
             fixed (T* x = input)
             fixed (T* t = target)
             fixed (T* d = destination)
-                KlDiv(x, t, plan.Length, KlReductionKind.None, 0, Flags(plan), d);
+            {
+                if (F32)
+                    NativeChecked.nkl_kl_div_pointwise_f32((float*)x, (float*)t, (nuint)plan.Length, Flags(plan), (float*)d);
+                else
+                    NativeChecked.nkl_kl_div_pointwise_f64((double*)x, (double*)t, (nuint)plan.Length, Flags(plan), (double*)d);
+            }
         }
 
         public void Rows(ReadOnlySpan<T> input, int inputStride, ReadOnlySpan<T> target, int targetStride, int rows,

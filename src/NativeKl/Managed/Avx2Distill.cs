@@ -233,10 +233,10 @@ namespace NativeKl.Managed
             bool fast = Avx.MoveMask(ok) == 0xff;
             Vector256<float> q = fast ? Avx2Math.Exp2InRange(lq) : Avx2Math.Exp2(lq);
             Vector256<float> p = fast ? Avx2Math.Exp2InRange(lp) : Avx2Math.Exp2(lp);
-            gs = Avx.Multiply(Avx.Subtract(Avx.Multiply(q, Vector256.Create(g.Zb)), p), Vector256.Create(g.Cs));
+            gs = Avx2Math.CanonicalNaN(Avx.Multiply(Avx.Subtract(Avx.Multiply(q, Vector256.Create(g.Zb)), p), Vector256.Create(g.Cs)));
             Vector256<float> f = Avx.Subtract(Avx.Subtract(lp, lq), Vector256.Create(g.Kl));
             Vector256<float> gv = Avx.Multiply(Avx.Multiply(p, f), Vector256.Create(g.Cu));
-            gu = fast ? gv : Avx.And(Avx.Compare(p, Vector256<float>.Zero, Ne), gv);
+            gu = Avx2Math.CanonicalNaN(fast ? gv : Avx.And(Avx.Compare(p, Vector256<float>.Zero, Ne), gv));
         }
 
         /// <summary>The gradient pass of one row; gu may be empty.</summary>
@@ -362,9 +362,9 @@ namespace NativeKl.Managed
             Vector256<double> lq = Avx.Subtract(Avx.Subtract(Avx.Multiply(sv, Vector256.Create(g.Ia)), Vector256.Create(g.Ma)), Vector256.Create(g.La));
             Vector256<double> lp = Avx.Subtract(Avx.Subtract(Avx.Multiply(uv, Vector256.Create(g.Ib)), Vector256.Create(g.Mb)), Vector256.Create(g.Lb));
             Vector256<double> q = Avx2Math.Exp(lq), p = Avx2Math.Exp(lp);
-            gs = Avx.Multiply(Avx.Subtract(Avx.Multiply(q, Vector256.Create(g.Zb)), p), Vector256.Create(g.Cs));
+            gs = Avx2Math.CanonicalNaN(Avx.Multiply(Avx.Subtract(Avx.Multiply(q, Vector256.Create(g.Zb)), p), Vector256.Create(g.Cs)));
             Vector256<double> f = Avx.Subtract(Avx.Subtract(lp, lq), Vector256.Create(g.Kl));
-            gu = Avx.And(Avx.Compare(p, Vector256<double>.Zero, Ne), Avx.Multiply(Avx.Multiply(p, f), Vector256.Create(g.Cu)));
+            gu = Avx2Math.CanonicalNaN(Avx.And(Avx.Compare(p, Vector256<double>.Zero, Ne), Avx.Multiply(Avx.Multiply(p, f), Vector256.Create(g.Cu))));
         }
 
         /// <summary>The gradient pass of one row; gu may be empty.</summary>

@@ -88,7 +88,7 @@ namespace NativeKl.Managed
             ref float outr = ref MemoryMarshal.GetReference(output);
             int i = 0;
             for (; i + 8 <= n; i += 8)
-                Term(Vector256.LoadUnsafe(ref xr, (nuint)i), Vector256.LoadUnsafe(ref tr, (nuint)i), logTarget, masked)
+                Avx2Math.CanonicalNaN(Term(Vector256.LoadUnsafe(ref xr, (nuint)i), Vector256.LoadUnsafe(ref tr, (nuint)i), logTarget, masked))
                     .StoreUnsafe(ref outr, (nuint)i);
             if (i < n) PointwiseTail(x.Slice(i), t.Slice(i), output.Slice(i), logTarget, masked);
         }
@@ -104,7 +104,7 @@ namespace NativeKl.Managed
             t.CopyTo(buf.Slice(8));
             Vector256<float> l = Term(Vector256.Create((ReadOnlySpan<float>)buf.Slice(0, 8)),
                                       Vector256.Create((ReadOnlySpan<float>)buf.Slice(8, 8)), logTarget, masked);
-            l.CopyTo(buf);
+            Avx2Math.CanonicalNaN(l).CopyTo(buf);
             buf.Slice(0, x.Length).CopyTo(output);
         }
 
@@ -117,7 +117,7 @@ namespace NativeKl.Managed
             ref double outr = ref MemoryMarshal.GetReference(output);
             int i = 0;
             for (; i + 4 <= n; i += 4)
-                Term(Vector256.LoadUnsafe(ref xr, (nuint)i), Vector256.LoadUnsafe(ref tr, (nuint)i), logTarget, masked)
+                Avx2Math.CanonicalNaN(Term(Vector256.LoadUnsafe(ref xr, (nuint)i), Vector256.LoadUnsafe(ref tr, (nuint)i), logTarget, masked))
                     .StoreUnsafe(ref outr, (nuint)i);
             if (i < n) PointwiseTail(x.Slice(i), t.Slice(i), output.Slice(i), logTarget, masked);
         }
@@ -132,7 +132,7 @@ namespace NativeKl.Managed
             t.CopyTo(buf.Slice(4));
             Vector256<double> l = Term(Vector256.Create((ReadOnlySpan<double>)buf.Slice(0, 4)),
                                        Vector256.Create((ReadOnlySpan<double>)buf.Slice(4, 4)), logTarget, masked);
-            l.CopyTo(buf);
+            Avx2Math.CanonicalNaN(l).CopyTo(buf);
             buf.Slice(0, x.Length).CopyTo(output);
         }
 
@@ -335,9 +335,9 @@ namespace NativeKl.Managed
         {
             Vector256<float> l = TermGrad(Vector256.LoadUnsafe(ref x), Vector256.LoadUnsafe(ref t), s, logTarget, masked,
                                           out Vector256<float> dx, out Vector256<float> dt);
-            dx.StoreUnsafe(ref gx);
-            if (hasGt) dt.StoreUnsafe(ref gt);
-            if (hasLo) l.StoreUnsafe(ref lo);
+            Avx2Math.CanonicalNaN(dx).StoreUnsafe(ref gx);
+            if (hasGt) Avx2Math.CanonicalNaN(dt).StoreUnsafe(ref gt);
+            if (hasLo) Avx2Math.CanonicalNaN(l).StoreUnsafe(ref lo);
             return l;
         }
 
@@ -347,9 +347,9 @@ namespace NativeKl.Managed
         {
             Vector256<double> l = TermGrad(Vector256.LoadUnsafe(ref x), Vector256.LoadUnsafe(ref t), s, logTarget, masked,
                                            out Vector256<double> dx, out Vector256<double> dt);
-            dx.StoreUnsafe(ref gx);
-            if (hasGt) dt.StoreUnsafe(ref gt);
-            if (hasLo) l.StoreUnsafe(ref lo);
+            Avx2Math.CanonicalNaN(dx).StoreUnsafe(ref gx);
+            if (hasGt) Avx2Math.CanonicalNaN(dt).StoreUnsafe(ref gt);
+            if (hasLo) Avx2Math.CanonicalNaN(l).StoreUnsafe(ref lo);
             return l;
         }
 

@@ -27,6 +27,17 @@ namespace NativeKl.Managed
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<long> I64(ulong c) => Vector256.Create(unchecked((long)c));
 
+        /// <summary>ManagedMath.CanonicalNaN lane by lane (nkl_canon_nan_ps): NaN lanes become the
+        /// positive quiet NaN, the others keep their bits. For the store path.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> CanonicalNaN(Vector256<float> v) =>
+            Avx.BlendVariable(v, I32(QuietNaNBitsF32).AsSingle(), Avx.Compare(v, v, FloatComparisonMode.UnorderedNonSignaling));
+
+        /// <summary>ManagedMath.CanonicalNaN lane by lane (nkl_canon_nan_pd).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<double> CanonicalNaN(Vector256<double> v) =>
+            Avx.BlendVariable(v, I64(QuietNaNBitsF64).AsDouble(), Avx.Compare(v, v, FloatComparisonMode.UnorderedNonSignaling));
+
         // ------------------------------------------------------------ log f32
 
         /// <summary>log of lanes in the normal range. scaled: some lanes were

@@ -72,6 +72,15 @@ namespace NativeKl.Managed
             acc.Compensation += p.Compensation;
         }
 
+        /// <summary>p with a NaN sum or compensation as the library's NaN (nkl_canon_nan_partial): what
+        /// the native chunk API returns, so partials compare bit for bit.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static KlPartial CanonicalNaN(KlPartial p) => new KlPartial
+        {
+            Sum = ManagedMath.CanonicalNaN(p.Sum),
+            Compensation = ManagedMath.CanonicalNaN(p.Compensation),
+        };
+
         /// <summary>The value a combined partial stands for; an infinite or NaN sum as is.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static double Total(KlPartial acc) =>

@@ -120,7 +120,7 @@ namespace NativeKl.Managed
                 row.Mb = 0.0;
                 row.Lb = 0.0;
                 row.Zb = zb;
-                row.Kl = zb < double.PositiveInfinity ? acc * unit + row.La * zb : double.NaN;
+                row.Kl = zb < double.PositiveInfinity ? acc * unit + row.La * zb : ManagedMath.NaNF64;
             }
             else
             {
@@ -222,8 +222,8 @@ namespace NativeKl.Managed
                 float lq = (s[c] * g.Ia - g.Ma) - g.La;
                 float lp = (u[c] * g.Ib - g.Mb) - g.Lb;
                 float q = ManagedMath.Exp2(lq), p = ManagedMath.Exp2(lp);
-                gs[c] = (q * g.Zb - p) * g.Cs;
-                if (teacher) gu[c] = p != 0 ? (p * ((lp - lq) - g.Kl)) * g.Cu : 0f;
+                gs[c] = ManagedMath.CanonicalNaN((q * g.Zb - p) * g.Cs);
+                if (teacher) gu[c] = ManagedMath.CanonicalNaN(p != 0 ? (p * ((lp - lq) - g.Kl)) * g.Cu : 0f);
             }
         }
 
@@ -259,7 +259,7 @@ namespace NativeKl.Managed
                 LanesOf(s, u, invT, logProbs, ref st);
                 Row row = FinishRow(ref st, LanesF32, logProbs, base2: true);
                 double loss = wr * row.Kl * plan.LossScale;
-                if (reduction == KlReductionKind.None) { if (!rowLosses.IsEmpty) rowLosses[r] = (float)loss; }
+                if (reduction == KlReductionKind.None) { if (!rowLosses.IsEmpty) rowLosses[r] = ManagedMath.CanonicalNaN((float)loss); }
                 else CanonicalSum.TwoSum(ref sum, ref comp, loss);
                 if (backward)
                 {
@@ -270,7 +270,8 @@ namespace NativeKl.Managed
                     GradOf(s, u, gr, gsr, gur);
                 }
             }
-            return reduction == KlReductionKind.None ? 0f : (float)(CanonicalSum.Total(new KlPartial { Sum = sum, Compensation = comp }) / plan.Divisor);
+            return reduction == KlReductionKind.None ? 0f
+                : ManagedMath.CanonicalNaN((float)(CanonicalSum.Total(new KlPartial { Sum = sum, Compensation = comp }) / plan.Divisor));
         }
 
         // ---------------------------------------------------------------- double
@@ -332,8 +333,8 @@ namespace NativeKl.Managed
                 double lq = (s[c] * g.Ia - g.Ma) - g.La;
                 double lp = (u[c] * g.Ib - g.Mb) - g.Lb;
                 double q = ManagedMath.Exp(lq), p = ManagedMath.Exp(lp);
-                gs[c] = (q * g.Zb - p) * g.Cs;
-                if (teacher) gu[c] = p != 0 ? (p * ((lp - lq) - g.Kl)) * g.Cu : 0.0;
+                gs[c] = ManagedMath.CanonicalNaN((q * g.Zb - p) * g.Cs);
+                if (teacher) gu[c] = ManagedMath.CanonicalNaN(p != 0 ? (p * ((lp - lq) - g.Kl)) * g.Cu : 0.0);
             }
         }
 
@@ -367,7 +368,7 @@ namespace NativeKl.Managed
                 LanesOf(s, u, invT, logProbs, ref st);
                 Row row = FinishRow(ref st, LanesF64, logProbs, base2: false);
                 double loss = wr * row.Kl * plan.LossScale;
-                if (reduction == KlReductionKind.None) { if (!rowLosses.IsEmpty) rowLosses[r] = (double)loss; }
+                if (reduction == KlReductionKind.None) { if (!rowLosses.IsEmpty) rowLosses[r] = ManagedMath.CanonicalNaN(loss); }
                 else CanonicalSum.TwoSum(ref sum, ref comp, loss);
                 if (backward)
                 {
@@ -377,7 +378,8 @@ namespace NativeKl.Managed
                     GradOf(s, u, gr, gsr, gur);
                 }
             }
-            return reduction == KlReductionKind.None ? 0.0 : (CanonicalSum.Total(new KlPartial { Sum = sum, Compensation = comp }) / plan.Divisor);
+            return reduction == KlReductionKind.None ? 0.0
+                : ManagedMath.CanonicalNaN(CanonicalSum.Total(new KlPartial { Sum = sum, Compensation = comp }) / plan.Divisor);
         }
     }
 }

@@ -73,24 +73,26 @@ namespace NativeKl.Managed
 
         // --------------------------------------------------------------- chunks
 
-        /// <summary>The partial of one chunk (at most ChunkElements elements).</summary>
+        /// <summary>The partial of one chunk (at most ChunkElements elements), a NaN field as the
+        /// library's NaN (as nkl_kl_div_partials_f32 returns it).</summary>
         public static KlPartial Chunk(ReadOnlySpan<float> input, ReadOnlySpan<float> target, bool logTarget, bool masked)
         {
             Debug.Assert(input.Length == target.Length && input.Length <= ChunkElements);
 #if NET8_0_OR_GREATER
-            if (UsesAvx2) return Avx2Kernels.Chunk(input, target, logTarget, masked);
+            if (UsesAvx2) return CanonicalSum.CanonicalNaN(Avx2Kernels.Chunk(input, target, logTarget, masked));
 #endif
-            return ScalarKernels.Chunk(input, target, logTarget, masked);
+            return CanonicalSum.CanonicalNaN(ScalarKernels.Chunk(input, target, logTarget, masked));
         }
 
-        /// <summary>The partial of one chunk (at most ChunkElements elements).</summary>
+        /// <summary>The partial of one chunk (at most ChunkElements elements), a NaN field as the
+        /// library's NaN (as nkl_kl_div_partials_f64 returns it).</summary>
         public static KlPartial Chunk(ReadOnlySpan<double> input, ReadOnlySpan<double> target, bool logTarget, bool masked)
         {
             Debug.Assert(input.Length == target.Length && input.Length <= ChunkElements);
 #if NET8_0_OR_GREATER
-            if (UsesAvx2) return Avx2Kernels.Chunk(input, target, logTarget, masked);
+            if (UsesAvx2) return CanonicalSum.CanonicalNaN(Avx2Kernels.Chunk(input, target, logTarget, masked));
 #endif
-            return ScalarKernels.Chunk(input, target, logTarget, masked);
+            return CanonicalSum.CanonicalNaN(ScalarKernels.Chunk(input, target, logTarget, masked));
         }
 
         /// <summary>Adds partial p into acc; call in chunk order (nkl_combine).</summary>

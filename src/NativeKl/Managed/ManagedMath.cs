@@ -89,6 +89,19 @@ namespace NativeKl.Managed
         public static readonly float NaNF32 = FloatFromBits(QuietNaNBitsF32);
         public static readonly double NaNF64 = DoubleFromBits(QuietNaNBitsF64);
 
+        /// <summary>
+        /// v, or <see cref="NaNF32"/> where v is any NaN (nkl_canon_nan_f32): every value the library
+        /// writes or returns goes through this (or Avx2Math.CanonicalNaN) last, so that a NaN has
+        /// one bit pattern whichever operand the hardware propagated (an input's NaN, or x64's
+        /// negative default NaN from 0 * inf or 0 / 0, as float.NaN itself).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float CanonicalNaN(float v) => float.IsNaN(v) ? NaNF32 : v;
+
+        /// <summary>v, or <see cref="NaNF64"/> where v is any NaN (nkl_canon_nan_f64).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static double CanonicalNaN(double v) => double.IsNaN(v) ? NaNF64 : v;
+
         // ------------------------------------------------------------- log
 
         /// <summary>log t: +inf -> +inf, t &lt; 0 or NaN -> NaN, +-0 -> -inf, subnormals exact.</summary>

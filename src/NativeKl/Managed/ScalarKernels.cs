@@ -62,13 +62,13 @@ namespace NativeKl.Managed
         public static void Pointwise(ReadOnlySpan<float> x, ReadOnlySpan<float> t, Span<float> output,
                                      bool logTarget, bool masked)
         {
-            for (int i = 0; i < x.Length; i++) output[i] = Term(x[i], t[i], logTarget, masked);
+            for (int i = 0; i < x.Length; i++) output[i] = CanonicalNaN(Term(x[i], t[i], logTarget, masked));
         }
 
         public static void Pointwise(ReadOnlySpan<double> x, ReadOnlySpan<double> t, Span<double> output,
                                      bool logTarget, bool masked)
         {
-            for (int i = 0; i < x.Length; i++) output[i] = Term(x[i], t[i], logTarget, masked);
+            for (int i = 0; i < x.Length; i++) output[i] = CanonicalNaN(Term(x[i], t[i], logTarget, masked));
         }
 
         /// <summary>float data: per block of 16, pairs L[j] + L[j + 8] added in float,
@@ -190,9 +190,9 @@ namespace NativeKl.Managed
                 {
                     if (i + j >= len) { l[j] = 0.0f; continue; }
                     l[j] = TermGrad(x[i + j], t[i + j], logTarget, masked, s, out float dx, out float dt);
-                    gx[i + j] = dx;
-                    if (hasGt) gt[i + j] = dt;
-                    if (hasLo) lo[i + j] = l[j];
+                    gx[i + j] = CanonicalNaN(dx);
+                    if (hasGt) gt[i + j] = CanonicalNaN(dt);
+                    if (hasLo) lo[i + j] = CanonicalNaN(l[j]);
                 }
                 for (int j = 0; j < CanonicalSum.LanesF32; j++)
                     acc[j] += (double)(l[j] + l[j + 8]);
@@ -218,9 +218,9 @@ namespace NativeKl.Managed
                 {
                     if (i + j >= len) { l[j] = 0.0; continue; }
                     l[j] = TermGrad(x[i + j], t[i + j], logTarget, masked, s, out double dx, out double dt);
-                    gx[i + j] = dx;
-                    if (hasGt) gt[i + j] = dt;
-                    if (hasLo) lo[i + j] = l[j];
+                    gx[i + j] = CanonicalNaN(dx);
+                    if (hasGt) gt[i + j] = CanonicalNaN(dt);
+                    if (hasLo) lo[i + j] = CanonicalNaN(l[j]);
                 }
                 for (int j = 0; j < CanonicalSum.LanesF64; j++)
                     CanonicalSum.TwoSum(ref sum[j], ref comp[j], (l[j] + l[j + 4]) + (l[j + 8] + l[j + 12]));
