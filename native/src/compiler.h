@@ -9,9 +9,11 @@
 #if defined(_MSC_VER)
 #  define NKL_INLINE static __forceinline
 #  define NKL_LIKELY(x) (x)
+#  define NKL_UNLIKELY(x) (x)
 #else
 #  define NKL_INLINE static inline __attribute__((always_inline))
 #  define NKL_LIKELY(x) __builtin_expect(!!(x), 1)
+#  define NKL_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #endif
 
 /* Pastes a and b after expanding them: the template includes (*.inc) name

@@ -62,6 +62,13 @@ static const pair pairs[] = {
     {IN_NAN, -0.5, LT, 1, "log_target, x NaN"},
     {IN_NAN, -0.5, LT | M, 1, "masked log_target, x NaN"},
     {INFINITY, INFINITY, LT, 1, "log_target, t = x = +inf (inf * NaN)"},
+    /* no NaN term, but NaN gradients with grad_output 0 or inf (inf * 0) */
+    {INFINITY, 0.3, 0, 0, "x = +inf, t normal"},
+    {-INFINITY, 0.3, 0, 0, "x = -inf, t normal"},
+    {INFINITY, -0.5, LT, 0, "log_target, x = +inf"},
+    {-INFINITY, -0.5, LT, 0, "log_target, x = -inf"},
+    {-0.5, 0.3, 0, 0, "ordinary"},
+    {-0.5, -0.5, LT, 0, "log_target, ordinary"},
 };
 
 static const size_t lengths[] = {1, 5, 8, 13, 16, 17, 37, 40};
@@ -148,6 +155,8 @@ static size_t check_partials(const nkl_partial *p, size_t count, const char *ctx
             T value;                                                                                  \
             T *vp = r < 0 ? out : &value;                                                             \
             CHECK_OK(nkl_kl_div_backward_##S(x1, t1, n, red, n, flags, (T)grad_output, vp, gx, gt));   \
+            if (grad_output != grad_output) /* every gradient NaN */                                 \
+                CHECK(isnan(gx[0]) && isnan(gt[n - 1]), "%s: NaN grad_output, gradients not NaN", ctx); \
             CHECKV(vp, r < 0 ? n : 1, "backward value", ctx, at);                                     \
             CHECKV(gx, n, "grad_input", ctx, at);                                                     \
             size_t gnans = CHECKV(gt, n, "grad_target", ctx, at);                                     \
@@ -278,10 +287,11 @@ static const size_t distill_cols[] = {1, 3, 8, 31, 33, 70};
             CHECKV(vals, nv, "loss", ctx, at);                                                        \
             CHECK(isnan(vals[nv == 1 ? 0 : 1]), "%s: reduction %d: loss not NaN", ctx, (int)reds[r]); \
             if (nv > 1) CHECK(!isnan(vals[0]) && !isnan(vals[2]), "%s: ordinary rows NaN", ctx);     \
-            for (int g = 0; g < 2; g++) {                                                             \
+            static const double gos[] = {1.0, -0.75, 0.0, INFINITY, NAN};                          \
+            for (int g = 0; g < 5; g++) {                                                             \
                 T value;                                                                              \
                 T *vp = nv == 1 ? &value : vals;                                                      \
-                CHECK_OK(nkl_distill_backward_##S(&d, s, u, NULL, (T)(g ? -0.75 : 1.0), vp, gs, cols, gu, cols)); \
+                CHECK_OK(nkl_distill_backward_##S(&d, s, u, NULL, (T)gos[g], vp, gs, cols, gu, cols)); \
                 CHECKV(vp, nv, "backward loss", ctx, at);                                             \
                 size_t ns = CHECKV(gs, n, "grad_student", ctx, at);                                   \
                 size_t nu = CHECKV(gu, n, "grad_teacher", ctx, at);                                   \
@@ -325,10 +335,15 @@ int main(void) {
                 for (size_t li = 0; li < sizeof lengths / sizeof lengths[0]; li++) {
                     size_t n = lengths[li];
                     size_t ats[3] = {0, n / 2, n - 1};
-                    for (int a = 0; a < 3; a++) {
-                        kl_case_f32(&pairs[c], kind, n, ats[a], f, a == 1 ? -0.75f : 1.0f);
-                        kl_case_f64(&pairs[c], kind, n, ats[a], f, a == 1 ? -0.75f : 1.0f);
-                    }
+                    /* grad_output: ordinary, and 0, +-inf and NaN, which make NaN gradients
+                       of their own (0 inf) */
+                    static const float gos[] = {1.0f, -0.75f, 0.0f, INFINITY, -INFINITY, NAN};
+                    for (int a = 0; a < 3; a++)
+                        for (int g = 0; g < 6; g++) {
+                            if (g >= 2 && (li % 3 != 0 || kind > 1)) continue; /* a sample suffices */
+                            kl_case_f32(&pairs[c], kind, n, ats[a], f, gos[g]);
+                            kl_case_f64(&pairs[c], kind, n, ats[a], f, gos[g]);
+                        }
                 }
         }
         inf_minus_inf_f32(f);

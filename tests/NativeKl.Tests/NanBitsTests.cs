@@ -63,6 +63,13 @@ public class NanBitsTests(ITestOutputHelper output)
         (-0.5, In, true, false, true, "log_target, t NaN"),
         (In, -0.5, true, false, true, "log_target, x NaN"),
         (Inf, Inf, true, false, true, "log_target, t = x = +inf"),
+        // no NaN term, but NaN gradients with gradOutput 0 or infinite (0 inf): RunSpecialGradOutputs
+        (Inf, 0.3, false, false, false, "x = +inf, t normal"),
+        (-Inf, 0.3, false, false, false, "x = -inf, t normal"),
+        (Inf, -0.5, true, false, false, "log_target, x = +inf"),
+        (-Inf, -0.5, true, false, false, "log_target, x = -inf"),
+        (-0.5, 0.3, false, false, false, "ordinary"),
+        (-0.5, -0.5, true, false, false, "log_target, ordinary"),
     };
 
     private const int N = 37; // both vector widths' body and tail
@@ -130,6 +137,60 @@ public class NanBitsTests(ITestOutputHelper output)
             r.Add($"float Backward {red} value", bf); r.Add($"float Backward {red} gradInput", gif); r.Add($"float Backward {red} gradTarget", gtf);
             r.Add($"double Backward {red} value", bd); r.Add($"double Backward {red} gradInput", gid); r.Add($"double Backward {red} gradTarget", gtd);
             if (termNaN) Assert.True(float.IsNaN(bf) && double.IsNaN(bd), $"{what}: Backward {red} value not NaN");
+        }
+        return r;
+    }
+
+    /// <summary>
+    /// The backward of every case with gradOutput 0, ±∞ and NaN, which make NaN gradients of their own
+    /// (0·∞ where a term or a factor is infinite; NaN everywhere): where the kernels skip the NaN
+    /// fix-up for an ordinary gradOutput, these must not.
+    /// </summary>
+    internal static Results RunSpecialGradOutputs(KlOptions backend)
+    {
+        var r = new Results();
+        foreach (double g in new[] { 0.0, double.PositiveInfinity, double.NegativeInfinity, double.NaN })
+            for (int p = 0; p < Pairs.Length; p++)
+            {
+                var (px, pt, logTarget, masked, _, what) = Pairs[p];
+                var o = backend with { LogTarget = logTarget, Masked = masked };
+                var xd = new double[N];
+                var td = new double[N];
+                for (int i = 0; i < N; i++)
+                {
+                    xd[i] = -1.0 - 0.01 * (i % 7);
+                    td[i] = logTarget ? -1.5 - 0.01 * (i % 5) : 0.2 + 0.01 * (i % 5);
+                }
+                xd[5] = xd[N - 2] = px == In ? double.NaN : px;
+                td[5] = td[N - 2] = pt == In ? double.NaN : pt;
+                float[] xf = TestData.ToFloat(xd), tf = TestData.ToFloat(td);
+                var (gif, gtf, vf) = (new float[N], new float[N], new float[N]);
+                var (gid, gtd, vdd) = (new double[N], new double[N], new double[N]);
+                KlDivergence.PointwiseBackward(xf, tf, gif, gtf, vf, (float)g, o);
+                KlDivergence.PointwiseBackward(xd, td, gid, gtd, vdd, g, o);
+                r.Add($"{what} g={g} float values", vf); r.Add($"{what} g={g} float gradInput", gif); r.Add($"{what} g={g} float gradTarget", gtf);
+                r.Add($"{what} g={g} double values", vdd); r.Add($"{what} g={g} double gradInput", gid); r.Add($"{what} g={g} double gradTarget", gtd);
+                if (double.IsNaN(g)) Assert.True(float.IsNaN(gif[0]) && double.IsNaN(gtd[N - 1]), $"{what}: NaN gradOutput, gradients not NaN");
+                r.Add($"{what} g={g} float Backward", KlDivergence.Backward(xf, tf, KlReduction.Mean, gif, gtf, 0, (float)g, o));
+                r.Add($"{what} g={g} double Backward", KlDivergence.Backward(xd, td, KlReduction.Sum, gid, gtd, 0, g, o));
+                r.Add($"{what} g={g} float Backward gradInput", gif); r.Add($"{what} g={g} float Backward gradTarget", gtf);
+                r.Add($"{what} g={g} double Backward gradInput", gid); r.Add($"{what} g={g} double Backward gradTarget", gtd);
+            }
+        // distillation: ordinary logits, an infinite gradOutput times a zero factor, or a NaN one
+        var d = new DistillationOptions(1.5) { Backend = backend.Backend, Isa = backend.Isa };
+        var sdd = new double[3 * N];
+        var udd = new double[3 * N];
+        for (int i = 0; i < sdd.Length; i++) { sdd[i] = 0.5 * (i * 7 % 5) - 1.0; udd[i] = 0.25 * (i * 3 % 7); }
+        float[] sff = TestData.ToFloat(sdd), uff = TestData.ToFloat(udd);
+        foreach (double g in new[] { 0.0, double.PositiveInfinity, double.NaN })
+        {
+            var (gsf, guf) = (new float[3 * N], new float[3 * N]);
+            var (gsd, gud) = (new double[3 * N], new double[3 * N]);
+            r.Add($"distill g={g} float", Distillation.Backward(sff, uff, 3, N, gsf, guf, KlReduction.Sum, (float)g, d));
+            r.Add($"distill g={g} double", Distillation.Backward(sdd, udd, 3, N, gsd, gud, KlReduction.Sum, g, d));
+            r.Add($"distill g={g} float gradStudent", gsf); r.Add($"distill g={g} float gradTeacher", guf);
+            r.Add($"distill g={g} double gradStudent", gsd); r.Add($"distill g={g} double gradTeacher", gud);
+            if (double.IsNaN(g)) Assert.True(float.IsNaN(gsf[0]) && double.IsNaN(gud[3 * N - 1]), "distillation: NaN gradOutput, gradients not NaN");
         }
         return r;
     }
@@ -276,6 +337,9 @@ public class NanBitsTests(ITestOutputHelper output)
         var c = RunComputedNaNs(o);
         c.AssertNaNsAreTheLibrarys($"{where} computed NaNs");
         all.Add(c);
+        var g = RunSpecialGradOutputs(o);
+        g.AssertNaNsAreTheLibrarys($"{where} gradOutput 0, inf, NaN");
+        all.Add(g);
         return all;
     }
 

@@ -304,8 +304,18 @@ typedef struct grad_ps_consts {
         teacher_log_sum, teacher_mass, kl, student_factor, teacher_factor;
 } grad_ps_consts;
 
+/* Whether no gradient of a row can be NaN where both exps take the fast path
+   (q and p finite and normal): the row's constants all finite, and the
+   factors cs and cu not 0 (else 0 * inf). Then only the vectors off the fast
+   path (NaN or infinite logits: rare, and slow anyway) need
+   nkl_canon_nan_*, not every vector a blend; otherwise every vector does. */
+#define GRAD_CONSTS_ORDINARY(g)                                                                \
+    (isfinite((g)->student_scale) && isfinite((g)->teacher_scale) && isfinite((g)->student_max) && isfinite((g)->student_log_sum) &&    \
+     isfinite((g)->teacher_max) && isfinite((g)->teacher_log_sum) && isfinite((g)->teacher_mass) && isfinite((g)->kl) &&    \
+     isfinite((g)->student_factor) && isfinite((g)->teacher_factor) && (g)->student_factor != 0 && (g)->teacher_factor != 0)
+
 /* Eight elements of the gradient pass. */
-NKL_INLINE void grad_ps(__m256 sv, __m256 uv, const grad_ps_consts *g, __m256 *gs, __m256 *gu) {
+NKL_INLINE void grad_ps(__m256 sv, __m256 uv, const grad_ps_consts *g, int odd, __m256 *gs, __m256 *gu) {
     /* lq, lp, q = 2^lq and p = 2^lp (base 2) of nkl_distill_grad_f32 */
     __m256 lq = _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(sv, g->student_scale), g->student_max), g->student_log_sum);
     __m256 lp = _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(uv, g->teacher_scale), g->teacher_max), g->teacher_log_sum);
@@ -320,10 +330,14 @@ NKL_INLINE void grad_ps(__m256 sv, __m256 uv, const grad_ps_consts *g, __m256 *g
     __m256 q = fast ? exp2_inrange_ps(lq) : nkl_exp2_ps(lq);
     __m256 p = fast ? exp2_inrange_ps(lp) : nkl_exp2_ps(lp);
     /* gs = (q zb - p) cs; gu = p != 0 ? (p ((lp - lq) - kl)) cu : 0 */
-    *gs = nkl_canon_nan_ps(_mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(q, g->teacher_mass), p), g->student_factor));
+    *gs = _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(q, g->teacher_mass), p), g->student_factor);
     __m256 f = _mm256_sub_ps(_mm256_sub_ps(lp, lq), g->kl);
     __m256 gv = _mm256_mul_ps(_mm256_mul_ps(p, f), g->teacher_factor);
-    *gu = nkl_canon_nan_ps(fast ? gv : _mm256_and_ps(_mm256_cmp_ps(p, _mm256_setzero_ps(), _CMP_NEQ_UQ), gv));
+    *gu = fast ? gv : _mm256_and_ps(_mm256_cmp_ps(p, _mm256_setzero_ps(), _CMP_NEQ_UQ), gv);
+    if (!fast || odd) {
+        *gs = nkl_canon_nan_ps(*gs);
+        *gu = nkl_canon_nan_ps(*gu);
+    }
 }
 
 void nkl_distill_grad_f32_avx2(const float *s, const float *u, size_t cols,
@@ -332,10 +346,11 @@ void nkl_distill_grad_f32_avx2(const float *s, const float *u, size_t cols,
         _mm256_set1_ps(gp->student_scale), _mm256_set1_ps(gp->teacher_scale), _mm256_set1_ps(gp->student_max), _mm256_set1_ps(gp->student_log_sum),
         _mm256_set1_ps(gp->teacher_max), _mm256_set1_ps(gp->teacher_log_sum), _mm256_set1_ps(gp->teacher_mass), _mm256_set1_ps(gp->kl),
         _mm256_set1_ps(gp->student_factor), _mm256_set1_ps(gp->teacher_factor)};
+    int odd = !GRAD_CONSTS_ORDINARY(gp);
     size_t i = 0;
     __m256 vs, vu;
     for (; i + 8 <= cols; i += 8) {
-        grad_ps(_mm256_loadu_ps(s + i), _mm256_loadu_ps(u + i), &g, &vs, &vu);
+        grad_ps(_mm256_loadu_ps(s + i), _mm256_loadu_ps(u + i), &g, odd, &vs, &vu);
         _mm256_storeu_ps(gs + i, vs);
         if (gu) _mm256_storeu_ps(gu + i, vu);
     }
@@ -343,7 +358,7 @@ void nkl_distill_grad_f32_avx2(const float *s, const float *u, size_t cols,
         float sb[8] = {0}, ub[8] = {0}, os[8], ou[8];
         memcpy(sb, s + i, (cols - i) * sizeof(float));
         memcpy(ub, u + i, (cols - i) * sizeof(float));
-        grad_ps(_mm256_loadu_ps(sb), _mm256_loadu_ps(ub), &g, &vs, &vu);
+        grad_ps(_mm256_loadu_ps(sb), _mm256_loadu_ps(ub), &g, odd, &vs, &vu);
         _mm256_storeu_ps(os, vs);
         _mm256_storeu_ps(ou, vu);
         memcpy(gs + i, os, (cols - i) * sizeof(float));
@@ -469,7 +484,7 @@ typedef struct grad_pd_consts {
         teacher_log_sum, teacher_mass, kl, student_factor, teacher_factor;
 } grad_pd_consts;
 
-NKL_INLINE void grad_pd(__m256d sv, __m256d uv, const grad_pd_consts *g, __m256d *gs, __m256d *gu) {
+NKL_INLINE void grad_pd(__m256d sv, __m256d uv, const grad_pd_consts *g, int odd, __m256d *gs, __m256d *gu) {
     __m256d lq = _mm256_sub_pd(_mm256_sub_pd(_mm256_mul_pd(sv, g->student_scale), g->student_max), g->student_log_sum);
     __m256d lp = _mm256_sub_pd(_mm256_sub_pd(_mm256_mul_pd(uv, g->teacher_scale), g->teacher_max), g->teacher_log_sum);
     /* NaN-safe operand order: see grad_ps */
@@ -479,10 +494,14 @@ NKL_INLINE void grad_pd(__m256d sv, __m256d uv, const grad_pd_consts *g, __m256d
     int fast = _mm256_movemask_pd(ok) == 0xf;
     __m256d q = fast ? exp_inrange_pd(lq) : nkl_exp_pd(lq);
     __m256d p = fast ? exp_inrange_pd(lp) : nkl_exp_pd(lp);
-    *gs = nkl_canon_nan_pd(_mm256_mul_pd(_mm256_sub_pd(_mm256_mul_pd(q, g->teacher_mass), p), g->student_factor));
+    *gs = _mm256_mul_pd(_mm256_sub_pd(_mm256_mul_pd(q, g->teacher_mass), p), g->student_factor);
     __m256d f = _mm256_sub_pd(_mm256_sub_pd(lp, lq), g->kl);
     __m256d gv = _mm256_mul_pd(_mm256_mul_pd(p, f), g->teacher_factor);
-    *gu = nkl_canon_nan_pd(fast ? gv : _mm256_and_pd(_mm256_cmp_pd(p, _mm256_setzero_pd(), _CMP_NEQ_UQ), gv));
+    *gu = fast ? gv : _mm256_and_pd(_mm256_cmp_pd(p, _mm256_setzero_pd(), _CMP_NEQ_UQ), gv);
+    if (!fast || odd) { /* GRAD_CONSTS_ORDINARY */
+        *gs = nkl_canon_nan_pd(*gs);
+        *gu = nkl_canon_nan_pd(*gu);
+    }
 }
 
 void nkl_distill_grad_f64_avx2(const double *s, const double *u, size_t cols,
@@ -491,10 +510,11 @@ void nkl_distill_grad_f64_avx2(const double *s, const double *u, size_t cols,
         _mm256_set1_pd(gp->student_scale), _mm256_set1_pd(gp->teacher_scale), _mm256_set1_pd(gp->student_max), _mm256_set1_pd(gp->student_log_sum),
         _mm256_set1_pd(gp->teacher_max), _mm256_set1_pd(gp->teacher_log_sum), _mm256_set1_pd(gp->teacher_mass), _mm256_set1_pd(gp->kl),
         _mm256_set1_pd(gp->student_factor), _mm256_set1_pd(gp->teacher_factor)};
+    int odd = !GRAD_CONSTS_ORDINARY(gp);
     size_t i = 0;
     __m256d vs, vu;
     for (; i + 4 <= cols; i += 4) {
-        grad_pd(_mm256_loadu_pd(s + i), _mm256_loadu_pd(u + i), &g, &vs, &vu);
+        grad_pd(_mm256_loadu_pd(s + i), _mm256_loadu_pd(u + i), &g, odd, &vs, &vu);
         _mm256_storeu_pd(gs + i, vs);
         if (gu) _mm256_storeu_pd(gu + i, vu);
     }
@@ -502,7 +522,7 @@ void nkl_distill_grad_f64_avx2(const double *s, const double *u, size_t cols,
         double sb[4] = {0}, ub[4] = {0}, os[4], ou[4];
         memcpy(sb, s + i, (cols - i) * sizeof(double));
         memcpy(ub, u + i, (cols - i) * sizeof(double));
-        grad_pd(_mm256_loadu_pd(sb), _mm256_loadu_pd(ub), &g, &vs, &vu);
+        grad_pd(_mm256_loadu_pd(sb), _mm256_loadu_pd(ub), &g, odd, &vs, &vu);
         _mm256_storeu_pd(os, vs);
         _mm256_storeu_pd(ou, vu);
         memcpy(gs + i, os, (cols - i) * sizeof(double));

@@ -25,6 +25,15 @@ NKL_INLINE __m256d nkl_canon_nan_pd(__m256d v) {
     return _mm256_blendv_pd(v, _mm256_castsi256_pd(I64(NKL_NAN_BITS_F64)), _mm256_cmp_pd(v, v, _CMP_UNORD_Q));
 }
 
+/* Is any lane of a or b NaN? One compare for both: where outputs are rarely
+   NaN, a branch on this costs less than a blend per output. */
+NKL_INLINE int nkl_any_nan_ps(__m256 a, __m256 b) {
+    return _mm256_movemask_ps(_mm256_cmp_ps(a, b, _CMP_UNORD_Q)) != 0;
+}
+NKL_INLINE int nkl_any_nan_pd(__m256d a, __m256d b) {
+    return _mm256_movemask_pd(_mm256_cmp_pd(a, b, _CMP_UNORD_Q)) != 0;
+}
+
 /* Lane masks for a tail of r elements: the first r lanes all ones. */
 static const int32_t nkl_tail_mask_table[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 

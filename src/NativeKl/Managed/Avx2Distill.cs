@@ -221,8 +221,23 @@ namespace NativeKl.Managed
             Avx.Store(acc, st.Acc0); Avx.Store(acc + 4, st.Acc1);
         }
 
+        /// <summary>
+        /// Whether no gradient of a row can be NaN where both exps take the fast path (q and p finite
+        /// and normal): the row's constants all finite, and the factors Cs and Cu not 0 (else 0 inf).
+        /// Then only the vectors off the fast path get CanonicalNaN (distill_avx2.c GRAD_CONSTS_ORDINARY).
+        /// </summary>
+        private static bool Ordinary(in GradConstants<float> g) =>
+            float.IsFinite(g.Ia) && float.IsFinite(g.Ib) && float.IsFinite(g.Ma) && float.IsFinite(g.La) && float.IsFinite(g.Mb) &&
+            float.IsFinite(g.Lb) && float.IsFinite(g.Zb) && float.IsFinite(g.Kl) && float.IsFinite(g.Cs) && float.IsFinite(g.Cu) &&
+            g.Cs != 0 && g.Cu != 0;
+
+        private static bool Ordinary(in GradConstants<double> g) =>
+            double.IsFinite(g.Ia) && double.IsFinite(g.Ib) && double.IsFinite(g.Ma) && double.IsFinite(g.La) && double.IsFinite(g.Mb) &&
+            double.IsFinite(g.Lb) && double.IsFinite(g.Zb) && double.IsFinite(g.Kl) && double.IsFinite(g.Cs) && double.IsFinite(g.Cu) &&
+            g.Cs != 0 && g.Cu != 0;
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Grad(Vector256<float> sv, Vector256<float> uv, in GradConstants<float> g, out Vector256<float> gs, out Vector256<float> gu)
+        private static void Grad(Vector256<float> sv, Vector256<float> uv, in GradConstants<float> g, bool odd, out Vector256<float> gs, out Vector256<float> gu)
         {
             Vector256<float> lq = Avx.Subtract(Avx.Subtract(Avx.Multiply(sv, Vector256.Create(g.Ia)), Vector256.Create(g.Ma)), Vector256.Create(g.La));
             Vector256<float> lp = Avx.Subtract(Avx.Subtract(Avx.Multiply(uv, Vector256.Create(g.Ib)), Vector256.Create(g.Mb)), Vector256.Create(g.Lb));
@@ -233,22 +248,27 @@ namespace NativeKl.Managed
             bool fast = Avx.MoveMask(ok) == 0xff;
             Vector256<float> q = fast ? Avx2Math.Exp2InRange(lq) : Avx2Math.Exp2(lq);
             Vector256<float> p = fast ? Avx2Math.Exp2InRange(lp) : Avx2Math.Exp2(lp);
-            gs = Avx2Math.CanonicalNaN(Avx.Multiply(Avx.Subtract(Avx.Multiply(q, Vector256.Create(g.Zb)), p), Vector256.Create(g.Cs)));
+            gs = Avx.Multiply(Avx.Subtract(Avx.Multiply(q, Vector256.Create(g.Zb)), p), Vector256.Create(g.Cs));
             Vector256<float> f = Avx.Subtract(Avx.Subtract(lp, lq), Vector256.Create(g.Kl));
             Vector256<float> gv = Avx.Multiply(Avx.Multiply(p, f), Vector256.Create(g.Cu));
-            gu = Avx2Math.CanonicalNaN(fast ? gv : Avx.And(Avx.Compare(p, Vector256<float>.Zero, Ne), gv));
+            gu = fast ? gv : Avx.And(Avx.Compare(p, Vector256<float>.Zero, Ne), gv);
+            if (!fast || odd)
+            {
+                gs = Avx2Math.CanonicalNaN(gs);
+                gu = Avx2Math.CanonicalNaN(gu);
+            }
         }
 
         /// <summary>The gradient pass of one row; gu may be empty.</summary>
         public static void Grad(ReadOnlySpan<float> s, ReadOnlySpan<float> u, in GradConstants<float> g, Span<float> gs, Span<float> gu)
         {
             int cols = s.Length, i = 0;
-            bool teacher = !gu.IsEmpty;
+            bool teacher = !gu.IsEmpty, odd = !Ordinary(g);
             ref float sr = ref MemoryMarshal.GetReference(s), ur = ref MemoryMarshal.GetReference(u);
             ref float gsr = ref MemoryMarshal.GetReference(gs), gur = ref MemoryMarshal.GetReference(gu);
             for (; i + 8 <= cols; i += 8)
             {
-                Grad(Vector256.LoadUnsafe(ref sr, (nuint)i), Vector256.LoadUnsafe(ref ur, (nuint)i), g, out var vs, out var vu);
+                Grad(Vector256.LoadUnsafe(ref sr, (nuint)i), Vector256.LoadUnsafe(ref ur, (nuint)i), g, odd, out var vs, out var vu);
                 vs.StoreUnsafe(ref gsr, (nuint)i);
                 if (teacher) vu.StoreUnsafe(ref gur, (nuint)i);
             }
@@ -259,7 +279,7 @@ namespace NativeKl.Managed
                 ub.Clear();
                 s.Slice(i).CopyTo(sb);
                 u.Slice(i).CopyTo(ub);
-                Grad(Vector256.Create<float>(sb), Vector256.Create<float>(ub), g, out var vs, out var vu);
+                Grad(Vector256.Create<float>(sb), Vector256.Create<float>(ub), g, odd, out var vs, out var vu);
                 vs.CopyTo(os);
                 vu.CopyTo(ou);
                 os.Slice(0, cols - i).CopyTo(gs.Slice(i));
@@ -357,26 +377,35 @@ namespace NativeKl.Managed
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Grad(Vector256<double> sv, Vector256<double> uv, in GradConstants<double> g, out Vector256<double> gs, out Vector256<double> gu)
+        private static void Grad(Vector256<double> sv, Vector256<double> uv, in GradConstants<double> g, bool odd, out Vector256<double> gs, out Vector256<double> gu)
         {
             Vector256<double> lq = Avx.Subtract(Avx.Subtract(Avx.Multiply(sv, Vector256.Create(g.Ia)), Vector256.Create(g.Ma)), Vector256.Create(g.La));
             Vector256<double> lp = Avx.Subtract(Avx.Subtract(Avx.Multiply(uv, Vector256.Create(g.Ib)), Vector256.Create(g.Mb)), Vector256.Create(g.Lb));
+            // both exps in Exp's fast range, neither NaN (min/max return their second operand on NaN)
+            bool fast = Avx.MoveMask(Avx.And(
+                Avx.Compare(Avx.Min(lq, lp), Vector256.Create(KlConstants.ExpFastLoF64), Ge),
+                Avx.Compare(Avx.Max(lp, lq), Vector256.Create(KlConstants.ExpFastHiF64), Le))) == 0xf;
             Vector256<double> q = Avx2Math.Exp(lq), p = Avx2Math.Exp(lp);
-            gs = Avx2Math.CanonicalNaN(Avx.Multiply(Avx.Subtract(Avx.Multiply(q, Vector256.Create(g.Zb)), p), Vector256.Create(g.Cs)));
+            gs = Avx.Multiply(Avx.Subtract(Avx.Multiply(q, Vector256.Create(g.Zb)), p), Vector256.Create(g.Cs));
             Vector256<double> f = Avx.Subtract(Avx.Subtract(lp, lq), Vector256.Create(g.Kl));
-            gu = Avx2Math.CanonicalNaN(Avx.And(Avx.Compare(p, Vector256<double>.Zero, Ne), Avx.Multiply(Avx.Multiply(p, f), Vector256.Create(g.Cu))));
+            gu = Avx.And(Avx.Compare(p, Vector256<double>.Zero, Ne), Avx.Multiply(Avx.Multiply(p, f), Vector256.Create(g.Cu)));
+            if (!fast || odd)
+            {
+                gs = Avx2Math.CanonicalNaN(gs);
+                gu = Avx2Math.CanonicalNaN(gu);
+            }
         }
 
         /// <summary>The gradient pass of one row; gu may be empty.</summary>
         public static void Grad(ReadOnlySpan<double> s, ReadOnlySpan<double> u, in GradConstants<double> g, Span<double> gs, Span<double> gu)
         {
             int cols = s.Length, i = 0;
-            bool teacher = !gu.IsEmpty;
+            bool teacher = !gu.IsEmpty, odd = !Ordinary(g);
             ref double sr = ref MemoryMarshal.GetReference(s), ur = ref MemoryMarshal.GetReference(u);
             ref double gsr = ref MemoryMarshal.GetReference(gs), gur = ref MemoryMarshal.GetReference(gu);
             for (; i + 4 <= cols; i += 4)
             {
-                Grad(Vector256.LoadUnsafe(ref sr, (nuint)i), Vector256.LoadUnsafe(ref ur, (nuint)i), g, out var vs, out var vu);
+                Grad(Vector256.LoadUnsafe(ref sr, (nuint)i), Vector256.LoadUnsafe(ref ur, (nuint)i), g, odd, out var vs, out var vu);
                 vs.StoreUnsafe(ref gsr, (nuint)i);
                 if (teacher) vu.StoreUnsafe(ref gur, (nuint)i);
             }
@@ -387,7 +416,7 @@ namespace NativeKl.Managed
                 ub.Clear();
                 s.Slice(i).CopyTo(sb);
                 u.Slice(i).CopyTo(ub);
-                Grad(Vector256.Create<double>(sb), Vector256.Create<double>(ub), g, out var vs, out var vu);
+                Grad(Vector256.Create<double>(sb), Vector256.Create<double>(ub), g, odd, out var vs, out var vu);
                 vs.CopyTo(os);
                 vu.CopyTo(ou);
                 os.Slice(0, cols - i).CopyTo(gs.Slice(i));

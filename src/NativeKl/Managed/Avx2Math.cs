@@ -91,13 +91,17 @@ namespace NativeKl.Managed
             return y;
         }
 
+        /// <summary>Lanes not in [2^-126, FLT_MAX]: zero, negative, subnormal, infinite, NaN.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> NotNormal(Vector256<float> t) => Avx.Or(
+            Avx.Compare(t, F32(MinNormalF32), FloatComparisonMode.UnorderedNotGreaterThanOrEqualNonSignaling),
+            Avx.Compare(t, F32(float.MaxValue), FloatComparisonMode.OrderedGreaterThanNonSignaling));
+
         /// <summary>Is every lane in [2^-126, FLT_MAX] (positive, normal, finite)?</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool AllNormal(Vector256<float> t)
         {
-            Vector256<float> odd = Avx.Or(
-                Avx.Compare(t, F32(MinNormalF32), FloatComparisonMode.UnorderedNotGreaterThanOrEqualNonSignaling),
-                Avx.Compare(t, F32(float.MaxValue), FloatComparisonMode.OrderedGreaterThanNonSignaling));
+            Vector256<float> odd = NotNormal(t);
             return Avx.TestZ(odd, odd);
         }
 
@@ -165,13 +169,17 @@ namespace NativeKl.Managed
             return y;
         }
 
+        /// <summary>Lanes not in [2^-1022, DBL_MAX]: zero, negative, subnormal, infinite, NaN.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<double> NotNormal(Vector256<double> t) => Avx.Or(
+            Avx.Compare(t, F64(MinNormalF64), FloatComparisonMode.UnorderedNotGreaterThanOrEqualNonSignaling),
+            Avx.Compare(t, F64(double.MaxValue), FloatComparisonMode.OrderedGreaterThanNonSignaling));
+
         /// <summary>Is every lane in [2^-1022, DBL_MAX] (positive, normal, finite)?</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool AllNormal(Vector256<double> t)
         {
-            Vector256<double> odd = Avx.Or(
-                Avx.Compare(t, F64(MinNormalF64), FloatComparisonMode.UnorderedNotGreaterThanOrEqualNonSignaling),
-                Avx.Compare(t, F64(double.MaxValue), FloatComparisonMode.OrderedGreaterThanNonSignaling));
+            Vector256<double> odd = NotNormal(t);
             return Avx.TestZ(odd, odd);
         }
 
