@@ -171,8 +171,8 @@ public class NanBitsTests(ITestOutputHelper output)
                 r.Add($"{what} g={g} float values", vf); r.Add($"{what} g={g} float gradInput", gif); r.Add($"{what} g={g} float gradTarget", gtf);
                 r.Add($"{what} g={g} double values", vdd); r.Add($"{what} g={g} double gradInput", gid); r.Add($"{what} g={g} double gradTarget", gtd);
                 if (double.IsNaN(g)) Assert.True(float.IsNaN(gif[0]) && double.IsNaN(gtd[N - 1]), $"{what}: NaN gradOutput, gradients not NaN");
-                r.Add($"{what} g={g} float Backward", KlDivergence.Backward(xf, tf, KlReduction.Mean, gif, gtf, 0, (float)g, o));
-                r.Add($"{what} g={g} double Backward", KlDivergence.Backward(xd, td, KlReduction.Sum, gid, gtd, 0, g, o));
+                r.Add($"{what} g={g} float Backward", KlDivergence.Backward(xf, tf, gif, gtf, KlReduction.Mean, (float)g, o));
+                r.Add($"{what} g={g} double Backward", KlDivergence.Backward(xd, td, gid, gtd, KlReduction.Sum, g, o));
                 r.Add($"{what} g={g} float Backward gradInput", gif); r.Add($"{what} g={g} float Backward gradTarget", gtf);
                 r.Add($"{what} g={g} double Backward gradInput", gid); r.Add($"{what} g={g} double Backward gradTarget", gtd);
             }
@@ -186,8 +186,8 @@ public class NanBitsTests(ITestOutputHelper output)
         {
             var (gsf, guf) = (new float[3 * N], new float[3 * N]);
             var (gsd, gud) = (new double[3 * N], new double[3 * N]);
-            r.Add($"distill g={g} float", Distillation.Backward(sff, uff, 3, N, gsf, guf, KlReduction.Sum, (float)g, d));
-            r.Add($"distill g={g} double", Distillation.Backward(sdd, udd, 3, N, gsd, gud, KlReduction.Sum, g, d));
+            r.Add($"distill g={g} float", Distillation.Backward(sff, uff, 3, N, gsf, guf, KlReductionKind.Sum, (float)g, d));
+            r.Add($"distill g={g} double", Distillation.Backward(sdd, udd, 3, N, gsd, gud, KlReductionKind.Sum, g, d));
             r.Add($"distill g={g} float gradStudent", gsf); r.Add($"distill g={g} float gradTeacher", guf);
             r.Add($"distill g={g} double gradStudent", gsd); r.Add($"distill g={g} double gradTeacher", gud);
             if (double.IsNaN(g)) Assert.True(float.IsNaN(gsf[0]) && double.IsNaN(gud[3 * N - 1]), "distillation: NaN gradOutput, gradients not NaN");
