@@ -47,7 +47,7 @@ static nkl_status check_common(const nkl_distill_desc *d, size_t size, const voi
 
 /* ------------------------------------------------------------ entry points */
 
-/* float32 value passes work in base 2 with 8 lanes, float64 in base e with 4 (internal.h) */
+/* float32 value passes work in base 2 with 8 lanes, float64 in base e with 4 (distill_state.h) */
 #define T float
 #define SUF f32
 #define LOGIT_UNIT NKL_LOG2E_F64

@@ -12,7 +12,7 @@
 /*
  * Folds the value pass's lanes (H of them) into the row: the global maxima,
  * each lane's sums rescaled to them in lane order (the rescale of
- * internal.h), then
+ * distill_state.h), then
  *   logits:     KL = acc / zb - log zb + log za
  *   log-probs:  KL = acc + log(za) zb     (NaN if the teacher's mass is +inf)
  * (acc times ln 2 first where the lanes work in base 2).

@@ -1,6 +1,6 @@
 /*
- * distill_avx2.c - the distillation kernels with AVX2+FMA: kernels_scalar.c's
- * DISTILL_LANES_SCALAR and DISTILL_GRAD_SCALAR, one vector per lane set.
+ * distill_avx2.c - the distillation kernels with AVX2+FMA: distill_scalar.inc's
+ * distill_lanes_*_scalar and distill_grad_*_scalar, one vector per lane set.
  * Built with AVX2 flags, like kernels_avx2.c; only dispatch calls in here.
  */
 #if !defined(__AVX2__) || !defined(__FMA__)
@@ -59,7 +59,7 @@ NKL_INLINE __m256d half_mask_pd(__m256 m, int h) { /* a float lane mask as doubl
     return _mm256_castsi256_pd(_mm256_cvtepi32_epi64(m4));
 }
 
-/* The pending float sums widened into the float64 sums (DISTILL_FLUSH_PAIR). */
+/* The pending float sums widened into the float64 sums (distill_scalar.inc flush_pair_f32). */
 NKL_INLINE void flush_pair_ps(lanes_ps *st) {
     for (int h = 0; h < 2; h++) {
         st->za[h] = _mm256_add_pd(st->za[h], half_pd(st->pza, h));
@@ -306,13 +306,24 @@ typedef struct grad_ps_consts {
 
 /* Whether no gradient of a row can be NaN where both exps take the fast path
    (q and p finite and normal): the row's constants all finite, and the
-   factors cs and cu not 0 (else 0 * inf). Then only the vectors off the fast
-   path (NaN or infinite logits: rare, and slow anyway) need
-   nkl_canon_nan_*, not every vector a blend; otherwise every vector does. */
-#define GRAD_CONSTS_ORDINARY(g)                                                                \
-    (isfinite((g)->student_scale) && isfinite((g)->teacher_scale) && isfinite((g)->student_max) && isfinite((g)->student_log_sum) &&    \
-     isfinite((g)->teacher_max) && isfinite((g)->teacher_log_sum) && isfinite((g)->teacher_mass) && isfinite((g)->kl) &&    \
-     isfinite((g)->student_factor) && isfinite((g)->teacher_factor) && (g)->student_factor != 0 && (g)->teacher_factor != 0)
+   factors student_factor and teacher_factor not 0 (else 0 * inf). Then only
+   the vectors off the fast path (NaN or infinite logits: rare, and slow
+   anyway) need nkl_canon_nan_*, not every vector a blend; otherwise every
+   vector does. */
+NKL_INLINE int grad_consts_odd_f32(const nkl_distill_grad_f32 *g) {
+    return !(isfinite(g->student_scale) && isfinite(g->teacher_scale) && isfinite(g->student_max) &&
+           isfinite(g->student_log_sum) && isfinite(g->teacher_max) &&
+           isfinite(g->teacher_log_sum) && isfinite(g->teacher_mass) && isfinite(g->kl) &&
+           isfinite(g->student_factor) && isfinite(g->teacher_factor) &&
+           g->student_factor != 0 && g->teacher_factor != 0);
+}
+NKL_INLINE int grad_consts_odd_f64(const nkl_distill_grad_f64 *g) {
+    return !(isfinite(g->student_scale) && isfinite(g->teacher_scale) && isfinite(g->student_max) &&
+           isfinite(g->student_log_sum) && isfinite(g->teacher_max) &&
+           isfinite(g->teacher_log_sum) && isfinite(g->teacher_mass) && isfinite(g->kl) &&
+           isfinite(g->student_factor) && isfinite(g->teacher_factor) &&
+           g->student_factor != 0 && g->teacher_factor != 0);
+}
 
 /* Eight elements of the gradient pass. */
 NKL_INLINE void grad_ps(__m256 sv, __m256 uv, const grad_ps_consts *g, int odd, __m256 *gs, __m256 *gu) {
@@ -346,7 +357,7 @@ void nkl_distill_grad_f32_avx2(const float *s, const float *u, size_t cols,
         _mm256_set1_ps(gp->student_scale), _mm256_set1_ps(gp->teacher_scale), _mm256_set1_ps(gp->student_max), _mm256_set1_ps(gp->student_log_sum),
         _mm256_set1_ps(gp->teacher_max), _mm256_set1_ps(gp->teacher_log_sum), _mm256_set1_ps(gp->teacher_mass), _mm256_set1_ps(gp->kl),
         _mm256_set1_ps(gp->student_factor), _mm256_set1_ps(gp->teacher_factor)};
-    int odd = !GRAD_CONSTS_ORDINARY(gp);
+    int odd = grad_consts_odd_f32(gp);
     size_t i = 0;
     __m256 vs, vu;
     for (; i + 8 <= cols; i += 8) {
@@ -498,7 +509,7 @@ NKL_INLINE void grad_pd(__m256d sv, __m256d uv, const grad_pd_consts *g, int odd
     __m256d f = _mm256_sub_pd(_mm256_sub_pd(lp, lq), g->kl);
     __m256d gv = _mm256_mul_pd(_mm256_mul_pd(p, f), g->teacher_factor);
     *gu = fast ? gv : _mm256_and_pd(_mm256_cmp_pd(p, _mm256_setzero_pd(), _CMP_NEQ_UQ), gv);
-    if (!fast || odd) { /* GRAD_CONSTS_ORDINARY */
+    if (!fast || odd) { /* grad_consts_ordinary_f64 */
         *gs = nkl_canon_nan_pd(*gs);
         *gu = nkl_canon_nan_pd(*gu);
     }
@@ -510,7 +521,7 @@ void nkl_distill_grad_f64_avx2(const double *s, const double *u, size_t cols,
         _mm256_set1_pd(gp->student_scale), _mm256_set1_pd(gp->teacher_scale), _mm256_set1_pd(gp->student_max), _mm256_set1_pd(gp->student_log_sum),
         _mm256_set1_pd(gp->teacher_max), _mm256_set1_pd(gp->teacher_log_sum), _mm256_set1_pd(gp->teacher_mass), _mm256_set1_pd(gp->kl),
         _mm256_set1_pd(gp->student_factor), _mm256_set1_pd(gp->teacher_factor)};
-    int odd = !GRAD_CONSTS_ORDINARY(gp);
+    int odd = grad_consts_odd_f64(gp);
     size_t i = 0;
     __m256d vs, vu;
     for (; i + 4 <= cols; i += 4) {
