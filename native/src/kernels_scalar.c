@@ -145,21 +145,21 @@ NKL_INLINE double max_f64(double x, double y) { return x > y ? x : y; }
 
 /* The row maxima and the lanes' factors to them (distill_state.h). */
 static void lane_factors(nkl_distill_lanes *st, int lanes, int base2) {
-    double ma = st->ma[0], mb = st->mb[0];
+    double ma = st->student_max[0], mb = st->teacher_max[0];
     for (int l = 1; l < lanes; l++) {
-        if (st->ma[l] > ma) ma = st->ma[l];
-        if (st->mb[l] > mb) mb = st->mb[l];
+        if (st->student_max[l] > ma) ma = st->student_max[l];
+        if (st->teacher_max[l] > mb) mb = st->teacher_max[l];
     }
-    st->max_a = ma;
-    st->max_b = mb;
+    st->row_student_max = ma;
+    st->row_teacher_max = mb;
     for (int l = 0; l < lanes; l++) {
-        double da = st->ma[l] - ma, db = st->mb[l] - mb;
+        double da = st->student_max[l] - ma, db = st->teacher_max[l] - mb;
         if (base2) {
             da *= NKL_LN2_HI_F64;
             db *= NKL_LN2_HI_F64;
         }
-        st->ra[l] = nkl_exp_f64(da);
-        st->rb[l] = nkl_exp_f64(db);
+        st->student_rescale[l] = nkl_exp_f64(da);
+        st->teacher_rescale[l] = nkl_exp_f64(db);
     }
 }
 
