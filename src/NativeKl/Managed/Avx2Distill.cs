@@ -224,7 +224,7 @@ namespace NativeKl.Managed
         /// <summary>
         /// Whether no gradient of a row can be NaN where both exps take the fast path (q and p finite
         /// and normal): the row's constants all finite, and the factors Cs and Cu not 0 (else 0 inf).
-        /// Then only the vectors off the fast path get CanonicalNaN (distill_avx2.c GRAD_CONSTS_ORDINARY).
+        /// Then only the vectors off the fast path get CanonicalNaN (distill_avx2.c grad_consts_odd_f32).
         /// </summary>
         private static bool Ordinary(in GradConstants<float> g) =>
             float.IsFinite(g.Ia) && float.IsFinite(g.Ib) && float.IsFinite(g.Ma) && float.IsFinite(g.La) && float.IsFinite(g.Mb) &&

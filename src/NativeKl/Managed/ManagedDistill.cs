@@ -135,7 +135,7 @@ namespace NativeKl.Managed
         // ---------------------------------------------------------------- float
 
         /// <summary>
-        /// The value pass of one row (kernels_scalar.c DISTILL_LANES_SCALAR, 8 lanes, blocks of 4 × 8:
+        /// The value pass of one row (distill_scalar.inc distill_lanes_f32_scalar, 8 lanes, blocks of 4 × 8:
         /// lane l takes elements l, l + 8, l + 16, l + 24; maxima and pre-adds as pairwise trees), in
         /// base 2: invT is log2(e)/T, a teacher's log-probabilities are scaled by log2(e), exp is Exp2.
         /// A pair of blocks adds up in float before widening (PAIRS: after each odd block and the
@@ -201,7 +201,7 @@ namespace NativeKl.Managed
             }
         }
 
-        /// <summary>kernels_scalar.c DISTILL_FLUSH_PAIR: the pending float sums into the float64 sums.</summary>
+        /// <summary>distill_scalar.inc flush_pair_f32: the pending float sums into the float64 sums.</summary>
         private static void FlushPair(Span<double> za, Span<double> zb, Span<double> acc, Span<float> pza, Span<float> pzb, Span<float> pacc)
         {
             for (int l = 0; l < za.Length; l++)
@@ -213,7 +213,7 @@ namespace NativeKl.Managed
             }
         }
 
-        /// <summary>The gradient pass of one row (kernels_scalar.c DISTILL_GRAD_SCALAR), in base 2.</summary>
+        /// <summary>The gradient pass of one row (distill_scalar.inc distill_grad_f32_scalar), in base 2.</summary>
         private static void Grad(ReadOnlySpan<float> s, ReadOnlySpan<float> u, in GradConstants<float> g, Span<float> gs, Span<float> gu)
         {
             bool teacher = !gu.IsEmpty;
@@ -276,7 +276,7 @@ namespace NativeKl.Managed
 
         // ---------------------------------------------------------------- double
 
-        /// <summary>The value pass of one row (kernels_scalar.c DISTILL_LANES_SCALAR, 4 lanes).</summary>
+        /// <summary>The value pass of one row (distill_scalar.inc distill_lanes_f64_scalar, 4 lanes).</summary>
         private static unsafe void Lanes(ReadOnlySpan<double> s, ReadOnlySpan<double> u, double invT, bool logProbs, ref LaneState st)
         {
             const int H = LanesF64;
@@ -324,7 +324,7 @@ namespace NativeKl.Managed
             }
         }
 
-        /// <summary>The gradient pass of one row (kernels_scalar.c DISTILL_GRAD_SCALAR).</summary>
+        /// <summary>The gradient pass of one row (distill_scalar.inc distill_grad_f64_scalar).</summary>
         private static void Grad(ReadOnlySpan<double> s, ReadOnlySpan<double> u, in GradConstants<double> g, Span<double> gs, Span<double> gu)
         {
             bool teacher = !gu.IsEmpty;
