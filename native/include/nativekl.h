@@ -370,17 +370,22 @@ NKL_API nkl_status nkl_kl_div_pointwise_backward_f64(const double *input, const 
  *
  * computed from online log-sum-exps (each lane keeps a running maximum and
  * rescales its sums when it grows), so no exp ever sees a raw logit: logits
- * of any magnitude give finite, accurate results. Classes with p_c = 0 (a
- * teacher logit of -inf, or a probability that underflows) contribute exactly
- * 0, so -inf logits mask classes out. A student logit of -inf where p_c > 0
- * gives +inf. A row with a NaN or +inf logit, or whose logits are all -inf,
- * gives NaN.
+ * of any magnitude give finite, accurate results. A class with p_c = 0
+ * contributes 0 where log q_c is finite, as in PyTorch (xlogy(0, 0) - 0 *
+ * log q_c). A teacher logit of -inf masks its class: it contributes exactly 0
+ * even under a student logit of -inf, so -inf in both masks a class out
+ * (PyTorch gives NaN there: 0 * -inf). A student logit of -inf under a
+ * finite teacher logit gives +inf where p_c > 0 and, as PyTorch, NaN where
+ * p_c underflows to 0 (0 * -inf), wherever the class lies in the row (at the
+ * edge of underflow the two can differ, their p_c being rounded differently).
+ * A row with a NaN or +inf logit, or whose logits are all -inf, gives NaN.
  *
  * NKL_TEACHER_LOG_PROBS_AS_GIVEN: the teacher rows hold log-probabilities l
  * used as given, p_c = exp(l_c) (no softmax, no temperature):
  *   KL_r = sum_c p_c (l_c - log q_c)
  * which is F.kl_div(F.log_softmax(s / T, 1), l, reduction, log_target=True)
- * except that l_c = -inf contributes 0 (PyTorch gives NaN there).
+ * except that l_c = -inf contributes 0 (PyTorch gives NaN there); a finite
+ * l_c whose exp underflows gives NaN under a student logit of -inf, as PyTorch.
  *
  * Loss: loss_r = w_r * KL_r [* T^2 with NKL_MULTIPLY_LOSS_BY_T2] with w_r the
  * row's weight (1 without weights). A row of weight 0 is ignored: it is not read,

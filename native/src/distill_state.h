@@ -18,7 +18,9 @@
  * b = u/T, or none for log-probabilities) and, in float64, student_sum (za)
  * = sum exp(a - ma), teacher_sum (zb) = sum p (exp(b - mb) or exp(l)) and
  * log_ratio_sum (acc) = sum p * ((b - mb) - (a - ma)) (or p * (l - (a -
- * ma))), terms with p == 0 counting 0. float32 works in base 2: a = s
+ * ma))), a term whose teacher logit is -inf counting 0 (one whose p only
+ * underflows counts 0 (b - a): NaN under a -inf student logit, as PyTorch's
+ * 0 * -inf). float32 works in base 2: a = s
  * log2(e)/T (the logit scale, nkl_logit_scale_f32), b likewise (or
  * l log2(e)), exp becomes exp2 (no ln 2 reduction), and the maxima and acc
  * are in units of ln 2 until nkl_distill_finish_row multiplies them back;

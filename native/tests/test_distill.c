@@ -432,6 +432,67 @@ static void special_cases(void) {
     CHECK(isfinite(v[0]), "log-probs with -inf: %g", v[0]);
 }
 
+/*
+ * A student logit of -inf where the teacher's probability underflows to 0:
+ * PyTorch's composite gives NaN (its pointwise kl_div is xlogy(p, p) - p *
+ * log q = 0 - 0 * -inf; log_target: exp(l) (l - log q) = 0 * inf), wherever
+ * the class lies relative to the teacher's large logit, so every position
+ * must give NaN on every ISA (the value pass once gave 0 where the large
+ * logit came first in the class's lane and block, NaN elsewhere). A teacher
+ * logit of -inf there masks the class in both: the KL of the others.
+ */
+static void student_neg_inf_where_p_underflows(void) {
+    nkl_isa isas[2] = {NKL_ISA_SCALAR, NKL_ISA_AVX2};
+    for (int bits = 32; bits <= 64; bits += 32) {
+        size_t sz = (size_t)bits / 8;
+        for (size_t cols = 33; cols <= 70; cols += 37) {
+            void *s = malloc(cols * sz), *u = malloc(cols * sz), *v = malloc(sz);
+            for (int lp = 0; lp < 2; lp++) {
+                size_t bigs[3] = {0, cols / 2, cols - 1};
+                for (int bi = 0; bi < 3; bi++) {
+                    for (size_t c = 0; c < cols; c++) {
+                        if (c == bigs[bi]) continue;
+                        for (int masked = 0; masked < 2; masked++) {
+                            for (size_t i = 0; i < cols; i++) {
+                                put(bits, s, i, 0);
+                                /* logits: 1000 above the rest, whose p is e^-1000 = 0; log-probs: log 1
+                                   and -1000 */
+                                put(bits, u, i, i == bigs[bi] ? (lp ? 0 : 1000) : (lp ? -1000 : 0));
+                            }
+                            put(bits, s, c, -INFINITY);
+                            if (masked) put(bits, u, c, -INFINITY);
+                            for (int k = 0; k < 2; k++) {
+                                if (!nkl_isa_supported(isas[k])) continue;
+                                call cl = {bits, {1, cols, cols, cols, 1, NKL_REDUCTION_SUM,
+                                                  (lp ? NKL_TEACHER_LOG_PROBS_AS_GIVEN : 0) |
+                                                      (k ? NKL_FORCE_AVX2 : NKL_FORCE_SCALAR)},
+                                           s, u, NULL};
+                                CHECK_OK(run(&cl, v, 0, NULL, 0, NULL, 0, 0));
+                                double got = get(bits, v, 0);
+                                /* masked: only the large logit's class has p = 1; log q = -log(cols - 1)
+                                   there (logits) */
+                                double want = log((double)(cols - 1));
+                                if (masked)
+                                    CHECK(fabs(got - want) <= 1e-5 * want,
+                                          "f%d %s %s cols %zu: large teacher at %zu, masked in both at %zu: %g, want %g",
+                                          bits, lp ? "log-probs" : "logits", nkl_isa_name(isas[k]), cols, bigs[bi], c,
+                                          got, want);
+                                else
+                                    CHECK(canon_nan_of(bits, got),
+                                          "f%d %s %s cols %zu: large teacher at %zu, student -inf at %zu: %g, PyTorch "
+                                          "NaN (0 * -inf)",
+                                          bits, lp ? "log-probs" : "logits", nkl_isa_name(isas[k]), cols, bigs[bi], c,
+                                          got);
+                            }
+                        }
+                    }
+                }
+            }
+            free(s); free(u); free(v);
+        }
+    }
+}
+
 /* ------------------------------------------------------ finite differences */
 
 static double loss64(nkl_distill_desc *d, const double *s, const double *u, const double *w) {
@@ -707,6 +768,7 @@ int main(void) {
     if (!nkl_test_env_isa_usable()) return NKL_TEST_SKIP;
     bad_arguments();
     special_cases();
+    student_neg_inf_where_p_underflows();
     golden_cases();
     finite_differences();
     masked_cases();

@@ -153,7 +153,7 @@ NKL_INLINE void block_ps(lanes_ps *st, __m256 a[4], __m256 b[4], const int log_p
         a[j] = _mm256_sub_ps(a[j], st->student_max);
         if (!log_probs) b[j] = _mm256_sub_ps(b[j], st->teacher_max);
     }
-    /* e = 2^b; t = e != 0 ? e (b - a) : 0 */
+    /* e = 2^b; t = b != -inf ? e (b - a) : 0 */
     __m256 e[4], t[4], ea[4];
     /* Usually every exp2 argument is in [-125, 127] (a and b are <= 0 after
        the shift): then one range check serves the eight exp2s and e > 0 needs
@@ -181,8 +181,9 @@ NKL_INLINE void block_ps(lanes_ps *st, __m256 a[4], __m256 b[4], const int log_p
         }
     } else {
         for (int j = 0; j < 4; j++) {
+            /* t = b != -inf ? e (b - a) : +0, as the spec */
             e[j] = nkl_exp2_ps(b[j]);
-            t[j] = _mm256_and_ps(_mm256_cmp_ps(e[j], _mm256_setzero_ps(), _CMP_NEQ_UQ),
+            t[j] = _mm256_and_ps(_mm256_cmp_ps(b[j], _mm256_set1_ps(-INFINITY), _CMP_NEQ_UQ),
                                  _mm256_mul_ps(e[j], _mm256_sub_ps(b[j], a[j])));
             ea[j] = nkl_exp2_ps(a[j]);
         }
@@ -436,9 +437,9 @@ NKL_INLINE void block_pd(lanes_pd *st, __m256d a0, __m256d a1, __m256d b0, __m25
     } else {
         e0 = nkl_exp_pd(b0);
         e1 = nkl_exp_pd(b1);
-        t0 = _mm256_and_pd(_mm256_cmp_pd(e0, _mm256_setzero_pd(), _CMP_NEQ_UQ),
+        t0 = _mm256_and_pd(_mm256_cmp_pd(b0, _mm256_set1_pd(-INFINITY), _CMP_NEQ_UQ),
                            _mm256_mul_pd(e0, _mm256_sub_pd(b0, a0)));
-        t1 = _mm256_and_pd(_mm256_cmp_pd(e1, _mm256_setzero_pd(), _CMP_NEQ_UQ),
+        t1 = _mm256_and_pd(_mm256_cmp_pd(b1, _mm256_set1_pd(-INFINITY), _CMP_NEQ_UQ),
                            _mm256_mul_pd(e1, _mm256_sub_pd(b1, a1)));
         ea = _mm256_add_pd(nkl_exp_pd(a0), nkl_exp_pd(a1));
     }

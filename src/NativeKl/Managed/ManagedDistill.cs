@@ -187,7 +187,9 @@ namespace NativeKl.Managed
                         float bj = logProbs ? b[l + j * H] : b[l + j * H] - mb[l];
                         ea[j] = ManagedMath.Exp2(aj);
                         eb[j] = ManagedMath.Exp2(bj);
-                        tb[j] = eb[j] != 0 ? eb[j] * (bj - aj) : 0f;
+                        // distill_scalar.inc: a masked teacher class (-inf) counts 0; an underflowed p
+                        // counts 0 * (b - a), NaN under a -inf student logit (PyTorch's 0 * -inf)
+                        tb[j] = bj != float.NegativeInfinity ? eb[j] * (bj - aj) : 0f;
                     }
                     pza[l] += (ea[0] + ea[1]) + (ea[2] + ea[3]);
                     pzb[l] += (eb[0] + eb[1]) + (eb[2] + eb[3]);
@@ -311,8 +313,8 @@ namespace NativeKl.Managed
                     double b0 = logProbs ? b[l] : b[l] - mb[l];
                     double b1 = logProbs ? b[l + H] : b[l + H] - mb[l];
                     double e0 = ManagedMath.Exp(b0), e1 = ManagedMath.Exp(b1);
-                    double t0 = e0 != 0 ? e0 * (b0 - a0) : 0.0;
-                    double t1 = e1 != 0 ? e1 * (b1 - a1) : 0.0;
+                    double t0 = b0 != double.NegativeInfinity ? e0 * (b0 - a0) : 0.0;
+                    double t1 = b1 != double.NegativeInfinity ? e1 * (b1 - a1) : 0.0;
                     za[l] += (double)(ManagedMath.Exp(a0) + ManagedMath.Exp(a1));
                     zb[l] += (double)(e0 + e1);
                     acc[l] += (double)(t0 + t1);
