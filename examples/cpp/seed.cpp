@@ -33,7 +33,7 @@ int main() {
     for (std::size_t i = 0; i < rows * cols; i++) teacher[i] = std::log(target[i]);
     float distill = nkl::distill_backward(nkl::span<const float>(logits), nkl::span<const float>(teacher), cols,
                                           2.0, nkl::span<float>(grad_s), nkl::span<float>(grad_t),
-                                          NKL_REDUCTION_BATCHMEAN, 1.0f, NKL_SCALE_T2);
+                                          NKL_REDUCTION_BATCHMEAN, 1.0f, NKL_MULTIPLY_LOSS_BY_T2);
     float gsum = 0.0f;
     for (float g : grad_s) gsum += g;
     std::printf("%-10s %.5f    (d/d student sums to %.0e)\n", "distill", distill, gsum);

@@ -37,7 +37,7 @@ __all__ = ["kl_div", "kl_div_rows", "kl_div_backward", "distill", "distill_backw
 
 _REDUCTIONS = {"none": 0, "sum": 1, "mean": 2, "batchmean": 3}
 _LOG_TARGET, _MASKED = 0x1, 0x2
-_TEACHER_LOG_PROBS, _SCALE_T2 = 0x4, 0x8
+_TEACHER_LOG_PROBS_AS_GIVEN, _MULTIPLY_LOSS_BY_T2 = 0x4, 0x8
 _P, _N, _U32 = ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint32
 
 
@@ -61,6 +61,12 @@ _SIGNATURES = {
     "nkl_kl_div_rows_f64": (ctypes.c_int, [_P, _N, _P, _N, _N, _N, _U32, _P]),
     "nkl_kl_div_backward_f32": (ctypes.c_int, [_P, _P, _N, ctypes.c_int, _N, _U32, ctypes.c_float, _P, _P, _P]),
     "nkl_kl_div_backward_f64": (ctypes.c_int, [_P, _P, _N, ctypes.c_int, _N, _U32, ctypes.c_double, _P, _P, _P]),
+    "nkl_distill_rows_f32": (ctypes.c_int, [ctypes.POINTER(_DistillDesc), _P, _P, _P, _P]),
+    "nkl_distill_rows_f64": (ctypes.c_int, [ctypes.POINTER(_DistillDesc), _P, _P, _P, _P]),
+    "nkl_distill_rows_backward_f32": (ctypes.c_int, [ctypes.POINTER(_DistillDesc), _P, _P, _P, ctypes.c_float, _P,
+                                                     _P, _N, _P, _N]),
+    "nkl_distill_rows_backward_f64": (ctypes.c_int, [ctypes.POINTER(_DistillDesc), _P, _P, _P, ctypes.c_double, _P,
+                                                     _P, _N, _P, _N]),
     "nkl_distill_f32": (ctypes.c_int, [ctypes.POINTER(_DistillDesc), _P, _P, _P, _P]),
     "nkl_distill_f64": (ctypes.c_int, [ctypes.POINTER(_DistillDesc), _P, _P, _P, _P]),
     "nkl_distill_backward_f32": (ctypes.c_int, [ctypes.POINTER(_DistillDesc), _P, _P, _P, ctypes.c_float, _P,
@@ -298,7 +304,8 @@ def kl_div_backward(input, target, reduction="mean", *, batch=None, grad_output=
             x.give_back(grad_target) if grad_target is not None else None)
 
 
-def _distill_args(student, teacher, temperature, reduction, teacher_log_probs, scale_t2, row_weights, dtype):
+def _distill_args(student, teacher, temperature, reduction, teacher_log_probs_as_given, multiply_loss_by_t2,
+                  row_weights, dtype):
     if reduction not in _REDUCTIONS:
         raise ValueError(f"reduction must be one of {', '.join(_REDUCTIONS)}, not {reduction!r}")
     s, u = _pair(student, teacher, dtype)
@@ -310,7 +317,8 @@ def _distill_args(student, teacher, temperature, reduction, teacher_log_probs, s
         w = _Floats(row_weights, "row_weights", s.dtype)
         if w.length != rows:
             raise ValueError(f"row_weights has {w.length} values for {rows} rows")
-    flags = (_TEACHER_LOG_PROBS if teacher_log_probs else 0) | (_SCALE_T2 if scale_t2 else 0)
+    flags = ((_TEACHER_LOG_PROBS_AS_GIVEN if teacher_log_probs_as_given else 0)
+             | (_MULTIPLY_LOSS_BY_T2 if multiply_loss_by_t2 else 0))
     desc = _DistillDesc(rows, cols, cols, cols, float(temperature), _REDUCTIONS[reduction], flags)
     return s, u, w, desc
 
@@ -323,17 +331,18 @@ def _rows_result(s, rows):
     return result, _Floats(result, "out", s.dtype)
 
 
-def distill(student, teacher, temperature=1.0, reduction="batchmean", *, teacher_log_probs=False,
-            scale_t2=False, row_weights=None, dtype=None):
+def distill(student, teacher, temperature=1.0, reduction="batchmean", *,
+            teacher_log_probs_as_given=False, multiply_loss_by_t2=False, row_weights=None, dtype=None):
     """Knowledge distillation from [rows, cols] logits, fused: per row KL(softmax(teacher / T) ||
     softmax(student / T)), i.e. F.kl_div(F.log_softmax(s / T, 1), F.softmax(u / T, 1), reduction)
-    [* T * T with scale_t2]. teacher_log_probs: the teacher rows are log-probabilities used as given.
+    [* T * T with multiply_loss_by_t2]. teacher_log_probs_as_given: the teacher rows are
+    log-probabilities used as given.
     row_weights: one weight >= 0 per row (0 ignores the row). "none" returns one value per row."""
-    s, u, w, desc = _distill_args(student, teacher, temperature, reduction, teacher_log_probs, scale_t2,
-                                  row_weights, dtype)
+    s, u, w, desc = _distill_args(student, teacher, temperature, reduction, teacher_log_probs_as_given,
+                                  multiply_loss_by_t2, row_weights, dtype)
     if reduction == "none":
         result, view = _rows_result(s, desc.rows)
-        _call("nkl_distill", s.dtype, ctypes.byref(desc), s.address, u.address, w.address if w else None,
+        _call("nkl_distill_rows", s.dtype, ctypes.byref(desc), s.address, u.address, w.address if w else None,
               view.address)
         return result.tolist() if s.kind == "list" else result
     value = _ctype(s.dtype)()
@@ -343,12 +352,12 @@ def distill(student, teacher, temperature=1.0, reduction="batchmean", *, teacher
 
 
 def distill_backward(student, teacher, temperature=1.0, reduction="batchmean", *, grad_output=1.0,
-                     teacher_log_probs=False, scale_t2=False, row_weights=None, dtype=None,
-                     want_grad_teacher=True):
+                     teacher_log_probs_as_given=False, multiply_loss_by_t2=False, row_weights=None,
+                     dtype=None, want_grad_teacher=True):
     """The distillation loss (per row for "none") and its gradients in one call:
     (value, grad_student, grad_teacher); grad_teacher is None unless wanted."""
-    s, u, w, desc = _distill_args(student, teacher, temperature, reduction, teacher_log_probs, scale_t2,
-                                  row_weights, dtype)
+    s, u, w, desc = _distill_args(student, teacher, temperature, reduction, teacher_log_probs_as_given,
+                                  multiply_loss_by_t2, row_weights, dtype)
     grad_student, gs = s.new_like()
     grad_teacher, gt = s.new_like() if want_grad_teacher else (None, None)
     if reduction == "none":
@@ -357,8 +366,9 @@ def distill_backward(student, teacher, temperature=1.0, reduction="batchmean", *
     else:
         scalar = _ctype(s.dtype)()
         value_address = ctypes.addressof(scalar)
-    _call("nkl_distill_backward", s.dtype, ctypes.byref(desc), s.address, u.address, w.address if w else None,
-          grad_output, value_address, gs.address, desc.cols, gt.address if gt else None, desc.cols)
+    _call("nkl_distill_rows_backward" if reduction == "none" else "nkl_distill_backward", s.dtype,
+          ctypes.byref(desc), s.address, u.address, w.address if w else None, grad_output, value_address,
+          gs.address, desc.cols, gt.address if gt else None, desc.cols)
     if reduction == "none":
         value = value.tolist() if s.kind == "list" else value
     else:

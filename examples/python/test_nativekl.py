@@ -252,7 +252,7 @@ class Distill(unittest.TestCase):
 
     def test_batchmean_with_temperature_and_t2(self):
         for T in (1.0, 2.0, 0.7):
-            got = nativekl.distill(self.S, self.U, T, scale_t2=True, dtype="f64")
+            got = nativekl.distill(self.S, self.U, T, multiply_loss_by_t2=True, dtype="f64")
             self.assertAlmostEqual(got, self.reference(self.S, self.U, T, True), places=12)
 
     def test_rows_weights_and_backward(self):

@@ -49,6 +49,11 @@ typedef struct lib {
     const char *(*status_string)(nkl_status);
     nkl_status (*kl_f32)(const float *, const float *, size_t, nkl_reduction, size_t, uint32_t, float *);
     nkl_status (*kl_f64)(const double *, const double *, size_t, nkl_reduction, size_t, uint32_t, double *);
+    nkl_status (*pw_f32)(const float *, const float *, size_t, uint32_t, float *);
+    nkl_status (*pw_f64)(const double *, const double *, size_t, uint32_t, double *);
+    nkl_status (*pwbwd_f32)(const float *, const float *, size_t, uint32_t, float, float *, float *, float *);
+    nkl_status (*pwbwd_f64)(const double *, const double *, size_t, uint32_t, double, double *, double *,
+                            double *);
     nkl_status (*bwd_f32)(const float *, const float *, size_t, nkl_reduction, size_t, uint32_t, float, float *,
                           float *, float *);
     nkl_status (*bwd_f64)(const double *, const double *, size_t, nkl_reduction, size_t, uint32_t, double,
@@ -76,11 +81,15 @@ static lib load(const char *path) {
         fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
         exit(2);
     }
-    lib l = {path, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    lib l = {path, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     /* POSIX dlsym returns void *; the cast to a function pointer is the documented use */
     *(void **)&l.status_string = sym(h, path, "nkl_status_string");
     *(void **)&l.kl_f32 = sym(h, path, "nkl_kl_div_f32");
     *(void **)&l.kl_f64 = sym(h, path, "nkl_kl_div_f64");
+    *(void **)&l.pw_f32 = sym(h, path, "nkl_kl_div_pointwise_f32");
+    *(void **)&l.pw_f64 = sym(h, path, "nkl_kl_div_pointwise_f64");
+    *(void **)&l.pwbwd_f32 = sym(h, path, "nkl_kl_div_pointwise_backward_f32");
+    *(void **)&l.pwbwd_f64 = sym(h, path, "nkl_kl_div_pointwise_backward_f64");
     *(void **)&l.bwd_f32 = sym(h, path, "nkl_kl_div_backward_f32");
     *(void **)&l.bwd_f64 = sym(h, path, "nkl_kl_div_backward_f64");
     *(void **)&l.dist_f32 = sym(h, path, "nkl_distill_f32");
@@ -114,14 +123,14 @@ static void fail(const job *j, nkl_status st) {
 static void run(job *j) {
     nkl_status st = NKL_OK;
     size_t n = j->n;
-    nkl_distill_desc d = {n / ROW, ROW, ROW, ROW, 2.0, NKL_REDUCTION_BATCHMEAN, NKL_SCALE_T2 | j->force};
+    nkl_distill_desc d = {n / ROW, ROW, ROW, ROW, 2.0, NKL_REDUCTION_BATCHMEAN, NKL_MULTIPLY_LOSS_BY_T2 | j->force};
     if (!j->f64) {
         const float *x = j->x, *t = j->t;
         float *o1 = j->o1, *o2 = j->o2, *o3 = j->o3, v = 0;
         switch (j->call) {
-        case KL_NONE: st = j->l->kl_f32(x, t, n, NKL_REDUCTION_NONE, 0, j->force, o1); break;
+        case KL_NONE: st = j->l->pw_f32(x, t, n, j->force, o1); break;
         case KL_SUM: st = j->l->kl_f32(x, t, n, NKL_REDUCTION_SUM, 0, j->force, &v); break;
-        case BWD_NONE: st = j->l->bwd_f32(x, t, n, NKL_REDUCTION_NONE, 0, j->force, 0.5f, o1, o2, o3); break;
+        case BWD_NONE: st = j->l->pwbwd_f32(x, t, n, j->force, 0.5f, o1, o2, o3); break;
         case BWD_SUM: st = j->l->bwd_f32(x, t, n, NKL_REDUCTION_SUM, 0, j->force, 0.5f, &v, o2, o3); break;
         case DIST_BWD: st = j->l->dbwd_f32(&d, x, t, NULL, 1.0f, &v, o2, ROW, o3, ROW); break;
         default: st = j->l->dist_f32(&d, x, t, NULL, &v); break;
@@ -131,9 +140,9 @@ static void run(job *j) {
         const double *x = j->x, *t = j->t;
         double *o1 = j->o1, *o2 = j->o2, *o3 = j->o3, v = 0;
         switch (j->call) {
-        case KL_NONE: st = j->l->kl_f64(x, t, n, NKL_REDUCTION_NONE, 0, j->force, o1); break;
+        case KL_NONE: st = j->l->pw_f64(x, t, n, j->force, o1); break;
         case KL_SUM: st = j->l->kl_f64(x, t, n, NKL_REDUCTION_SUM, 0, j->force, &v); break;
-        case BWD_NONE: st = j->l->bwd_f64(x, t, n, NKL_REDUCTION_NONE, 0, j->force, 0.5, o1, o2, o3); break;
+        case BWD_NONE: st = j->l->pwbwd_f64(x, t, n, j->force, 0.5, o1, o2, o3); break;
         case BWD_SUM: st = j->l->bwd_f64(x, t, n, NKL_REDUCTION_SUM, 0, j->force, 0.5, &v, o2, o3); break;
         case DIST_BWD: st = j->l->dbwd_f64(&d, x, t, NULL, 1.0, &v, o2, ROW, o3, ROW); break;
         default: st = j->l->dist_f64(&d, x, t, NULL, &v); break;

@@ -32,14 +32,14 @@ typedef struct job {
 } job;
 
 static void lib_fwd(const job *j) {
-    nkl_distill_desc d = {j->rows, j->cols, j->cols, j->cols, 2.0, NKL_REDUCTION_BATCHMEAN, NKL_SCALE_T2 | j->force};
+    nkl_distill_desc d = {j->rows, j->cols, j->cols, j->cols, 2.0, NKL_REDUCTION_BATCHMEAN, NKL_MULTIPLY_LOSS_BY_T2 | j->force};
     float v;
     nkl_distill_f32(&d, j->s, j->u, NULL, &v);
     g_sink = v;
 }
 
 static void lib_bwd(const job *j) {
-    nkl_distill_desc d = {j->rows, j->cols, j->cols, j->cols, 2.0, NKL_REDUCTION_BATCHMEAN, NKL_SCALE_T2 | j->force};
+    nkl_distill_desc d = {j->rows, j->cols, j->cols, j->cols, 2.0, NKL_REDUCTION_BATCHMEAN, NKL_MULTIPLY_LOSS_BY_T2 | j->force};
     float v;
     nkl_distill_backward_f32(&d, j->s, j->u, NULL, 1.0f, &v, j->gs, j->cols, j->gu, j->cols);
     g_sink = v;

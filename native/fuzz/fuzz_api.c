@@ -407,13 +407,13 @@ static void *ref_alloc(size_t bytes) {
 }
 
 /* The distillation flags: at most one NKL_FORCE_* besides these. */
-#define DISTILL_FLAGS (NKL_TEACHER_LOG_PROBS | NKL_SCALE_T2 | FORCE_FLAGS)
+#define DISTILL_FLAGS (NKL_TEACHER_LOG_PROBS_AS_GIVEN | NKL_MULTIPLY_LOSS_BY_T2 | FORCE_FLAGS)
 
 static uint32_t fz_distill_flags(fz *f) {
     uint8_t k = fz_u8(f);
     if (k < 224) {
         static const uint32_t force[] = {0, 0, NKL_FORCE_SCALAR, NKL_FORCE_AVX2};
-        return (k & (NKL_TEACHER_LOG_PROBS | NKL_SCALE_T2)) | force[k % 4];
+        return (k & (NKL_TEACHER_LOG_PROBS_AS_GIVEN | NKL_MULTIPLY_LOSS_BY_T2)) | force[k % 4];
     }
     return (uint32_t)fz_u64(f);
 }

@@ -135,8 +135,12 @@ NKL_API const char *nkl_status_string(nkl_status status);
 
 /*
  * How the pointwise terms are reduced, as PyTorch's reduction argument:
- *   NONE       one value per element (the pointwise term L_i): for kl_div,
- *              call nkl_kl_div_pointwise_*, which takes no reduction;
+ *   NONE       one value per element (the pointwise term L_i) or row: no
+ *              function takes it as a reduction; call the one that gives
+ *              those values (nkl_kl_div_pointwise_*,
+ *              nkl_kl_div_pointwise_backward_*, nkl_distill_rows_*,
+ *              nkl_distill_rows_backward_*), so that every output
+ *              parameter has one size;
  *   SUM        sum of L_i;
  *   MEAN       sum / n (PyTorch's default; it is not the KL of a batch);
  *   BATCHMEAN  sum / batch, where batch is the size of dimension 0: the true
@@ -300,10 +304,13 @@ NKL_API nkl_status nkl_kl_div_rows_f64(const double *input, size_t input_stride,
 /*
  * nkl_kl_div_backward_f32, nkl_kl_div_backward_f64 - kl_div forward and
  * backward in one pass over memory.
+ * nkl_kl_div_pointwise_backward_f32, nkl_kl_div_pointwise_backward_f64 - the
+ * same for reduction 'none': the pointwise terms and the gradients of their
+ * sum times grad_output (grad_output is the upstream gradient of every term).
  *
- * With s = grad_output / divisor (divisor as for the reduction: 1 for NONE
- * and SUM, n for MEAN, batch for BATCHMEAN; the quotient rounded once to the
- * data's type), writes for every i:
+ * With s = grad_output / divisor (divisor as for the reduction: 1 for SUM
+ * and pointwise, n for MEAN, batch for BATCHMEAN; the quotient rounded once
+ * to the data's type), writes for every i:
  *
  *   log_target off:  grad_input[i]  = -(t s)
  *                    grad_target[i] = ((log t + t/t) - x) s
@@ -313,11 +320,14 @@ NKL_API nkl_status nkl_kl_div_rows_f64(const double *input, size_t input_stride,
  * which is PyTorch's autograd of the formula: d/dt is NaN at t = 0 (0/0 from
  * xlogy's gradient) and at t = +inf; NKL_MASKED makes both gradients exactly
  * +0 where the target has probability 0 (t == 0, or t == -inf with
- * NKL_LOG_TARGET). For NONE, grad_output is the upstream gradient of every
- * element (the backward of sum(output) * grad_output).
+ * NKL_LOG_TARGET).
  *
- *   value        NULL, or: NONE: n pointwise terms; otherwise the reduced
- *                value, bit for bit what nkl_kl_div_* returns.
+ *   reduction, batch  SUM, MEAN or BATCHMEAN, as for nkl_kl_div_* (NONE is
+ *                NKL_ERROR_INVALID_REDUCTION: call the pointwise backward).
+ *   value        NULL, or one value: the reduced value, bit for bit what
+ *                nkl_kl_div_* returns.
+ *   terms        (pointwise) NULL, or n values: the pointwise terms, bit for
+ *                bit what nkl_kl_div_pointwise_* writes.
  *   grad_input   n values (required unless n == 0).
  *   grad_target  n values, or NULL when not wanted (then t/t and the d/dt
  *                work are skipped).
@@ -333,6 +343,14 @@ NKL_API nkl_status nkl_kl_div_backward_f64(const double *input, const double *ta
                                            nkl_reduction reduction, size_t batch, uint32_t flags,
                                            double grad_output, double *value, double *grad_input,
                                            double *grad_target);
+NKL_API nkl_status nkl_kl_div_pointwise_backward_f32(const float *input, const float *target,
+                                                     size_t n, uint32_t flags, float grad_output,
+                                                     float *terms, float *grad_input,
+                                                     float *grad_target);
+NKL_API nkl_status nkl_kl_div_pointwise_backward_f64(const double *input, const double *target,
+                                                     size_t n, uint32_t flags, double grad_output,
+                                                     double *terms, double *grad_input,
+                                                     double *grad_target);
 
 /* ------------------------------------------------- distillation from logits */
 
@@ -352,23 +370,28 @@ NKL_API nkl_status nkl_kl_div_backward_f64(const double *input, const double *ta
  *
  * computed from online log-sum-exps (each lane keeps a running maximum and
  * rescales its sums when it grows), so no exp ever sees a raw logit: logits
- * of any magnitude give finite, accurate results. Classes with p_c = 0 (a
- * teacher logit of -inf, or a probability that underflows) contribute exactly
- * 0, so -inf logits mask classes out. A student logit of -inf where p_c > 0
- * gives +inf. A row with a NaN or +inf logit, or whose logits are all -inf,
- * gives NaN.
+ * of any magnitude give finite, accurate results. A class with p_c = 0
+ * contributes 0 where log q_c is finite, as in PyTorch (xlogy(0, 0) - 0 *
+ * log q_c). A teacher logit of -inf masks its class: it contributes exactly 0
+ * even under a student logit of -inf, so -inf in both masks a class out
+ * (PyTorch gives NaN there: 0 * -inf). A student logit of -inf under a
+ * finite teacher logit gives +inf where p_c > 0 and, as PyTorch, NaN where
+ * p_c underflows to 0 (0 * -inf), wherever the class lies in the row (at the
+ * edge of underflow the two can differ, their p_c being rounded differently).
+ * A row with a NaN or +inf logit, or whose logits are all -inf, gives NaN.
  *
- * NKL_TEACHER_LOG_PROBS: the teacher rows hold log-probabilities l used as
- * given, p_c = exp(l_c) (no softmax, no temperature):
+ * NKL_TEACHER_LOG_PROBS_AS_GIVEN: the teacher rows hold log-probabilities l
+ * used as given, p_c = exp(l_c) (no softmax, no temperature):
  *   KL_r = sum_c p_c (l_c - log q_c)
  * which is F.kl_div(F.log_softmax(s / T, 1), l, reduction, log_target=True)
- * except that l_c = -inf contributes 0 (PyTorch gives NaN there).
+ * except that l_c = -inf contributes 0 (PyTorch gives NaN there); a finite
+ * l_c whose exp underflows gives NaN under a student logit of -inf, as PyTorch.
  *
- * Loss: loss_r = w_r * KL_r [* T^2 with NKL_SCALE_T2] with w_r the row's
- * weight (1 without weights). A row of weight 0 is ignored: it is not read,
+ * Loss: loss_r = w_r * KL_r [* T^2 with NKL_MULTIPLY_LOSS_BY_T2] with w_r the
+ * row's weight (1 without weights). A row of weight 0 is ignored: it is not read,
  * contributes exactly 0 to the value and the gradients, and is not counted
- * in a divisor. Reductions:
- *   NONE       out[r] = loss_r (rows values);
+ * in a divisor. Reductions (nkl_distill_rows_* gives the loss_r themselves,
+ * PyTorch's 'none'):
  *   SUM        sum of loss_r;
  *   BATCHMEAN  sum / kept rows (PyTorch's batchmean: / rows without weights);
  *   MEAN       sum / (kept rows * cols) (PyTorch's 'mean' over the composite).
@@ -384,9 +407,10 @@ NKL_API nkl_status nkl_kl_div_backward_f64(const double *input, const double *ta
  * even for T a power of two), and its exponentials are 2^x (max error 1.80
  * ulp); the result is converted back with one factor ln 2 per row.
  *
- * Gradients (nkl_distill_backward_*), with g_r = grad_output * w_r [* T^2] /
- * divisor (divisor 1 for NONE and SUM; grad_output is then the upstream
- * gradient of every row):
+ * Gradients (nkl_distill_backward_*, nkl_distill_rows_backward_*), with
+ * g_r = grad_output * w_r [* T^2] / divisor (divisor 1 for SUM and for the
+ * rows entry points, where grad_output is the upstream gradient of every
+ * row):
  *   d/ds_rc = g_r / T * (q_c - p_c)                         (student logits)
  *   d/du_rc = g_r / T * p_c (log p_c - log q_c - KL_r)      (teacher logits)
  *   d/dl_rc = g_r * p_c ((l_c - log q_c) + 1)               (teacher log-probs)
@@ -398,8 +422,11 @@ NKL_API nkl_status nkl_kl_div_backward_f64(const double *input, const double *ta
  */
 
 /* Distillation flags (with at most one NKL_FORCE_* flag). */
-#define NKL_TEACHER_LOG_PROBS 0x4u /* teacher rows are log-probabilities, used as given */
-#define NKL_SCALE_T2 0x8u          /* multiply each row's loss (and gradients) by T^2 */
+/* the teacher rows are log-probabilities, used as given (C#: TeacherKind.LogProbabilitiesAsGiven) */
+#define NKL_TEACHER_LOG_PROBS_AS_GIVEN 0x4u
+/* multiply each row's loss (and gradients) by T^2, Hinton's convention
+   (C#: DistillationOptions.MultiplyLossByTemperatureSquared) */
+#define NKL_MULTIPLY_LOSS_BY_T2 0x8u
 
 /*
  * The shape and options of a distillation call. Strides are in elements,
@@ -412,8 +439,8 @@ typedef struct nkl_distill_desc {
     size_t student_stride;
     size_t teacher_stride;
     double temperature; /* T: finite, > 0, with 1/T (float32: log2(e)/T) finite and > 0 in the data's type */
-    int32_t reduction;  /* an nkl_reduction */
-    uint32_t flags;     /* NKL_TEACHER_LOG_PROBS | NKL_SCALE_T2 | NKL_FORCE_* */
+    int32_t reduction;  /* SUM, MEAN or BATCHMEAN; not read by nkl_distill_rows* */
+    uint32_t flags;     /* NKL_TEACHER_LOG_PROBS_AS_GIVEN, NKL_MULTIPLY_LOSS_BY_T2, NKL_FORCE_* */
 } nkl_distill_desc;
 
 /*
@@ -423,8 +450,7 @@ typedef struct nkl_distill_desc {
  *   student      logits, row r at student + r * student_stride.
  *   teacher      logits (or log-probabilities), at teacher + r * teacher_stride.
  *   row_weights  rows weights (finite, >= 0), or NULL for all 1; 0 ignores a row.
- *   out          NONE: rows values; otherwise one value. Must not overlap
- *                the inputs.
+ *   out          one value, the reduced loss. Must not overlap the inputs.
  *
  * Errors: NKL_ERROR_NULL_POINTER (desc, or an array whose extent is > 0),
  * NKL_ERROR_SIZE_OVERFLOW, NKL_ERROR_INVALID_STRIDE,
@@ -439,10 +465,30 @@ NKL_API nkl_status nkl_distill_f64(const nkl_distill_desc *desc, const double *s
                                    double *out);
 
 /*
+ * nkl_distill_rows_f32, nkl_distill_rows_f64 - the loss of each row
+ * (PyTorch's reduction 'none'): row_losses[r] = loss_r, +0 for an ignored
+ * row. desc->reduction is not read. Other arguments and errors: as
+ * nkl_distill_* (no NKL_ERROR_INVALID_REDUCTION).
+ *
+ *   row_losses   rows values. Must not overlap the inputs.
+ */
+NKL_API nkl_status nkl_distill_rows_f32(const nkl_distill_desc *desc, const float *student,
+                                        const float *teacher, const float *row_weights,
+                                        float *row_losses);
+NKL_API nkl_status nkl_distill_rows_f64(const nkl_distill_desc *desc, const double *student,
+                                        const double *teacher, const double *row_weights,
+                                        double *row_losses);
+
+/*
  * nkl_distill_backward_f32, nkl_distill_backward_f64 - the loss and its
  * gradients in one call (formulas above).
+ * nkl_distill_rows_backward_f32, nkl_distill_rows_backward_f64 - the same
+ * for the per-row losses: their gradients times grad_output each (the
+ * gradients of their sum), and the losses themselves.
  *
- *   value         NULL, or as out of nkl_distill_* (the same bits).
+ *   value         NULL, or one value: out of nkl_distill_* (the same bits).
+ *   row_losses    (rows backward) NULL, or rows values: row_losses of
+ *                 nkl_distill_rows_* (the same bits).
  *   grad_student  d loss / d student, row r at grad_student +
  *                 r * grad_student_stride (required unless rows * cols == 0).
  *   grad_teacher  d loss / d teacher at grad_teacher + r * grad_teacher_stride,
@@ -450,7 +496,7 @@ NKL_API nkl_status nkl_distill_f64(const nkl_distill_desc *desc, const double *s
  *
  * Only the cols elements of each row are written. Outputs must not overlap
  * the inputs or each other (the spans from the first to the last element,
- * strides included). Errors: as nkl_distill_*.
+ * strides included). Errors: as nkl_distill_* and nkl_distill_rows_*.
  */
 NKL_API nkl_status nkl_distill_backward_f32(const nkl_distill_desc *desc, const float *student,
                                             const float *teacher, const float *row_weights,
@@ -462,6 +508,18 @@ NKL_API nkl_status nkl_distill_backward_f64(const nkl_distill_desc *desc, const 
                                             double grad_output, double *value,
                                             double *grad_student, size_t grad_student_stride,
                                             double *grad_teacher, size_t grad_teacher_stride);
+NKL_API nkl_status nkl_distill_rows_backward_f32(const nkl_distill_desc *desc,
+                                                 const float *student, const float *teacher,
+                                                 const float *row_weights, float grad_output,
+                                                 float *row_losses, float *grad_student,
+                                                 size_t grad_student_stride, float *grad_teacher,
+                                                 size_t grad_teacher_stride);
+NKL_API nkl_status nkl_distill_rows_backward_f64(const nkl_distill_desc *desc,
+                                                 const double *student, const double *teacher,
+                                                 const double *row_weights, double grad_output,
+                                                 double *row_losses, double *grad_student,
+                                                 size_t grad_student_stride, double *grad_teacher,
+                                                 size_t grad_teacher_stride);
 
 /* ------------------------------------------------------------ chunk API */
 

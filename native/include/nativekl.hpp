@@ -140,6 +140,7 @@ struct c_api<float> {
     static constexpr auto kl_div_rows = nkl_kl_div_rows_f32;
     static constexpr auto kl_div_backward = nkl_kl_div_backward_f32;
     static constexpr auto distill = nkl_distill_f32;
+    static constexpr auto distill_rows = nkl_distill_rows_f32;
     static constexpr auto distill_backward = nkl_distill_backward_f32;
 };
 
@@ -150,6 +151,7 @@ struct c_api<double> {
     static constexpr auto kl_div_rows = nkl_kl_div_rows_f64;
     static constexpr auto kl_div_backward = nkl_kl_div_backward_f64;
     static constexpr auto distill = nkl_distill_f64;
+    static constexpr auto distill_rows = nkl_distill_rows_f64;
     static constexpr auto distill_backward = nkl_distill_backward_f64;
 };
 
@@ -192,7 +194,8 @@ T backward(span<const T> input, span<const T> target, nkl_reduction reduction, s
            std::uint32_t flags, T grad_output, span<T> grad_input, span<T> grad_target) {
     std::size_t n = common_length(input, target);
     if (reduction == NKL_REDUCTION_NONE)
-        throw std::invalid_argument("nkl: kl_div_backward returns one value; use the C function for NONE");
+        throw std::invalid_argument("nkl: kl_div_backward takes SUM, MEAN or BATCHMEAN; the pointwise terms "
+                                    "come from nkl_kl_div_pointwise_backward_*");
     if (grad_input.size() != n || (!grad_target.empty() && grad_target.size() != n))
         throw std::invalid_argument("nkl: a gradient must hold one value per element");
     T value;
@@ -215,7 +218,8 @@ template <class T>
 T distill(span<const T> student, span<const T> teacher, std::size_t cols, double temperature,
           nkl_reduction reduction, std::uint32_t flags) {
     if (reduction == NKL_REDUCTION_NONE)
-        throw std::invalid_argument("nkl: distill returns one value; use the C function for NONE");
+        throw std::invalid_argument("nkl: distill takes SUM, MEAN or BATCHMEAN; one loss per row comes from "
+                                    "distill_rows");
     nkl_distill_desc d = distill_desc(student, teacher, cols, temperature, reduction, flags);
     T value;
     check(c_api<T>::distill(&d, student.data(), teacher.data(), nullptr, &value));
@@ -223,11 +227,20 @@ T distill(span<const T> student, span<const T> teacher, std::size_t cols, double
 }
 
 template <class T>
+void distill_rows(span<const T> student, span<const T> teacher, std::size_t cols, double temperature,
+                  std::uint32_t flags, span<T> row_losses) {
+    nkl_distill_desc d = distill_desc(student, teacher, cols, temperature, NKL_REDUCTION_SUM, flags);
+    if (row_losses.size() != d.rows) throw std::invalid_argument("nkl: row_losses must hold one value per row");
+    check(c_api<T>::distill_rows(&d, student.data(), teacher.data(), nullptr, row_losses.data()));
+}
+
+template <class T>
 T distill_backward(span<const T> student, span<const T> teacher, std::size_t cols, double temperature,
                    nkl_reduction reduction, std::uint32_t flags, T grad_output, span<T> grad_student,
                    span<T> grad_teacher) {
     if (reduction == NKL_REDUCTION_NONE)
-        throw std::invalid_argument("nkl: distill_backward returns one value; use the C function for NONE");
+        throw std::invalid_argument("nkl: distill_backward takes SUM, MEAN or BATCHMEAN; per-row gradients "
+                                    "come from nkl_distill_rows_backward_*");
     nkl_distill_desc d = distill_desc(student, teacher, cols, temperature, reduction, flags);
     if (grad_student.size() != student.size() || (!grad_teacher.empty() && grad_teacher.size() != student.size()))
         throw std::invalid_argument("nkl: a gradient must hold one value per logit");
@@ -299,7 +312,8 @@ inline double kl_div_backward(span<const double> input, span<const double> targe
 }
 
 /* distillation from dense [rows, cols] logits: KL(softmax(teacher / T) || softmax(student / T)),
-   reduced (BATCHMEAN by default); flags: NKL_TEACHER_LOG_PROBS | NKL_SCALE_T2 */
+   reduced (BATCHMEAN by default); flags: NKL_TEACHER_LOG_PROBS_AS_GIVEN | NKL_MULTIPLY_LOSS_BY_T2
+   | at most one NKL_FORCE_* */
 inline float distill(span<const float> student, span<const float> teacher, std::size_t cols,
                      double temperature, nkl_reduction reduction = NKL_REDUCTION_BATCHMEAN,
                      std::uint32_t flags = 0) {
@@ -309,6 +323,16 @@ inline double distill(span<const double> student, span<const double> teacher, st
                       double temperature, nkl_reduction reduction = NKL_REDUCTION_BATCHMEAN,
                       std::uint32_t flags = 0) {
     return detail::distill(student, teacher, cols, temperature, reduction, flags);
+}
+
+/* one distillation loss per row (PyTorch's reduction 'none'): row_losses[r] = KL_r [* T^2] */
+inline void distill_rows(span<const float> student, span<const float> teacher, std::size_t cols,
+                         double temperature, span<float> row_losses, std::uint32_t flags = 0) {
+    detail::distill_rows(student, teacher, cols, temperature, flags, row_losses);
+}
+inline void distill_rows(span<const double> student, span<const double> teacher, std::size_t cols,
+                         double temperature, span<double> row_losses, std::uint32_t flags = 0) {
+    detail::distill_rows(student, teacher, cols, temperature, flags, row_losses);
 }
 
 /* the distillation loss and its gradients; grad_teacher may be empty (not wanted) */

@@ -1,6 +1,6 @@
 /*
  * api.c - the public entry points: validate every argument, pick the
- * kernels, run them in the canonical chunk order (internal.h).
+ * kernels, run them in the canonical chunk order (canonical_sum.h).
  * Nothing is written to an output before all checks have passed.
  */
 #if !defined(_WIN32)
@@ -73,18 +73,23 @@ static nkl_partial sum_f64(const nkl_kernels *k, const double *x, const double *
 
 /* ---------------------------------------------------------- kl_div */
 
-#define KL_DIV_CHECKS(T)                                                                 \
-    const nkl_kernels *k;                                                                \
-    double d;                                                                            \
-    TRY(nkl_kernels_for_flags(flags, KNOWN_FLAGS, &k));                                  \
-    TRY(nkl_divisor(reduction, n, batch, &d));                                           \
-    TRY(nkl_check_array(input, n, sizeof(T)));                                           \
-    TRY(nkl_check_array(target, n, sizeof(T)));                                          \
-    TRY(nkl_check_array(out, 1, sizeof(T)));
+/* What nkl_kl_div_* checks, for elements of size bytes: picks the kernels
+   and the divisor. */
+static nkl_status kl_div_checks(const void *input, const void *target, size_t n, size_t size,
+                                nkl_reduction reduction, size_t batch, uint32_t flags,
+                                const void *out, const nkl_kernels **k, double *d) {
+    TRY(nkl_kernels_for_flags(flags, KNOWN_FLAGS, k));
+    TRY(nkl_divisor(reduction, n, batch, d));
+    TRY(nkl_check_array(input, n, size));
+    TRY(nkl_check_array(target, n, size));
+    return nkl_check_array(out, 1, size);
+}
 
 nkl_status nkl_kl_div_f32(const float *input, const float *target, size_t n,
                           nkl_reduction reduction, size_t batch, uint32_t flags, float *out) {
-    KL_DIV_CHECKS(float)
+    const nkl_kernels *k;
+    double d;
+    TRY(kl_div_checks(input, target, n, sizeof(float), reduction, batch, flags, out, &k, &d));
     *out = nkl_canon_nan_f32(
         (float)(nkl_total(sum_f32(k, input, target, n, flags & NKL_FLAG_SEMANTICS)) / d));
     return NKL_OK;
@@ -92,7 +97,9 @@ nkl_status nkl_kl_div_f32(const float *input, const float *target, size_t n,
 
 nkl_status nkl_kl_div_f64(const double *input, const double *target, size_t n,
                           nkl_reduction reduction, size_t batch, uint32_t flags, double *out) {
-    KL_DIV_CHECKS(double)
+    const nkl_kernels *k;
+    double d;
+    TRY(kl_div_checks(input, target, n, sizeof(double), reduction, batch, flags, out, &k, &d));
     *out = nkl_canon_nan_f64(
         nkl_total(sum_f64(k, input, target, n, flags & NKL_FLAG_SEMANTICS)) / d);
     return NKL_OK;
@@ -100,66 +107,81 @@ nkl_status nkl_kl_div_f64(const double *input, const double *target, size_t n,
 
 /* -------------------------------------------------------- pointwise */
 
-#define POINTWISE_CHECKS(T)                                                              \
-    const nkl_kernels *k;                                                                \
-    TRY(nkl_kernels_for_flags(flags, KNOWN_FLAGS, &k));                                  \
-    TRY(nkl_check_array(input, n, sizeof(T)));                                           \
-    TRY(nkl_check_array(target, n, sizeof(T)));                                          \
-    TRY(nkl_check_array(out, n, sizeof(T)));                                             \
-    if (nkl_partly_overlap(out, n * sizeof(T), input, n * sizeof(T)) ||                  \
-        nkl_partly_overlap(out, n * sizeof(T), target, n * sizeof(T)))                   \
+/* What nkl_kl_div_pointwise_* checks: out may be exactly input or target. */
+static nkl_status pointwise_checks(const void *input, const void *target, size_t n, size_t size,
+                                   uint32_t flags, const void *out, const nkl_kernels **k) {
+    TRY(nkl_kernels_for_flags(flags, KNOWN_FLAGS, k));
+    TRY(nkl_check_array(input, n, size));
+    TRY(nkl_check_array(target, n, size));
+    TRY(nkl_check_array(out, n, size));
+    if (nkl_partly_overlap(out, n * size, input, n * size) ||
+        nkl_partly_overlap(out, n * size, target, n * size))
         return NKL_ERROR_OVERLAP;
+    return NKL_OK;
+}
 
 nkl_status nkl_kl_div_pointwise_f32(const float *input, const float *target, size_t n,
                                     uint32_t flags, float *out) {
-    POINTWISE_CHECKS(float)
+    const nkl_kernels *k;
+    TRY(pointwise_checks(input, target, n, sizeof(float), flags, out, &k));
     k->pointwise_f32(input, target, n, flags & NKL_FLAG_SEMANTICS, out);
     return NKL_OK;
 }
 
 nkl_status nkl_kl_div_pointwise_f64(const double *input, const double *target, size_t n,
                                     uint32_t flags, double *out) {
-    POINTWISE_CHECKS(double)
+    const nkl_kernels *k;
+    TRY(pointwise_checks(input, target, n, sizeof(double), flags, out, &k));
     k->pointwise_f64(input, target, n, flags & NKL_FLAG_SEMANTICS, out);
     return NKL_OK;
 }
 
 /* ------------------------------------------------------------- rows */
 
-#define ROWS_CHECKS(T)                                                                   \
-    const nkl_kernels *k;                                                                \
-    size_t xe, te;                                                                       \
-    TRY(nkl_kernels_for_flags(flags, KNOWN_FLAGS, &k));                                  \
-    TRY(nkl_row_extent(rows, cols, input_stride, sizeof(T), &xe));                       \
-    TRY(nkl_row_extent(rows, cols, target_stride, sizeof(T), &te));                      \
-    TRY(nkl_check_array(input, xe, sizeof(T)));                                          \
-    TRY(nkl_check_array(target, te, sizeof(T)));                                         \
-    TRY(nkl_check_array(out, rows, sizeof(T)));                                          \
-    if (nkl_overlap(out, rows * sizeof(T), input, xe * sizeof(T)) ||                     \
-        nkl_overlap(out, rows * sizeof(T), target, te * sizeof(T)))                      \
-        return NKL_ERROR_OVERLAP;                                                        \
-    if (cols == 0) { /* empty rows sum to +0; a NULL input must not be offset (UB) */    \
-        for (size_t r = 0; r < rows; r++) out[r] = 0;                                    \
-        return NKL_OK;                                                                   \
-    }
+/* What nkl_kl_div_rows_* checks. */
+static nkl_status rows_checks(const void *input, size_t input_stride, const void *target,
+                              size_t target_stride, size_t rows, size_t cols, size_t size,
+                              uint32_t flags, const void *out, const nkl_kernels **k) {
+    size_t xe, te;
+    TRY(nkl_kernels_for_flags(flags, KNOWN_FLAGS, k));
+    TRY(nkl_row_extent(rows, cols, input_stride, size, &xe));
+    TRY(nkl_row_extent(rows, cols, target_stride, size, &te));
+    TRY(nkl_check_array(input, xe, size));
+    TRY(nkl_check_array(target, te, size));
+    TRY(nkl_check_array(out, rows, size));
+    if (nkl_overlap(out, rows * size, input, xe * size) ||
+        nkl_overlap(out, rows * size, target, te * size))
+        return NKL_ERROR_OVERLAP;
+    return NKL_OK;
+}
 
+/* Empty rows sum to +0, and their pointers are not offset: input and target
+   may be NULL when cols == 0. */
 nkl_status nkl_kl_div_rows_f32(const float *input, size_t input_stride, const float *target,
                                size_t target_stride, size_t rows, size_t cols, uint32_t flags,
                                float *out) {
-    ROWS_CHECKS(float)
+    const nkl_kernels *k;
+    TRY(rows_checks(input, input_stride, target, target_stride, rows, cols, sizeof(float), flags,
+                    out, &k));
     for (size_t r = 0; r < rows; r++)
-        out[r] = nkl_canon_nan_f32((float)nkl_total(sum_f32(
-            k, input + r * input_stride, target + r * target_stride, cols, flags & NKL_FLAG_SEMANTICS)));
+        out[r] = cols == 0 ? 0.0f
+                           : nkl_canon_nan_f32((float)nkl_total(
+                                 sum_f32(k, input + r * input_stride, target + r * target_stride,
+                                         cols, flags & NKL_FLAG_SEMANTICS)));
     return NKL_OK;
 }
 
 nkl_status nkl_kl_div_rows_f64(const double *input, size_t input_stride, const double *target,
                                size_t target_stride, size_t rows, size_t cols, uint32_t flags,
                                double *out) {
-    ROWS_CHECKS(double)
+    const nkl_kernels *k;
+    TRY(rows_checks(input, input_stride, target, target_stride, rows, cols, sizeof(double), flags,
+                    out, &k));
     for (size_t r = 0; r < rows; r++)
-        out[r] = nkl_canon_nan_f64(nkl_total(sum_f64(
-            k, input + r * input_stride, target + r * target_stride, cols, flags & NKL_FLAG_SEMANTICS)));
+        out[r] = cols == 0 ? 0.0
+                           : nkl_canon_nan_f64(nkl_total(
+                                 sum_f64(k, input + r * input_stride, target + r * target_stride,
+                                         cols, flags & NKL_FLAG_SEMANTICS)));
     return NKL_OK;
 }
 
@@ -179,20 +201,25 @@ size_t nkl_chunk_count(size_t n) {
     return n / NKL_CHUNK_ELEMENTS + (n % NKL_CHUNK_ELEMENTS != 0);
 }
 
-#define PARTIALS_CHECKS(T)                                                               \
-    const nkl_kernels *k;                                                                \
-    TRY(nkl_kernels_for_flags(flags, KNOWN_FLAGS, &k));                                  \
-    TRY(nkl_check_array(input, n, sizeof(T)));                                           \
-    TRY(nkl_check_array(target, n, sizeof(T)));                                          \
-    size_t total = nkl_chunk_count(n);                                                   \
-    if (first_chunk > total || chunk_count > total - first_chunk)                        \
-        return NKL_ERROR_INVALID_CHUNK_RANGE;                                            \
-    TRY(nkl_check_array(partials, chunk_count, sizeof(nkl_partial)));
+/* What nkl_kl_div_partials_* checks. */
+static nkl_status partials_checks(const void *input, const void *target, size_t n, size_t size,
+                                  uint32_t flags, size_t first_chunk, size_t chunk_count,
+                                  const nkl_partial *partials, const nkl_kernels **k) {
+    TRY(nkl_kernels_for_flags(flags, KNOWN_FLAGS, k));
+    TRY(nkl_check_array(input, n, size));
+    TRY(nkl_check_array(target, n, size));
+    size_t total = nkl_chunk_count(n);
+    if (first_chunk > total || chunk_count > total - first_chunk)
+        return NKL_ERROR_INVALID_CHUNK_RANGE;
+    return nkl_check_array(partials, chunk_count, sizeof(nkl_partial));
+}
 
 nkl_status nkl_kl_div_partials_f32(const float *input, const float *target, size_t n,
                                    uint32_t flags, size_t first_chunk, size_t chunk_count,
                                    nkl_partial *partials) {
-    PARTIALS_CHECKS(float)
+    const nkl_kernels *k;
+    TRY(partials_checks(input, target, n, sizeof(float), flags, first_chunk, chunk_count,
+                        partials, &k));
     for (size_t c = 0; c < chunk_count; c++) {
         size_t off = (first_chunk + c) * NKL_CHUNK_ELEMENTS;
         size_t len = chunk_len(n, off);
@@ -205,7 +232,9 @@ nkl_status nkl_kl_div_partials_f32(const float *input, const float *target, size
 nkl_status nkl_kl_div_partials_f64(const double *input, const double *target, size_t n,
                                    uint32_t flags, size_t first_chunk, size_t chunk_count,
                                    nkl_partial *partials) {
-    PARTIALS_CHECKS(double)
+    const nkl_kernels *k;
+    TRY(partials_checks(input, target, n, sizeof(double), flags, first_chunk, chunk_count,
+                        partials, &k));
     for (size_t c = 0; c < chunk_count; c++) {
         size_t off = (first_chunk + c) * NKL_CHUNK_ELEMENTS;
         size_t len = chunk_len(n, off);

@@ -11,7 +11,8 @@
 #include "internal.h"
 #include "vmath_constants.h"
 
-#define KNOWN_FLAGS (NKL_TEACHER_LOG_PROBS | NKL_SCALE_T2 | NKL_FORCE_SCALAR | NKL_FORCE_AVX2)
+#define KNOWN_FLAGS \
+    (NKL_TEACHER_LOG_PROBS_AS_GIVEN | NKL_MULTIPLY_LOSS_BY_T2 | NKL_FORCE_SCALAR | NKL_FORCE_AVX2)
 
 /* What every distillation call checks; fills what the row loop needs. */
 typedef struct plan {
@@ -23,11 +24,13 @@ typedef struct plan {
     int log_probs;
 } plan;
 
+/* per_row: the rows entry points, which do not read d->reduction; the
+   others take SUM, MEAN or BATCHMEAN. */
 static nkl_status check_common(const nkl_distill_desc *d, size_t size, const void *student,
-                               const void *teacher, plan *p) {
+                               const void *teacher, int per_row, plan *p) {
     if (!d) return NKL_ERROR_NULL_POINTER;
     TRY(nkl_kernels_for_flags(d->flags, KNOWN_FLAGS, &p->k));
-    if (d->reduction < NKL_REDUCTION_NONE || d->reduction > NKL_REDUCTION_BATCHMEAN)
+    if (!per_row && (d->reduction < NKL_REDUCTION_SUM || d->reduction > NKL_REDUCTION_BATCHMEAN))
         return NKL_ERROR_INVALID_REDUCTION;
     double t = d->temperature;
     if (!(t > 0.0 && t < INFINITY && 1.0 / t < INFINITY)) return NKL_ERROR_INVALID_TEMPERATURE;
@@ -40,14 +43,14 @@ static nkl_status check_common(const nkl_distill_desc *d, size_t size, const voi
     if (p->student_extent > 0 && !student) return NKL_ERROR_NULL_POINTER;
     if (p->teacher_extent > 0 && !teacher) return NKL_ERROR_NULL_POINTER;
     if (d->rows > (size_t)PTRDIFF_MAX / size) return NKL_ERROR_SIZE_OVERFLOW;
-    p->log_probs = (d->flags & NKL_TEACHER_LOG_PROBS) != 0;
-    p->t2 = (d->flags & NKL_SCALE_T2) ? t * t : 1.0;
+    p->log_probs = (d->flags & NKL_TEACHER_LOG_PROBS_AS_GIVEN) != 0;
+    p->t2 = (d->flags & NKL_MULTIPLY_LOSS_BY_T2) ? t * t : 1.0;
     return NKL_OK;
 }
 
 /* ------------------------------------------------------------ entry points */
 
-/* float32 value passes work in base 2 with 8 lanes, float64 in base e with 4 (internal.h) */
+/* float32 value passes work in base 2 with 8 lanes, float64 in base e with 4 (distill_state.h) */
 #define T float
 #define SUF f32
 #define LOGIT_UNIT NKL_LOG2E_F64
@@ -64,12 +67,26 @@ static nkl_status check_common(const nkl_distill_desc *d, size_t size, const voi
 
 nkl_status nkl_distill_f32(const nkl_distill_desc *desc, const float *student,
                            const float *teacher, const float *row_weights, float *out) {
-    return distill_f32(desc, student, teacher, row_weights, 0.0f, out, NULL, 0, NULL, 0, 0);
+    return distill_f32(desc, student, teacher, row_weights, 0.0f, 0, out, NULL, 0, NULL, 0, 0);
 }
 
 nkl_status nkl_distill_f64(const nkl_distill_desc *desc, const double *student,
                            const double *teacher, const double *row_weights, double *out) {
-    return distill_f64(desc, student, teacher, row_weights, 0.0, out, NULL, 0, NULL, 0, 0);
+    return distill_f64(desc, student, teacher, row_weights, 0.0, 0, out, NULL, 0, NULL, 0, 0);
+}
+
+nkl_status nkl_distill_rows_f32(const nkl_distill_desc *desc, const float *student,
+                                const float *teacher, const float *row_weights,
+                                float *row_losses) {
+    return distill_f32(desc, student, teacher, row_weights, 0.0f, 1, row_losses, NULL, 0, NULL, 0,
+                       0);
+}
+
+nkl_status nkl_distill_rows_f64(const nkl_distill_desc *desc, const double *student,
+                                const double *teacher, const double *row_weights,
+                                double *row_losses) {
+    return distill_f64(desc, student, teacher, row_weights, 0.0, 1, row_losses, NULL, 0, NULL, 0,
+                       0);
 }
 
 nkl_status nkl_distill_backward_f32(const nkl_distill_desc *desc, const float *student,
@@ -77,7 +94,7 @@ nkl_status nkl_distill_backward_f32(const nkl_distill_desc *desc, const float *s
                                     float grad_output, float *value, float *grad_student,
                                     size_t grad_student_stride, float *grad_teacher,
                                     size_t grad_teacher_stride) {
-    return distill_f32(desc, student, teacher, row_weights, grad_output, value, grad_student,
+    return distill_f32(desc, student, teacher, row_weights, grad_output, 0, value, grad_student,
                        grad_student_stride, grad_teacher, grad_teacher_stride, 1);
 }
 
@@ -86,6 +103,24 @@ nkl_status nkl_distill_backward_f64(const nkl_distill_desc *desc, const double *
                                     double grad_output, double *value, double *grad_student,
                                     size_t grad_student_stride, double *grad_teacher,
                                     size_t grad_teacher_stride) {
-    return distill_f64(desc, student, teacher, row_weights, grad_output, value, grad_student,
+    return distill_f64(desc, student, teacher, row_weights, grad_output, 0, value, grad_student,
                        grad_student_stride, grad_teacher, grad_teacher_stride, 1);
+}
+
+nkl_status nkl_distill_rows_backward_f32(const nkl_distill_desc *desc, const float *student,
+                                         const float *teacher, const float *row_weights,
+                                         float grad_output, float *row_losses,
+                                         float *grad_student, size_t grad_student_stride,
+                                         float *grad_teacher, size_t grad_teacher_stride) {
+    return distill_f32(desc, student, teacher, row_weights, grad_output, 1, row_losses,
+                       grad_student, grad_student_stride, grad_teacher, grad_teacher_stride, 1);
+}
+
+nkl_status nkl_distill_rows_backward_f64(const nkl_distill_desc *desc, const double *student,
+                                         const double *teacher, const double *row_weights,
+                                         double grad_output, double *row_losses,
+                                         double *grad_student, size_t grad_student_stride,
+                                         double *grad_teacher, size_t grad_teacher_stride) {
+    return distill_f64(desc, student, teacher, row_weights, grad_output, 1, row_losses,
+                       grad_student, grad_student_stride, grad_teacher, grad_teacher_stride, 1);
 }

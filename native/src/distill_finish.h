@@ -12,22 +12,23 @@
 /*
  * Folds the value pass's lanes (H of them) into the row: the global maxima,
  * each lane's sums rescaled to them in lane order (the rescale of
- * internal.h), then
+ * distill_state.h), then
  *   logits:     KL = acc / zb - log zb + log za
  *   log-probs:  KL = acc + log(za) zb     (NaN if the teacher's mass is +inf)
  * (acc times ln 2 first where the lanes work in base 2).
  */
 NKL_INLINE nkl_distill_row nkl_distill_finish_row(const nkl_distill_lanes *st, int lanes, int log_probs,
                                                    int base2) {
-    double ma = st->max_a, mb = st->max_b;
+    double ma = st->row_student_max, mb = st->row_teacher_max;
     double za = 0.0, zb = 0.0, acc = 0.0;
     for (int l = 0; l < lanes; l++) {
-        double rb = log_probs ? 1.0 : st->rb[l];
-        double db = log_probs ? 0.0 : mb - st->mb[l];
-        za += st->za[l] * st->ra[l];
-        acc += st->zb[l] != 0.0 ? rb * (st->acc[l] + ((ma - st->ma[l]) - db) * st->zb[l])
-                                : st->acc[l];
-        zb += st->zb[l] * rb;
+        double rb = log_probs ? 1.0 : st->teacher_rescale[l];
+        double db = log_probs ? 0.0 : mb - st->teacher_max[l];
+        za += st->student_sum[l] * st->student_rescale[l];
+        acc += st->teacher_sum[l] != 0.0
+                   ? rb * (st->log_ratio_sum[l] + ((ma - st->student_max[l]) - db) * st->teacher_sum[l])
+                   : st->log_ratio_sum[l];
+        zb += st->teacher_sum[l] * rb;
     }
     /* base2 (float32): a, b, their maxima and acc are in units of ln 2
        (logits scaled by log2(e)/T, terms 2^x); za and zb are the same sums

@@ -12,14 +12,19 @@
 
 /*
  * Distillation, one row (distill.c holds the API; the kernels are per ISA).
- * The value pass leaves per-lane state: a running maximum of each stream
- * (student a = s/T; teacher b = u/T, or none for log-probabilities) and, in
- * float64, za = sum exp(a - ma), zb = sum p (exp(b - mb) or exp(l)) and
- * acc = sum p * ((b - mb) - (a - ma)) (or p * (l - (a - ma))), terms with
- * p == 0 counting 0. float32 works in base 2: a = s log2(e)/T (the logit
- * scale, nkl_logit_scale_f32), b likewise (or l log2(e)), exp becomes exp2
- * (no ln 2 reduction), and the maxima and acc are in units of ln 2 until
- * nkl_distill_finish_row multiplies them back; float64 works in base e.
+ * The value pass leaves per-lane state (nkl_distill_lanes; the kernels'
+ * locals use the short names in parentheses): a running maximum of each
+ * stream, student_max (ma) and teacher_max (mb) (student a = s/T; teacher
+ * b = u/T, or none for log-probabilities) and, in float64, student_sum (za)
+ * = sum exp(a - ma), teacher_sum (zb) = sum p (exp(b - mb) or exp(l)) and
+ * log_ratio_sum (acc) = sum p * ((b - mb) - (a - ma)) (or p * (l - (a -
+ * ma))), a term whose teacher logit is -inf counting 0 (one whose p only
+ * underflows counts 0 (b - a): NaN under a -inf student logit, as PyTorch's
+ * 0 * -inf). float32 works in base 2: a = s
+ * log2(e)/T (the logit scale, nkl_logit_scale_f32), b likewise (or
+ * l log2(e)), exp becomes exp2 (no ln 2 reduction), and the maxima and acc
+ * are in units of ln 2 until nkl_distill_finish_row multiplies them back;
+ * float64 works in base e.
  * Canonical order (kernels_scalar.c is the spec): float32
  * uses 8 lanes and blocks of 32 (lane j takes elements j, j + 8, j + 16 and
  * j + 24 of each block), float64 4 lanes and blocks of 8 (elements j and
@@ -61,12 +66,19 @@ typedef struct nkl_distill_row {
 #define NKL_DISTILL_HEADROOM 4.0
 #define NKL_DISTILL_HEADROOM_BASE2 8.0
 typedef struct nkl_distill_lanes {
-    double ma[NKL_DISTILL_LANES], mb[NKL_DISTILL_LANES];
-    double za[NKL_DISTILL_LANES], zb[NKL_DISTILL_LANES], acc[NKL_DISTILL_LANES];
+    /* per lane: the reference points (a running maximum plus headroom) of the
+       scaled student and teacher logits, and the sums over the lane's
+       classes: sum exp(a - student_max), sum p, and sum p ((b - teacher_max)
+       - (a - student_max)) */
+    double student_max[NKL_DISTILL_LANES], teacher_max[NKL_DISTILL_LANES];
+    double student_sum[NKL_DISTILL_LANES], teacher_sum[NKL_DISTILL_LANES];
+    double log_ratio_sum[NKL_DISTILL_LANES];
     /* the row maxima (of the lanes') and each lane's factor to them:
-       ra[l] = exp(ma[l] - max_a), rb[l] = exp(mb[l] - max_b), in float64
-       (base 2: exp((ma[l] - max_a) ln 2), likewise) */
-    double max_a, max_b, ra[NKL_DISTILL_LANES], rb[NKL_DISTILL_LANES];
+       student_rescale[l] = exp(student_max[l] - row_student_max), likewise
+       the teacher's, in float64 (base 2: exp((student_max[l] -
+       row_student_max) ln 2)) */
+    double row_student_max, row_teacher_max;
+    double student_rescale[NKL_DISTILL_LANES], teacher_rescale[NKL_DISTILL_LANES];
     nkl_distill_row row; /* the fold of the above (distill_finish.h) */
 } nkl_distill_lanes;
 

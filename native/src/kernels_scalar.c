@@ -1,6 +1,6 @@
 /*
  * kernels_scalar.c - the portable kernels, and the specification of the
- * canonical order (internal.h) that the vector kernels reproduce.
+ * canonical order (canonical_sum.h, distill_state.h) that the vector kernels reproduce.
  */
 #include <float.h>
 
@@ -143,8 +143,43 @@ static nkl_partial grad_f64_scalar(const double *x, const double *t, size_t len,
 NKL_INLINE float max_f32(float x, float y) { return x > y ? x : y; }
 NKL_INLINE double max_f64(double x, double y) { return x > y ? x : y; }
 
+/* The row maxima and the lanes' factors to them (distill_state.h). */
+static void lane_factors(nkl_distill_lanes *st, int lanes, int base2) {
+    double ma = st->student_max[0], mb = st->teacher_max[0];
+    for (int l = 1; l < lanes; l++) {
+        if (st->student_max[l] > ma) ma = st->student_max[l];
+        if (st->teacher_max[l] > mb) mb = st->teacher_max[l];
+    }
+    st->row_student_max = ma;
+    st->row_teacher_max = mb;
+    for (int l = 0; l < lanes; l++) {
+        double da = st->student_max[l] - ma, db = st->teacher_max[l] - mb;
+        if (base2) {
+            da *= NKL_LN2_HI_F64;
+            db *= NKL_LN2_HI_F64;
+        }
+        st->student_rescale[l] = nkl_exp_f64(da);
+        st->teacher_rescale[l] = nkl_exp_f64(db);
+    }
+}
+
+/* The rest of each row's value pass (distill_state.h): the lanes' factors and the fold, row by row. */
+static void distill_finish_scalar(nkl_distill_lanes *st, size_t n, int lanes, int log_probs, int base2) {
+    for (size_t i = 0; i < n; i++) {
+        lane_factors(&st[i], lanes, base2);
+        st[i].row = nkl_distill_finish_row(&st[i], lanes, log_probs, base2);
+    }
+}
+
+/* Pairwise trees of V elements x[l], x[l + H], ... under OP (MAX, or
+   DISTILL_ADD): one expression, so each pass's operations stay in one place. */
+#define DISTILL_TREE_2(OP, x, H, l) OP((x)[l], (x)[(l) + (H)])
+#define DISTILL_TREE_4(OP, x, H, l) \
+    OP(OP((x)[l], (x)[(l) + (H)]), OP((x)[(l) + 2 * (H)], (x)[(l) + 3 * (H)]))
+#define DISTILL_ADD(x, y) ((x) + (y))
+
 /*
- * The value pass of one row (internal.h): a block is V vectors of H lanes
+ * The value pass of one row (distill_state.h): a block is V vectors of H lanes
  * (float32: V = 4, H = 8; float64: V = 2, H = 4), lane l taking elements
  * l + j H, j < V. The maxima start at -FLT_MAX (not -inf, so that a - ma is
  * -inf for a = -inf, never NaN); a block whose elements exceed a lane's
@@ -155,55 +190,10 @@ NKL_INLINE double max_f64(double x, double y) { return x > y ? x : y; }
  * da, db the growths in float64 (acc is left alone while zb == 0: nothing
  * counted yet). The lane's V terms of each sum are pre-added in the data's
  * type as a pairwise tree, then added to the float64 sum (float32: PAIRS). EXP is exp (float64)
- * or exp2 (float32, which works in base 2: internal.h), LP the scale of a
- * teacher's log-probabilities (1 or log2(e)). The body is
- * distill_lanes_scalar.inc, one function per element type.
+ * or exp2 (float32, which works in base 2: distill_state.h), LP the scale of a
+ * teacher's log-probabilities (1 or log2(e)). The body, and the gradient
+ * pass's, is distill_scalar.inc, one function per element type.
  */
-#define DISTILL_TREE_2(OP, x, H, l) OP((x)[l], (x)[(l) + (H)])
-#define DISTILL_TREE_4(OP, x, H, l) \
-    OP(OP((x)[l], (x)[(l) + (H)]), OP((x)[(l) + 2 * (H)], (x)[(l) + 3 * (H)]))
-#define DISTILL_ADD(x, y) ((x) + (y))
-
-/* PAIRS: the pre-added block sums of a pair of blocks (0 and 1, 2 and 3, ...)
-   add up in the data's type first, widened after the pair's second block or
-   the row's last block, and before any rescale (every lane, if any lane
-   rescales): half the widening. */
-#define DISTILL_FLUSH_PAIR(H, za, zb, acc, pza, pzb, pacc)                                 \
-    for (int l = 0; l < H; l++) {                                                          \
-        za[l] += (double)pza[l];                                                           \
-        zb[l] += (double)pzb[l];                                                           \
-        acc[l] += (double)pacc[l];                                                         \
-        pza[l] = pzb[l] = pacc[l] = 0;                                                     \
-    }
-
-/* The row maxima and the lanes' factors to them (internal.h). */
-static void lane_factors(nkl_distill_lanes *st, int lanes, int base2) {
-    double ma = st->ma[0], mb = st->mb[0];
-    for (int l = 1; l < lanes; l++) {
-        if (st->ma[l] > ma) ma = st->ma[l];
-        if (st->mb[l] > mb) mb = st->mb[l];
-    }
-    st->max_a = ma;
-    st->max_b = mb;
-    for (int l = 0; l < lanes; l++) {
-        double da = st->ma[l] - ma, db = st->mb[l] - mb;
-        if (base2) {
-            da *= NKL_LN2_HI_F64;
-            db *= NKL_LN2_HI_F64;
-        }
-        st->ra[l] = nkl_exp_f64(da);
-        st->rb[l] = nkl_exp_f64(db);
-    }
-}
-
-/* The rest of each row's value pass (internal.h): the lanes' factors and the fold, row by row. */
-static void distill_finish_scalar(nkl_distill_lanes *st, size_t n, int lanes, int log_probs, int base2) {
-    for (size_t i = 0; i < n; i++) {
-        lane_factors(&st[i], lanes, base2);
-        st[i].row = nkl_distill_finish_row(&st[i], lanes, log_probs, base2);
-    }
-}
-
 #define T float
 #define SUF f32
 #define H 8
@@ -214,7 +204,7 @@ static void distill_finish_scalar(nkl_distill_lanes *st, size_t n, int lanes, in
 #define HEAD NKL_DISTILL_HEADROOM_BASE2
 #define PAIRS 1
 #define MAX max_f32
-#include "distill_lanes_scalar.inc"
+#include "distill_scalar.inc"
 
 #define T double
 #define SUF f64
@@ -226,27 +216,7 @@ static void distill_finish_scalar(nkl_distill_lanes *st, size_t n, int lanes, in
 #define HEAD NKL_DISTILL_HEADROOM
 #define PAIRS 0
 #define MAX max_f64
-#include "distill_lanes_scalar.inc"
-
-/* The gradient pass (internal.h, nkl_distill_grad_f32): elementwise. */
-#define DISTILL_GRAD_SCALAR(T, EXP, CANON, s, u, cols, g, gs, gu)                          \
-    for (size_t c = 0; c < (cols); c++) {                                                  \
-        T lq = ((s)[c] * (g)->student_scale - (g)->student_max) - (g)->student_log_sum;                                     \
-        T lp = ((u)[c] * (g)->teacher_scale - (g)->teacher_max) - (g)->teacher_log_sum;                                     \
-        T q = EXP(lq), p = EXP(lp);                                                        \
-        (gs)[c] = CANON((q * (g)->teacher_mass - p) * (g)->student_factor);                                      \
-        if (gu) (gu)[c] = CANON(p != 0 ? (p * ((lp - lq) - (g)->kl)) * (g)->teacher_factor : (T)0);    \
-    }
-
-static void distill_grad_f32_scalar(const float *s, const float *u, size_t cols,
-                                    const nkl_distill_grad_f32 *g, float *gs, float *gu) {
-    DISTILL_GRAD_SCALAR(float, nkl_exp2_f32, nkl_canon_nan_f32, s, u, cols, g, gs, gu)
-}
-
-static void distill_grad_f64_scalar(const double *s, const double *u, size_t cols,
-                                    const nkl_distill_grad_f64 *g, double *gs, double *gu) {
-    DISTILL_GRAD_SCALAR(double, nkl_exp_f64, nkl_canon_nan_f64, s, u, cols, g, gs, gu)
-}
+#include "distill_scalar.inc"
 
 static void log_f32_scalar(const float *in, size_t n, float *out) {
     for (size_t i = 0; i < n; i++) out[i] = nkl_log_f32(in[i]);

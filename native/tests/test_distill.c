@@ -61,8 +61,19 @@ typedef struct call {
     const void *s, *u, *w; /* arrays of the call's type */
 } call;
 
+/* Reduction NONE in c->d stands for the rows entry points (value: rows values). */
 static nkl_status run(const call *c, void *value, double grad_output, void *gs, size_t gs_stride,
                       void *gu, size_t gu_stride, int backward) {
+    if (c->d.reduction == NKL_REDUCTION_NONE) {
+        if (c->bits == 32) {
+            if (!backward) return nkl_distill_rows_f32(&c->d, c->s, c->u, c->w, value);
+            return nkl_distill_rows_backward_f32(&c->d, c->s, c->u, c->w, (float)grad_output, value,
+                                                 gs, gs_stride, gu, gu_stride);
+        }
+        if (!backward) return nkl_distill_rows_f64(&c->d, c->s, c->u, c->w, value);
+        return nkl_distill_rows_backward_f64(&c->d, c->s, c->u, c->w, grad_output, value, gs,
+                                             gs_stride, gu, gu_stride);
+    }
     if (c->bits == 32) {
         if (!backward) return nkl_distill_f32(&c->d, c->s, c->u, c->w, value);
         return nkl_distill_backward_f32(&c->d, c->s, c->u, c->w, (float)grad_output, value, gs,
@@ -109,9 +120,9 @@ static ld scaled(int bits, double v, double t, int log_prob) {
  */
 static void check_against_reference(const call *c, const char *what) {
     size_t rows = c->d.rows, cols = c->d.cols, sz = c->bits / 8;
-    int log_probs = (c->d.flags & NKL_TEACHER_LOG_PROBS) != 0;
+    int log_probs = (c->d.flags & NKL_TEACHER_LOG_PROBS_AS_GIVEN) != 0;
     double eps = c->bits == 32 ? 0x1p-23 : 0x1p-52, k = 16;
-    double t = c->d.temperature, t2 = (c->d.flags & NKL_SCALE_T2) ? t * t : 1;
+    double t = c->d.temperature, t2 = (c->d.flags & NKL_MULTIPLY_LOSS_BY_T2) ? t * t : 1;
     ld *a = malloc((cols + 1) * sizeof(ld)), *b = malloc((cols + 1) * sizeof(ld));
     ld *lq = malloc((cols + 1) * sizeof(ld)), *lp = malloc((cols + 1) * sizeof(ld));
     ref_row *rr = malloc((rows + 1) * sizeof(ref_row));
@@ -244,8 +255,8 @@ static void random_cases(void) {
                 fill(bits, u, rows, cols, ts, scale, log_probs, &rng);
                 for (size_t r = 0; r < rows; r++) put(bits, w, r, (r % 3 == 1) ? 0 : 0.5 + rng_uniform(&rng));
                 call c = {bits, {rows, cols, ss, ts, temps[n % 6], NKL_REDUCTION_NONE, 0}, s, u, NULL};
-                if (log_probs) c.d.flags |= NKL_TEACHER_LOG_PROBS;
-                if (n % 2) c.d.flags |= NKL_SCALE_T2;
+                if (log_probs) c.d.flags |= NKL_TEACHER_LOG_PROBS_AS_GIVEN;
+                if (n % 2) c.d.flags |= NKL_MULTIPLY_LOSS_BY_T2;
                 char what[160];
                 for (int red = 0; red <= 3; red++) {
                     c.d.reduction = red;
@@ -267,7 +278,7 @@ static void golden_cases(void) {
         const nklg_distill *g = &nklg_distill_cases[i];
         size_t n = g->rows * g->cols, sz = (size_t)g->bits / 8;
         call c = {g->bits, {g->rows, g->cols, g->cols, g->cols, g->temperature, NKL_REDUCTION_BATCHMEAN,
-                            NKL_SCALE_T2}, g->student, g->teacher, NULL};
+                            NKL_MULTIPLY_LOSS_BY_T2}, g->student, g->teacher, NULL};
         void *v = calloc(1, 8), *gs = calloc(n, sz), *gu = calloc(n, sz);
         CHECK_OK(run(&c, v, 1.0, gs, g->cols, gu, g->cols, 1));
         double eps = g->bits == 32 ? 0x1p-23 : 0x1p-52;
@@ -416,9 +427,70 @@ static void special_cases(void) {
     CHECK(fabsf(v[0]) <= 1e-6f, "identical rows: %g", v[0]);
     /* teacher log-probabilities with a -inf class contribute 0 there */
     float lp[4] = {logf(0.5f), -INFINITY, logf(0.25f), logf(0.25f)};
-    d.flags = NKL_TEACHER_LOG_PROBS;
+    d.flags = NKL_TEACHER_LOG_PROBS_AS_GIVEN;
     CHECK_OK(nkl_distill_f32(&d, s, lp, NULL, v));
     CHECK(isfinite(v[0]), "log-probs with -inf: %g", v[0]);
+}
+
+/*
+ * A student logit of -inf where the teacher's probability underflows to 0:
+ * PyTorch's composite gives NaN (its pointwise kl_div is xlogy(p, p) - p *
+ * log q = 0 - 0 * -inf; log_target: exp(l) (l - log q) = 0 * inf), wherever
+ * the class lies relative to the teacher's large logit, so every position
+ * must give NaN on every ISA (the value pass once gave 0 where the large
+ * logit came first in the class's lane and block, NaN elsewhere). A teacher
+ * logit of -inf there masks the class in both: the KL of the others.
+ */
+static void student_neg_inf_where_p_underflows(void) {
+    nkl_isa isas[2] = {NKL_ISA_SCALAR, NKL_ISA_AVX2};
+    for (int bits = 32; bits <= 64; bits += 32) {
+        size_t sz = (size_t)bits / 8;
+        for (size_t cols = 33; cols <= 70; cols += 37) {
+            void *s = malloc(cols * sz), *u = malloc(cols * sz), *v = malloc(sz);
+            for (int lp = 0; lp < 2; lp++) {
+                size_t bigs[3] = {0, cols / 2, cols - 1};
+                for (int bi = 0; bi < 3; bi++) {
+                    for (size_t c = 0; c < cols; c++) {
+                        if (c == bigs[bi]) continue;
+                        for (int masked = 0; masked < 2; masked++) {
+                            for (size_t i = 0; i < cols; i++) {
+                                put(bits, s, i, 0);
+                                /* logits: 1000 above the rest, whose p is e^-1000 = 0; log-probs: log 1
+                                   and -1000 */
+                                put(bits, u, i, i == bigs[bi] ? (lp ? 0 : 1000) : (lp ? -1000 : 0));
+                            }
+                            put(bits, s, c, -INFINITY);
+                            if (masked) put(bits, u, c, -INFINITY);
+                            for (int k = 0; k < 2; k++) {
+                                if (!nkl_isa_supported(isas[k])) continue;
+                                call cl = {bits, {1, cols, cols, cols, 1, NKL_REDUCTION_SUM,
+                                                  (lp ? NKL_TEACHER_LOG_PROBS_AS_GIVEN : 0) |
+                                                      (k ? NKL_FORCE_AVX2 : NKL_FORCE_SCALAR)},
+                                           s, u, NULL};
+                                CHECK_OK(run(&cl, v, 0, NULL, 0, NULL, 0, 0));
+                                double got = get(bits, v, 0);
+                                /* masked: only the large logit's class has p = 1; log q = -log(cols - 1)
+                                   there (logits) */
+                                double want = log((double)(cols - 1));
+                                if (masked)
+                                    CHECK(fabs(got - want) <= 1e-5 * want,
+                                          "f%d %s %s cols %zu: large teacher at %zu, masked in both at %zu: %g, want %g",
+                                          bits, lp ? "log-probs" : "logits", nkl_isa_name(isas[k]), cols, bigs[bi], c,
+                                          got, want);
+                                else
+                                    CHECK(canon_nan_of(bits, got),
+                                          "f%d %s %s cols %zu: large teacher at %zu, student -inf at %zu: %g, PyTorch "
+                                          "NaN (0 * -inf)",
+                                          bits, lp ? "log-probs" : "logits", nkl_isa_name(isas[k]), cols, bigs[bi], c,
+                                          got);
+                            }
+                        }
+                    }
+                }
+            }
+            free(s); free(u); free(v);
+        }
+    }
 }
 
 /* ------------------------------------------------------ finite differences */
@@ -438,7 +510,7 @@ static void finite_differences(void) {
         fill(64, s, rows, cols, cols, 2, 0, &rng);
         fill(64, u, rows, cols, cols, 2, mode & 1, &rng);
         nkl_distill_desc d = {rows, cols, cols, cols, mode & 2 ? 2.5 : 1, NKL_REDUCTION_BATCHMEAN,
-                              (mode & 1 ? NKL_TEACHER_LOG_PROBS : 0) | NKL_SCALE_T2};
+                              (mode & 1 ? NKL_TEACHER_LOG_PROBS_AS_GIVEN : 0) | NKL_MULTIPLY_LOSS_BY_T2};
         CHECK_OK(nkl_distill_backward_f64(&d, s, u, w, 1.0, &v, gs, cols, gu, cols));
         for (size_t i = 0; i < rows * cols; i++) {
             for (int which = 0; which < 2; which++) {
@@ -484,7 +556,7 @@ static void bitwise_paths(void) {
                     if (z == 3) put(bits, u, i, (double)(rng_next(&rng) % 2 ? 80 : -80));
                 }
                 nkl_distill_desc d = {rows, cols, cols, cols, variant == 2 ? 0.7 : 1.3, NKL_REDUCTION_NONE,
-                                      (variant == 4 ? NKL_TEACHER_LOG_PROBS : 0)};
+                                      (variant == 4 ? NKL_TEACHER_LOG_PROBS_AS_GIVEN : 0)};
                 for (int red = 0; red <= 3; red++) {
                     d.reduction = red;
                     double vals[2][4], gsv[2][512], guv[2][512];
@@ -534,7 +606,7 @@ static void nan_in_fast_path(void) {
                     fill(bits, s, rows, cols, cols, 3, 0, &rng);
                     fill(bits, u, rows, cols, cols, 3, lp, &rng);
                     put(bits, in_teacher ? u : s, cols + pos, payload_nan()); /* row 1 */
-                    nkl_distill_desc d = {rows, cols, cols, cols, 1.3, NKL_REDUCTION_NONE, lp ? NKL_TEACHER_LOG_PROBS : 0};
+                    nkl_distill_desc d = {rows, cols, cols, cols, 1.3, NKL_REDUCTION_NONE, lp ? NKL_TEACHER_LOG_PROBS_AS_GIVEN : 0};
                     double vals[2][2], g[2][2][2 * 96];
                     for (int p = 0; p < 2; p++) {
                         nkl_distill_desc dp = d;
@@ -653,9 +725,27 @@ static void bad_arguments(void) {
         d = ok;
         EXPECT(NKL_ERROR_INVALID_WEIGHT, nkl_distill_f32(&d, s, u, bad_w[i], out));
     }
+    /* one loss per row comes from the rows entry points only, so that out and
+       value always hold one value */
     d = ok; d.reduction = NKL_REDUCTION_NONE;
-    EXPECT(NKL_ERROR_OVERLAP, nkl_distill_f32(&d, s, u, NULL, s + 2));
-    EXPECT(NKL_ERROR_OVERLAP, nkl_distill_f32(&d, s, u, w, w));
+    EXPECT(NKL_ERROR_INVALID_REDUCTION, nkl_distill_f32(&d, s, u, NULL, out));
+    EXPECT(NKL_ERROR_INVALID_REDUCTION, nkl_distill_backward_f32(&d, s, u, NULL, 1, out, gs, 4, NULL, 0));
+    double out64 = 7, s64[12] = {0}, u64[12] = {0};
+    CHECK(nkl_distill_f64(&d, s64, u64, NULL, &out64) == NKL_ERROR_INVALID_REDUCTION && out64 == 7,
+          "nkl_distill_f64 with NONE");
+    /* the rows entry points do not read the reduction */
+    for (int32_t r = -1; r <= 4; r++) {
+        d = ok; d.reduction = r;
+        float rl[3] = {7, 7, 7};
+        CHECK_OK(nkl_distill_rows_f32(&d, s, u, NULL, rl));
+        CHECK(rl[0] == 0 && rl[1] == 0 && rl[2] == 0, "rows, reduction %d: %g %g %g", (int)r, rl[0], rl[1], rl[2]);
+        CHECK_OK(nkl_distill_rows_backward_f32(&d, s, u, NULL, 1, rl, gs, 4, NULL, 0));
+    }
+    d = ok;
+    EXPECT(NKL_ERROR_NULL_POINTER, nkl_distill_rows_f32(&d, s, u, NULL, NULL));
+    EXPECT(NKL_ERROR_OVERLAP, nkl_distill_rows_f32(&d, s, u, NULL, s + 2));
+    EXPECT(NKL_ERROR_OVERLAP, nkl_distill_rows_f32(&d, s, u, w, w));
+    EXPECT(NKL_ERROR_OVERLAP, nkl_distill_rows_backward_f32(&d, s, u, NULL, 1, gs + 9, gs, 4, NULL, 0));
     d = ok;
     EXPECT(NKL_ERROR_OVERLAP, nkl_distill_backward_f32(&d, s, u, NULL, 1, out, u, 4, NULL, 0));
     EXPECT(NKL_ERROR_OVERLAP, nkl_distill_backward_f32(&d, s, u, NULL, 1, out, gs, 4, gs + 1, 4));
@@ -678,6 +768,7 @@ int main(void) {
     if (!nkl_test_env_isa_usable()) return NKL_TEST_SKIP;
     bad_arguments();
     special_cases();
+    student_neg_inf_where_p_underflows();
     golden_cases();
     finite_differences();
     masked_cases();

@@ -54,7 +54,9 @@ static void golden(void) {
             float *x32 = malloc(n * 4), *t32 = malloc(n * 4), *gx32 = malloc(n * 4), *gt32 = malloc(n * 4);
             float *v32 = malloc(n * 4);
             for (size_t i = 0; i < n; i++) { x32[i] = (float)x[i]; t32[i] = (float)t[i]; }
-            CHECK_OK(nkl_kl_div_backward_f32(x32, t32, n, c->reduction, batch, flags, 1.0f, v32, gx32, gt32));
+            CHECK_OK(c->reduction == NKL_REDUCTION_NONE
+                         ? nkl_kl_div_pointwise_backward_f32(x32, t32, n, flags, 1.0f, v32, gx32, gt32)
+                         : nkl_kl_div_backward_f32(x32, t32, n, c->reduction, batch, flags, 1.0f, v32, gx32, gt32));
             if (c->reduction != NKL_REDUCTION_NONE) {
                 float fwd;
                 CHECK_OK(nkl_kl_div_f32(x32, t32, n, c->reduction, batch, flags, &fwd));
@@ -64,7 +66,9 @@ static void golden(void) {
             free(x32); free(t32); free(gx32); free(gt32); free(v32);
         } else {
             double *v = malloc(n * 8);
-            CHECK_OK(nkl_kl_div_backward_f64(x, t, n, c->reduction, batch, flags, 1.0, v, gx, gt));
+            CHECK_OK(c->reduction == NKL_REDUCTION_NONE
+                         ? nkl_kl_div_pointwise_backward_f64(x, t, n, flags, 1.0, v, gx, gt)
+                         : nkl_kl_div_backward_f64(x, t, n, c->reduction, batch, flags, 1.0, v, gx, gt));
             if (c->reduction != NKL_REDUCTION_NONE) {
                 CHECK_OK(nkl_kl_div_f64(x, t, n, c->reduction, batch, flags, &value));
                 CHECK(same_f64(value, v[0]), "%s: backward value %a != forward %a", c->name, v[0], value);
@@ -168,9 +172,9 @@ static void paths_and_forward(void) {
                 CHECK_OK(nkl_kl_div_f64(xd, td, n, NKL_REDUCTION_SUM, 0, f, &fwdd));
                 CHECK(same_f32(v[k], fwd), "f32 value n=%zu flags=%u %s: %a vs forward %a", n, flags, nkl_isa_name(isas[k]), v[k], fwd);
                 CHECK(same_f64(vd[k], fwdd), "f64 value n=%zu flags=%u %s: %a vs forward %a", n, flags, nkl_isa_name(isas[k]), vd[k], fwdd);
-                /* NONE: the pointwise terms have the bits of the forward pointwise call */
+                /* pointwise: the terms have the bits of the forward pointwise call */
                 float *fwd_none = malloc((n + 1) * 4);
-                CHECK_OK(nkl_kl_div_backward_f32(x, t, n, NKL_REDUCTION_NONE, 0, f, 1.0f, lo[k], gx2, NULL));
+                CHECK_OK(nkl_kl_div_pointwise_backward_f32(x, t, n, f, 1.0f, lo[k], gx2, NULL));
                 CHECK_OK(nkl_kl_div_pointwise_f32(x, t, n, f, fwd_none));
                 CMP_ARRAYS(same_f32, lo[k], fwd_none, n, "none terms vs forward");
                 free(fwd_none);
@@ -215,7 +219,12 @@ static void bad_input(void) {
     CHECK(nkl_kl_div_backward_f32(x, t, 6, NKL_REDUCTION_SUM, 0, 0x40u, 1, &v, g, NULL) == NKL_ERROR_INVALID_FLAGS, "flags");
     CHECK(nkl_kl_div_backward_f32(x, t, 6, NKL_REDUCTION_SUM, 0, 0, 1, &v, g, g + 3) == NKL_ERROR_OVERLAP, "grads overlap");
     CHECK(nkl_kl_div_backward_f32(x, t, 6, NKL_REDUCTION_SUM, 0, 0, 1, &v, x, NULL) == NKL_ERROR_OVERLAP, "grad_input is input");
-    CHECK(nkl_kl_div_backward_f32(x, t, 6, NKL_REDUCTION_NONE, 0, 0, 1, g + 4, g, NULL) == NKL_ERROR_OVERLAP, "value overlaps grad");
+    CHECK(nkl_kl_div_pointwise_backward_f32(x, t, 6, 0, 1, g + 4, g, NULL) == NKL_ERROR_OVERLAP, "terms overlap grad");
+    /* the terms of 'none' come from the pointwise backward only: value is one value */
+    CHECK(nkl_kl_div_backward_f32(x, t, 6, NKL_REDUCTION_NONE, 0, 0, 1, &v, g, NULL) == NKL_ERROR_INVALID_REDUCTION, "NONE");
+    double xd[6] = {-1, -1, -1, -1, -1, -1}, td[6] = {.1, .2, .3, .1, .2, .1}, gd[6] = {5, 5, 5, 5, 5, 5}, vd = 5;
+    CHECK(nkl_kl_div_backward_f64(xd, td, 6, NKL_REDUCTION_NONE, 0, 0, 1, &vd, gd, NULL) == NKL_ERROR_INVALID_REDUCTION && vd == 5 && gd[0] == 5,
+          "NONE, f64");
     CHECK(nkl_kl_div_backward_f32(x, t, (size_t)PTRDIFF_MAX, NKL_REDUCTION_SUM, 0, 0, 1, &v, g, NULL) == NKL_ERROR_SIZE_OVERFLOW, "size");
     CHECK(v == 5.0f, "value written by a failing call");
     for (int i = 0; i < 6; i++) CHECK(g[i] == 5.0f, "grad written by a failing call");

@@ -154,7 +154,8 @@ static size_t check_partials(const nkl_partial *p, size_t count, const char *ctx
             nkl_reduction red = r < 0 ? NKL_REDUCTION_NONE : reds[r];                                 \
             T value;                                                                                  \
             T *vp = r < 0 ? out : &value;                                                             \
-            CHECK_OK(nkl_kl_div_backward_##S(x1, t1, n, red, n, flags, (T)grad_output, vp, gx, gt));   \
+            CHECK_OK(r < 0 ? nkl_kl_div_pointwise_backward_##S(x1, t1, n, flags, (T)grad_output, vp, gx, gt)\
+                           : nkl_kl_div_backward_##S(x1, t1, n, red, n, flags, (T)grad_output, vp, gx, gt));\
             if (grad_output != grad_output) /* every gradient NaN */                                 \
                 CHECK(isnan(gx[0]) && isnan(gt[n - 1]), "%s: NaN grad_output, gradients not NaN", ctx); \
             CHECKV(vp, r < 0 ? n : 1, "backward value", ctx, at);                                     \
@@ -254,10 +255,10 @@ static const odd_logit odd_logits[] = {
     {1, IN_NAN, 0, "NaN teacher logit"},
     {0, INFINITY, 0, "+inf student logit"},
     {1, INFINITY, 0, "+inf teacher logit"},
-    {0, IN_NAN, NKL_TEACHER_LOG_PROBS, "NaN student logit, teacher log-probs"},
-    {1, IN_NAN, NKL_TEACHER_LOG_PROBS, "NaN teacher log-prob"},
-    {1, INFINITY, NKL_TEACHER_LOG_PROBS, "+inf teacher log-prob"},
-    {0, IN_NAN, NKL_SCALE_T2, "NaN student logit, T^2"},
+    {0, IN_NAN, NKL_TEACHER_LOG_PROBS_AS_GIVEN, "NaN student logit, teacher log-probs"},
+    {1, IN_NAN, NKL_TEACHER_LOG_PROBS_AS_GIVEN, "NaN teacher log-prob"},
+    {1, INFINITY, NKL_TEACHER_LOG_PROBS_AS_GIVEN, "+inf teacher log-prob"},
+    {0, IN_NAN, NKL_MULTIPLY_LOSS_BY_T2, "NaN student logit, T^2"},
 };
 
 static const size_t distill_cols[] = {1, 3, 8, 31, 33, 70};
@@ -270,7 +271,7 @@ static const size_t distill_cols[] = {1, 3, 8, 31, 33, 70};
         size_t n = ROWS * cols;                                                                       \
         T *s = malloc(n * sizeof(T)), *u = malloc(n * sizeof(T));                                     \
         T *gs = malloc(n * sizeof(T)), *gu = malloc(n * sizeof(T)), vals[ROWS];                       \
-        int lp = (o->flags & NKL_TEACHER_LOG_PROBS) != 0;                                             \
+        int lp = (o->flags & NKL_TEACHER_LOG_PROBS_AS_GIVEN) != 0;                                             \
         for (size_t r = 0; r < ROWS; r++)                                                             \
             for (size_t c = 0; c < cols; c++) {                                                       \
                 s[r * cols + c] = (T)(0.5 * (double)((c * 7 + r) % 5) - 1.0);                         \
@@ -283,7 +284,7 @@ static const size_t distill_cols[] = {1, 3, 8, 31, 33, 70};
         for (int r = 0; r < 4; r++) {                                                                 \
             nkl_distill_desc d = {ROWS, cols, cols, cols, 1.5, reds[r], o->flags | isa_flag};         \
             size_t nv = reds[r] == NKL_REDUCTION_NONE ? ROWS : 1;                                     \
-            CHECK_OK(nkl_distill_##S(&d, s, u, NULL, vals));                                          \
+            CHECK_OK(nv > 1 ? nkl_distill_rows_##S(&d, s, u, NULL, vals) : nkl_distill_##S(&d, s, u, NULL, vals));\
             CHECKV(vals, nv, "loss", ctx, at);                                                        \
             CHECK(isnan(vals[nv == 1 ? 0 : 1]), "%s: reduction %d: loss not NaN", ctx, (int)reds[r]); \
             if (nv > 1) CHECK(!isnan(vals[0]) && !isnan(vals[2]), "%s: ordinary rows NaN", ctx);     \
@@ -291,7 +292,8 @@ static const size_t distill_cols[] = {1, 3, 8, 31, 33, 70};
             for (int g = 0; g < 5; g++) {                                                             \
                 T value;                                                                              \
                 T *vp = nv == 1 ? &value : vals;                                                      \
-                CHECK_OK(nkl_distill_backward_##S(&d, s, u, NULL, (T)gos[g], vp, gs, cols, gu, cols)); \
+                CHECK_OK(nv > 1 ? nkl_distill_rows_backward_##S(&d, s, u, NULL, (T)gos[g], vp, gs, cols, gu, cols)\
+                                : nkl_distill_backward_##S(&d, s, u, NULL, (T)gos[g], vp, gs, cols, gu, cols));\
                 CHECKV(vp, nv, "backward loss", ctx, at);                                             \
                 size_t ns = CHECKV(gs, n, "grad_student", ctx, at);                                   \
                 size_t nu = CHECKV(gu, n, "grad_teacher", ctx, at);                                   \

@@ -11,8 +11,10 @@ namespace NativeKl
     /// <see cref="DistillationOptions.MultiplyLossByTemperatureSquared"/> (Hinton's convention,
     /// <see cref="DistillationOptions.Hinton(double)"/>) — and its
     /// gradients, in one read of each row for the value and one more for the gradients, with no
-    /// temporary of the data's size. Stable for logits of any magnitude (online log-sum-exp); -∞
-    /// logits mask classes out (p = 0 contributes exactly 0). Options: the temperature, teacher
+    /// temporary of the data's size. Stable for logits of any magnitude (online log-sum-exp). A −∞
+    /// teacher logit masks its class (it contributes exactly 0, even under a −∞ student logit, where
+    /// PyTorch gives NaN); a −∞ student logit under a finite teacher logit gives +∞, or NaN where the
+    /// teacher's probability underflows to 0 (PyTorch's 0·−∞). Options: the temperature, teacher
     /// logits or log-probabilities used as given, the T² factor, row strides, per-row weights (0 ignores a row:
     /// it contributes 0 and is not counted by BatchMean or Mean), and an input validation mode
     /// (<see cref="DistillationOptions.ValidateInputs"/>: a <see cref="KlInputException"/> naming the

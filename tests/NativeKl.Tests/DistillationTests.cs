@@ -406,6 +406,46 @@ public class DistillationTests
         Assert.Equal(0.0, gu[3]);
     }
 
+    /// <summary>
+    /// A student logit of -∞ where the teacher's probability underflows to 0: PyTorch's composite gives
+    /// NaN (its pointwise kl_div is xlogy(p, p) − p·log q = 0 − 0·(−∞); log_target: exp(l)(l − log q) =
+    /// 0·∞), so every position of the class relative to the teacher's large logit gives NaN (the value
+    /// pass once gave 0 where the large logit came first in the class's lane and block). A teacher logit
+    /// of -∞ there masks the class in both: the KL of the others.
+    /// </summary>
+    [Theory, MemberData(nameof(BackendNames))]
+    public void A_student_minus_infinity_where_the_teacher_probability_underflows_gives_NaN(string backend)
+    {
+        foreach (var teacher in new[] { TeacherKind.Logits, TeacherKind.LogProbabilitiesAsGiven })
+        {
+            var o = For(backend, new DistillationOptions(1) { Teacher = teacher });
+            bool lp = teacher == TeacherKind.LogProbabilitiesAsGiven;
+            foreach (int cols in new[] { 33, 70 })
+            foreach (int big in new[] { 0, cols / 2, cols - 1 })
+            {
+                for (int c = 0; c < cols; c++)
+                {
+                    if (c == big) continue;
+                    var s = new double[cols];
+                    var u = new double[cols];
+                    // logits: 1000 above the rest, whose p is e^-1000 = 0; log-probabilities: log 1 and -1000
+                    for (int i = 0; i < cols; i++) u[i] = i == big ? (lp ? 0 : 1000) : (lp ? -1000 : 0);
+                    s[c] = double.NegativeInfinity;
+                    double v64 = Distillation.Loss(s, u, 1, cols, KlReductionKind.Sum, o);
+                    float v32 = Distillation.Loss(ToF(s), ToF(u), 1, cols, KlReductionKind.Sum, o);
+                    Assert.True(double.IsNaN(v64) && float.IsNaN(v32),
+                        $"{teacher} cols {cols}: large teacher value at {big}, student -inf at {c}: {v32:R}, {v64:R}; PyTorch gives NaN");
+                    u[c] = double.NegativeInfinity;
+                    v64 = Distillation.Loss(s, u, 1, cols, KlReductionKind.Sum, o);
+                    v32 = Distillation.Loss(ToF(s), ToF(u), 1, cols, KlReductionKind.Sum, o);
+                    double want = Math.Log(cols - 1); // p = 1 at the large value, where q = 1 / (cols - 1)
+                    Assert.True(Math.Abs(v64 - want) < 1e-12 && Math.Abs(v32 - want) < 1e-5,
+                        $"{teacher} cols {cols}: masked in both at {c}: {v32:R}, {v64:R}, want {want:R}");
+                }
+            }
+        }
+    }
+
     [Theory, MemberData(nameof(BackendNames))]
     public void Ignored_rows_contribute_nothing_and_are_not_counted(string backend)
     {

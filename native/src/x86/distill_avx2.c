@@ -1,6 +1,6 @@
 /*
- * distill_avx2.c - the distillation kernels with AVX2+FMA: kernels_scalar.c's
- * DISTILL_LANES_SCALAR and DISTILL_GRAD_SCALAR, one vector per lane set.
+ * distill_avx2.c - the distillation kernels with AVX2+FMA: distill_scalar.inc's
+ * distill_lanes_*_scalar and distill_grad_*_scalar, one vector per lane set.
  * Built with AVX2 flags, like kernels_avx2.c; only dispatch calls in here.
  */
 #if !defined(__AVX2__) || !defined(__FMA__)
@@ -21,33 +21,34 @@
 /* ------------------------------------------------------------- float32 */
 
 /* kernels_scalar.c lane_factors, four lanes at a time: max over the lanes,
-   then ra = exp(ma - max_a), rb = exp(mb - max_b) (the same bits). */
+   then student_rescale = exp(student_max - row_student_max), likewise the
+   teacher's (the same bits). */
 static void lane_factors(nkl_distill_lanes *st, int lanes, int base2) {
-    double ma = st->ma[0], mb = st->mb[0];
+    double ma = st->student_max[0], mb = st->teacher_max[0];
     for (int l = 1; l < lanes; l++) {
-        if (st->ma[l] > ma) ma = st->ma[l];
-        if (st->mb[l] > mb) mb = st->mb[l];
+        if (st->student_max[l] > ma) ma = st->student_max[l];
+        if (st->teacher_max[l] > mb) mb = st->teacher_max[l];
     }
-    st->max_a = ma;
-    st->max_b = mb;
+    st->row_student_max = ma;
+    st->row_teacher_max = mb;
     for (int l = 0; l < lanes; l += 4) {
-        __m256d da = _mm256_sub_pd(_mm256_loadu_pd(st->ma + l), _mm256_set1_pd(ma));
-        __m256d db = _mm256_sub_pd(_mm256_loadu_pd(st->mb + l), _mm256_set1_pd(mb));
+        __m256d da = _mm256_sub_pd(_mm256_loadu_pd(st->student_max + l), _mm256_set1_pd(ma));
+        __m256d db = _mm256_sub_pd(_mm256_loadu_pd(st->teacher_max + l), _mm256_set1_pd(mb));
         if (base2) {
             da = _mm256_mul_pd(da, _mm256_set1_pd(NKL_LN2_HI_F64));
             db = _mm256_mul_pd(db, _mm256_set1_pd(NKL_LN2_HI_F64));
         }
-        _mm256_storeu_pd(st->ra + l, nkl_exp_pd(da));
-        _mm256_storeu_pd(st->rb + l, nkl_exp_pd(db));
+        _mm256_storeu_pd(st->student_rescale + l, nkl_exp_pd(da));
+        _mm256_storeu_pd(st->teacher_rescale + l, nkl_exp_pd(db));
     }
 }
 
 /* The lane state: maxima in float, sums in float64 (lanes 0-3 in [0], 4-7 in
    [1]), and the pending float sums of the current pair of blocks. */
 typedef struct lanes_ps {
-    __m256 ma, mb;
-    __m256d za[2], zb[2], acc[2];
-    __m256 pza, pzb, pacc;
+    __m256 student_max, teacher_max;
+    __m256d student_sum[2], teacher_sum[2], log_ratio_sum[2];
+    __m256 pending_student_sum, pending_teacher_sum, pending_log_ratio_sum;
 } lanes_ps;
 
 NKL_INLINE __m256d half_pd(__m256 v, int h) { /* lanes 4h..4h+3, widened exactly */
@@ -59,36 +60,36 @@ NKL_INLINE __m256d half_mask_pd(__m256 m, int h) { /* a float lane mask as doubl
     return _mm256_castsi256_pd(_mm256_cvtepi32_epi64(m4));
 }
 
-/* The pending float sums widened into the float64 sums (DISTILL_FLUSH_PAIR). */
+/* The pending float sums widened into the float64 sums (distill_scalar.inc flush_pair_f32). */
 NKL_INLINE void flush_pair_ps(lanes_ps *st) {
     for (int h = 0; h < 2; h++) {
-        st->za[h] = _mm256_add_pd(st->za[h], half_pd(st->pza, h));
-        st->zb[h] = _mm256_add_pd(st->zb[h], half_pd(st->pzb, h));
-        st->acc[h] = _mm256_add_pd(st->acc[h], half_pd(st->pacc, h));
+        st->student_sum[h] = _mm256_add_pd(st->student_sum[h], half_pd(st->pending_student_sum, h));
+        st->teacher_sum[h] = _mm256_add_pd(st->teacher_sum[h], half_pd(st->pending_teacher_sum, h));
+        st->log_ratio_sum[h] = _mm256_add_pd(st->log_ratio_sum[h], half_pd(st->pending_log_ratio_sum, h));
     }
-    st->pza = st->pzb = st->pacc = _mm256_setzero_ps();
+    st->pending_student_sum = st->pending_teacher_sum = st->pending_log_ratio_sum = _mm256_setzero_ps();
 }
 
 /* Lanes whose maximum grew (mask changed): rescale their sums, as the spec. */
 static NKL_NOINLINE void rescale_ps(lanes_ps *st, __m256 nma, __m256 nmb, __m256 changed) {
     /* ra = 2^(ma - nma), rb = 2^(mb - nmb) (base 2: see lanes_f32) */
-    __m256 ra = nkl_exp2_ps(_mm256_sub_ps(st->ma, nma));
-    __m256 rb = nkl_exp2_ps(_mm256_sub_ps(st->mb, nmb));
+    __m256 ra = nkl_exp2_ps(_mm256_sub_ps(st->student_max, nma));
+    __m256 rb = nkl_exp2_ps(_mm256_sub_ps(st->teacher_max, nmb));
     for (int h = 0; h < 2; h++) {
         __m256d m = half_mask_pd(changed, h);
         __m256d rah = half_pd(ra, h), rbh = half_pd(rb, h);
         /* da = nma - ma, db = nmb - mb in float64 */
-        __m256d da = _mm256_sub_pd(half_pd(nma, h), half_pd(st->ma, h));
-        __m256d db = _mm256_sub_pd(half_pd(nmb, h), half_pd(st->mb, h));
+        __m256d da = _mm256_sub_pd(half_pd(nma, h), half_pd(st->student_max, h));
+        __m256d db = _mm256_sub_pd(half_pd(nmb, h), half_pd(st->teacher_max, h));
         /* acc = rb (acc + (da - db) zb) where zb != 0 */
-        __m256d acc = _mm256_mul_pd(rbh, _mm256_add_pd(st->acc[h], _mm256_mul_pd(_mm256_sub_pd(da, db), st->zb[h])));
-        __m256d nz = _mm256_cmp_pd(st->zb[h], _mm256_setzero_pd(), _CMP_NEQ_UQ);
-        st->acc[h] = _mm256_blendv_pd(st->acc[h], acc, _mm256_and_pd(m, nz));
-        st->za[h] = _mm256_blendv_pd(st->za[h], _mm256_mul_pd(st->za[h], rah), m);
-        st->zb[h] = _mm256_blendv_pd(st->zb[h], _mm256_mul_pd(st->zb[h], rbh), m);
+        __m256d acc = _mm256_mul_pd(rbh, _mm256_add_pd(st->log_ratio_sum[h], _mm256_mul_pd(_mm256_sub_pd(da, db), st->teacher_sum[h])));
+        __m256d nz = _mm256_cmp_pd(st->teacher_sum[h], _mm256_setzero_pd(), _CMP_NEQ_UQ);
+        st->log_ratio_sum[h] = _mm256_blendv_pd(st->log_ratio_sum[h], acc, _mm256_and_pd(m, nz));
+        st->student_sum[h] = _mm256_blendv_pd(st->student_sum[h], _mm256_mul_pd(st->student_sum[h], rah), m);
+        st->teacher_sum[h] = _mm256_blendv_pd(st->teacher_sum[h], _mm256_mul_pd(st->teacher_sum[h], rbh), m);
     }
-    st->ma = _mm256_blendv_ps(st->ma, nma, changed);
-    st->mb = _mm256_blendv_ps(st->mb, nmb, changed);
+    st->student_max = _mm256_blendv_ps(st->student_max, nma, changed);
+    st->teacher_max = _mm256_blendv_ps(st->teacher_max, nmb, changed);
 }
 
 /* Lanes whose eight exp2 arguments (a[j], b[j]) are all in [-125, 127]; lanes
@@ -123,21 +124,21 @@ NKL_INLINE void block_ps(lanes_ps *st, __m256 a[4], __m256 b[4], const int log_p
     /* bm = max(max(a0, a1), max(a2, a3)); where bm > ma: nma = bm + headroom (else ma); likewise b */
     __m256 head = _mm256_set1_ps((float)NKL_DISTILL_HEADROOM_BASE2);
     __m256 bma = _mm256_max_ps(_mm256_max_ps(a[0], a[1]), _mm256_max_ps(a[2], a[3]));
-    __m256 changed = _mm256_cmp_ps(bma, st->ma, _CMP_GT_OQ);
-    __m256 nma = _mm256_blendv_ps(st->ma, _mm256_add_ps(bma, head), changed);
-    __m256 nmb = st->mb;
+    __m256 changed = _mm256_cmp_ps(bma, st->student_max, _CMP_GT_OQ);
+    __m256 nma = _mm256_blendv_ps(st->student_max, _mm256_add_ps(bma, head), changed);
+    __m256 nmb = st->teacher_max;
     if (!log_probs) {
         __m256 bmb = _mm256_max_ps(_mm256_max_ps(b[0], b[1]), _mm256_max_ps(b[2], b[3]));
-        __m256 gt = _mm256_cmp_ps(bmb, st->mb, _CMP_GT_OQ);
-        nmb = _mm256_blendv_ps(st->mb, _mm256_add_ps(bmb, head), gt);
+        __m256 gt = _mm256_cmp_ps(bmb, st->teacher_max, _CMP_GT_OQ);
+        nmb = _mm256_blendv_ps(st->teacher_max, _mm256_add_ps(bmb, head), gt);
         changed = _mm256_or_ps(changed, gt);
     }
     if (first) {
         /* a row's first block: the sums are all +0, which the rescale leaves
            +0 (their factors are exp(-FLT_MAX - nm) = 0), so only the
            reference points move */
-        st->ma = nma;
-        st->mb = nmb;
+        st->student_max = nma;
+        st->teacher_max = nmb;
     } else if (_mm256_movemask_ps(changed)) {
         /* the pair's pending sums first, for every lane; the rescale on a
            copy: the state itself never has its address taken, so it stays in
@@ -149,10 +150,10 @@ NKL_INLINE void block_ps(lanes_ps *st, __m256 a[4], __m256 b[4], const int log_p
     }
     /* a = a - ma, b = b - mb (logits) */
     for (int j = 0; j < 4; j++) {
-        a[j] = _mm256_sub_ps(a[j], st->ma);
-        if (!log_probs) b[j] = _mm256_sub_ps(b[j], st->mb);
+        a[j] = _mm256_sub_ps(a[j], st->student_max);
+        if (!log_probs) b[j] = _mm256_sub_ps(b[j], st->teacher_max);
     }
-    /* e = 2^b; t = e != 0 ? e (b - a) : 0 */
+    /* e = 2^b; t = b != -inf ? e (b - a) : 0 */
     __m256 e[4], t[4], ea[4];
     /* Usually every exp2 argument is in [-125, 127] (a and b are <= 0 after
        the shift): then one range check serves the eight exp2s and e > 0 needs
@@ -180,8 +181,9 @@ NKL_INLINE void block_ps(lanes_ps *st, __m256 a[4], __m256 b[4], const int log_p
         }
     } else {
         for (int j = 0; j < 4; j++) {
+            /* t = b != -inf ? e (b - a) : +0, as the spec */
             e[j] = nkl_exp2_ps(b[j]);
-            t[j] = _mm256_and_ps(_mm256_cmp_ps(e[j], _mm256_setzero_ps(), _CMP_NEQ_UQ),
+            t[j] = _mm256_and_ps(_mm256_cmp_ps(b[j], _mm256_set1_ps(-INFINITY), _CMP_NEQ_UQ),
                                  _mm256_mul_ps(e[j], _mm256_sub_ps(b[j], a[j])));
             ea[j] = nkl_exp2_ps(a[j]);
         }
@@ -190,9 +192,9 @@ NKL_INLINE void block_ps(lanes_ps *st, __m256 a[4], __m256 b[4], const int log_p
     __m256 za = _mm256_add_ps(_mm256_add_ps(ea[0], ea[1]), _mm256_add_ps(ea[2], ea[3]));
     __m256 zb = _mm256_add_ps(_mm256_add_ps(e[0], e[1]), _mm256_add_ps(e[2], e[3]));
     __m256 tt = _mm256_add_ps(_mm256_add_ps(t[0], t[1]), _mm256_add_ps(t[2], t[3]));
-    st->pza = _mm256_add_ps(st->pza, za);
-    st->pzb = _mm256_add_ps(st->pzb, zb);
-    st->pacc = _mm256_add_ps(st->pacc, tt);
+    st->pending_student_sum = _mm256_add_ps(st->pending_student_sum, za);
+    st->pending_teacher_sum = _mm256_add_ps(st->pending_teacher_sum, zb);
+    st->pending_log_ratio_sum = _mm256_add_ps(st->pending_log_ratio_sum, tt);
 }
 
 /* Loads a block of 32, in base 2: logits scaled by `scale` = log2(e)/T,
@@ -229,9 +231,9 @@ NKL_INLINE void load_tail_ps(const float *s, const float *u, size_t rem, __m256 
 NKL_INLINE void lanes_f32(const float *s, const float *u, size_t cols, float logit_scale,
                           const int log_probs, const int nan_safe, nkl_distill_lanes *out) {
     lanes_ps st;
-    st.ma = st.mb = _mm256_set1_ps(-FLT_MAX);
-    for (int h = 0; h < 2; h++) st.za[h] = st.zb[h] = st.acc[h] = _mm256_setzero_pd();
-    st.pza = st.pzb = st.pacc = _mm256_setzero_ps();
+    st.student_max = st.teacher_max = _mm256_set1_ps(-FLT_MAX);
+    for (int h = 0; h < 2; h++) st.student_sum[h] = st.teacher_sum[h] = st.log_ratio_sum[h] = _mm256_setzero_pd();
+    st.pending_student_sum = st.pending_teacher_sum = st.pending_log_ratio_sum = _mm256_setzero_ps();
     __m256 scale = _mm256_set1_ps(logit_scale);
     __m256 a[4], b[4];
     size_t i = 0;
@@ -272,16 +274,16 @@ NKL_INLINE void lanes_f32(const float *s, const float *u, size_t cols, float log
     }
     if (pending) flush_pair_ps(&st);
     float ma[8], mb[8];
-    _mm256_storeu_ps(ma, st.ma);
-    _mm256_storeu_ps(mb, st.mb);
+    _mm256_storeu_ps(ma, st.student_max);
+    _mm256_storeu_ps(mb, st.teacher_max);
     for (int l = 0; l < 8; l++) {
-        out->ma[l] = ma[l];
-        out->mb[l] = mb[l];
+        out->student_max[l] = ma[l];
+        out->teacher_max[l] = mb[l];
     }
     for (int h = 0; h < 2; h++) {
-        _mm256_storeu_pd(out->za + 4 * h, st.za[h]);
-        _mm256_storeu_pd(out->zb + 4 * h, st.zb[h]);
-        _mm256_storeu_pd(out->acc + 4 * h, st.acc[h]);
+        _mm256_storeu_pd(out->student_sum + 4 * h, st.student_sum[h]);
+        _mm256_storeu_pd(out->teacher_sum + 4 * h, st.teacher_sum[h]);
+        _mm256_storeu_pd(out->log_ratio_sum + 4 * h, st.log_ratio_sum[h]);
     }
 }
 
@@ -290,7 +292,7 @@ void nkl_distill_lanes_f32_avx2(const float *s, const float *u, size_t cols, flo
     if (log_probs) lanes_f32(s, u, cols, logit_scale, 1, 0, st);
     else lanes_f32(s, u, cols, logit_scale, 0, 0, st);
     int nan = 0;
-    for (int l = 0; l < 8; l++) nan |= isnan(st->acc[l]);
+    for (int l = 0; l < 8; l++) nan |= isnan(st->log_ratio_sum[l]);
     if (nan) { /* a NaN logit, or an inf - inf: the row again, NaN kept as NaN (block_ps) */
         if (log_probs) lanes_f32(s, u, cols, logit_scale, 1, 1, st);
         else lanes_f32(s, u, cols, logit_scale, 0, 1, st);
@@ -306,13 +308,24 @@ typedef struct grad_ps_consts {
 
 /* Whether no gradient of a row can be NaN where both exps take the fast path
    (q and p finite and normal): the row's constants all finite, and the
-   factors cs and cu not 0 (else 0 * inf). Then only the vectors off the fast
-   path (NaN or infinite logits: rare, and slow anyway) need
-   nkl_canon_nan_*, not every vector a blend; otherwise every vector does. */
-#define GRAD_CONSTS_ORDINARY(g)                                                                \
-    (isfinite((g)->student_scale) && isfinite((g)->teacher_scale) && isfinite((g)->student_max) && isfinite((g)->student_log_sum) &&    \
-     isfinite((g)->teacher_max) && isfinite((g)->teacher_log_sum) && isfinite((g)->teacher_mass) && isfinite((g)->kl) &&    \
-     isfinite((g)->student_factor) && isfinite((g)->teacher_factor) && (g)->student_factor != 0 && (g)->teacher_factor != 0)
+   factors student_factor and teacher_factor not 0 (else 0 * inf). Then only
+   the vectors off the fast path (NaN or infinite logits: rare, and slow
+   anyway) need nkl_canon_nan_*, not every vector a blend; otherwise every
+   vector does. */
+NKL_INLINE int grad_consts_odd_f32(const nkl_distill_grad_f32 *g) {
+    return !(isfinite(g->student_scale) && isfinite(g->teacher_scale) && isfinite(g->student_max) &&
+           isfinite(g->student_log_sum) && isfinite(g->teacher_max) &&
+           isfinite(g->teacher_log_sum) && isfinite(g->teacher_mass) && isfinite(g->kl) &&
+           isfinite(g->student_factor) && isfinite(g->teacher_factor) &&
+           g->student_factor != 0 && g->teacher_factor != 0);
+}
+NKL_INLINE int grad_consts_odd_f64(const nkl_distill_grad_f64 *g) {
+    return !(isfinite(g->student_scale) && isfinite(g->teacher_scale) && isfinite(g->student_max) &&
+           isfinite(g->student_log_sum) && isfinite(g->teacher_max) &&
+           isfinite(g->teacher_log_sum) && isfinite(g->teacher_mass) && isfinite(g->kl) &&
+           isfinite(g->student_factor) && isfinite(g->teacher_factor) &&
+           g->student_factor != 0 && g->teacher_factor != 0);
+}
 
 /* Eight elements of the gradient pass. */
 NKL_INLINE void grad_ps(__m256 sv, __m256 uv, const grad_ps_consts *g, int odd, __m256 *gs, __m256 *gu) {
@@ -346,7 +359,7 @@ void nkl_distill_grad_f32_avx2(const float *s, const float *u, size_t cols,
         _mm256_set1_ps(gp->student_scale), _mm256_set1_ps(gp->teacher_scale), _mm256_set1_ps(gp->student_max), _mm256_set1_ps(gp->student_log_sum),
         _mm256_set1_ps(gp->teacher_max), _mm256_set1_ps(gp->teacher_log_sum), _mm256_set1_ps(gp->teacher_mass), _mm256_set1_ps(gp->kl),
         _mm256_set1_ps(gp->student_factor), _mm256_set1_ps(gp->teacher_factor)};
-    int odd = !GRAD_CONSTS_ORDINARY(gp);
+    int odd = grad_consts_odd_f32(gp);
     size_t i = 0;
     __m256 vs, vu;
     for (; i + 8 <= cols; i += 8) {
@@ -369,33 +382,33 @@ void nkl_distill_grad_f32_avx2(const float *s, const float *u, size_t cols,
 /* ------------------------------------------------------------- float64 */
 
 typedef struct lanes_pd {
-    __m256d ma, mb, za, zb, acc;
+    __m256d student_max, teacher_max, student_sum, teacher_sum, log_ratio_sum;
 } lanes_pd;
 
 static NKL_NOINLINE void rescale_pd(lanes_pd *st, __m256d nma, __m256d nmb, __m256d changed) {
-    __m256d ra = nkl_exp_pd(_mm256_sub_pd(st->ma, nma));
-    __m256d rb = nkl_exp_pd(_mm256_sub_pd(st->mb, nmb));
-    __m256d da = _mm256_sub_pd(nma, st->ma), db = _mm256_sub_pd(nmb, st->mb);
-    __m256d acc = _mm256_mul_pd(rb, _mm256_add_pd(st->acc, _mm256_mul_pd(_mm256_sub_pd(da, db), st->zb)));
-    __m256d nz = _mm256_cmp_pd(st->zb, _mm256_setzero_pd(), _CMP_NEQ_UQ);
-    st->acc = _mm256_blendv_pd(st->acc, acc, _mm256_and_pd(changed, nz));
-    st->za = _mm256_blendv_pd(st->za, _mm256_mul_pd(st->za, ra), changed);
-    st->zb = _mm256_blendv_pd(st->zb, _mm256_mul_pd(st->zb, rb), changed);
-    st->ma = _mm256_blendv_pd(st->ma, nma, changed);
-    st->mb = _mm256_blendv_pd(st->mb, nmb, changed);
+    __m256d ra = nkl_exp_pd(_mm256_sub_pd(st->student_max, nma));
+    __m256d rb = nkl_exp_pd(_mm256_sub_pd(st->teacher_max, nmb));
+    __m256d da = _mm256_sub_pd(nma, st->student_max), db = _mm256_sub_pd(nmb, st->teacher_max);
+    __m256d acc = _mm256_mul_pd(rb, _mm256_add_pd(st->log_ratio_sum, _mm256_mul_pd(_mm256_sub_pd(da, db), st->teacher_sum)));
+    __m256d nz = _mm256_cmp_pd(st->teacher_sum, _mm256_setzero_pd(), _CMP_NEQ_UQ);
+    st->log_ratio_sum = _mm256_blendv_pd(st->log_ratio_sum, acc, _mm256_and_pd(changed, nz));
+    st->student_sum = _mm256_blendv_pd(st->student_sum, _mm256_mul_pd(st->student_sum, ra), changed);
+    st->teacher_sum = _mm256_blendv_pd(st->teacher_sum, _mm256_mul_pd(st->teacher_sum, rb), changed);
+    st->student_max = _mm256_blendv_pd(st->student_max, nma, changed);
+    st->teacher_max = _mm256_blendv_pd(st->teacher_max, nmb, changed);
 }
 
 NKL_INLINE void block_pd(lanes_pd *st, __m256d a0, __m256d a1, __m256d b0, __m256d b1,
                          const int log_probs) {
     __m256d head = _mm256_set1_pd(NKL_DISTILL_HEADROOM);
     __m256d bma = _mm256_max_pd(a0, a1);
-    __m256d changed = _mm256_cmp_pd(bma, st->ma, _CMP_GT_OQ);
-    __m256d nma = _mm256_blendv_pd(st->ma, _mm256_add_pd(bma, head), changed);
-    __m256d nmb = st->mb;
+    __m256d changed = _mm256_cmp_pd(bma, st->student_max, _CMP_GT_OQ);
+    __m256d nma = _mm256_blendv_pd(st->student_max, _mm256_add_pd(bma, head), changed);
+    __m256d nmb = st->teacher_max;
     if (!log_probs) {
         __m256d bmb = _mm256_max_pd(b0, b1);
-        __m256d gt = _mm256_cmp_pd(bmb, st->mb, _CMP_GT_OQ);
-        nmb = _mm256_blendv_pd(st->mb, _mm256_add_pd(bmb, head), gt);
+        __m256d gt = _mm256_cmp_pd(bmb, st->teacher_max, _CMP_GT_OQ);
+        nmb = _mm256_blendv_pd(st->teacher_max, _mm256_add_pd(bmb, head), gt);
         changed = _mm256_or_pd(changed, gt);
     }
     if (_mm256_movemask_pd(changed)) {
@@ -403,11 +416,11 @@ NKL_INLINE void block_pd(lanes_pd *st, __m256d a0, __m256d a1, __m256d b0, __m25
         rescale_pd(&t, nma, nmb, changed);
         *st = t;
     }
-    a0 = _mm256_sub_pd(a0, st->ma);
-    a1 = _mm256_sub_pd(a1, st->ma);
+    a0 = _mm256_sub_pd(a0, st->student_max);
+    a1 = _mm256_sub_pd(a1, st->student_max);
     if (!log_probs) {
-        b0 = _mm256_sub_pd(b0, st->mb);
-        b1 = _mm256_sub_pd(b1, st->mb);
+        b0 = _mm256_sub_pd(b0, st->teacher_max);
+        b1 = _mm256_sub_pd(b1, st->teacher_max);
     }
     __m256d e0, e1, t0, t1, ea;
     /* the fast path of block_ps, for [-700, 700] */
@@ -424,22 +437,22 @@ NKL_INLINE void block_pd(lanes_pd *st, __m256d a0, __m256d a1, __m256d b0, __m25
     } else {
         e0 = nkl_exp_pd(b0);
         e1 = nkl_exp_pd(b1);
-        t0 = _mm256_and_pd(_mm256_cmp_pd(e0, _mm256_setzero_pd(), _CMP_NEQ_UQ),
+        t0 = _mm256_and_pd(_mm256_cmp_pd(b0, _mm256_set1_pd(-INFINITY), _CMP_NEQ_UQ),
                            _mm256_mul_pd(e0, _mm256_sub_pd(b0, a0)));
-        t1 = _mm256_and_pd(_mm256_cmp_pd(e1, _mm256_setzero_pd(), _CMP_NEQ_UQ),
+        t1 = _mm256_and_pd(_mm256_cmp_pd(b1, _mm256_set1_pd(-INFINITY), _CMP_NEQ_UQ),
                            _mm256_mul_pd(e1, _mm256_sub_pd(b1, a1)));
         ea = _mm256_add_pd(nkl_exp_pd(a0), nkl_exp_pd(a1));
     }
-    st->za = _mm256_add_pd(st->za, ea);
-    st->zb = _mm256_add_pd(st->zb, _mm256_add_pd(e0, e1));
-    st->acc = _mm256_add_pd(st->acc, _mm256_add_pd(t0, t1));
+    st->student_sum = _mm256_add_pd(st->student_sum, ea);
+    st->teacher_sum = _mm256_add_pd(st->teacher_sum, _mm256_add_pd(e0, e1));
+    st->log_ratio_sum = _mm256_add_pd(st->log_ratio_sum, _mm256_add_pd(t0, t1));
 }
 
 NKL_INLINE void lanes_f64(const double *s, const double *u, size_t cols, double logit_scale,
                           const int log_probs, nkl_distill_lanes *out) {
     lanes_pd st;
-    st.ma = st.mb = _mm256_set1_pd(-DBL_MAX);
-    st.za = st.zb = st.acc = _mm256_setzero_pd();
+    st.student_max = st.teacher_max = _mm256_set1_pd(-DBL_MAX);
+    st.student_sum = st.teacher_sum = st.log_ratio_sum = _mm256_setzero_pd();
     __m256d scale = _mm256_set1_pd(logit_scale);
     size_t i = 0;
     for (; i + 8 <= cols; i += 8) {
@@ -466,11 +479,11 @@ NKL_INLINE void lanes_f64(const double *s, const double *u, size_t cols, double 
         }
         block_pd(&st, a0, a1, b0, b1, log_probs);
     }
-    _mm256_storeu_pd(out->ma, st.ma);
-    _mm256_storeu_pd(out->mb, st.mb);
-    _mm256_storeu_pd(out->za, st.za);
-    _mm256_storeu_pd(out->zb, st.zb);
-    _mm256_storeu_pd(out->acc, st.acc);
+    _mm256_storeu_pd(out->student_max, st.student_max);
+    _mm256_storeu_pd(out->teacher_max, st.teacher_max);
+    _mm256_storeu_pd(out->student_sum, st.student_sum);
+    _mm256_storeu_pd(out->teacher_sum, st.teacher_sum);
+    _mm256_storeu_pd(out->log_ratio_sum, st.log_ratio_sum);
 }
 
 void nkl_distill_lanes_f64_avx2(const double *s, const double *u, size_t cols, double logit_scale,
@@ -498,7 +511,7 @@ NKL_INLINE void grad_pd(__m256d sv, __m256d uv, const grad_pd_consts *g, int odd
     __m256d f = _mm256_sub_pd(_mm256_sub_pd(lp, lq), g->kl);
     __m256d gv = _mm256_mul_pd(_mm256_mul_pd(p, f), g->teacher_factor);
     *gu = fast ? gv : _mm256_and_pd(_mm256_cmp_pd(p, _mm256_setzero_pd(), _CMP_NEQ_UQ), gv);
-    if (!fast || odd) { /* GRAD_CONSTS_ORDINARY */
+    if (!fast || odd) { /* grad_consts_ordinary_f64 */
         *gs = nkl_canon_nan_pd(*gs);
         *gu = nkl_canon_nan_pd(*gu);
     }
@@ -510,7 +523,7 @@ void nkl_distill_grad_f64_avx2(const double *s, const double *u, size_t cols,
         _mm256_set1_pd(gp->student_scale), _mm256_set1_pd(gp->teacher_scale), _mm256_set1_pd(gp->student_max), _mm256_set1_pd(gp->student_log_sum),
         _mm256_set1_pd(gp->teacher_max), _mm256_set1_pd(gp->teacher_log_sum), _mm256_set1_pd(gp->teacher_mass), _mm256_set1_pd(gp->kl),
         _mm256_set1_pd(gp->student_factor), _mm256_set1_pd(gp->teacher_factor)};
-    int odd = !GRAD_CONSTS_ORDINARY(gp);
+    int odd = grad_consts_odd_f64(gp);
     size_t i = 0;
     __m256d vs, vu;
     for (; i + 4 <= cols; i += 4) {
@@ -555,11 +568,11 @@ NKL_INLINE void finish_four(nkl_distill_lanes *st, const int lanes, int log_prob
     __m256d ma[NKL_DISTILL_LANES], mb[NKL_DISTILL_LANES], za[NKL_DISTILL_LANES],
         zb[NKL_DISTILL_LANES], acc[NKL_DISTILL_LANES];
     for (int l = 0; l < lanes; l += 4) {
-        transpose_rows(NKL_ROW_FIELD(st, ma + l), ma + l);
-        transpose_rows(NKL_ROW_FIELD(st, mb + l), mb + l);
-        transpose_rows(NKL_ROW_FIELD(st, za + l), za + l);
-        transpose_rows(NKL_ROW_FIELD(st, zb + l), zb + l);
-        transpose_rows(NKL_ROW_FIELD(st, acc + l), acc + l);
+        transpose_rows(NKL_ROW_FIELD(st, student_max + l), ma + l);
+        transpose_rows(NKL_ROW_FIELD(st, teacher_max + l), mb + l);
+        transpose_rows(NKL_ROW_FIELD(st, student_sum + l), za + l);
+        transpose_rows(NKL_ROW_FIELD(st, teacher_sum + l), zb + l);
+        transpose_rows(NKL_ROW_FIELD(st, log_ratio_sum + l), acc + l);
     }
     /* lane_factors: the maxima (MAXPD(x, m) = x > m ? x : m), the factors */
     __m256d xa = ma[0], xb = mb[0];

@@ -2,7 +2,7 @@
  * kernels_avx2.c - the AVX2+FMA kernels (built with AVX2 flags, as is distill_avx2.c).
  *
  * Each kernel is kernels_scalar.c with 8 floats / 4 doubles per instruction:
- * the same term (kl_terms_scalar.h), the same blocks and lanes (internal.h),
+ * the same term (kl_terms_scalar.h), the same blocks and lanes (canonical_sum.h),
  * unaligned loads, and a masked tail whose missing lanes load 0 and so give
  * +0 terms, as the scalar tail does.
  */

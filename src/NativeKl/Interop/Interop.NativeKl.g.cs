@@ -25,8 +25,8 @@ namespace NativeKl.Interop
         internal const uint NKL_MASKED = 0x2;
         internal const uint NKL_FORCE_SCALAR = 0x100;
         internal const uint NKL_FORCE_AVX2 = 0x200;
-        internal const uint NKL_TEACHER_LOG_PROBS = 0x4;
-        internal const uint NKL_SCALE_T2 = 0x8;
+        internal const uint NKL_TEACHER_LOG_PROBS_AS_GIVEN = 0x4;
+        internal const uint NKL_MULTIPLY_LOSS_BY_T2 = 0x8;
         internal const uint NKL_CHUNK_ELEMENTS = 16384;
 
         [DllImport(LibraryName, EntryPoint = "nkl_version", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -74,17 +74,35 @@ namespace NativeKl.Interop
         [DllImport(LibraryName, EntryPoint = "nkl_kl_div_backward_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_kl_div_backward_f64(double* input, double* target, nuint n, nkl_reduction reduction, nuint batch, uint flags, double grad_output, double* value, double* grad_input, double* grad_target);
 
+        [DllImport(LibraryName, EntryPoint = "nkl_kl_div_pointwise_backward_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern nkl_status nkl_kl_div_pointwise_backward_f32(float* input, float* target, nuint n, uint flags, float grad_output, float* terms, float* grad_input, float* grad_target);
+
+        [DllImport(LibraryName, EntryPoint = "nkl_kl_div_pointwise_backward_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern nkl_status nkl_kl_div_pointwise_backward_f64(double* input, double* target, nuint n, uint flags, double grad_output, double* terms, double* grad_input, double* grad_target);
+
         [DllImport(LibraryName, EntryPoint = "nkl_distill_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_distill_f32(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float* @out);
 
         [DllImport(LibraryName, EntryPoint = "nkl_distill_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_distill_f64(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double* @out);
 
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_rows_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern nkl_status nkl_distill_rows_f32(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float* row_losses);
+
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_rows_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern nkl_status nkl_distill_rows_f64(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double* row_losses);
+
         [DllImport(LibraryName, EntryPoint = "nkl_distill_backward_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_distill_backward_f32(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float grad_output, float* value, float* grad_student, nuint grad_student_stride, float* grad_teacher, nuint grad_teacher_stride);
 
         [DllImport(LibraryName, EntryPoint = "nkl_distill_backward_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_distill_backward_f64(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double grad_output, double* value, double* grad_student, nuint grad_student_stride, double* grad_teacher, nuint grad_teacher_stride);
+
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_rows_backward_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern nkl_status nkl_distill_rows_backward_f32(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float grad_output, float* row_losses, float* grad_student, nuint grad_student_stride, float* grad_teacher, nuint grad_teacher_stride);
+
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_rows_backward_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern nkl_status nkl_distill_rows_backward_f64(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double grad_output, double* row_losses, double* grad_student, nuint grad_student_stride, double* grad_teacher, nuint grad_teacher_stride);
 
         [DllImport(LibraryName, EntryPoint = "nkl_chunk_count", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nuint nkl_chunk_count(nuint n);
@@ -146,6 +164,14 @@ namespace NativeKl.Interop
             global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_backward_f64(input, target, n, reduction, batch, flags, grad_output, value, grad_input, grad_target), nameof(NativeMethods.nkl_kl_div_backward_f64));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_pointwise_backward_f32(float* input, float* target, nuint n, uint flags, float grad_output, float* terms, float* grad_input, float* grad_target) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_pointwise_backward_f32(input, target, n, flags, grad_output, terms, grad_input, grad_target), nameof(NativeMethods.nkl_kl_div_pointwise_backward_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_pointwise_backward_f64(double* input, double* target, nuint n, uint flags, double grad_output, double* terms, double* grad_input, double* grad_target) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_pointwise_backward_f64(input, target, n, flags, grad_output, terms, grad_input, grad_target), nameof(NativeMethods.nkl_kl_div_pointwise_backward_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_distill_f32(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float* @out) =>
             global::NativeKl.Error.Check(NativeMethods.nkl_distill_f32(desc, student, teacher, row_weights, @out), nameof(NativeMethods.nkl_distill_f32));
 
@@ -154,12 +180,28 @@ namespace NativeKl.Interop
             global::NativeKl.Error.Check(NativeMethods.nkl_distill_f64(desc, student, teacher, row_weights, @out), nameof(NativeMethods.nkl_distill_f64));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_rows_f32(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float* row_losses) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_rows_f32(desc, student, teacher, row_weights, row_losses), nameof(NativeMethods.nkl_distill_rows_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_rows_f64(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double* row_losses) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_rows_f64(desc, student, teacher, row_weights, row_losses), nameof(NativeMethods.nkl_distill_rows_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_distill_backward_f32(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float grad_output, float* value, float* grad_student, nuint grad_student_stride, float* grad_teacher, nuint grad_teacher_stride) =>
             global::NativeKl.Error.Check(NativeMethods.nkl_distill_backward_f32(desc, student, teacher, row_weights, grad_output, value, grad_student, grad_student_stride, grad_teacher, grad_teacher_stride), nameof(NativeMethods.nkl_distill_backward_f32));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_distill_backward_f64(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double grad_output, double* value, double* grad_student, nuint grad_student_stride, double* grad_teacher, nuint grad_teacher_stride) =>
             global::NativeKl.Error.Check(NativeMethods.nkl_distill_backward_f64(desc, student, teacher, row_weights, grad_output, value, grad_student, grad_student_stride, grad_teacher, grad_teacher_stride), nameof(NativeMethods.nkl_distill_backward_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_rows_backward_f32(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float grad_output, float* row_losses, float* grad_student, nuint grad_student_stride, float* grad_teacher, nuint grad_teacher_stride) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_rows_backward_f32(desc, student, teacher, row_weights, grad_output, row_losses, grad_student, grad_student_stride, grad_teacher, grad_teacher_stride), nameof(NativeMethods.nkl_distill_rows_backward_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_rows_backward_f64(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double grad_output, double* row_losses, double* grad_student, nuint grad_student_stride, double* grad_teacher, nuint grad_teacher_stride) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_rows_backward_f64(desc, student, teacher, row_weights, grad_output, row_losses, grad_student, grad_student_stride, grad_teacher, grad_teacher_stride), nameof(NativeMethods.nkl_distill_rows_backward_f64));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_kl_div_partials_f32(float* input, float* target, nuint n, uint flags, nuint first_chunk, nuint chunk_count, nkl_partial* partials) =>

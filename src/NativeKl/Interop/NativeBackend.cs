@@ -57,7 +57,10 @@ namespace NativeKl.Interop
             }
         }
 
-        /// <summary>nkl_kl_div_backward_*: for None the pointwise terms go to values (may be null) and 0 is returned.</summary>
+        /// <summary>
+        /// nkl_kl_div_backward_* (the reduced value is returned), or for None
+        /// nkl_kl_div_pointwise_backward_* (the terms go to values, which may be empty; 0 is returned).
+        /// </summary>
         public T Backward(ReadOnlySpan<T> input, ReadOnlySpan<T> target, T gradOutput, Span<T> values, Span<T> gradInput,
                           Span<T> gradTarget, in KlPlan plan)
         {
@@ -68,15 +71,21 @@ namespace NativeKl.Interop
             fixed (T* gx = gradInput)
             fixed (T* gt = gradTarget)
             {
-                T* v = plan.Reduction == KlReductionKind.None ? vs : &value;
                 var n = (nuint)plan.Length;
                 var reduction = (nkl_reduction)plan.Reduction;
-                if (F32)
+                bool pointwise = plan.Reduction == KlReductionKind.None;
+                if (pointwise && F32)
+                    NativeChecked.nkl_kl_div_pointwise_backward_f32((float*)x, (float*)t, n, Flags(plan),
+                        Num.ValueAsFloat(gradOutput), (float*)vs, (float*)gx, (float*)gt);
+                else if (pointwise)
+                    NativeChecked.nkl_kl_div_pointwise_backward_f64((double*)x, (double*)t, n, Flags(plan),
+                        Num.ValueAsDouble(gradOutput), (double*)vs, (double*)gx, (double*)gt);
+                else if (F32)
                     NativeChecked.nkl_kl_div_backward_f32((float*)x, (float*)t, n, reduction, (nuint)plan.BatchSize,
-                        Flags(plan), Num.ValueAsFloat(gradOutput), (float*)v, (float*)gx, (float*)gt);
+                        Flags(plan), Num.ValueAsFloat(gradOutput), (float*)&value, (float*)gx, (float*)gt);
                 else
                     NativeChecked.nkl_kl_div_backward_f64((double*)x, (double*)t, n, reduction, (nuint)plan.BatchSize,
-                        Flags(plan), Num.ValueAsDouble(gradOutput), (double*)v, (double*)gx, (double*)gt);
+                        Flags(plan), Num.ValueAsDouble(gradOutput), (double*)&value, (double*)gx, (double*)gt);
             }
             return value;
         }
@@ -126,17 +135,30 @@ namespace NativeKl.Interop
             fixed (T* gs = gradStudent)
             fixed (T* gu = gradTeacher)
             {
-                T* v = plan.Reduction == KlReductionKind.None ? rl : &value;
-                if (!backward && F32)
-                    NativeChecked.nkl_distill_f32(&desc, (float*)s, (float*)u, (float*)w, (float*)v);
+                // None: the rows entry points, one loss per row into rowLosses (which the backward may leave empty)
+                if (plan.Reduction == KlReductionKind.None)
+                {
+                    if (!backward && F32)
+                        NativeChecked.nkl_distill_rows_f32(&desc, (float*)s, (float*)u, (float*)w, (float*)rl);
+                    else if (!backward)
+                        NativeChecked.nkl_distill_rows_f64(&desc, (double*)s, (double*)u, (double*)w, (double*)rl);
+                    else if (F32)
+                        NativeChecked.nkl_distill_rows_backward_f32(&desc, (float*)s, (float*)u, (float*)w, Num.ValueAsFloat(gradOutput),
+                            (float*)rl, (float*)gs, desc.student_stride, (float*)gu, desc.teacher_stride);
+                    else
+                        NativeChecked.nkl_distill_rows_backward_f64(&desc, (double*)s, (double*)u, (double*)w, Num.ValueAsDouble(gradOutput),
+                            (double*)rl, (double*)gs, desc.student_stride, (double*)gu, desc.teacher_stride);
+                }
+                else if (!backward && F32)
+                    NativeChecked.nkl_distill_f32(&desc, (float*)s, (float*)u, (float*)w, (float*)&value);
                 else if (!backward)
-                    NativeChecked.nkl_distill_f64(&desc, (double*)s, (double*)u, (double*)w, (double*)v);
+                    NativeChecked.nkl_distill_f64(&desc, (double*)s, (double*)u, (double*)w, (double*)&value);
                 else if (F32)
                     NativeChecked.nkl_distill_backward_f32(&desc, (float*)s, (float*)u, (float*)w, Num.ValueAsFloat(gradOutput),
-                        (float*)v, (float*)gs, desc.student_stride, (float*)gu, desc.teacher_stride);
+                        (float*)&value, (float*)gs, desc.student_stride, (float*)gu, desc.teacher_stride);
                 else
                     NativeChecked.nkl_distill_backward_f64(&desc, (double*)s, (double*)u, (double*)w, Num.ValueAsDouble(gradOutput),
-                        (double*)v, (double*)gs, desc.student_stride, (double*)gu, desc.teacher_stride);
+                        (double*)&value, (double*)gs, desc.student_stride, (double*)gu, desc.teacher_stride);
             }
             return value;
         }
@@ -156,8 +178,9 @@ namespace NativeKl.Interop
             (plan.LogTarget ? NativeMethods.NKL_LOG_TARGET : 0u) | (plan.Masked ? NativeMethods.NKL_MASKED : 0u) | IsaFlags(plan.Isa);
 
         private static uint Flags(in DistillPlan plan) =>
-            (plan.TeacherLogProbabilities ? NativeMethods.NKL_TEACHER_LOG_PROBS : 0u)
-            | (plan.MultiplyLossByTemperatureSquared ? NativeMethods.NKL_SCALE_T2 : 0u) | IsaFlags(plan.Isa);
+            (plan.TeacherLogProbabilities ? NativeMethods.NKL_TEACHER_LOG_PROBS_AS_GIVEN : 0u)
+            | (plan.MultiplyLossByTemperatureSquared ? NativeMethods.NKL_MULTIPLY_LOSS_BY_T2 : 0u)
+            | IsaFlags(plan.Isa);
 
         private static uint IsaFlags(KlIsa isa) =>
             isa == KlIsa.Scalar ? NativeMethods.NKL_FORCE_SCALAR : isa == KlIsa.Avx2 ? NativeMethods.NKL_FORCE_AVX2 : 0u;

@@ -140,10 +140,10 @@ namespace NativeKl.Managed
                 e1 = Avx2Math.Exp2(b1);
                 e2 = Avx2Math.Exp2(b2);
                 e3 = Avx2Math.Exp2(b3);
-                t0 = NonZero(e0, Avx.Multiply(e0, Avx.Subtract(b0, a0)));
-                t1 = NonZero(e1, Avx.Multiply(e1, Avx.Subtract(b1, a1)));
-                t2 = NonZero(e2, Avx.Multiply(e2, Avx.Subtract(b2, a2)));
-                t3 = NonZero(e3, Avx.Multiply(e3, Avx.Subtract(b3, a3)));
+                t0 = Unmasked(b0, Avx.Multiply(e0, Avx.Subtract(b0, a0)));
+                t1 = Unmasked(b1, Avx.Multiply(e1, Avx.Subtract(b1, a1)));
+                t2 = Unmasked(b2, Avx.Multiply(e2, Avx.Subtract(b2, a2)));
+                t3 = Unmasked(b3, Avx.Multiply(e3, Avx.Subtract(b3, a3)));
                 ea = Avx.Add(Avx.Add(Avx2Math.Exp2(a0), Avx2Math.Exp2(a1)), Avx.Add(Avx2Math.Exp2(a2), Avx2Math.Exp2(a3)));
             }
             // a lane's four terms pre-added in float (pairwise), into the pair's pending sums
@@ -157,10 +157,10 @@ namespace NativeKl.Managed
         private static Vector256<float> Exp(Vector256<float> x, bool nanSafe) =>
             nanSafe ? Avx2Math.Exp2Normal(x) : Avx2Math.Exp2InRange(x);
 
-        /// <summary>t where e != 0, else +0.</summary>
+        /// <summary>t where the teacher's b is not -∞ (a class it masks), else +0 (distill_scalar.inc).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<float> NonZero(Vector256<float> e, Vector256<float> t) =>
-            Avx.And(Avx.Compare(e, Vector256<float>.Zero, Ne), t);
+        private static Vector256<float> Unmasked(Vector256<float> b, Vector256<float> t) =>
+            Avx.And(Avx.Compare(b, Vector256.Create(float.NegativeInfinity), Ne), t);
 
         /// <summary>A block of 32 from s and u, in base 2: logits scaled by it = log2(e)/T, a teacher's
         /// log-probabilities by log2(e).</summary>
@@ -224,7 +224,7 @@ namespace NativeKl.Managed
         /// <summary>
         /// Whether no gradient of a row can be NaN where both exps take the fast path (q and p finite
         /// and normal): the row's constants all finite, and the factors Cs and Cu not 0 (else 0 inf).
-        /// Then only the vectors off the fast path get CanonicalNaN (distill_avx2.c GRAD_CONSTS_ORDINARY).
+        /// Then only the vectors off the fast path get CanonicalNaN (distill_avx2.c grad_consts_odd_f32).
         /// </summary>
         private static bool Ordinary(in GradConstants<float> g) =>
             float.IsFinite(g.Ia) && float.IsFinite(g.Ib) && float.IsFinite(g.Ma) && float.IsFinite(g.La) && float.IsFinite(g.Mb) &&
@@ -333,8 +333,10 @@ namespace NativeKl.Managed
                 b1 = Avx.Subtract(b1, st.Mb);
             }
             Vector256<double> e0 = Avx2Math.Exp(b0), e1 = Avx2Math.Exp(b1);
-            Vector256<double> t0 = Avx.And(Avx.Compare(e0, Vector256<double>.Zero, Ne), Avx.Multiply(e0, Avx.Subtract(b0, a0)));
-            Vector256<double> t1 = Avx.And(Avx.Compare(e1, Vector256<double>.Zero, Ne), Avx.Multiply(e1, Avx.Subtract(b1, a1)));
+            // t = b != -inf ? e (b - a) : +0, as distill_scalar.inc
+            Vector256<double> ninf = Vector256.Create(double.NegativeInfinity);
+            Vector256<double> t0 = Avx.And(Avx.Compare(b0, ninf, Ne), Avx.Multiply(e0, Avx.Subtract(b0, a0)));
+            Vector256<double> t1 = Avx.And(Avx.Compare(b1, ninf, Ne), Avx.Multiply(e1, Avx.Subtract(b1, a1)));
             st.Za = Avx.Add(st.Za, Avx.Add(Avx2Math.Exp(a0), Avx2Math.Exp(a1)));
             st.Zb = Avx.Add(st.Zb, Avx.Add(e0, e1));
             st.Acc = Avx.Add(st.Acc, Avx.Add(t0, t1));

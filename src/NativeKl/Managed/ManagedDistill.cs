@@ -135,7 +135,7 @@ namespace NativeKl.Managed
         // ---------------------------------------------------------------- float
 
         /// <summary>
-        /// The value pass of one row (kernels_scalar.c DISTILL_LANES_SCALAR, 8 lanes, blocks of 4 × 8:
+        /// The value pass of one row (distill_scalar.inc distill_lanes_f32_scalar, 8 lanes, blocks of 4 × 8:
         /// lane l takes elements l, l + 8, l + 16, l + 24; maxima and pre-adds as pairwise trees), in
         /// base 2: invT is log2(e)/T, a teacher's log-probabilities are scaled by log2(e), exp is Exp2.
         /// A pair of blocks adds up in float before widening (PAIRS: after each odd block and the
@@ -187,7 +187,9 @@ namespace NativeKl.Managed
                         float bj = logProbs ? b[l + j * H] : b[l + j * H] - mb[l];
                         ea[j] = ManagedMath.Exp2(aj);
                         eb[j] = ManagedMath.Exp2(bj);
-                        tb[j] = eb[j] != 0 ? eb[j] * (bj - aj) : 0f;
+                        // distill_scalar.inc: a masked teacher class (-inf) counts 0; an underflowed p
+                        // counts 0 * (b - a), NaN under a -inf student logit (PyTorch's 0 * -inf)
+                        tb[j] = bj != float.NegativeInfinity ? eb[j] * (bj - aj) : 0f;
                     }
                     pza[l] += (ea[0] + ea[1]) + (ea[2] + ea[3]);
                     pzb[l] += (eb[0] + eb[1]) + (eb[2] + eb[3]);
@@ -201,7 +203,7 @@ namespace NativeKl.Managed
             }
         }
 
-        /// <summary>kernels_scalar.c DISTILL_FLUSH_PAIR: the pending float sums into the float64 sums.</summary>
+        /// <summary>distill_scalar.inc flush_pair_f32: the pending float sums into the float64 sums.</summary>
         private static void FlushPair(Span<double> za, Span<double> zb, Span<double> acc, Span<float> pza, Span<float> pzb, Span<float> pacc)
         {
             for (int l = 0; l < za.Length; l++)
@@ -213,7 +215,7 @@ namespace NativeKl.Managed
             }
         }
 
-        /// <summary>The gradient pass of one row (kernels_scalar.c DISTILL_GRAD_SCALAR), in base 2.</summary>
+        /// <summary>The gradient pass of one row (distill_scalar.inc distill_grad_f32_scalar), in base 2.</summary>
         private static void Grad(ReadOnlySpan<float> s, ReadOnlySpan<float> u, in GradConstants<float> g, Span<float> gs, Span<float> gu)
         {
             bool teacher = !gu.IsEmpty;
@@ -276,7 +278,7 @@ namespace NativeKl.Managed
 
         // ---------------------------------------------------------------- double
 
-        /// <summary>The value pass of one row (kernels_scalar.c DISTILL_LANES_SCALAR, 4 lanes).</summary>
+        /// <summary>The value pass of one row (distill_scalar.inc distill_lanes_f64_scalar, 4 lanes).</summary>
         private static unsafe void Lanes(ReadOnlySpan<double> s, ReadOnlySpan<double> u, double invT, bool logProbs, ref LaneState st)
         {
             const int H = LanesF64;
@@ -311,8 +313,8 @@ namespace NativeKl.Managed
                     double b0 = logProbs ? b[l] : b[l] - mb[l];
                     double b1 = logProbs ? b[l + H] : b[l + H] - mb[l];
                     double e0 = ManagedMath.Exp(b0), e1 = ManagedMath.Exp(b1);
-                    double t0 = e0 != 0 ? e0 * (b0 - a0) : 0.0;
-                    double t1 = e1 != 0 ? e1 * (b1 - a1) : 0.0;
+                    double t0 = b0 != double.NegativeInfinity ? e0 * (b0 - a0) : 0.0;
+                    double t1 = b1 != double.NegativeInfinity ? e1 * (b1 - a1) : 0.0;
                     za[l] += (double)(ManagedMath.Exp(a0) + ManagedMath.Exp(a1));
                     zb[l] += (double)(e0 + e1);
                     acc[l] += (double)(t0 + t1);
@@ -324,7 +326,7 @@ namespace NativeKl.Managed
             }
         }
 
-        /// <summary>The gradient pass of one row (kernels_scalar.c DISTILL_GRAD_SCALAR).</summary>
+        /// <summary>The gradient pass of one row (distill_scalar.inc distill_grad_f64_scalar).</summary>
         private static void Grad(ReadOnlySpan<double> s, ReadOnlySpan<double> u, in GradConstants<double> g, Span<double> gs, Span<double> gu)
         {
             bool teacher = !gu.IsEmpty;
