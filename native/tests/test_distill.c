@@ -281,10 +281,15 @@ static void golden_cases(void) {
                 b[j] = get(g->bits, g->teacher, r * g->cols + j) / g->temperature;
             }
             ref_row st = ref_row_stats(a, b, g->cols, 0, lq, lp);
+            /* compare-and-assign, not fmax: GCC 12.2 for aarch64 stops with an
+               internal compiler error on this fmax loop at -O3 (same result:
+               both skip a NaN) */
             double big_s = 0, big_u = 0;
             for (size_t j = 0; j < g->cols; j++) {
-                big_s = fmax(big_s, fabs(get(g->bits, g->grad_student, r * g->cols + j)));
-                big_u = fmax(big_u, fabs(get(g->bits, g->grad_teacher, r * g->cols + j)));
+                double as = fabs(get(g->bits, g->grad_student, r * g->cols + j));
+                double au = fabs(get(g->bits, g->grad_teacher, r * g->cols + j));
+                if (as > big_s) big_s = as;
+                if (au > big_u) big_u = au;
             }
             for (size_t j = 0; j < g->cols; j++) {
                 size_t e = r * g->cols + j;
