@@ -23,7 +23,9 @@ enum { MAX_OFFSET = 7 };
    float32, and its overflow and underflow, log's normal range), so that a
    block holding one of them among clean targets must leave the fast path, or
    every target one such edge value with x = 0 (kind 4), so that a sum of
-   terms near underflow is not lost in larger ones */
+   terms near underflow is not lost in larger ones, or clean targets spread
+   over 90 binades (kind 5), so that even a short sum of float32 terms is
+   inexact in float64 and the lanes' fold order shows in its bits */
 static void fill(nkl_rng *r, double *x, double *t, size_t n, int log_target, int kind) {
     static const double specials[] = {0.0, -0.0, INFINITY, -INFINITY, NAN, -NAN, -0.25, 1.75,
                                       1e-310, 1e-40, 1e30, -1e30, 100.0, 1000.0};
@@ -34,6 +36,11 @@ static void fill(nkl_rng *r, double *x, double *t, size_t n, int log_target, int
         x[i] = -log1p(exp(-a)) - 1.0;       /* a log-probability */
         t[i] = log_target ? -log1p(exp(-b)) - 1.0 : 1.0 / (1.0 + exp(-b)) * 0.3;
         if (kind == 1) continue;
+        if (kind == 5) {
+            double scale = ldexp(1.0, -(int)(rng_next(r) % 90));
+            t[i] = log_target ? log(scale * (0.5 + rng_uniform(r))) : scale * (0.5 + rng_uniform(r));
+            continue;
+        }
         if (kind >= 3) {
             static const double exp_edges[] = {
                 700.0, 705.0, 709.5, 709.9, 710.0, -700.0, -705.0, -720.0, -745.0, -746.0,
@@ -86,7 +93,7 @@ static void check_length(nkl_rng *rng, size_t n, int *checked_avx2) {
     size_t nchunks = nkl_chunk_count(n);
     nkl_partial *p_ref = malloc((nchunks + 1) * sizeof *p_ref), *p = malloc((nchunks + 1) * sizeof *p);
 
-    for (uint32_t pass = 0; pass < 20; pass++) {
+    for (uint32_t pass = 0; pass < 24; pass++) {
         uint32_t sem = pass & 3;
         int log_target = (sem & NKL_LOG_TARGET) != 0;
         fill(rng, xs, ts, n, log_target, (int)(pass / 4));
