@@ -11,7 +11,7 @@
 #include "internal.h"
 #include "vmath_constants.h"
 
-#define KNOWN_FLAGS (NKL_TEACHER_LOG_PROBS | NKL_SCALE_T2 | NKL_FORCE_SCALAR | NKL_FORCE_AVX2)
+#define KNOWN_FLAGS (NKL_TEACHER_LOG_PROBS | NKL_SCALE_T2 | NKL_FORCE_SCALAR | NKL_FORCE_AVX2 | NKL_FORCE_NEON)
 
 /* What every distillation call checks; fills what the row loop needs. */
 typedef struct plan {
