@@ -121,7 +121,7 @@ typedef enum nkl_status {
     /* A row weight is negative, infinite or NaN. */
     NKL_ERROR_INVALID_WEIGHT = 13,
     /* The environment variable NKL_ISA holds a value other than auto,
-       scalar and avx2 (see nkl_active_isa). */
+       scalar, avx2 and neon (see nkl_active_isa). */
     NKL_ERROR_INVALID_ENVIRONMENT = 14
 } nkl_status;
 
@@ -167,7 +167,7 @@ typedef enum nkl_reduction {
  *                   (t == 0, or t == -inf with NKL_LOG_TARGET) contributes
  *                   exactly +0, whatever the input holds (a masked
  *                   log_softmax row has x = -inf there).
- *   NKL_FORCE_SCALAR, NKL_FORCE_AVX2
+ *   NKL_FORCE_SCALAR, NKL_FORCE_AVX2, NKL_FORCE_NEON
  *                   run this call on the named instruction set instead of the
  *                   active one (at most one of them). Meant for tests and
  *                   benchmarks; the results are bit-identical anyway.
@@ -185,30 +185,34 @@ typedef enum nkl_reduction {
 #define NKL_MASKED 0x2u
 #define NKL_FORCE_SCALAR 0x100u
 #define NKL_FORCE_AVX2 0x200u
+#define NKL_FORCE_NEON 0x400u
 
 /* Instruction sets a kernel can run on. */
 typedef enum nkl_isa {
     NKL_ISA_AUTO = 0,      /* best available: the default */
     NKL_ISA_SCALAR = 1, /* portable C, explicit fma() */
-    NKL_ISA_AVX2 = 2    /* AVX2 + FMA, x86-64 only */
+    NKL_ISA_AVX2 = 2,   /* AVX2 + FMA, x86-64 only */
+    NKL_ISA_NEON = 3    /* NEON (Advanced SIMD) with FMA, AArch64 only: baseline there */
 } nkl_isa;
 
 /*
  * nkl_active_isa - the instruction set that calls without an NKL_FORCE_* flag
- * use. It is chosen once, on first use, from CPUID (AVX2, FMA and OS support
- * of the YMM state through OSXSAVE/XCR0). The environment variable NKL_ISA,
+ * use. It is chosen once, on first use: on x86-64 from CPUID (AVX2, FMA and
+ * OS support of the YMM state through OSXSAVE/XCR0); on AArch64 it is NEON,
+ * which every AArch64 CPU has. The environment variable NKL_ISA,
  * read at that moment, overrides the choice for the whole process (the test
  * suite runs once per ISA this way):
  *   unset, empty or "auto"  the CPU's best;
  *   "scalar"                the portable path;
  *   "avx2"                  AVX2+FMA, or the CPU's best where it lacks them;
+ *   "neon"                  NEON (AArch64), or the CPU's best elsewhere;
  *   anything else           no ISA: nkl_active_isa returns NKL_ISA_AUTO and
  *                           every call without an NKL_FORCE_* flag fails with
  *                           NKL_ERROR_INVALID_ENVIRONMENT (a misspelt value
  *                           must not silently test another path), until
  *                           nkl_set_isa makes a choice.
  * The values are compared without ASCII case. Otherwise the result is
- * NKL_ISA_SCALAR or NKL_ISA_AVX2, never NKL_ISA_AUTO.
+ * NKL_ISA_SCALAR, NKL_ISA_AVX2 or NKL_ISA_NEON, never NKL_ISA_AUTO.
  */
 NKL_API nkl_isa nkl_active_isa(void);
 
@@ -218,7 +222,7 @@ NKL_API nkl_isa nkl_active_isa(void);
  */
 NKL_API int nkl_isa_supported(nkl_isa isa);
 
-/* nkl_isa_name - "auto", "scalar", "avx2", or "unknown". */
+/* nkl_isa_name - "auto", "scalar", "avx2", "neon", or "unknown". */
 NKL_API const char *nkl_isa_name(nkl_isa isa);
 
 /*

@@ -14,7 +14,7 @@
 #include "checks.h"
 #include "internal.h"
 
-#define KNOWN_FLAGS (NKL_LOG_TARGET | NKL_MASKED | NKL_FORCE_SCALAR | NKL_FORCE_AVX2)
+#define KNOWN_FLAGS (NKL_LOG_TARGET | NKL_MASKED | NKL_FORCE_SCALAR | NKL_FORCE_AVX2 | NKL_FORCE_NEON)
 
 uint32_t nkl_version(void) { return NKL_VERSION; }
 const char *nkl_version_string(void) { return NKL_VERSION_STRING; }
@@ -39,7 +39,7 @@ const char *nkl_status_string(nkl_status status) {
         return "the temperature is not finite and > 0, or its reciprocal is not";
     case NKL_ERROR_INVALID_WEIGHT: return "a row weight is negative, infinite or NaN";
     case NKL_ERROR_INVALID_ENVIRONMENT:
-        return "the environment variable NKL_ISA is not auto, scalar or avx2 (unset it to detect the CPU)";
+        return "the environment variable NKL_ISA is not auto, scalar, avx2 or neon (unset it to detect the CPU)";
     }
     return "unknown status code";
 }

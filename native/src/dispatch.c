@@ -48,8 +48,15 @@ const nkl_kernels *nkl_kernels_for_isa(nkl_isa isa) {
 #else
         return NULL;
 #endif
+    case NKL_ISA_NEON:
+#if defined(NKL_HAVE_NEON)
+        return &nkl_kernels_neon; /* baseline on AArch64: nothing to detect */
+#else
+        return NULL;
+#endif
     case NKL_ISA_AUTO: {
         const nkl_kernels *best = nkl_kernels_for_isa(NKL_ISA_AVX2);
+        if (!best) best = nkl_kernels_for_isa(NKL_ISA_NEON);
         return best ? best : &nkl_kernels_scalar;
     }
     default:
@@ -70,9 +77,13 @@ static const nkl_kernels *detect(void) {
     const char *env = getenv("NKL_ISA");
     if (!env || !*env || equals_ascii_nocase(env, "auto")) return nkl_kernels_for_isa(NKL_ISA_AUTO);
     if (equals_ascii_nocase(env, "scalar")) return nkl_kernels_for_isa(NKL_ISA_SCALAR);
+    /* A CPU without the named ISA runs the best it has: the per-ISA test runs skip there. */
     if (equals_ascii_nocase(env, "avx2")) {
-        /* A CPU without AVX2 runs the best it has: the per-ISA test runs skip there. */
         const nkl_kernels *k = nkl_kernels_for_isa(NKL_ISA_AVX2);
+        return k ? k : nkl_kernels_for_isa(NKL_ISA_AUTO);
+    }
+    if (equals_ascii_nocase(env, "neon")) {
+        const nkl_kernels *k = nkl_kernels_for_isa(NKL_ISA_NEON);
         return k ? k : nkl_kernels_for_isa(NKL_ISA_AUTO);
     }
     return &invalid_environment;
@@ -101,6 +112,7 @@ const char *nkl_isa_name(nkl_isa isa) {
     case NKL_ISA_AUTO: return "auto";
     case NKL_ISA_SCALAR: return "scalar";
     case NKL_ISA_AVX2: return "avx2";
+    case NKL_ISA_NEON: return "neon";
     default: return "unknown";
     }
 }
@@ -108,12 +120,13 @@ const char *nkl_isa_name(nkl_isa isa) {
 nkl_status nkl_kernels_for_flags(uint32_t flags, uint32_t known_flags, const nkl_kernels **k) {
     *k = NULL;
     if (flags & ~known_flags) return NKL_ERROR_INVALID_FLAGS;
-    switch (flags & (NKL_FORCE_SCALAR | NKL_FORCE_AVX2)) {
+    switch (flags & (NKL_FORCE_SCALAR | NKL_FORCE_AVX2 | NKL_FORCE_NEON)) {
     case 0:
         *k = nkl_active_kernels();
         return *k ? NKL_OK : NKL_ERROR_INVALID_ENVIRONMENT;
     case NKL_FORCE_SCALAR: *k = nkl_kernels_for_isa(NKL_ISA_SCALAR); break;
     case NKL_FORCE_AVX2: *k = nkl_kernels_for_isa(NKL_ISA_AVX2); break;
+    case NKL_FORCE_NEON: *k = nkl_kernels_for_isa(NKL_ISA_NEON); break;
     default: return NKL_ERROR_INVALID_FLAGS;
     }
     return *k ? NKL_OK : NKL_ERROR_ISA_UNAVAILABLE;

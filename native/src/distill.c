@@ -12,7 +12,8 @@
 #include "vmath_constants.h"
 
 #define KNOWN_FLAGS \
-    (NKL_TEACHER_LOG_PROBS_AS_GIVEN | NKL_MULTIPLY_LOSS_BY_T2 | NKL_FORCE_SCALAR | NKL_FORCE_AVX2)
+    (NKL_TEACHER_LOG_PROBS_AS_GIVEN | NKL_MULTIPLY_LOSS_BY_T2 | NKL_FORCE_SCALAR | NKL_FORCE_AVX2 | \
+     NKL_FORCE_NEON)
 
 /* What every distillation call checks; fills what the row loop needs. */
 typedef struct plan {

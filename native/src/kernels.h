@@ -88,6 +88,19 @@ void nkl_distill_grad_f32_avx2(const float *s, const float *u, size_t cols,
 void nkl_distill_grad_f64_avx2(const double *s, const double *u, size_t cols,
                                const nkl_distill_grad_f64 *g, double *gs, double *gu);
 #endif
+#if defined(NKL_HAVE_NEON)
+extern const nkl_kernels nkl_kernels_neon;
+/* arm/distill_neon.c */
+void nkl_distill_lanes_f32_neon(const float *s, const float *u, size_t cols, float logit_scale,
+                                int log_probs, nkl_distill_lanes *st);
+void nkl_distill_lanes_f64_neon(const double *s, const double *u, size_t cols, double logit_scale,
+                                int log_probs, nkl_distill_lanes *st);
+void nkl_distill_finish_neon(nkl_distill_lanes *st, size_t n, int lanes, int log_probs, int base2);
+void nkl_distill_grad_f32_neon(const float *s, const float *u, size_t cols,
+                               const nkl_distill_grad_f32 *g, float *gs, float *gu);
+void nkl_distill_grad_f64_neon(const double *s, const double *u, size_t cols,
+                               const nkl_distill_grad_f64 *g, double *gs, double *gu);
+#endif
 
 /* The table for an explicit ISA, or NULL if this CPU/OS cannot run it. */
 const nkl_kernels *nkl_kernels_for_isa(nkl_isa isa);

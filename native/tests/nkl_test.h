@@ -46,12 +46,14 @@ static int nkl_test_checks = 0;
 /* ctest treats 77 as "skipped" (SKIP_RETURN_CODE). */
 #define NKL_TEST_SKIP 77
 
-/* A test registered per ISA (NKL_ISA=scalar|avx2) skips when the CPU lacks it
-   rather than silently testing another path. */
+/* A test registered per ISA (NKL_ISA=scalar|avx2|neon) skips when the CPU
+   lacks it rather than silently testing another path. */
 static inline int nkl_test_env_isa_usable(void) {
     const char *env = getenv("NKL_ISA");
     if (!env || strcmp(env, "auto") == 0) return 1;
-    nkl_isa want = strcmp(env, "avx2") == 0 ? NKL_ISA_AVX2 : NKL_ISA_SCALAR;
+    nkl_isa want = strcmp(env, "avx2") == 0   ? NKL_ISA_AVX2
+                   : strcmp(env, "neon") == 0 ? NKL_ISA_NEON
+                                              : NKL_ISA_SCALAR;
     if (!nkl_isa_supported(want)) {
         printf("skipped: NKL_ISA=%s is not supported on this CPU\n", env);
         return 0;
@@ -191,15 +193,33 @@ static inline int canon_nan_of(int bits, double v) {
     return bits == 32 ? canon_nan_f32((float)v) : canon_nan_f64(v);
 }
 
-/* The ISAs this machine can run, for tests that compare paths. */
-static inline int nkl_test_isas(nkl_isa out[2]) {
+/* Every vector ISA of the library, and its force flag. */
+#define NKL_TEST_VECTOR_ISAS 2
+static const nkl_isa nkl_test_vector_isa_list[NKL_TEST_VECTOR_ISAS] = {NKL_ISA_AVX2, NKL_ISA_NEON};
+
+/* The ISAs this machine can run, the scalar path first, for tests that
+   compare paths. */
+#define NKL_TEST_MAX_ISAS (1 + NKL_TEST_VECTOR_ISAS)
+static inline int nkl_test_isas(nkl_isa out[NKL_TEST_MAX_ISAS]) {
     int n = 0;
     out[n++] = NKL_ISA_SCALAR;
-    if (nkl_isa_supported(NKL_ISA_AVX2)) out[n++] = NKL_ISA_AVX2;
+    for (int i = 0; i < NKL_TEST_VECTOR_ISAS; i++)
+        if (nkl_isa_supported(nkl_test_vector_isa_list[i])) out[n++] = nkl_test_vector_isa_list[i];
     return n;
 }
+/* The vector ISA this machine runs (AVX2 on x86-64 that has it, NEON on
+   AArch64), or NKL_ISA_AUTO where it has none. */
+static inline nkl_isa nkl_test_vector_isa(void) {
+    for (int i = 0; i < NKL_TEST_VECTOR_ISAS; i++)
+        if (nkl_isa_supported(nkl_test_vector_isa_list[i])) return nkl_test_vector_isa_list[i];
+    return NKL_ISA_AUTO;
+}
 static inline uint32_t force_flag(nkl_isa isa) {
-    return isa == NKL_ISA_AVX2 ? NKL_FORCE_AVX2 : NKL_FORCE_SCALAR;
+    switch (isa) {
+    case NKL_ISA_AVX2: return NKL_FORCE_AVX2;
+    case NKL_ISA_NEON: return NKL_FORCE_NEON;
+    default: return NKL_FORCE_SCALAR;
+    }
 }
 
 #endif

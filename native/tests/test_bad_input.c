@@ -43,6 +43,8 @@ static void kl_div_errors(void) {
     F32(NKL_ERROR_INVALID_FLAGS, x, t, 6, NKL_REDUCTION_SUM, 0, 0x4u, o);
     F32(NKL_ERROR_INVALID_FLAGS, x, t, 6, NKL_REDUCTION_SUM, 0, 0x80000000u, o);
     F32(NKL_ERROR_INVALID_FLAGS, x, t, 6, NKL_REDUCTION_SUM, 0, NKL_FORCE_SCALAR | NKL_FORCE_AVX2, o);
+    F32(NKL_ERROR_INVALID_FLAGS, x, t, 6, NKL_REDUCTION_SUM, 0, NKL_FORCE_SCALAR | NKL_FORCE_NEON, o);
+    F32(NKL_ERROR_INVALID_FLAGS, x, t, 6, NKL_REDUCTION_SUM, 0, NKL_FORCE_AVX2 | NKL_FORCE_NEON, o);
     F32(NKL_ERROR_INVALID_BATCH, x, t, 6, NKL_REDUCTION_BATCHMEAN, 0, 0, o);
     F32(NKL_ERROR_INVALID_BATCH, x, t, 6, NKL_REDUCTION_BATCHMEAN, 4, 0, o);
     F32(NKL_ERROR_INVALID_BATCH, x, t, 6, NKL_REDUCTION_BATCHMEAN, 7, 0, o);
@@ -172,10 +174,16 @@ static void memory_and_misc(void) {
     EXPECT_STATUS(NKL_ERROR_ISA_UNAVAILABLE, nkl_set_isa((nkl_isa)42));
     CHECK(!nkl_isa_supported((nkl_isa)42) && nkl_isa_supported(NKL_ISA_SCALAR), "isa_supported");
     CHECK(strcmp(nkl_isa_name((nkl_isa)42), "unknown") == 0, "isa name");
-    if (!nkl_isa_supported(NKL_ISA_AVX2)) {
+    CHECK(strcmp(nkl_isa_name(NKL_ISA_NEON), "neon") == 0 && strcmp(nkl_isa_name(NKL_ISA_AVX2), "avx2") == 0,
+          "isa names");
+    /* an ISA this machine cannot run: AVX2 on AArch64 and old x86, NEON on x86 */
+    for (int i = 0; i < NKL_TEST_VECTOR_ISAS; i++) {
+        nkl_isa isa = nkl_test_vector_isa_list[i];
+        if (nkl_isa_supported(isa)) continue;
         float o = SENTINEL;
-        EXPECT_STATUS(NKL_ERROR_ISA_UNAVAILABLE, nkl_kl_div_f32(x, t, 6, NKL_REDUCTION_SUM, 0, NKL_FORCE_AVX2, &o));
-        EXPECT_STATUS(NKL_ERROR_ISA_UNAVAILABLE, nkl_set_isa(NKL_ISA_AVX2));
+        EXPECT_STATUS(NKL_ERROR_ISA_UNAVAILABLE, nkl_kl_div_f32(x, t, 6, NKL_REDUCTION_SUM, 0, force_flag(isa), &o));
+        CHECK(o == SENTINEL, "%s unavailable: output written", nkl_isa_name(isa));
+        EXPECT_STATUS(NKL_ERROR_ISA_UNAVAILABLE, nkl_set_isa(isa));
     }
     /* every status has its own message; unknown codes too */
     const char *seen[NKL_ERROR_INVALID_ENVIRONMENT + 1];

@@ -30,7 +30,7 @@ static void partials_split(const float *x, const float *t, size_t n, uint32_t fl
         at += s < count - at ? s : count - at;
     }
     bounds[nb] = count;
-    nkl_isa isas[2];
+    nkl_isa isas[NKL_TEST_MAX_ISAS];
     int nisa = nkl_test_isas(isas);
     for (size_t g = nb; g-- > 0;) {
         uint32_t f = flags | force_flag(isas[g % (size_t)nisa]);

@@ -142,7 +142,7 @@ static void fill(nkl_rng *r, double *x, double *t, size_t n, int log_target) {
         }
 
 static void paths_and_forward(void) {
-    nkl_isa isas[2];
+    nkl_isa isas[NKL_TEST_MAX_ISAS];
     int nisa = nkl_test_isas(isas);
     nkl_rng r = {77};
     size_t lens[260];
@@ -152,17 +152,17 @@ static void paths_and_forward(void) {
         size_t n = lens[li];
         double *xd = malloc((n + 1) * 8), *td = malloc((n + 1) * 8);
         float *x = malloc((n + 1) * 4), *t = malloc((n + 1) * 4);
-        float *gx[2], *gt[2], *lo[2], *gx2 = malloc((n + 1) * 4);
-        double *gxd[2], *gtd[2];
-        for (int k = 0; k < 2; k++) {
+        float *gx[NKL_TEST_MAX_ISAS], *gt[NKL_TEST_MAX_ISAS], *lo[NKL_TEST_MAX_ISAS], *gx2 = malloc((n + 1) * 4);
+        double *gxd[NKL_TEST_MAX_ISAS], *gtd[NKL_TEST_MAX_ISAS];
+        for (int k = 0; k < NKL_TEST_MAX_ISAS; k++) {
             gx[k] = malloc((n + 1) * 4); gt[k] = malloc((n + 1) * 4); lo[k] = malloc((n + 1) * 4);
             gxd[k] = malloc((n + 1) * 8); gtd[k] = malloc((n + 1) * 8);
         }
         for (uint32_t flags = 0; flags < 4; flags++) {
             fill(&r, xd, td, n, (flags & LT) != 0);
             for (size_t i = 0; i < n; i++) { x[i] = (float)xd[i]; t[i] = (float)td[i]; }
-            float v[2], fwd, none[1];
-            double vd[2], fwdd;
+            float v[NKL_TEST_MAX_ISAS], fwd, none[1];
+            double vd[NKL_TEST_MAX_ISAS], fwdd;
             (void)none;
             for (int k = 0; k < nisa; k++) {
                 uint32_t f = flags | force_flag(isas[k]);
@@ -179,12 +179,13 @@ static void paths_and_forward(void) {
                 CMP_ARRAYS(same_f32, lo[k], fwd_none, n, "none terms vs forward");
                 free(fwd_none);
             }
-            if (nisa == 2) {
-                CMP_ARRAYS(same_f32, gx[0], gx[1], n, "f32 grad_input scalar vs avx2");
-                CMP_ARRAYS(same_f32, gt[0], gt[1], n, "f32 grad_target scalar vs avx2");
-                CMP_ARRAYS(same_f64, gxd[0], gxd[1], n, "f64 grad_input scalar vs avx2");
-                CMP_ARRAYS(same_f64, gtd[0], gtd[1], n, "f64 grad_target scalar vs avx2");
-                CHECK(same_f32(v[0], v[1]) && same_f64(vd[0], vd[1]), "values differ between paths");
+            for (int k = 1; k < nisa; k++) { /* each vector path against the scalar path */
+                CMP_ARRAYS(same_f32, gx[0], gx[k], n, "f32 grad_input scalar vs vector");
+                CMP_ARRAYS(same_f32, gt[0], gt[k], n, "f32 grad_target scalar vs vector");
+                CMP_ARRAYS(same_f64, gxd[0], gxd[k], n, "f64 grad_input scalar vs vector");
+                CMP_ARRAYS(same_f64, gtd[0], gtd[k], n, "f64 grad_target scalar vs vector");
+                CHECK(same_f32(v[0], v[k]) && same_f64(vd[0], vd[k]), "values differ between paths (%s)",
+                      nkl_isa_name(isas[k]));
             }
             /* without grad_target, grad_input is unchanged */
             CHECK_OK(nkl_kl_div_backward_f32(x, t, n, NKL_REDUCTION_MEAN, 0, flags, 0.75f, NULL, gx2, NULL));
@@ -206,7 +207,7 @@ static void paths_and_forward(void) {
                     }
         }
         free(xd); free(td); free(x); free(t); free(gx2);
-        for (int k = 0; k < 2; k++) { free(gx[k]); free(gt[k]); free(lo[k]); free(gxd[k]); free(gtd[k]); }
+        for (int k = 0; k < NKL_TEST_MAX_ISAS; k++) { free(gx[k]); free(gt[k]); free(lo[k]); free(gxd[k]); free(gtd[k]); }
     }
 }
 

@@ -9,7 +9,8 @@
  *                          NKL_ERROR_INVALID_ENVIRONMENT and writes nothing,
  *                          forced calls run, and nkl_set_isa clears it;
  *   test_isa_env scalar    the scalar path is active;
- *   test_isa_env auto      the CPU's best is active.
+ *   test_isa_env auto      the CPU's best is active;
+ *   test_isa_env neon      NEON is active (AArch64), else the CPU's best.
  */
 #include "nkl_test.h"
 
@@ -40,7 +41,8 @@ static void unknown_value(void) {
           nkl_isa_name(nkl_active_isa()));
 
     const char *why = nkl_status_string(NKL_ERROR_INVALID_ENVIRONMENT);
-    CHECK(strstr(why, "NKL_ISA") && strstr(why, "auto") && strstr(why, "scalar") && strstr(why, "avx2"),
+    CHECK(strstr(why, "NKL_ISA") && strstr(why, "auto") && strstr(why, "scalar") && strstr(why, "avx2") &&
+              strstr(why, "neon"),
           "the message names the variable and its values: \"%s\"", why);
 
     float o[6], gx[6], gt[6];
@@ -67,7 +69,7 @@ static void unknown_value(void) {
 
     /* An explicit choice replaces the environment's. */
     CHECK_OK(nkl_set_isa(NKL_ISA_AUTO));
-    nkl_isa best = nkl_isa_supported(NKL_ISA_AVX2) ? NKL_ISA_AVX2 : NKL_ISA_SCALAR;
+    nkl_isa best = nkl_test_vector_isa() != NKL_ISA_AUTO ? nkl_test_vector_isa() : NKL_ISA_SCALAR;
     CHECK(nkl_active_isa() == best, "after nkl_set_isa(AUTO): %s", nkl_isa_name(nkl_active_isa()));
     float sum = SENTINEL;
     CHECK_OK(nkl_kl_div_f32(x, t, 6, NKL_REDUCTION_SUM, 0, 0, &sum));
@@ -90,9 +92,13 @@ int main(int argc, char **argv) {
     if (strcmp(expect, "unknown") == 0) unknown_value();
     else if (strcmp(expect, "scalar") == 0) known_value(NKL_ISA_SCALAR);
     else if (strcmp(expect, "auto") == 0)
-        known_value(nkl_isa_supported(NKL_ISA_AVX2) ? NKL_ISA_AVX2 : NKL_ISA_SCALAR);
+        known_value(nkl_test_vector_isa() != NKL_ISA_AUTO ? nkl_test_vector_isa() : NKL_ISA_SCALAR);
+    else if (strcmp(expect, "neon") == 0) /* NEON, or the CPU's best where it has none */
+        known_value(nkl_isa_supported(NKL_ISA_NEON)            ? NKL_ISA_NEON
+                    : nkl_test_vector_isa() != NKL_ISA_AUTO ? nkl_test_vector_isa()
+                                                            : NKL_ISA_SCALAR);
     else {
-        fprintf(stderr, "usage: NKL_ISA=... test_isa_env unknown|scalar|auto\n");
+        fprintf(stderr, "usage: NKL_ISA=... test_isa_env unknown|scalar|auto|neon\n");
         return 2;
     }
     return nkl_test_finish("test_isa_env");

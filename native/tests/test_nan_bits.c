@@ -325,9 +325,9 @@ static void distill_empty(uint32_t isa_flag) {
 
 int main(void) {
     if (!nkl_test_env_isa_usable()) return NKL_TEST_SKIP;
-    nkl_isa isas[2];
+    nkl_isa isas[NKL_TEST_MAX_ISAS];
     int nisa = nkl_test_isas(isas);
-    uint32_t isa_flags[3] = {0}; /* the active ISA, then each forced */
+    uint32_t isa_flags[NKL_TEST_MAX_ISAS + 1] = {0}; /* the active ISA, then each forced */
     for (int k = 0; k < nisa; k++) isa_flags[k + 1] = force_flag(isas[k]);
     for (int k = 0; k <= nisa; k++) {
         uint32_t f = isa_flags[k];

@@ -538,11 +538,12 @@ static void report(const char *fn, const char *dtype, const nkl_kernels *k, unsi
 }
 
 int main(void) {
-    const nkl_kernels *ks[2];
+    const nkl_kernels *ks[3];
     int nisa = 0;
-    const nkl_kernels *avx2 = nkl_kernels_for_isa(NKL_ISA_AVX2);
+    const nkl_kernels *avx2 = nkl_kernels_for_isa(NKL_ISA_AVX2), *neon = nkl_kernels_for_isa(NKL_ISA_NEON);
     if (avx2) ks[nisa++] = avx2;
-    else printf("note: AVX2+FMA not available here: only the scalar path is measured\n");
+    if (neon) ks[nisa++] = neon;
+    if (!avx2 && !neon) printf("note: no vector ISA (AVX2+FMA, NEON) here: only the scalar path is measured\n");
     ks[nisa++] = nkl_kernels_for_isa(NKL_ISA_SCALAR);
 
     unsigned scalar_stride = DEFAULT_SCALAR_STRIDE;

@@ -36,7 +36,7 @@ namespace NativeKl
 
         /// <summary>What is wrong with NKL_ISA, as this process's environment holds it.</summary>
         internal static string IsaVariableProblem() =>
-            $"the environment variable NKL_ISA is '{Environment.GetEnvironmentVariable("NKL_ISA")}', not auto, scalar or avx2";
+            $"the environment variable NKL_ISA is '{Environment.GetEnvironmentVariable("NKL_ISA")}', not auto, scalar, avx2 or neon";
 
         internal static unsafe string Utf8(byte* s)
         {

@@ -34,7 +34,7 @@ namespace NativeKl
         public static string? NativeVersion => State.NativeVersion;
 
         /// <summary>
-        /// The instruction set the native backend runs by default ("avx2", "scalar"); null when the
+        /// The instruction set the native backend runs by default ("avx2", "neon", "scalar"); null when the
         /// library is unavailable; "none (...)", saying why, while the environment variable NKL_ISA
         /// holds a value the library does not know (native calls without <see cref="KlOptions.Isa"/>
         /// then throw <see cref="NativeKlException"/>).

@@ -20,5 +20,7 @@ namespace NativeKl
         Scalar = 1,
         /// <summary>AVX2+FMA (NKL_FORCE_AVX2); <see cref="System.PlatformNotSupportedException"/> where the CPU lacks it.</summary>
         Avx2 = 2,
+        /// <summary>NEON with fused multiply-add, on arm64 (NKL_FORCE_NEON); <see cref="System.PlatformNotSupportedException"/> elsewhere.</summary>
+        Neon = 3,
     }
 }

@@ -51,7 +51,23 @@ public class ApiTests
         Assert.Null(KlBackend.NativeLoadError);
         Assert.Contains("native library loaded", KlBackend.ActiveReason);
         Assert.StartsWith("native ", KlBackend.ActiveDescription);
-        Assert.Contains(KlBackend.NativeIsa, new[] { "avx2", "scalar" });
+        Assert.Contains(KlBackend.NativeIsa, new[] { "avx2", "neon", "scalar" });
+    }
+
+    [Theory]
+    [InlineData(KlIsa.Avx2)]
+    [InlineData(KlIsa.Neon)]
+    public void A_vector_isa_runs_where_the_cpu_has_it_and_is_unsupported_elsewhere(KlIsa isa)
+    {
+        float[] x = { -1.5f, -0.5f, -2f, -0.25f, -3f }, t = { 0.2f, 0.3f, 0f, 0.4f, 0.1f };
+        var forced = new KlOptions { Backend = KlBackendKind.Native, Isa = isa };
+        var scalar = new KlOptions { Backend = KlBackendKind.Native, Isa = KlIsa.Scalar };
+        var nativeIsa = isa == KlIsa.Avx2 ? NativeKl.Interop.nkl_isa.NKL_ISA_AVX2 : NativeKl.Interop.nkl_isa.NKL_ISA_NEON;
+        if (NativeKl.Interop.NativeMethods.nkl_isa_supported(nativeIsa) == 1)
+            Assert.Equal(BitConverter.SingleToInt32Bits(KlDivergence.Sum(x, t, scalar)),
+                         BitConverter.SingleToInt32Bits(KlDivergence.Sum(x, t, forced)));
+        else
+            Assert.Throws<PlatformNotSupportedException>(() => KlDivergence.Sum(x, t, forced));
     }
 
     [Fact]

@@ -18,6 +18,7 @@ public class BitIdentityTests(ITestOutputHelper output)
         data.Add("native", "managed");
         data.Add("native", "native-scalar");
         if (Registry.Backends.ContainsKey("native-avx2")) data.Add("native-avx2", "native-scalar");
+        if (Registry.Backends.ContainsKey("native-neon")) data.Add("native-neon", "native-scalar");
         return data;
     }
 

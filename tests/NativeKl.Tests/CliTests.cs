@@ -191,7 +191,7 @@ public class CliTests : IClassFixture<CliFiles>
     {
         string[] compute = { "compute", "--input", _files.PathOf("x.npy"), "--target", _files.PathOf("t.npy"), "--reduction", "sum" };
         var unknown = new Dictionary<string, string?> { ["NKL_ISA"] = "avx512" };
-        const string problem = "the environment variable NKL_ISA is 'avx512', not auto, scalar or avx2";
+        const string problem = "the environment variable NKL_ISA is 'avx512', not auto, scalar, avx2 or neon";
 
         var result = RunCli(compute, environment: unknown);
         Assert.True(result.ExitCode == 2, result.ToString());

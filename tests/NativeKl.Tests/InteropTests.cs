@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using NativeKl.Interop;
 using NativeKl.Managed;
 
@@ -107,7 +108,11 @@ public unsafe class InteropTests
         Assert.Equal(nkl_status.NKL_OK, NativeMethods.nkl_kl_div_f32(&x, &t, 1, nkl_reduction.NKL_REDUCTION_SUM, 0, NativeMethods.NKL_FORCE_SCALAR, &o));
         var avx2 = NativeMethods.nkl_kl_div_f32(&x, &t, 1, nkl_reduction.NKL_REDUCTION_SUM, 0, NativeMethods.NKL_FORCE_AVX2, &o);
         Assert.Equal(NativeMethods.nkl_isa_supported(nkl_isa.NKL_ISA_AVX2) == 1 ? nkl_status.NKL_OK : nkl_status.NKL_ERROR_ISA_UNAVAILABLE, avx2);
-        uint known = NativeMethods.NKL_LOG_TARGET | NativeMethods.NKL_MASKED | NativeMethods.NKL_FORCE_SCALAR | NativeMethods.NKL_FORCE_AVX2;
+        var neon = NativeMethods.nkl_kl_div_f32(&x, &t, 1, nkl_reduction.NKL_REDUCTION_SUM, 0, NativeMethods.NKL_FORCE_NEON, &o);
+        Assert.Equal(NativeMethods.nkl_isa_supported(nkl_isa.NKL_ISA_NEON) == 1 ? nkl_status.NKL_OK : nkl_status.NKL_ERROR_ISA_UNAVAILABLE, neon);
+        Assert.Equal(RuntimeInformation.ProcessArchitecture == Architecture.Arm64, NativeMethods.nkl_isa_supported(nkl_isa.NKL_ISA_NEON) == 1);
+        uint known = NativeMethods.NKL_LOG_TARGET | NativeMethods.NKL_MASKED | NativeMethods.NKL_FORCE_SCALAR | NativeMethods.NKL_FORCE_AVX2
+                     | NativeMethods.NKL_FORCE_NEON;
         for (int bit = 0; bit < 32; bit++)
         {
             uint flag = 1u << bit;

@@ -2,7 +2,7 @@ namespace NativeKl.Tests;
 
 /// <summary>
 /// Every implementation the contract tests run over (NSec's tests/Registry.cs): the native library
-/// on its active ISA, the native scalar path (NKL_FORCE_SCALAR), AVX2 forced where the CPU has it,
+/// on its active ISA, the native scalar path (NKL_FORCE_SCALAR), AVX2 or NEON forced where the CPU has it,
 /// and the managed backend.
 /// </summary>
 public static class Registry
@@ -17,8 +17,11 @@ public static class Registry
             ["native-scalar"] = new KlOptions { Backend = KlBackendKind.Native, Isa = KlIsa.Scalar },
             ["managed"] = new KlOptions { Backend = KlBackendKind.Managed },
         };
+        // a vector ISA forced where the CPU has it (AVX2 on x64, NEON on arm64), skipped elsewhere
         if (KlBackend.NativeIsa == "avx2")
             b["native-avx2"] = new KlOptions { Backend = KlBackendKind.Native, Isa = KlIsa.Avx2 };
+        if (KlBackend.NativeIsa == "neon")
+            b["native-neon"] = new KlOptions { Backend = KlBackendKind.Native, Isa = KlIsa.Neon };
         return b;
     }
 

@@ -25,6 +25,7 @@ namespace NativeKl.Interop
         internal const uint NKL_MASKED = 0x2;
         internal const uint NKL_FORCE_SCALAR = 0x100;
         internal const uint NKL_FORCE_AVX2 = 0x200;
+        internal const uint NKL_FORCE_NEON = 0x400;
         internal const uint NKL_TEACHER_LOG_PROBS_AS_GIVEN = 0x4;
         internal const uint NKL_MULTIPLY_LOSS_BY_T2 = 0x8;
         internal const uint NKL_CHUNK_ELEMENTS = 16384;
@@ -252,6 +253,7 @@ namespace NativeKl.Interop
         NKL_ISA_AUTO = 0,
         NKL_ISA_SCALAR = 1,
         NKL_ISA_AVX2 = 2,
+        NKL_ISA_NEON = 3,
     }
 
     [StructLayout(LayoutKind.Explicit, Size = 48)]

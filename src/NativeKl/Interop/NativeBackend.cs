@@ -182,7 +182,12 @@ namespace NativeKl.Interop
             | (plan.MultiplyLossByTemperatureSquared ? NativeMethods.NKL_MULTIPLY_LOSS_BY_T2 : 0u)
             | IsaFlags(plan.Isa);
 
-        private static uint IsaFlags(KlIsa isa) =>
-            isa == KlIsa.Scalar ? NativeMethods.NKL_FORCE_SCALAR : isa == KlIsa.Avx2 ? NativeMethods.NKL_FORCE_AVX2 : 0u;
+        private static uint IsaFlags(KlIsa isa) => isa switch
+        {
+            KlIsa.Scalar => NativeMethods.NKL_FORCE_SCALAR,
+            KlIsa.Avx2 => NativeMethods.NKL_FORCE_AVX2,
+            KlIsa.Neon => NativeMethods.NKL_FORCE_NEON,
+            _ => 0u,
+        };
     }
 }
