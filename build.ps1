@@ -18,7 +18,8 @@
 #
 # Stages, in the order they run: native (C build + ctest), native-arm64 (C cross build + ctest under
 # qemu-aarch64), sanitize (ctest under ASan+UBSan),
-# memcheck (ctest under valgrind), fuzz, managed (C# build + both test projects), leak, aot,
+# memcheck (ctest under valgrind), fuzz, native-win-x64 (the C core cross-built with mingw-w64, its C
+# tests under wine; and an x86-64-v3 baseline build), managed (C# build + both test projects), leak, aot,
 # lifetime (NativeBuffer under forced collections: CoreCLR and NativeAOT),
 # bench-smoke, and pack (only with -Pack or when named). With no switches every stage but pack runs,
 # as .ci/run needs. -Only runs just the named stages, -Skip leaves the named ones out, and -Fast is
@@ -98,7 +99,7 @@ function Add-Failure([string] $name, [string] $why) {
 }
 
 # ------------------------------------------------------------ stage selection
-$stages = @('native', 'native-arm64', 'sanitize', 'memcheck', 'fuzz', 'managed', 'leak', 'aot', 'lifetime', 'bench-smoke', 'pack')
+$stages = @('native', 'native-arm64', 'sanitize', 'memcheck', 'fuzz', 'native-win-x64', 'managed', 'leak', 'aot', 'lifetime', 'bench-smoke', 'pack')
 # `pwsh -File` passes `-Only a,b` as the one string "a,b"; a PowerShell caller passes an array.
 function Split-Stages([string[]] $names, [string] $switch) {
     $list = @($names | ForEach-Object { $_ -split ',' } | ForEach-Object { $_.Trim() } | Where-Object { $_ -ne '' })
@@ -184,6 +185,22 @@ if (Test-Stage 'native') { Invoke-CTest 'native: ctest' @('--test-dir', $nativeT
 # not 64); every other case runs. Not test_ulp: its 2^32-point sweeps would take hours emulated (NEON's
 # log and exp are held to the scalar path's bits, whose accuracy the native stage measures). Measured
 # on 2 shared cores: a fresh cross build 18 s, ctest 229 s (test_distill's two runs take 2 minutes each).
+# test_platform_digest prints a hash of the scalar path's outputs (every entry point, both types);
+# a cross build's must equal the Linux x86-64 build's: the same bits on every platform.
+function Get-Digest([string[]] $command) {
+    $out = & $command[0] @($command | Select-Object -Skip 1) 2>&1
+    $line = $out | Select-String -Pattern '^digest scalar: ([0-9a-f]{16})$' | Select-Object -First 1
+    if ($line) { return $line.Matches[0].Groups[1].Value } else { return "none ($($out | Select-Object -Last 1))" }
+}
+# The Linux digest from the native tree (built by the native stage, or just this target here).
+function Get-LinuxDigest {
+    if (-not (Test-Path (Join-Path $nativeTests 'CMakeCache.txt'))) {
+        Invoke-Step 'native: configure (for the digest)' { cmake -S $root -B $nativeTests -DCMAKE_BUILD_TYPE=Release -DNKL_BUILD_TESTS=ON -DNKL_BUILD_BENCH=OFF }
+    }
+    Invoke-Step 'native: build test_platform_digest' { cmake --build $nativeTests --parallel 2 --target test_platform_digest }
+    return Get-Digest @((Join-Path $nativeTests 'native/tests/test_platform_digest'))
+}
+
 $arm64Tests = Join-Path $root 'build/native-arm64'
 $arm64Toolchain = Join-Path $root 'eng/toolchains/aarch64-linux-gnu.cmake'
 if (Test-Stage 'native-arm64') {
@@ -195,6 +212,12 @@ if (Test-Stage 'native-arm64') {
         $env:NKL_TEST_QUICK = '1'
         try { Invoke-CTest 'native-arm64: ctest under qemu (quick)' @('--test-dir', $arm64Tests, '-E', '^test_ulp$', '--parallel', '2') }
         finally { Remove-Item Env:NKL_TEST_QUICK }
+        $linuxDigest = Get-LinuxDigest
+        Invoke-Check 'native-arm64: scalar bits equal to Linux x86-64 (test_platform_digest)' {
+            $armDigest = Get-Digest @('qemu-aarch64', '-L', '/usr/aarch64-linux-gnu', (Join-Path $arm64Tests 'native/tests/test_platform_digest'))
+            Write-Output "linux-x64 $linuxDigest, linux-arm64 under qemu $armDigest"
+            $global:LASTEXITCODE = if ($armDigest -eq $linuxDigest) { 0 } else { 1 }
+        }
     }
 }
 
@@ -213,6 +236,58 @@ if (Test-Stage 'sanitize') {
 if ($memcheck -and (Test-Stage 'memcheck')) { Invoke-CTest 'native: ctest under valgrind memcheck' @('--test-dir', $nativeTests, '-L', 'memcheck', '--parallel', '2') }
 # libFuzzer over every public entry point, for a bounded time (native/fuzz/run.sh; needs clang).
 if (Test-Stage 'fuzz') { Invoke-Check 'native: fuzz (60 s)' { bash (Join-Path $root 'native/fuzz/run.sh') 60 } }
+
+# ------------------------------------------------------------ win-x64: mingw-w64 build, C tests under wine
+# eng/toolchains/x86_64-w64-mingw32.cmake builds libnativekl.dll and the test .exe files; ctest runs
+# them under wine (its CMAKE_CROSSCOMPILING_EMULATOR), in a prefix of our own under build/. The wine
+# services are started first, with no terminal attached: started by the first test instead, they keep
+# its output pipe open and ctest waits ~10 minutes for it. NKL_TEST_QUICK=1: test_ulp measures every
+# 61st float32 pattern and every 8th float64 stratum, test_accuracy 10^5 terms, test_distill smaller
+# rows (the full sweeps run in the native stage; here they would take most of 10 minutes). The
+# examples.* tests are not registered in a cross build (they run consumers on the build host).
+# Then the scalar path's bits: test_platform_digest's scalar digest under wine must equal the Linux
+# build's. And the x86-64-v3 baseline (what a distribution building with -march=x86-64-v3 or
+# -march=native gets: dispatch.c compiled with AVX2 too) must build, pass its bitwise tests and give
+# the same digest. About 4 minutes on 2 cores.
+if (Test-Stage 'native-win-x64') {
+    $winTests = Join-Path $root 'build/native-win-x64'
+    $toolchain = Join-Path $root 'eng/toolchains/x86_64-w64-mingw32.cmake'
+    Invoke-Step 'native-win-x64: configure' { cmake -S $root -B $winTests "-DCMAKE_TOOLCHAIN_FILE=$toolchain" -DCMAKE_BUILD_TYPE=Release -DNKL_BUILD_TESTS=ON -DNKL_BUILD_BENCH=ON }
+    Invoke-Step 'native-win-x64: build' { cmake --build $winTests --parallel 2 }
+    $env:WINEPREFIX = Join-Path $root 'build/wine-prefix'
+    $env:WINEDEBUG = '-all'
+    # A persistent server first (exit 2: one already runs for this prefix), then the prefix and its services.
+    Invoke-Step 'native-win-x64: start wine' { bash -c 'wineserver -p </dev/null >/dev/null 2>&1; [ $? -le 2 ] && wineboot -i </dev/null >/dev/null 2>&1' }
+    $env:NKL_TEST_QUICK = '1'
+    Invoke-CTest 'native-win-x64: ctest under wine' @('--test-dir', $winTests, '--parallel', '2')
+    Remove-Item Env:NKL_TEST_QUICK
+
+    $linuxDigest = Get-LinuxDigest
+    Invoke-Check 'native-win-x64: scalar bits equal to Linux (test_platform_digest)' {
+        $winDigest = Get-Digest @('wine', (Join-Path $winTests 'native/tests/test_platform_digest.exe'))
+        Write-Output "linux $linuxDigest, win-x64 under wine $winDigest"
+        $global:LASTEXITCODE = if ($winDigest -eq $linuxDigest) { 0 } else { 1 }
+    }
+    & wineserver -k; $global:LASTEXITCODE = 0   # this prefix's server only
+    Remove-Item Env:WINEPREFIX, Env:WINEDEBUG
+
+    # x86-64-v3 baseline: the bitwise and dispatch tests, quick, and the same digest.
+    $v3Tests = Join-Path $root 'build/native-x86-64-v3'
+    Invoke-Step 'x86-64-v3 baseline: configure' { cmake -S $root -B $v3Tests -DCMAKE_BUILD_TYPE=Release '-DCMAKE_C_FLAGS=-march=x86-64-v3' -DNKL_BUILD_TESTS=ON -DNKL_BUILD_BENCH=OFF }
+    Invoke-Step 'x86-64-v3 baseline: build' { cmake --build $v3Tests --parallel 2 --target test_paths_bitwise test_isa_env test_special_values test_platform_digest nativekl }
+    if ((& grep -c -w avx2 /proc/cpuinfo) -gt 0) {
+        $env:NKL_TEST_QUICK = '1'
+        Invoke-CTest 'x86-64-v3 baseline: ctest (bitwise, dispatch, special values)' @('--test-dir', $v3Tests, '-R', '^(test_paths_bitwise|test_isa_env|test_special_values|test_platform_digest)')
+        Remove-Item Env:NKL_TEST_QUICK
+        Invoke-Check 'x86-64-v3 baseline: scalar bits equal to the baseline build' {
+            $v3Digest = Get-Digest @((Join-Path $v3Tests 'native/tests/test_platform_digest'))
+            Write-Output "x86-64 $linuxDigest, x86-64-v3 $v3Digest"
+            $global:LASTEXITCODE = if ($v3Digest -eq $linuxDigest) { 0 } else { 1 }
+        }
+    } else {
+        Write-Host 'x86-64-v3 baseline: built; not run (this CPU has no AVX2)' -ForegroundColor Yellow
+    }
+}
 
 # ------------------------------------------------------------ managed build and C# tests
 if (Test-Stage 'managed') {

@@ -25,6 +25,7 @@ import ctypes
 import ctypes.util
 import math
 import os
+import platform
 import sys
 
 try:
@@ -84,9 +85,22 @@ class NklError(ValueError):
         self.status = status
 
 
+def _library_file_name(system=None):
+    """The native library's file name on `system` (platform.system()'s words; default: this one):
+    libnativekl.dll on Windows (the lib prefix keeps it apart from the managed NativeKl.dll on a
+    case-insensitive file system), libnativekl.dylib on macOS, libnativekl.so elsewhere."""
+    system = system or platform.system()
+    if system == "Windows" or system.startswith(("CYGWIN", "MSYS", "MINGW")):
+        return "libnativekl.dll"
+    return "libnativekl.dylib" if system == "Darwin" else "libnativekl.so"
+
+
 def _find_library():
-    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "libnativekl.so")
-    for candidate in (here, ctypes.util.find_library("nativekl")):
+    file_name = _library_file_name()
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), file_name)
+    # find_library takes the name without prefix and suffix on Unix ("nativekl" finds
+    # libnativekl.so), the file's own stem on Windows ("libnativekl" finds libnativekl.dll).
+    for candidate in (here, ctypes.util.find_library(os.path.splitext(file_name)[0] if os.name == "nt" else "nativekl")):
         if candidate and (os.path.exists(candidate) or not os.path.isabs(candidate)):
             return candidate
     raise OSError("libnativekl not found: set NATIVEKL_LIBRARY to its path, or install it "

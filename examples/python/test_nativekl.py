@@ -218,6 +218,14 @@ class Library(unittest.TestCase):
         self.assertRegex(result.stderr, "OSError: NATIVEKL_LIBRARY=" + ".*" + reason)
         self.assertIn(library, result.stderr)
 
+    def test_the_file_name_per_platform(self):
+        # never nativekl.dll: that is the managed NativeKl.dll on a case-insensitive file system
+        self.assertEqual(nativekl._library_file_name("Windows"), "libnativekl.dll")
+        self.assertEqual(nativekl._library_file_name("Linux"), "libnativekl.so")
+        self.assertEqual(nativekl._library_file_name("Darwin"), "libnativekl.dylib")
+        for system in ("Windows", "Linux", "Darwin"):
+            self.assertNotEqual(nativekl._library_file_name(system).lower(), "nativekl.dll")
+
     def test_a_missing_file(self):
         self.assert_fails_loudly("/nonexistent/libnativekl.so", "no such file")
 

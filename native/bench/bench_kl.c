@@ -28,9 +28,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "nativekl.h"
+#include "nkl_clock.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #  define BENCH_X86 1
@@ -184,11 +184,7 @@ static int parse_args(int argc, char **argv) {
 
 /* ------------------------------------------------------------- timing */
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+static double now_s(void) { return nkl_now_s(); }
 
 typedef struct job {
     size_t n;

@@ -13,9 +13,12 @@
  * (the active table) and a call's NKL_FORCE_* flags (nkl_kernels_for_flags,
  * which every entry point calls).
  */
-#if defined(__AVX2__)
-#error "dispatch.c must be compiled without AVX2 flags: it runs before the CPU is known"
-#endif
+/*
+ * This file runs before the CPU is known, so CMake never gives it the AVX2 files' flags. A
+ * build whose baseline already has AVX2 (CMAKE_C_FLAGS=-march=x86-64-v3 or -march=native, as a
+ * distribution may choose) compiles it with those flags too: that baseline is the builder's
+ * promise about the machines that run it, and detection still picks the same table.
+ */
 
 #include <stdlib.h>
 

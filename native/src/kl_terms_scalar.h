@@ -20,7 +20,7 @@ NKL_INLINE float nkl_term_f32(float x, float t, int log_target, int masked) {
     float l;
     if (!log_target) {
         float lt = t == 0.0f ? t : nkl_log_f32(t);
-        l = fmaf(t, lt, -(t * x));
+        l = nkl_fmaf(t, lt, -(t * x));
         if (masked && t == 0.0f) l = 0.0f;
     } else {
         l = nkl_exp_f32(t) * (t - x);
@@ -33,7 +33,7 @@ NKL_INLINE double nkl_term_f64(double x, double t, int log_target, int masked) {
     double l;
     if (!log_target) {
         double lt = t == 0.0 ? t : nkl_log_f64(t);
-        l = fma(t, lt, -(t * x));
+        l = nkl_fma(t, lt, -(t * x));
         if (masked && t == 0.0) l = 0.0;
     } else {
         l = nkl_exp_f64(t) * (t - x);
@@ -52,7 +52,7 @@ NKL_INLINE float nkl_term_grad_f32(float x, float t, int log_target, int masked,
     float l, gx, gt;
     if (!log_target) {
         float lt = t == 0.0f ? t : nkl_log_f32(t);
-        l = fmaf(t, lt, -(t * x));
+        l = nkl_fmaf(t, lt, -(t * x));
         gx = -(t * s);
         gt = ((lt + t / t) - x) * s;
         if (masked && t == 0.0f) l = gx = gt = 0.0f;
@@ -73,7 +73,7 @@ NKL_INLINE double nkl_term_grad_f64(double x, double t, int log_target, int mask
     double l, gx, gt;
     if (!log_target) {
         double lt = t == 0.0 ? t : nkl_log_f64(t);
-        l = fma(t, lt, -(t * x));
+        l = nkl_fma(t, lt, -(t * x));
         gx = -(t * s);
         gt = ((lt + t / t) - x) * s;
         if (masked && t == 0.0) l = gx = gt = 0.0;

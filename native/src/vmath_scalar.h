@@ -15,6 +15,22 @@
 #include "internal.h"
 #include "vmath_constants.h"
 
+/*
+ * The specification's fused multiply-add must round once, as the vector instruction does.
+ * NKL_SOFT_FMA (CMake sets it where the C library's fma/fmaf are not correctly rounded:
+ * mingw-w64) selects the portable one of soft_fma.h, unless the compiler targets FMA anyway
+ * (__FMA__: then fma() is the instruction). Elsewhere fma() is the C library's or the
+ * instruction the compiler inlines for it.
+ */
+#if defined(NKL_SOFT_FMA) && !defined(__FMA__)
+#include "soft_fma.h"
+#define nkl_fma nkl_soft_fma
+#define nkl_fmaf nkl_soft_fmaf
+#else
+#define nkl_fma fma
+#define nkl_fmaf fmaf
+#endif
+
 /* log t: +inf -> +inf, t < 0 or NaN -> NaN, +-0 -> -inf, subnormals exact. */
 NKL_INLINE float nkl_log_f32(float t) {
     static const float invc_table[8] = NKL_LOG_INVC_F32, logc_table[8] = NKL_LOG_LOGC_F32;
@@ -30,13 +46,13 @@ NKL_INLINE float nkl_log_f32(float t) {
     float invc = invc_table[bucket], logc = logc_table[bucket];
     float z = nkl_f32_from_bits(ix - (tmp & 0xff800000u));
     /* r = z / c - 1; log t = (k ln2 + logc) + (r + r^2 P(r)) */
-    float r = fmaf(z, invc, -1.0f);
+    float r = nkl_fmaf(z, invc, -1.0f);
     float r2 = r * r;
-    float p = fmaf(r, NKL_LOG_C5_F32, NKL_LOG_C4_F32);
-    p = fmaf(r, p, NKL_LOG_C3_F32);
-    p = fmaf(r, p, NKL_LOG_C2_F32);
-    float q = fmaf(r2, p, r);
-    float y = fmaf(kf, NKL_LN2_HI_F32, logc) + q;
+    float p = nkl_fmaf(r, NKL_LOG_C5_F32, NKL_LOG_C4_F32);
+    p = nkl_fmaf(r, p, NKL_LOG_C3_F32);
+    p = nkl_fmaf(r, p, NKL_LOG_C2_F32);
+    float q = nkl_fmaf(r2, p, r);
+    float y = nkl_fmaf(kf, NKL_LN2_HI_F32, logc) + q;
     if (t == INFINITY) y = INFINITY;
     if (!(t >= 0.0f)) y = NAN;
     if (t == 0.0f) y = -INFINITY;
@@ -53,17 +69,17 @@ NKL_INLINE double nkl_log_f64(double t) {
     double f = m - 1.0;
     double s = f / (2.0 + f);
     double z = s * s;
-    double p = fma(z, NKL_LOG_L7_F64, NKL_LOG_L6_F64);
-    p = fma(z, p, NKL_LOG_L5_F64);
-    p = fma(z, p, NKL_LOG_L4_F64);
-    p = fma(z, p, NKL_LOG_L3_F64);
-    p = fma(z, p, NKL_LOG_L2_F64);
-    p = fma(z, p, NKL_LOG_L1_F64);
+    double p = nkl_fma(z, NKL_LOG_L7_F64, NKL_LOG_L6_F64);
+    p = nkl_fma(z, p, NKL_LOG_L5_F64);
+    p = nkl_fma(z, p, NKL_LOG_L4_F64);
+    p = nkl_fma(z, p, NKL_LOG_L3_F64);
+    p = nkl_fma(z, p, NKL_LOG_L2_F64);
+    p = nkl_fma(z, p, NKL_LOG_L1_F64);
     double r = z * p;
     double hfsq = (0.5 * f) * f;
     double w = s * (hfsq + r);
-    w = fma(kf, NKL_LN2_LO_F64, w);
-    double y = fma(kf, NKL_LN2_HI_F64, f - (hfsq - w));
+    w = nkl_fma(kf, NKL_LN2_LO_F64, w);
+    double y = nkl_fma(kf, NKL_LN2_HI_F64, f - (hfsq - w));
     if (t == INFINITY) y = INFINITY;
     if (!(t >= 0.0)) y = NAN;
     if (t == 0.0) y = -INFINITY;
@@ -84,17 +100,17 @@ NKL_INLINE float nkl_scale2_f32(float p, uint32_t k) {
 NKL_INLINE float nkl_exp_f32(float x) {
     float xc = NKL_EXP_LO_F32 > x ? NKL_EXP_LO_F32 : x; /* NaN stays NaN */
     xc = NKL_EXP_HI_F32 < xc ? NKL_EXP_HI_F32 : xc;
-    float kr = fmaf(xc, NKL_LOG2E_F32, NKL_ROUND_F32);
+    float kr = nkl_fmaf(xc, NKL_LOG2E_F32, NKL_ROUND_F32);
     float kf = kr - NKL_ROUND_F32;
     uint32_t k = nkl_bits_f32(kr) - nkl_bits_f32(NKL_ROUND_F32); /* k as two's complement */
-    float r = fmaf(kf, -NKL_LN2_HI_F32, xc);
-    r = fmaf(kf, -NKL_LN2_LO_F32, r);
-    float p = fmaf(NKL_EXP_E6_F32, r, NKL_EXP_E5_F32);
-    p = fmaf(p, r, NKL_EXP_E4_F32);
-    p = fmaf(p, r, NKL_EXP_E3_F32);
-    p = fmaf(p, r, NKL_EXP_E2_F32);
-    p = fmaf(p, r, 1.0f);
-    p = fmaf(p, r, 1.0f);
+    float r = nkl_fmaf(kf, -NKL_LN2_HI_F32, xc);
+    r = nkl_fmaf(kf, -NKL_LN2_LO_F32, r);
+    float p = nkl_fmaf(NKL_EXP_E6_F32, r, NKL_EXP_E5_F32);
+    p = nkl_fmaf(p, r, NKL_EXP_E4_F32);
+    p = nkl_fmaf(p, r, NKL_EXP_E3_F32);
+    p = nkl_fmaf(p, r, NKL_EXP_E2_F32);
+    p = nkl_fmaf(p, r, 1.0f);
+    p = nkl_fmaf(p, r, 1.0f);
     return nkl_scale2_f32(p, k);
 }
 
@@ -106,11 +122,11 @@ NKL_INLINE float nkl_exp2_f32(float x) {
     float kf = kr - NKL_ROUND_F32;
     uint32_t k = nkl_bits_f32(kr) - nkl_bits_f32(NKL_ROUND_F32);
     float r = xc - kf; /* exact */
-    float p = fmaf(NKL_EXP2_C5_F32, r, NKL_EXP2_C4_F32);
-    p = fmaf(p, r, NKL_EXP2_C3_F32);
-    p = fmaf(p, r, NKL_EXP2_C2_F32);
-    p = fmaf(p, r, NKL_EXP2_C1_F32);
-    p = fmaf(p, r, 1.0f);
+    float p = nkl_fmaf(NKL_EXP2_C5_F32, r, NKL_EXP2_C4_F32);
+    p = nkl_fmaf(p, r, NKL_EXP2_C3_F32);
+    p = nkl_fmaf(p, r, NKL_EXP2_C2_F32);
+    p = nkl_fmaf(p, r, NKL_EXP2_C1_F32);
+    p = nkl_fmaf(p, r, 1.0f);
     return nkl_scale2_f32(p, k);
 }
 
@@ -120,19 +136,19 @@ NKL_INLINE double nkl_exp_f64(double x) {
     static const uint64_t s_bits[8] = NKL_EXP_S_BITS_F64;
     double xc = NKL_EXP_LO_F64 > x ? NKL_EXP_LO_F64 : x; /* NaN stays NaN */
     xc = NKL_EXP_HI_F64 < xc ? NKL_EXP_HI_F64 : xc;
-    double kr = fma(xc, NKL_EXP_8LOG2E_F64, NKL_ROUND_F64); /* 8k + j = round(8x / ln2) */
+    double kr = nkl_fma(xc, NKL_EXP_8LOG2E_F64, NKL_ROUND_F64); /* 8k + j = round(8x / ln2) */
     double kf = kr - NKL_ROUND_F64;
     uint64_t kj = nkl_bits_f64(kr) - nkl_bits_f64(NKL_ROUND_F64); /* 8k + j, two's complement */
-    double r = fma(kf, -NKL_EXP_LN2_8_HI_F64, xc);
-    r = fma(kf, -NKL_EXP_LN2_8_LO_F64, r);
-    double p = fma(NKL_EXP_C7_F64, r, NKL_EXP_C6_F64);
-    p = fma(p, r, NKL_EXP_C5_F64);
-    p = fma(p, r, NKL_EXP_C4_F64);
-    p = fma(p, r, NKL_EXP_C3_F64);
-    p = fma(p, r, NKL_EXP_C2_F64);
-    double q = fma(r * r, p, r);
+    double r = nkl_fma(kf, -NKL_EXP_LN2_8_HI_F64, xc);
+    r = nkl_fma(kf, -NKL_EXP_LN2_8_LO_F64, r);
+    double p = nkl_fma(NKL_EXP_C7_F64, r, NKL_EXP_C6_F64);
+    p = nkl_fma(p, r, NKL_EXP_C5_F64);
+    p = nkl_fma(p, r, NKL_EXP_C4_F64);
+    p = nkl_fma(p, r, NKL_EXP_C3_F64);
+    p = nkl_fma(p, r, NKL_EXP_C2_F64);
+    double q = nkl_fma(r * r, p, r);
     double s = nkl_f64_from_bits(s_bits[kj & 7]);
-    double e = fma(s, q, s);
+    double e = nkl_fma(s, q, s);
     /* k = (8k + j) >> 3, arithmetic (|8k + j| < 2^20), then 2^k as two factors */
     uint64_t k = ((kj + 0x100000u) >> 3) - 0x20000u;
     uint64_t k1 = ((k + 2048u) >> 1) - 1024u;

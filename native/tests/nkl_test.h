@@ -20,6 +20,14 @@
 #if !defined(_WIN32)
 #include <sys/mman.h>
 #include <unistd.h>
+#else
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h> /* VirtualAlloc, VirtualProtect: the guard pages */
 #endif
 
 static int nkl_test_failures = 0;
@@ -132,8 +140,9 @@ static inline double rng_normal(nkl_rng *r) {
 }
 
 /*
- * Guard buffers: `bytes` usable bytes that end exactly at a PROT_NONE page,
- * so reading or writing one element past the end faults.
+ * Guard buffers: `bytes` usable bytes that end exactly at a no-access page
+ * (PROT_NONE; PAGE_NOACCESS on Windows), so reading or writing one element
+ * past the end faults.
  */
 typedef struct { void *base; size_t total; void *ptr; } nkl_guard;
 
@@ -148,9 +157,19 @@ static inline nkl_guard guard_alloc(size_t bytes) {
     if (mprotect((char *)g.base + data, page, PROT_NONE) != 0) { perror("mprotect"); exit(2); }
     g.ptr = (char *)g.base + data - bytes;
 #else
-    g.total = bytes;
-    g.base = malloc(bytes ? bytes : 1);
-    g.ptr = g.base;
+    SYSTEM_INFO si;
+    GetSystemInfo(&si);
+    size_t page = si.dwPageSize;
+    size_t data = (bytes + page - 1) / page * page;
+    DWORD old;
+    g.total = data + page;
+    g.base = VirtualAlloc(NULL, g.total, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    if (!g.base) { fprintf(stderr, "VirtualAlloc failed: %lu\n", (unsigned long)GetLastError()); exit(2); }
+    if (!VirtualProtect((char *)g.base + data, page, PAGE_NOACCESS, &old)) {
+        fprintf(stderr, "VirtualProtect failed: %lu\n", (unsigned long)GetLastError());
+        exit(2);
+    }
+    g.ptr = (char *)g.base + data - bytes;
 #endif
     return g;
 }
@@ -159,7 +178,7 @@ static inline void guard_free(nkl_guard g) {
 #if !defined(_WIN32)
     munmap(g.base, g.total);
 #else
-    free(g.base);
+    VirtualFree(g.base, 0, MEM_RELEASE);
 #endif
 }
 

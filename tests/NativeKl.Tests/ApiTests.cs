@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 namespace NativeKl.Tests;
 
 /// <summary>The smaller public pieces: the legacy reduction mapping, options, backend choice, rows.</summary>
@@ -80,6 +81,31 @@ public class ApiTests
         Assert.Equal(KlBackendKind.Native, KlBackend.Choose("native", true, null).Backend);
         Assert.Equal(KlBackendKind.Native, KlBackend.Choose("AUTO", true, null).Backend);
         Assert.Contains("is not auto, native or managed", KlBackend.Choose("gpu", true, null).Reason);
+    }
+
+    [Fact]
+    public void Native_file_name_never_equals_the_managed_assembly_name_on_any_os()
+    {
+        // On a case-insensitive file system (Windows, macOS by default) NativeKl.dll and a native
+        // nativekl.dll are one file: the loader and the package must use another name everywhere.
+        string managed = Path.GetFileName(typeof(KlDivergence).Assembly.Location);
+        Assert.Equal("NativeKl.dll", managed);
+        var expected = new[]
+        {
+            (OSPlatform.Windows, "libnativekl.dll", ".dll"),
+            (OSPlatform.Linux, "libnativekl.so", ".so"),
+            (OSPlatform.OSX, "libnativekl.dylib", ".dylib"),
+        };
+        foreach (var (os, file, suffix) in expected)
+        {
+            string name = NativeKl.Interop.NativeLibraryLoader.FileNameFor(os);
+            Assert.NotEqual(managed, name, StringComparer.OrdinalIgnoreCase);
+            Assert.NotEqual(Path.GetFileNameWithoutExtension(managed), Path.GetFileNameWithoutExtension(name), StringComparer.OrdinalIgnoreCase);
+            Assert.Equal(file, name);
+            // The runtime's own probing for DllImport(LibraryName) appends the suffix (and on Unix
+            // also tries a lib prefix): the name it tries first is the file the loader looks for.
+            Assert.Equal(NativeKl.Interop.NativeMethods.LibraryName + suffix, name);
+        }
     }
 
     [Fact]

@@ -358,8 +358,11 @@ public static unsafe class Generator
         sb.Append("using System.Runtime.InteropServices;\n\n");
         sb.Append("namespace NativeKl.Interop\n{\n");
         sb.Append("    internal static unsafe partial class NativeMethods\n    {\n");
-        sb.Append("        /// <summary>The name DllImport resolves (libnativekl.so, nativekl.dll, libnativekl.dylib).</summary>\n");
-        sb.Append("        internal const string LibraryName = \"nativekl\";\n\n");
+        sb.Append("        /// <summary>\n");
+        sb.Append("        /// The name DllImport resolves: libnativekl.dll on Windows (the runtime appends .dll; the lib prefix keeps it\n");
+        sb.Append("        /// apart from the managed NativeKl.dll on a case-insensitive file system), libnativekl.so, libnativekl.dylib.\n");
+        sb.Append("        /// </summary>\n");
+        sb.Append("        internal const string LibraryName = \"libnativekl\";\n\n");
         foreach (var k in constants)
             sb.Append($"        internal const {k.Type} {k.Name} = {k.Value};\n");
         sb.Append('\n');

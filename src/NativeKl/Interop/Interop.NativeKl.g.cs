@@ -11,8 +11,11 @@ namespace NativeKl.Interop
 {
     internal static unsafe partial class NativeMethods
     {
-        /// <summary>The name DllImport resolves (libnativekl.so, nativekl.dll, libnativekl.dylib).</summary>
-        internal const string LibraryName = "nativekl";
+        /// <summary>
+        /// The name DllImport resolves: libnativekl.dll on Windows (the runtime appends .dll; the lib prefix keeps it
+        /// apart from the managed NativeKl.dll on a case-insensitive file system), libnativekl.so, libnativekl.dylib.
+        /// </summary>
+        internal const string LibraryName = "libnativekl";
 
         internal const int NKL_VERSION_MAJOR = 0;
         internal const int NKL_VERSION_MINOR = 1;

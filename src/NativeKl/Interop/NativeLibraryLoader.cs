@@ -116,10 +116,21 @@ namespace NativeKl.Interop
         internal static string ExplicitUnusable(string path, string detail) =>
             $"{PathVariable}={path} loaded, but {detail}; no other library stands in for it";
 
-        internal static string FileName =>
-            RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? NativeMethods.LibraryName + ".dll"
-            : RuntimeInformation.IsOSPlatform(OSPlatform.OSX) ? "lib" + NativeMethods.LibraryName + ".dylib"
-            : "lib" + NativeMethods.LibraryName + ".so";
+        /// <summary>The native library's file name on this OS.</summary>
+        internal static string FileName => FileNameFor(
+            RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? OSPlatform.Windows
+            : RuntimeInformation.IsOSPlatform(OSPlatform.OSX) ? OSPlatform.OSX : OSPlatform.Linux);
+
+        /// <summary>
+        /// The native library's file name on <paramref name="os"/>: libnativekl.dll, libnativekl.dylib,
+        /// libnativekl.so (Linux and other Unix). The name DllImport gives (LibraryName) plus the
+        /// suffix the runtime's own probing appends, so the runtime finds the same file; on Windows
+        /// the lib prefix keeps it apart from the managed NativeKl.dll in a case-insensitive folder.
+        /// </summary>
+        internal static string FileNameFor(OSPlatform os) =>
+            os == OSPlatform.Windows ? NativeMethods.LibraryName + ".dll"
+            : os == OSPlatform.OSX ? NativeMethods.LibraryName + ".dylib"
+            : NativeMethods.LibraryName + ".so";
 
         internal static string RuntimeIdentifier
         {
