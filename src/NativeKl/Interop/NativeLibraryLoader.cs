@@ -116,8 +116,10 @@ namespace NativeKl.Interop
         internal static string ExplicitUnusable(string path, string detail) =>
             $"{PathVariable}={path} loaded, but {detail}; no other library stands in for it";
 
+        // libnativekl.dll on Windows too: nativekl.dll would be NativeKl.dll, the managed assembly,
+        // on a case-insensitive file system.
         internal static string FileName =>
-            RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? NativeMethods.LibraryName + ".dll"
+            RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "lib" + NativeMethods.LibraryName + ".dll"
             : RuntimeInformation.IsOSPlatform(OSPlatform.OSX) ? "lib" + NativeMethods.LibraryName + ".dylib"
             : "lib" + NativeMethods.LibraryName + ".so";
 
