@@ -307,14 +307,17 @@ if (Test-Stage 'bench-smoke') {
 #            concurrency and parallel runs, allocation counts (they run natively in the managed
 #            stage), and every test that starts a process or reads Linux paths: the CLI, the
 #            package, NATIVEKL_LIBRARY, bindings and constants (libclang is x64-only), NativeBuffer.
-#   win-x64 also skips BackwardValidationTests.Lengths, which never finished under wine (not yet
-#            understood; it passes natively and under qemu).
+#   win-x64 also skips NanBitsTests.Every_NaN_is_the_librarys, which hangs under wine in the
+#            mingw-built library's scalar path (found here; the Windows work on the scalar path
+#            and its fma owns it: drop this skip with that fix). A hung run is killed (qemu after
+#            10 min, wine after 5; measured here: qemu 171 s for the subset; wine ran 955 of its
+#            tests in 45 s before the scalar path stopped it).
 # The netstandard2.0 build is not run under emulation (the managed stage runs it natively).
 $emulatedClasses = @(
     'ApiTests', 'GoldenTests', 'BackwardGoldenTests', 'SpecialValueTests', 'NanBitsTests', 'PartialIdentityTests',
     'DistillationTests', 'BadInputTableTests', 'BackwardValidationTests')
 $emulatedSkips = @('*.Calls_allocate_nothing')
-function Invoke-EmulatedTests([string] $stage, [string] $rid, [string[]] $emulator, [hashtable] $environment, [string[]] $publishArgs = @(), [string[]] $skips = @()) {
+function Invoke-EmulatedTests([string] $stage, [string] $rid, [string[]] $emulator, [hashtable] $environment, [string[]] $publishArgs = @(), [string[]] $skips = @(), [int] $limit = 600) {
     $out = Join-Path $root "artifacts/$stage"
     $trx = Join-Path $results "$stage.trx"
     if (Test-Path $out) { Remove-Item -Recurse -Force $out }
@@ -333,7 +336,7 @@ function Invoke-EmulatedTests([string] $stage, [string] $rid, [string[]] $emulat
     $runStarted = Get-Date
     try {
         $program = if ($emulator.Count -gt 1) { @($emulator[1..($emulator.Count - 1)]) } else { @() }
-        & $emulator[0] @program $exe -noLogo -noColor -parallelAlgorithm aggressive -result-trx $trx @filters | Out-Host
+        & timeout -k 10 $limit $emulator[0] @program $exe -noLogo -noColor -result-trx $trx @filters | Out-Host
     } finally {
         foreach ($k in $saved.Keys) { [Environment]::SetEnvironmentVariable($k, $saved[$k]) }
     }
@@ -358,7 +361,7 @@ if (Test-Stage 'managed-win-x64') {
     # A persistent wineserver: without it every wine process waits for one to start and stop.
     & wineserver -p60 | Out-Host
     # .NET's W^X double mapping crashes under wine; globalization needs no ICU on Windows.
-    Invoke-EmulatedTests 'managed-win-x64' 'win-x64' @('wine') @{ DOTNET_EnableWriteXorExecute = '0'; WINEDEBUG = '-all' } @() @('*.BackwardValidationTests.Lengths')
+    Invoke-EmulatedTests 'managed-win-x64' 'win-x64' @('wine') @{ DOTNET_EnableWriteXorExecute = '0'; WINEDEBUG = '-all' } @() @('*.NanBitsTests.Every_NaN_is_the_librarys') 300
 }
 
 # ------------------------------------------------------------ NuGet packages (-Pack)
