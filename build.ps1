@@ -21,8 +21,12 @@
 # memcheck (ctest under valgrind), fuzz, native-win-x64 (the C core cross-built with mingw-w64, its C
 # tests under wine; and an x86-64-v3 baseline build), managed (C# build + both test projects), leak, aot,
 # lifetime (NativeBuffer under forced collections: CoreCLR and NativeAOT),
-# bench-smoke, and pack (only with -Pack or when named). With no switches every stage but pack runs,
-# as .ci/run needs. -Only runs just the named stages, -Skip leaves the named ones out, and -Fast is
+# bench-smoke, managed-arm64 and managed-win-x64 (the C# tests published self-contained for
+# linux-arm64 and win-x64 with the cross-built libnativekl, run under qemu-aarch64 and wine),
+# pack (only with -Pack or when named: NativeKl with linux-x64, linux-arm64 and win-x64 libraries,
+# and the NativeKl.Cli tool), and consumers (the package published per RID and run natively, under
+# qemu and under wine; the tool installed and run; packs first when pack did not run). With no
+# switches every stage but pack runs, as .ci/run needs. -Only runs just the named stages, -Skip leaves the named ones out, and -Fast is
 # the inner loop, -Only native,managed: every C and C# test, none of the slow reliability runs.
 # Unknown names are an error that lists the valid ones. The closing line counts what ran.
 # docs/maintaining.md has faster loops still (one ctest test, a filtered dotnet test).
@@ -91,6 +95,18 @@ function Invoke-Check([string] $name, [scriptblock] $block) {
     $global:LASTEXITCODE = 0
 }
 
+# The tests of one TRX file (dotnet test's logger, or an xunit.v3 test program's -result-trx) in the tally.
+function Add-TrxResults([string] $label, [string] $file) {
+    if (-not (Test-Path $file)) { $script:broken += "$label (no TRX results)"; return }
+    $run = ([xml](Get-Content -Raw $file)).TestRun
+    $counters = $run.ResultSummary.Counters
+    $script:passed += [int]$counters.passed
+    $script:failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+    Write-Host "$label`: $($counters.passed) passed, $($counters.failed) failed"
+    @($run.Results.UnitTestResult) | Where-Object { $_ -and $_.outcome -ne 'Passed' -and $_.outcome -ne 'NotExecuted' } |
+        ForEach-Object { $script:failures.Add("$label`: $($_.testName) ($($_.outcome))") }
+}
+
 # One failed test in the tally, said now and again at the end.
 function Add-Failure([string] $name, [string] $why) {
     $script:failed++
@@ -98,8 +114,12 @@ function Add-Failure([string] $name, [string] $why) {
     Write-Host "$name`: FAILED ($why)" -ForegroundColor Red
 }
 
+# Every wine run (native-win-x64, managed-win-x64, consumers) uses one prefix of our own under build/,
+# not the user's ~/.wine.
+$env:WINEPREFIX = Join-Path $root 'build/wine-prefix'
+
 # ------------------------------------------------------------ stage selection
-$stages = @('native', 'native-arm64', 'sanitize', 'memcheck', 'fuzz', 'native-win-x64', 'managed', 'leak', 'aot', 'lifetime', 'bench-smoke', 'pack')
+$stages = @('native', 'native-arm64', 'sanitize', 'memcheck', 'fuzz', 'native-win-x64', 'managed', 'leak', 'aot', 'lifetime', 'bench-smoke', 'managed-arm64', 'managed-win-x64', 'pack', 'consumers')
 # `pwsh -File` passes `-Only a,b` as the one string "a,b"; a PowerShell caller passes an array.
 function Split-Stages([string[]] $names, [string] $switch) {
     $list = @($names | ForEach-Object { $_ -split ',' } | ForEach-Object { $_.Trim() } | Where-Object { $_ -ne '' })
@@ -253,7 +273,6 @@ if (Test-Stage 'native-win-x64') {
     $toolchain = Join-Path $root 'eng/toolchains/x86_64-w64-mingw32.cmake'
     Invoke-Step 'native-win-x64: configure' { cmake -S $root -B $winTests "-DCMAKE_TOOLCHAIN_FILE=$toolchain" -DCMAKE_BUILD_TYPE=Release -DNKL_BUILD_TESTS=ON -DNKL_BUILD_BENCH=ON }
     Invoke-Step 'native-win-x64: build' { cmake --build $winTests --parallel 2 }
-    $env:WINEPREFIX = Join-Path $root 'build/wine-prefix'
     $env:WINEDEBUG = '-all'
     # A persistent server first (exit 2: one already runs for this prefix), then the prefix and its services.
     Invoke-Step 'native-win-x64: start wine' { bash -c 'wineserver -p </dev/null >/dev/null 2>&1; [ $? -le 2 ] && wineboot -i </dev/null >/dev/null 2>&1' }
@@ -268,7 +287,7 @@ if (Test-Stage 'native-win-x64') {
         $global:LASTEXITCODE = if ($winDigest -eq $linuxDigest) { 0 } else { 1 }
     }
     & wineserver -k; $global:LASTEXITCODE = 0   # this prefix's server only
-    Remove-Item Env:WINEPREFIX, Env:WINEDEBUG
+    Remove-Item Env:WINEDEBUG
 
     # x86-64-v3 baseline: the bitwise and dispatch tests, quick, and the same digest.
     $v3Tests = Join-Path $root 'build/native-x86-64-v3'
@@ -299,17 +318,7 @@ if (Test-Stage 'managed') {
             dotnet test (Join-Path $root "tests/$project/$project.csproj") -c $Configuration --no-build -nologo `
                 --logger "trx;LogFileName=$trx" --results-directory $results
         }
-        $file = Join-Path $results $trx
-        if (Test-Path $file) {
-            $counters = ([xml](Get-Content -Raw $file)).TestRun.ResultSummary.Counters
-            $passed += [int]$counters.passed
-            $failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
-            Write-Host "$project`: $($counters.passed) passed, $($counters.failed) failed"
-            ([xml](Get-Content -Raw $file)).TestRun.Results.UnitTestResult | Where-Object { $_.outcome -ne 'Passed' -and $_.outcome -ne 'NotExecuted' } |
-                ForEach-Object { $failures.Add("$project`: $($_.testName) ($($_.outcome))") }
-        } else {
-            $broken += "$project (no TRX results)"
-        }
+        Add-TrxResults $project (Join-Path $results $trx)
     }
 }
 
@@ -385,15 +394,157 @@ if (Test-Stage 'bench-smoke') {
     $global:LASTEXITCODE = 0
 }
 
-# ------------------------------------------------------------ NuGet package (-Pack)
+# ------------------------------------------------------------ C# tests under emulation
+# The C# tests (the net8.0 build of the library; tests/NativeKl.Tests is an xunit.v3 program, its
+# own runner) published self-contained for another RID, with libnativekl cross-built for it
+# (eng/NativeCore.proj, eng/toolchains/) under runtimes/<rid>/native/, and run under the emulator.
+# ApiTests.Auto_uses_the_native_library_when_it_loads asserts KlBackend.Active == Native there; the
+# other tests run every backend of the Registry (native on its active ISA, native scalar, managed).
+# The whole suite is too slow under emulation (measured: 735 tests in 9 min under qemu before the
+# 1,000,003-element sweeps, 420 s for 17 of them, 413 s for 3 allocation tests), so these runs take
+# a subset that finishes in a few minutes:
+#   ran:     the API and its backend choice, PyTorch's golden results (forward and backward),
+#            special values, NaN bits on every backend, chunk partials native == managed,
+#            distillation (every backend the same bits), the bad-input tables, backward validation;
+#   skipped: the 0..257 and 1,000,003-element sweeps, the bit-identity sweeps, soak, stress,
+#            concurrency and parallel runs, allocation counts (they run natively in the managed
+#            stage), and every test that starts a process or reads Linux paths: the CLI, the
+#            package, NATIVEKL_LIBRARY, bindings and constants (libclang is x64-only), NativeBuffer.
+#   A hung run is killed (qemu after 10 min, wine after 5; measured: qemu 171 s for the subset).
+# The netstandard2.0 build is not run under emulation (the managed stage runs it natively).
+$emulatedClasses = @(
+    'ApiTests', 'GoldenTests', 'BackwardGoldenTests', 'SpecialValueTests', 'NanBitsTests', 'PartialIdentityTests',
+    'DistillationTests', 'BadInputTableTests', 'BackwardValidationTests')
+$emulatedSkips = @('*.Calls_allocate_nothing')
+function Invoke-EmulatedTests([string] $stage, [string] $rid, [string[]] $emulator, [hashtable] $environment, [string[]] $publishArgs = @(), [string[]] $skips = @(), [int] $limit = 600) {
+    $out = Join-Path $root "artifacts/$stage"
+    $trx = Join-Path $results "$stage.trx"
+    if (Test-Path $out) { Remove-Item -Recurse -Force $out }
+    $started = Get-Date
+    Invoke-Step "$stage`: publish NativeKl.Tests for $rid" {
+        dotnet publish (Join-Path $root 'tests/NativeKl.Tests/NativeKl.Tests.csproj') -c $Configuration -r $rid --self-contained `
+            -o $out "-p:NklNativeRuntimes=$rid" -p:ValidateExecutableReferencesMatchSelfContained=false @publishArgs -nologo
+    }
+    $published = [math]::Round(((Get-Date) - $started).TotalSeconds)
+    $exe = Join-Path $out $(if ($rid.StartsWith('win-')) { 'NativeKl.Tests.exe' } else { 'NativeKl.Tests' })
+    if (-not (Test-Path $exe)) { $script:broken += "$stage (no published test program)"; return }
+    $filters = @($emulatedClasses | ForEach-Object { '-class', "NativeKl.Tests.$_" }) + @($emulatedSkips + $skips | ForEach-Object { '-method-', $_ })
+    $saved = @{}
+    foreach ($k in $environment.Keys) { $saved[$k] = [Environment]::GetEnvironmentVariable($k); [Environment]::SetEnvironmentVariable($k, $environment[$k]) }
+    Write-Host "==> $stage`: NativeKl.Tests under $($emulator -join ' ')" -ForegroundColor Cyan
+    $runStarted = Get-Date
+    try {
+        $program = if ($emulator.Count -gt 1) { @($emulator[1..($emulator.Count - 1)]) } else { @() }
+        & timeout -k 10 $limit $emulator[0] @program $exe -noLogo -noColor -result-trx $trx @filters | Out-Host
+    } finally {
+        foreach ($k in $saved.Keys) { [Environment]::SetEnvironmentVariable($k, $saved[$k]) }
+    }
+    $global:LASTEXITCODE = 0
+    Add-TrxResults "$stage (NativeKl.Tests, $rid)" $trx
+    Write-Host ("$stage`: publish {0} s, tests {1} s" -f $published, [math]::Round(((Get-Date) - $runStarted).TotalSeconds))
+}
+
+# .NET under qemu-aarch64: no ICU (invariant globalization); the arm64 libssl that .ci/run unpacks
+# into build/arm64-libssl (xunit.v3 hashes test IDs with SHA-256, from OpenSSL on Linux); W^X off,
+# since qemu does not see code the runtime writes through the second, writable mapping of a page
+# (stale translations: crashes); and ReadyToRun code, so that little is JIT-compiled under emulation.
+$qemu = @('qemu-aarch64', '-L', '/usr/aarch64-linux-gnu')
+$qemuEnvironment = @{
+    DOTNET_SYSTEM_GLOBALIZATION_INVARIANT = '1'; DOTNET_EnableWriteXorExecute = '0'
+    LD_LIBRARY_PATH = (Join-Path $root 'build/arm64-libssl/usr/lib/aarch64-linux-gnu')
+}
+if (Test-Stage 'managed-arm64') {
+    Invoke-EmulatedTests 'managed-arm64' 'linux-arm64' $qemu $qemuEnvironment @('-p:PublishReadyToRun=true')
+}
+if (Test-Stage 'managed-win-x64') {
+    # A persistent wineserver: without it every wine process waits for one to start and stop.
+    & wineserver -p60 | Out-Host
+    # .NET's W^X double mapping crashes under wine; globalization needs no ICU on Windows.
+    Invoke-EmulatedTests 'managed-win-x64' 'win-x64' @('wine') @{ DOTNET_EnableWriteXorExecute = '0'; WINEDEBUG = '-all' } @() @() 300
+}
+
+# ------------------------------------------------------------ NuGet packages (-Pack)
+# NativeKl with libnativekl for linux-x64 (this machine), linux-arm64 and win-x64 (cross-built with
+# eng/toolchains/), and the NativeKl.Cli tool (command `nativekl`) carrying the same libraries.
 # From the managed stage's build when it ran; otherwise pack builds the library itself.
-if (Test-Stage 'pack') {
-    $packages = Join-Path $root 'artifacts/packages'
+$packages = Join-Path $root 'artifacts/packages'
+$packRuntimes = 'linux-x64;linux-arm64;win-x64'
+if ((Test-Stage 'pack') -or (Test-Stage 'consumers')) {
+    if (Test-Path $packages) { Remove-Item -Recurse -Force $packages }
     $noBuild = if (Test-Stage 'managed') { @('--no-build') } else { @() }
     Invoke-Step 'pack: NativeKl' {
-        dotnet pack (Join-Path $root 'src/NativeKl/NativeKl.csproj') -c $Configuration @noBuild -o $packages -nologo
+        dotnet pack (Join-Path $root 'src/NativeKl/NativeKl.csproj') -c $Configuration @noBuild -o $packages -nologo "-p:NklNativeRuntimes=`"$packRuntimes`""
     }
-    Get-ChildItem $packages -Filter 'NativeKl.*.nupkg' | ForEach-Object { Write-Host ("{0} ({1:N0} bytes)" -f $_.FullName, $_.Length) }
+    Invoke-Step 'pack: NativeKl.Cli (dotnet tool)' {
+        dotnet pack (Join-Path $root 'src/NativeKl.Cli/NativeKl.Cli.csproj') -c $Configuration -o $packages -nologo "-p:NklNativeRuntimes=`"$packRuntimes`""
+    }
+    Get-ChildItem $packages -Filter '*.nupkg' | ForEach-Object { Write-Host ("{0} ({1:N0} bytes)" -f $_.FullName, $_.Length) }
+}
+
+# ------------------------------------------------------------ consumers: the package per RID
+# tests/NativeKl.PackageConsumer against the packed nupkg (a local folder feed, a packages folder
+# of its own), published self-contained per RID and run: linux-x64 here, linux-arm64 under qemu,
+# win-x64 under wine. It exits 0 only with KlBackend.Active == Native and the seed example's value.
+# Then the tool: `dotnet tool install NativeKl.Cli` from the same feed, and `nativekl demo`.
+if (Test-Stage 'consumers') {
+    $consumers = Join-Path $root 'artifacts/consumers'
+    if (Test-Path $consumers) { Remove-Item -Recurse -Force $consumers }
+    $source = Join-Path $consumers 'src'
+    New-Item -ItemType Directory -Force $source | Out-Null
+    Copy-Item (Join-Path $root 'tests/NativeKl.PackageConsumer/*') $source
+    $package = Get-ChildItem $packages -Filter 'NativeKl.*.nupkg' -ErrorAction SilentlyContinue | Where-Object { $_.Name -match '^NativeKl\.\d+\.\d+\.\d+\.nupkg$' } | Select-Object -First 1
+    $version = if ($package) { $package.Name -replace '^NativeKl\.|\.nupkg$', '' } else { '0.0.0' }
+    Set-Content (Join-Path $source 'nuget.config') @"
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources><add key="local" value="$packages" /></packageSources>
+  <config><add key="globalPackagesFolder" value="$(Join-Path $consumers 'packages')" /></config>
+</configuration>
+"@
+
+    Invoke-Check 'consumers: the nupkg has libnativekl for linux-x64, linux-arm64 and win-x64 (unzip -l)' {
+        if (-not $package) { Write-Output 'no NativeKl nupkg in artifacts/packages'; $global:LASTEXITCODE = 1; return }
+        $listing = & unzip -l $package.FullName
+        $listing | Select-String 'runtimes/' | ForEach-Object { $_.Line }
+        $missing = @('runtimes/linux-x64/native/libnativekl.so', 'runtimes/linux-arm64/native/libnativekl.so', 'runtimes/win-x64/native/libnativekl.dll') |
+            Where-Object { -not ($listing | Select-String -SimpleMatch $_) }
+        if ($missing) { Write-Output "missing from $($package.Name): $($missing -join ', ')"; $global:LASTEXITCODE = 1 } else { $global:LASTEXITCODE = 0 }
+    }
+
+    $runs = @(
+        @{ Rid = 'linux-x64'; Exe = 'NativeKl.PackageConsumer'; Emulator = @(); Env = @{} },
+        @{ Rid = 'linux-arm64'; Exe = 'NativeKl.PackageConsumer'; Emulator = $qemu; Env = $qemuEnvironment },
+        @{ Rid = 'win-x64'; Exe = 'NativeKl.PackageConsumer.exe'; Emulator = @('wine'); Env = @{ DOTNET_EnableWriteXorExecute = '0'; WINEDEBUG = '-all' } }
+    )
+    if ($runs | Where-Object { $_.Rid -eq 'win-x64' }) { & wineserver -p60 | Out-Host }
+    foreach ($r in $runs) {
+        $out = Join-Path $consumers $r.Rid
+        Invoke-Check "consumers: publish for $($r.Rid) and run$(if ($r.Emulator) { " under $($r.Emulator[0])" })" {
+            $log = & dotnet publish $source -c Release -r $r.Rid --self-contained -o $out "-p:NativeKlVersion=$version" -nologo 2>&1
+            if ($LASTEXITCODE -ne 0) { $log | Select-Object -Last 20; Write-Output "publish for $($r.Rid) failed"; return }
+            $exe = Join-Path $out $r.Exe
+            foreach ($k in $r.Env.Keys) { [Environment]::SetEnvironmentVariable($k, $r.Env[$k]) }
+            try {
+                if ($r.Emulator.Count -gt 0) {
+                    $rest = if ($r.Emulator.Count -gt 1) { @($r.Emulator[1..($r.Emulator.Count - 1)]) } else { @() }
+                    & $r.Emulator[0] @rest $exe
+                } else { & $exe }
+            } finally {
+                foreach ($k in $r.Env.Keys) { [Environment]::SetEnvironmentVariable($k, $null) }
+            }
+        }
+    }
+
+    Invoke-Check 'consumers: dotnet tool install NativeKl.Cli, then nativekl demo (native backend)' {
+        $tools = Join-Path $consumers 'tools'
+        $log = & dotnet tool install --tool-path $tools --add-source $packages --configfile (Join-Path $source 'nuget.config') --version $version NativeKl.Cli 2>&1
+        if ($LASTEXITCODE -ne 0) { $log; Write-Output 'dotnet tool install NativeKl.Cli failed'; return }
+        $demo = & (Join-Path $tools 'nativekl') demo 2>&1 | Out-String
+        $demo
+        if ($LASTEXITCODE -eq 0 -and -not ($demo -match 'batchmean  0\.057796' -and $demo -match 'backend: Native')) {
+            Write-Output 'expected batchmean 0.057796 on the native backend'; $global:LASTEXITCODE = 1
+        }
+    }
 }
 
 foreach ($f in $failures) { Write-Host "failed: $f" -ForegroundColor Red }

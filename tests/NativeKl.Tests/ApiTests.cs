@@ -111,12 +111,17 @@ public class ApiTests
     [Fact]
     public void Missing_library_message_names_the_paths_tried_and_how_to_build()
     {
-        var paths = NativeKl.Interop.NativeLibraryLoader.CandidatePaths("/nonexistent/dir");
-        Assert.Contains(Path.Combine("/nonexistent/dir", "libnativekl.so"), paths);
-        Assert.Contains(Path.Combine("/nonexistent/dir", "runtimes", "linux-x64", "native", "libnativekl.so"), paths);
+        // This process's RID and file name: the same test runs on linux-arm64 (qemu) and win-x64 (wine).
+        string dir = Path.GetFullPath("/nonexistent/dir");
+        string file = NativeKl.Interop.NativeLibraryLoader.FileName, rid = NativeKl.Interop.NativeLibraryLoader.RuntimeIdentifier;
+        if (OperatingSystem.IsLinux()) Assert.Equal("libnativekl.so", file);
+        if (OperatingSystem.IsWindows()) Assert.Equal("libnativekl.dll", file);
+        var paths = NativeKl.Interop.NativeLibraryLoader.CandidatePaths(dir);
+        Assert.Contains(Path.Combine(dir, file), paths);
+        Assert.Contains(Path.Combine(dir, "runtimes", rid, "native", file), paths);
         string message = NativeKl.Interop.NativeLibraryLoader.DescribeMissing(paths, "dlopen failed");
-        Assert.Contains("/nonexistent/dir/libnativekl.so (not found)", message);
-        Assert.Contains("/nonexistent/dir/runtimes/linux-x64/native/libnativekl.so (not found)", message);
+        Assert.Contains(Path.Combine(dir, file) + " (not found)", message);
+        Assert.Contains(Path.Combine(dir, "runtimes", rid, "native", file) + " (not found)", message);
         Assert.Contains("dotnet build src/NativeKl", message);
         Assert.Contains("cmake", message);
     }

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using NativeKl.Managed;
-using Xunit.Abstractions;
 
 namespace NativeKl.Tests;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace NativeKl.Tests;
@@ -746,7 +747,8 @@ public sealed class CliFiles : IDisposable
 /// <summary>A fact that needs POSIX file modes and signals.</summary>
 public sealed class UnixFactAttribute : FactAttribute
 {
-    public UnixFactAttribute()
+    public UnixFactAttribute([CallerFilePath] string? sourceFilePath = null, [CallerLineNumber] int sourceLineNumber = -1)
+        : base(sourceFilePath, sourceLineNumber)
     {
         if (OperatingSystem.IsWindows()) Skip = "POSIX file modes and signals";
     }
@@ -755,7 +757,8 @@ public sealed class UnixFactAttribute : FactAttribute
 /// <summary>A fact about Linux (/proc, device and inode).</summary>
 public sealed class LinuxFactAttribute : FactAttribute
 {
-    public LinuxFactAttribute()
+    public LinuxFactAttribute([CallerFilePath] string? sourceFilePath = null, [CallerLineNumber] int sourceLineNumber = -1)
+        : base(sourceFilePath, sourceLineNumber)
     {
         if (!OperatingSystem.IsLinux()) Skip = "Linux only";
     }

@@ -84,39 +84,11 @@ public class PackageTests : IClassFixture<PackedPackage>
               <config><add key="globalPackagesFolder" value="{Path.Combine(_package.Folder, "packages")}" /></config>
             </configuration>
             """);
-        File.WriteAllText(Path.Combine(project, "Consumer.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <ImplicitUsings>enable</ImplicitUsings>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="NativeKl" Version="{_package.Version}" />
-              </ItemGroup>
-            </Project>
-            """);
-        File.WriteAllText(Path.Combine(project, "Program.cs"), """
-            using System.Globalization;
-            using NativeKl;
+        // tests/NativeKl.PackageConsumer, the consumer build.ps1's consumers stage also publishes per RID.
+        foreach (string file in new[] { "NativeKl.PackageConsumer.csproj", "Program.cs" })
+            File.Copy(Path.Combine(TestData.RepoRoot, "tests", "NativeKl.PackageConsumer", file), Path.Combine(project, file));
 
-            // The seed example: log(softmax(logits)) per row as input, against the target.
-            float[] logits = { 0.5f, 1.0f, 0.8f, 0.2f, 0.4f, 0.6f };
-            float[] target = { 0.3f, 0.4f, 0.3f, 0.1f, 0.5f, 0.4f };
-            var input = new float[6];
-            for (int r = 0; r < 2; r++)
-            {
-                var row = logits.AsSpan(r * 3, 3);
-                float max = MathF.Max(row[0], MathF.Max(row[1], row[2]));
-                float total = MathF.Exp(row[0] - max) + MathF.Exp(row[1] - max) + MathF.Exp(row[2] - max);
-                for (int c = 0; c < 3; c++) input[r * 3 + c] = MathF.Log(MathF.Exp(row[c] - max) / total);
-            }
-            float batchMean = KlDivergence.BatchMean(input, target, batchSize: 2);
-            Console.WriteLine("batchmean " + batchMean.ToString("R", CultureInfo.InvariantCulture));
-            Console.WriteLine($"backend {KlBackend.Active}: {KlBackend.ActiveReason}");
-            """);
-
-        var run = ProcessRunner.Dotnet(new[] { "run", "-nodeReuse:false" }, project, TimeSpan.FromMinutes(5));
+        var run = ProcessRunner.Dotnet(new[] { "run", "-nodeReuse:false", $"--property:NativeKlVersion={_package.Version}" }, project, TimeSpan.FromMinutes(5));
         Assert.True(run.ExitCode == 0, run.ToString());
         var value = Regex.Match(run.Stdout, @"batchmean (\S+)");
         Assert.True(value.Success, run.ToString());
@@ -124,6 +96,51 @@ public class PackageTests : IClassFixture<PackedPackage>
         Assert.Contains("backend Native", run.Stdout);
         Assert.True(File.Exists(Path.Combine(project, "bin", "Debug", "net10.0", "runtimes", "linux-x64", "native", "libnativekl.so")),
             "the package's native library did not reach the consumer's output");
+    }
+
+    /// <summary>
+    /// `dotnet publish -r &lt;rid&gt;` of a project that references src/NativeKl (the CLI) for a RID other
+    /// than the host's: every libnativekl in the output must be built for the RID it is filed under
+    /// (runtimes/&lt;rid&gt;/native/), or, beside the app, for the app's own RID. The build used to put the
+    /// host's x86-64 libnativekl.so beside an arm64 or Windows app, where it could never load.
+    /// In the same class as the pack: both build src/NativeKl, and must not do so at once.
+    /// </summary>
+    [Theory]
+    [InlineData("linux-arm64")]
+    [InlineData("win-x64")]
+    public void Publishing_for_another_rid_ships_no_library_built_for_another_machine(string rid)
+    {
+        string output = Path.Combine(_package.Folder, "publish-" + rid);
+        var publish = ProcessRunner.Dotnet(new[]
+        {
+            "publish", Path.Combine(TestData.RepoRoot, "src", "NativeKl.Cli", "NativeKl.Cli.csproj"), "-c", Configuration,
+            "-r", rid, "--self-contained", "false", "-o", output, "-nodeReuse:false",
+        }, timeout: TimeSpan.FromMinutes(5));
+        Assert.True(publish.ExitCode == 0, publish.ToString());
+        var libraries = Directory.EnumerateFiles(output, "*", SearchOption.AllDirectories)
+            .Where(f => Regex.IsMatch(Path.GetFileName(f), @"^(libnativekl\.(so|dll|dylib)|nativekl\.dll)$"))
+            .ToList();
+        foreach (string library in libraries)
+        {
+            string relative = Path.GetRelativePath(output, library).Replace('\\', '/');
+            var filed = Regex.Match(relative, "^runtimes/([^/]+)/native/[^/]+$");
+            string expected = filed.Success ? filed.Groups[1].Value : rid;
+            Assert.True(expected == BuiltFor(library), $"{relative} is built for {BuiltFor(library)}, but a {rid} publish files it for {expected}");
+        }
+    }
+
+    /// <summary>The RID a shared library was built for, from its header: ELF (e_machine) or PE (Machine).</summary>
+    internal static string BuiltFor(string path)
+    {
+        byte[] b = File.ReadAllBytes(path);
+        if (b.Length > 20 && b[0] == 0x7F && b[1] == (byte)'E' && b[2] == (byte)'L' && b[3] == (byte)'F')
+            return BitConverter.ToUInt16(b, 18) switch { 62 => "linux-x64", 183 => "linux-arm64", var m => $"linux-machine{m}" };
+        if (b.Length > 0x40 && b[0] == (byte)'M' && b[1] == (byte)'Z')
+        {
+            int pe = BitConverter.ToInt32(b, 0x3C);
+            return BitConverter.ToUInt16(b, pe + 4) switch { 0x8664 => "win-x64", 0xAA64 => "win-arm64", var m => $"win-machine{m:x}" };
+        }
+        return "unknown";
     }
 }
 #endif
