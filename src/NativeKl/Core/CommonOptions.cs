@@ -18,7 +18,7 @@ namespace NativeKl.Core
         public double Tolerance => RowSumTolerance == 0.0 ? KlOptions.DefaultRowSumTolerance : RowSumTolerance;
 
         /// <summary>Whether Backend and Isa hold defined values.</summary>
-        public bool AreDefined => (uint)Backend <= (uint)KlBackendKind.Managed && (uint)Isa <= (uint)KlIsa.Avx2;
+        public bool AreDefined => (uint)Backend <= (uint)KlBackendKind.Managed && (uint)Isa <= (uint)KlIsa.Neon;
 
         /// <summary>Whether RowSumTolerance is finite and ≥ 0.</summary>
         public bool ToleranceIsValid => RowSumTolerance >= 0.0 && RowSumTolerance <= double.MaxValue;

@@ -159,7 +159,13 @@ namespace NativeKl.Interop
             (plan.TeacherLogProbabilities ? NativeMethods.NKL_TEACHER_LOG_PROBS : 0u)
             | (plan.MultiplyLossByTemperatureSquared ? NativeMethods.NKL_SCALE_T2 : 0u) | IsaFlags(plan.Isa);
 
-        private static uint IsaFlags(KlIsa isa) =>
-            isa == KlIsa.Scalar ? NativeMethods.NKL_FORCE_SCALAR : isa == KlIsa.Avx2 ? NativeMethods.NKL_FORCE_AVX2 : 0u;
+        private static uint IsaFlags(KlIsa isa) => isa switch
+        {
+            KlIsa.Scalar => NativeMethods.NKL_FORCE_SCALAR,
+            KlIsa.Avx2 => NativeMethods.NKL_FORCE_AVX2,
+            // the library this assembly binds has no NEON kernels (NKL_ISA_NEON comes with the arm64 build)
+            KlIsa.Neon => throw new PlatformNotSupportedException("the native library has no NEON kernels; KlIsa.Neon runs on the managed backend (KlBackendKind.Managed)"),
+            _ => 0u,
+        };
     }
 }
