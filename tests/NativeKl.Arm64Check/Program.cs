@@ -32,6 +32,11 @@ internal static class Program
             catch (PlatformNotSupportedException) { }
         }
         Console.WriteLine("managed paths: " + string.Join(", ", isas));
+        if (RuntimeInformation.ProcessArchitecture == Architecture.Arm64 && (!isas.Contains(KlIsa.Neon) || KlBackend.ManagedIsa != "neon"))
+        {
+            Console.WriteLine($"FAILED: on arm64 the managed backend must run NEON by default (it runs {KlBackend.ManagedIsa})");
+            return 1;
+        }
         var runs = isas.ToDictionary(isa => isa, isa => Cases(Options(isa)));
         var reference = runs[KlIsa.Scalar];
         int failures = 0;
