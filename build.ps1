@@ -455,6 +455,9 @@ $qemuEnvironment = @{
 }
 if (Test-Stage 'managed-arm64') {
     Invoke-EmulatedTests 'managed-arm64' 'linux-arm64' $qemu $qemuEnvironment @('-p:PublishReadyToRun=true')
+    # The managed fallback alone (no libnativekl): its default path on arm64 must be the 128-bit NEON
+    # kernels, with digests equal to x64's (tests/NativeKl.Arm64Check; quick: lengths up to 1000).
+    Invoke-Check 'managed-arm64: managed fallback without libnativekl (NativeKl.Arm64Check)' { bash (Join-Path $root 'tests/NativeKl.Arm64Check/run.sh') quick }
 }
 if (Test-Stage 'managed-win-x64') {
     # A persistent wineserver: without it every wine process waits for one to start and stop.

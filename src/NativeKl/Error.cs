@@ -34,6 +34,10 @@ namespace NativeKl
             };
         }
 
+        /// <summary>A KlIsa the managed backend cannot run here (the native backend's NKL_ERROR_ISA_UNAVAILABLE).</summary>
+        internal static PlatformNotSupportedException ManagedIsaUnavailable(KlIsa isa, string why) =>
+            new PlatformNotSupportedException($"the managed backend cannot run KlIsa.{isa}: {why}; use KlIsa.Auto for the best path this machine has");
+
         /// <summary>What is wrong with NKL_ISA, as this process's environment holds it.</summary>
         internal static string IsaVariableProblem() =>
             $"the environment variable NKL_ISA is '{Environment.GetEnvironmentVariable("NKL_ISA")}', not auto, scalar, avx2 or neon";

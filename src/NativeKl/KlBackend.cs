@@ -51,8 +51,9 @@ namespace NativeKl
             }
         }
 
-        /// <summary>The instruction set the managed backend runs ("avx2" on .NET 8+ x64 with AVX2+FMA, else "scalar").</summary>
-        public static string ManagedIsa => ManagedKl.UsesAvx2 ? "avx2" : "scalar";
+        /// <summary>The instruction set the managed backend runs with <see cref="KlIsa.Auto"/>: "avx2" on .NET 8+ x64 with AVX2+FMA,
+        /// "neon" on .NET 8+ arm64, "vector128" on .NET 8+ x64 with FMA but no AVX2, else "scalar".</summary>
+        public static string ManagedIsa => ManagedPaths.Name(ManagedPaths.Best);
 
         /// <summary>The ISA of the active backend, e.g. "native avx2" or "managed scalar".</summary>
         public static string ActiveDescription =>

@@ -37,7 +37,7 @@ namespace NativeKl
         /// <summary>The backend for this call; <see cref="KlBackendKind.Auto"/> uses <see cref="KlBackend.Active"/>.</summary>
         public KlBackendKind Backend { get => Common.Backend; init => _common = _common with { Backend = value }; }
 
-        /// <summary>The native instruction set for this call (tests and benchmarks); the managed backend ignores it.</summary>
+        /// <summary>The instruction set for this call (tests and benchmarks), on either backend: see <see cref="KlIsa"/>.</summary>
         public KlIsa Isa { get => Common.Isa; init => _common = _common with { Isa = value }; }
 
         /// <summary>

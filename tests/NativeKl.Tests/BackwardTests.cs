@@ -45,7 +45,7 @@ internal static class Backward
     public static double K(string backend)
     {
 #if NKL_NETSTANDARD_BUILD
-        if (backend == "managed") return 16;
+        if (Registry.IsManaged(backend)) return 16;
 #endif
         return 8;
     }
@@ -216,7 +216,7 @@ public class BackwardBitIdentityTests(ITestOutputHelper output)
                          $"{compared - differing} of {compared} results identical, {differing} differ" +
                          (examples.Count > 0 ? "; e.g. " + string.Join("; ", examples) : ""));
 #if NKL_NETSTANDARD_BUILD
-        if (b == "managed") return; // measured and reported above; no fused multiply-add on netstandard2.0
+        if (Registry.IsManaged(b)) return; // measured and reported above; no fused multiply-add on netstandard2.0
 #endif
         Assert.True(differing == 0, $"{differing} of {compared} results differ between {a} and {b}, e.g. {string.Join("; ", examples)}");
     }
@@ -269,29 +269,6 @@ public class BackwardBitIdentityTests(ITestOutputHelper output)
     }
 }
 
-#if !NKL_NETSTANDARD_BUILD
-/// <summary>The managed scalar path (what runs without AVX2) gives the native bits too.</summary>
-[Collection(ManagedIsaSwitch.Name)]
-public class BackwardManagedScalarTests(ITestOutputHelper output)
-{
-    [Fact]
-    public void Managed_scalar_path_agrees_with_native_bit_for_bit()
-    {
-        bool saved = ManagedKl.DisableAvx2;
-        ManagedKl.DisableAvx2 = true;
-        try
-        {
-            var (compared, differing, examples) = BackwardBitIdentityTests.Compare("native", "managed", large: false);
-            output.WriteLine($"backward bit identity native vs managed scalar: {compared - differing} of {compared} identical");
-            Assert.True(differing == 0, $"{differing} of {compared} results differ, e.g. {string.Join("; ", examples)}");
-        }
-        finally
-        {
-            ManagedKl.DisableAvx2 = saved;
-        }
-    }
-}
-#endif
 
 /// <summary>PyTorch 2.10's autograd gradients (tests/golden: grad_input, grad_target with grad_output 1).</summary>
 public class BackwardGoldenTests

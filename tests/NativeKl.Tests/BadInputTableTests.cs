@@ -110,7 +110,7 @@ public class BadInputTableTests
             yield return ($"{name} negative rows", aoore, "rows", (w, o) => m(w, Xd, Td, int.MinValue, 3, Dist(o), default));
             yield return ($"{name} negative columns", aoore, "columns", (w, o) => m(w, Xd, Td, 2, -1, Dist(o), default));
             yield return ($"{name} undefined Teacher", aoore, "options", (w, o) => m(w, Xd, Td, 2, 3, Dist(o) with { Teacher = (TeacherKind)(-1) }, default));
-            yield return ($"{name} undefined Isa", aoore, "options", (w, o) => m(w, Xd, Td, 2, 3, Dist(o) with { Isa = (KlIsa)4 }, default));
+            yield return ($"{name} undefined Isa", aoore, "options", (w, o) => m(w, Xd, Td, 2, 3, Dist(o) with { Isa = (KlIsa)7 }, default));
             yield return ($"{name} undefined Backend", aoore, "options", (w, o) => m(w, Xd, Td, 2, 3, Dist(o) with { Backend = (KlBackendKind)(-1) }, default));
             yield return ($"{name} NaN student logit (validating)", kie, "student", (w, o) => m(w, new[] { double.NaN, -2, -3, -1, -2, -3 }, Td, 2, 3, V(o), default));
             yield return ($"{name} +inf teacher logit (validating)", kie, "teacher", (w, o) => m(w, Xd, new[] { 0.1, 0.2, 0.7, 0.2, 0.2, double.PositiveInfinity }, 2, 3, V(o), default));

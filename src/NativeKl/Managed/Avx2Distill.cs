@@ -162,17 +162,17 @@ namespace NativeKl.Managed
         private static Vector256<float> Unmasked(Vector256<float> b, Vector256<float> t) =>
             Avx.And(Avx.Compare(b, Vector256.Create(float.NegativeInfinity), Ne), t);
 
-        /// <summary>A block of 32 from s and u, in base 2: logits scaled by it = log2(e)/T, a teacher's
+        /// <summary>A block of 32 from s and u, in base 2: logits scaled by the logit scale log2(e)/T, a teacher's
         /// log-probabilities by log2(e).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void LoadBlock(ref LanesPs st, ref float sr, ref float ur, nuint i, Vector256<float> it, bool logProbs,
+        private static void LoadBlock(ref LanesPs st, ref float sr, ref float ur, nuint i, Vector256<float> scale, bool logProbs,
                                       bool first, bool nanSafe)
         {
-            Vector256<float> a0 = Avx.Multiply(Vector256.LoadUnsafe(ref sr, i), it);
-            Vector256<float> a1 = Avx.Multiply(Vector256.LoadUnsafe(ref sr, i + 8), it);
-            Vector256<float> a2 = Avx.Multiply(Vector256.LoadUnsafe(ref sr, i + 16), it);
-            Vector256<float> a3 = Avx.Multiply(Vector256.LoadUnsafe(ref sr, i + 24), it);
-            Vector256<float> ib = logProbs ? Vector256.Create(KlConstants.Log2EF32) : it;
+            Vector256<float> a0 = Avx.Multiply(Vector256.LoadUnsafe(ref sr, i), scale);
+            Vector256<float> a1 = Avx.Multiply(Vector256.LoadUnsafe(ref sr, i + 8), scale);
+            Vector256<float> a2 = Avx.Multiply(Vector256.LoadUnsafe(ref sr, i + 16), scale);
+            Vector256<float> a3 = Avx.Multiply(Vector256.LoadUnsafe(ref sr, i + 24), scale);
+            Vector256<float> ib = logProbs ? Vector256.Create(KlConstants.Log2EF32) : scale;
             Vector256<float> b0 = Avx.Multiply(Vector256.LoadUnsafe(ref ur, i), ib);
             Vector256<float> b1 = Avx.Multiply(Vector256.LoadUnsafe(ref ur, i + 8), ib);
             Vector256<float> b2 = Avx.Multiply(Vector256.LoadUnsafe(ref ur, i + 16), ib);
@@ -180,16 +180,16 @@ namespace NativeKl.Managed
             Block(ref st, a0, a1, a2, a3, b0, b1, b2, b3, logProbs, first, nanSafe);
         }
 
-        private static LanesPs LanesOf(ReadOnlySpan<float> s, ReadOnlySpan<float> u, float invT, bool logProbs, bool nanSafe)
+        private static LanesPs LanesOf(ReadOnlySpan<float> s, ReadOnlySpan<float> u, float logitScale, bool logProbs, bool nanSafe)
         {
             var st = new LanesPs { Ma = Vector256.Create(-float.MaxValue), Mb = Vector256.Create(-float.MaxValue) };
-            Vector256<float> it = Vector256.Create(invT);
+            Vector256<float> scale = Vector256.Create(logitScale);
             int cols = s.Length, i = 0;
             ref float sr = ref MemoryMarshal.GetReference(s), ur = ref MemoryMarshal.GetReference(u);
             // the spec widens the pending sums after blocks 1, 3, 5, ... and after the row's last
             for (int blk = 0; i + 32 <= cols; i += 32, blk++)
             {
-                LoadBlock(ref st, ref sr, ref ur, (nuint)i, it, logProbs, i == 0, nanSafe);
+                LoadBlock(ref st, ref sr, ref ur, (nuint)i, scale, logProbs, i == 0, nanSafe);
                 if ((blk & 1) != 0 || i + 32 >= cols) FlushPair(ref st);
             }
             if (i < cols)
@@ -200,21 +200,21 @@ namespace NativeKl.Managed
                 ub.Fill(float.NegativeInfinity);
                 s.Slice(i).CopyTo(sb);
                 u.Slice(i).CopyTo(ub);
-                LoadBlock(ref st, ref MemoryMarshal.GetReference(sb), ref MemoryMarshal.GetReference(ub), 0, it, logProbs, i == 0, nanSafe);
+                LoadBlock(ref st, ref MemoryMarshal.GetReference(sb), ref MemoryMarshal.GetReference(ub), 0, scale, logProbs, i == 0, nanSafe);
                 FlushPair(ref st);
             }
             return st;
         }
 
         /// <summary>The value pass of one row: fills the eight lanes' state.</summary>
-        public static unsafe void Lanes(ReadOnlySpan<float> s, ReadOnlySpan<float> u, float invT, bool logProbs,
+        public static unsafe void Lanes(ReadOnlySpan<float> s, ReadOnlySpan<float> u, float logitScale, bool logProbs,
                                         double* ma, double* mb, double* za, double* zb, double* acc)
         {
-            LanesPs st = LanesOf(s, u, invT, logProbs, nanSafe: false);
+            LanesPs st = LanesOf(s, u, logitScale, logProbs, nanSafe: false);
             // a NaN logit (or an inf - inf) makes its lane's acc NaN: the row again, NaN kept as NaN
             Vector256<double> nan = Avx.Or(Avx.Compare(st.Acc0, st.Acc0, FloatComparisonMode.UnorderedNonSignaling),
                                            Avx.Compare(st.Acc1, st.Acc1, FloatComparisonMode.UnorderedNonSignaling));
-            if (Avx.MoveMask(nan) != 0) st = LanesOf(s, u, invT, logProbs, nanSafe: true);
+            if (Avx.MoveMask(nan) != 0) st = LanesOf(s, u, logitScale, logProbs, nanSafe: true);
             for (int l = 0; l < 8; l++) { ma[l] = st.Ma.GetElement(l); mb[l] = st.Mb.GetElement(l); }
             Avx.Store(za, st.Za0); Avx.Store(za + 4, st.Za1);
             Avx.Store(zb, st.Zb0); Avx.Store(zb + 4, st.Zb1);
@@ -227,20 +227,20 @@ namespace NativeKl.Managed
         /// Then only the vectors off the fast path get CanonicalNaN (distill_avx2.c grad_consts_odd_f32).
         /// </summary>
         private static bool Ordinary(in GradConstants<float> g) =>
-            float.IsFinite(g.Ia) && float.IsFinite(g.Ib) && float.IsFinite(g.Ma) && float.IsFinite(g.La) && float.IsFinite(g.Mb) &&
-            float.IsFinite(g.Lb) && float.IsFinite(g.Zb) && float.IsFinite(g.Kl) && float.IsFinite(g.Cs) && float.IsFinite(g.Cu) &&
-            g.Cs != 0 && g.Cu != 0;
+            float.IsFinite(g.StudentScale) && float.IsFinite(g.TeacherScale) && float.IsFinite(g.StudentMax) && float.IsFinite(g.StudentLogSum) && float.IsFinite(g.TeacherMax) &&
+            float.IsFinite(g.TeacherLogSum) && float.IsFinite(g.TeacherMass) && float.IsFinite(g.Kl) && float.IsFinite(g.StudentFactor) && float.IsFinite(g.TeacherFactor) &&
+            g.StudentFactor != 0 && g.TeacherFactor != 0;
 
         private static bool Ordinary(in GradConstants<double> g) =>
-            double.IsFinite(g.Ia) && double.IsFinite(g.Ib) && double.IsFinite(g.Ma) && double.IsFinite(g.La) && double.IsFinite(g.Mb) &&
-            double.IsFinite(g.Lb) && double.IsFinite(g.Zb) && double.IsFinite(g.Kl) && double.IsFinite(g.Cs) && double.IsFinite(g.Cu) &&
-            g.Cs != 0 && g.Cu != 0;
+            double.IsFinite(g.StudentScale) && double.IsFinite(g.TeacherScale) && double.IsFinite(g.StudentMax) && double.IsFinite(g.StudentLogSum) && double.IsFinite(g.TeacherMax) &&
+            double.IsFinite(g.TeacherLogSum) && double.IsFinite(g.TeacherMass) && double.IsFinite(g.Kl) && double.IsFinite(g.StudentFactor) && double.IsFinite(g.TeacherFactor) &&
+            g.StudentFactor != 0 && g.TeacherFactor != 0;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Grad(Vector256<float> sv, Vector256<float> uv, in GradConstants<float> g, bool odd, out Vector256<float> gs, out Vector256<float> gu)
         {
-            Vector256<float> lq = Avx.Subtract(Avx.Subtract(Avx.Multiply(sv, Vector256.Create(g.Ia)), Vector256.Create(g.Ma)), Vector256.Create(g.La));
-            Vector256<float> lp = Avx.Subtract(Avx.Subtract(Avx.Multiply(uv, Vector256.Create(g.Ib)), Vector256.Create(g.Mb)), Vector256.Create(g.Lb));
+            Vector256<float> lq = Avx.Subtract(Avx.Subtract(Avx.Multiply(sv, Vector256.Create(g.StudentScale)), Vector256.Create(g.StudentMax)), Vector256.Create(g.StudentLogSum));
+            Vector256<float> lp = Avx.Subtract(Avx.Subtract(Avx.Multiply(uv, Vector256.Create(g.TeacherScale)), Vector256.Create(g.TeacherMax)), Vector256.Create(g.TeacherLogSum));
             // min(lq, lp) fails for a NaN lp and max(lp, lq) for a NaN lq (MINPS/MAXPS return the
             // second operand on NaN): the fast path sees no NaN, as Exp2InRange requires (base 2)
             Vector256<float> ok = Avx.And(Avx.Compare(Avx.Min(lq, lp), Vector256.Create(KlConstants.Exp2FastLoF32), Ge),
@@ -248,9 +248,9 @@ namespace NativeKl.Managed
             bool fast = Avx.MoveMask(ok) == 0xff;
             Vector256<float> q = fast ? Avx2Math.Exp2InRange(lq) : Avx2Math.Exp2(lq);
             Vector256<float> p = fast ? Avx2Math.Exp2InRange(lp) : Avx2Math.Exp2(lp);
-            gs = Avx.Multiply(Avx.Subtract(Avx.Multiply(q, Vector256.Create(g.Zb)), p), Vector256.Create(g.Cs));
+            gs = Avx.Multiply(Avx.Subtract(Avx.Multiply(q, Vector256.Create(g.TeacherMass)), p), Vector256.Create(g.StudentFactor));
             Vector256<float> f = Avx.Subtract(Avx.Subtract(lp, lq), Vector256.Create(g.Kl));
-            Vector256<float> gv = Avx.Multiply(Avx.Multiply(p, f), Vector256.Create(g.Cu));
+            Vector256<float> gv = Avx.Multiply(Avx.Multiply(p, f), Vector256.Create(g.TeacherFactor));
             gu = fast ? gv : Avx.And(Avx.Compare(p, Vector256<float>.Zero, Ne), gv);
             if (!fast || odd)
             {
@@ -343,19 +343,19 @@ namespace NativeKl.Managed
         }
 
         /// <summary>The value pass of one row: fills the four lanes' state.</summary>
-        public static unsafe void Lanes(ReadOnlySpan<double> s, ReadOnlySpan<double> u, double invT, bool logProbs,
+        public static unsafe void Lanes(ReadOnlySpan<double> s, ReadOnlySpan<double> u, double logitScale, bool logProbs,
                                         double* ma, double* mb, double* za, double* zb, double* acc)
         {
             var st = new LanesPd { Ma = Vector256.Create(-double.MaxValue), Mb = Vector256.Create(-double.MaxValue) };
-            Vector256<double> it = Vector256.Create(invT);
+            Vector256<double> scale = Vector256.Create(logitScale);
             int cols = s.Length, i = 0;
             ref double sr = ref MemoryMarshal.GetReference(s), ur = ref MemoryMarshal.GetReference(u);
             for (; i + 8 <= cols; i += 8)
             {
-                Vector256<double> a0 = Avx.Multiply(Vector256.LoadUnsafe(ref sr, (nuint)i), it);
-                Vector256<double> a1 = Avx.Multiply(Vector256.LoadUnsafe(ref sr, (nuint)(i + 4)), it);
+                Vector256<double> a0 = Avx.Multiply(Vector256.LoadUnsafe(ref sr, (nuint)i), scale);
+                Vector256<double> a1 = Avx.Multiply(Vector256.LoadUnsafe(ref sr, (nuint)(i + 4)), scale);
                 Vector256<double> b0 = Vector256.LoadUnsafe(ref ur, (nuint)i), b1 = Vector256.LoadUnsafe(ref ur, (nuint)(i + 4));
-                if (!logProbs) { b0 = Avx.Multiply(b0, it); b1 = Avx.Multiply(b1, it); }
+                if (!logProbs) { b0 = Avx.Multiply(b0, scale); b1 = Avx.Multiply(b1, scale); }
                 Block(ref st, a0, a1, b0, b1, logProbs);
             }
             if (i < cols)
@@ -365,10 +365,10 @@ namespace NativeKl.Managed
                 ub.Fill(double.NegativeInfinity);
                 s.Slice(i).CopyTo(sb);
                 u.Slice(i).CopyTo(ub);
-                Vector256<double> a0 = Avx.Multiply(Vector256.Create<double>(sb.Slice(0, 4)), it);
-                Vector256<double> a1 = Avx.Multiply(Vector256.Create<double>(sb.Slice(4, 4)), it);
+                Vector256<double> a0 = Avx.Multiply(Vector256.Create<double>(sb.Slice(0, 4)), scale);
+                Vector256<double> a1 = Avx.Multiply(Vector256.Create<double>(sb.Slice(4, 4)), scale);
                 Vector256<double> b0 = Vector256.Create<double>(ub.Slice(0, 4)), b1 = Vector256.Create<double>(ub.Slice(4, 4));
-                if (!logProbs) { b0 = Avx.Multiply(b0, it); b1 = Avx.Multiply(b1, it); }
+                if (!logProbs) { b0 = Avx.Multiply(b0, scale); b1 = Avx.Multiply(b1, scale); }
                 Block(ref st, a0, a1, b0, b1, logProbs);
             }
             Avx.Store(ma, st.Ma);
@@ -381,16 +381,16 @@ namespace NativeKl.Managed
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Grad(Vector256<double> sv, Vector256<double> uv, in GradConstants<double> g, bool odd, out Vector256<double> gs, out Vector256<double> gu)
         {
-            Vector256<double> lq = Avx.Subtract(Avx.Subtract(Avx.Multiply(sv, Vector256.Create(g.Ia)), Vector256.Create(g.Ma)), Vector256.Create(g.La));
-            Vector256<double> lp = Avx.Subtract(Avx.Subtract(Avx.Multiply(uv, Vector256.Create(g.Ib)), Vector256.Create(g.Mb)), Vector256.Create(g.Lb));
+            Vector256<double> lq = Avx.Subtract(Avx.Subtract(Avx.Multiply(sv, Vector256.Create(g.StudentScale)), Vector256.Create(g.StudentMax)), Vector256.Create(g.StudentLogSum));
+            Vector256<double> lp = Avx.Subtract(Avx.Subtract(Avx.Multiply(uv, Vector256.Create(g.TeacherScale)), Vector256.Create(g.TeacherMax)), Vector256.Create(g.TeacherLogSum));
             // both exps in Exp's fast range, neither NaN (min/max return their second operand on NaN)
             bool fast = Avx.MoveMask(Avx.And(
                 Avx.Compare(Avx.Min(lq, lp), Vector256.Create(KlConstants.ExpFastLoF64), Ge),
                 Avx.Compare(Avx.Max(lp, lq), Vector256.Create(KlConstants.ExpFastHiF64), Le))) == 0xf;
             Vector256<double> q = Avx2Math.Exp(lq), p = Avx2Math.Exp(lp);
-            gs = Avx.Multiply(Avx.Subtract(Avx.Multiply(q, Vector256.Create(g.Zb)), p), Vector256.Create(g.Cs));
+            gs = Avx.Multiply(Avx.Subtract(Avx.Multiply(q, Vector256.Create(g.TeacherMass)), p), Vector256.Create(g.StudentFactor));
             Vector256<double> f = Avx.Subtract(Avx.Subtract(lp, lq), Vector256.Create(g.Kl));
-            gu = Avx.And(Avx.Compare(p, Vector256<double>.Zero, Ne), Avx.Multiply(Avx.Multiply(p, f), Vector256.Create(g.Cu)));
+            gu = Avx.And(Avx.Compare(p, Vector256<double>.Zero, Ne), Avx.Multiply(Avx.Multiply(p, f), Vector256.Create(g.TeacherFactor)));
             if (!fast || odd)
             {
                 gs = Avx2Math.CanonicalNaN(gs);

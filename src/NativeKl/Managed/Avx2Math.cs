@@ -38,6 +38,23 @@ namespace NativeKl.Managed
         public static Vector256<double> CanonicalNaN(Vector256<double> v) =>
             Avx.BlendVariable(v, I64(QuietNaNBitsF64).AsDouble(), Avx.Compare(v, v, FloatComparisonMode.UnorderedNonSignaling));
 
+        /// <summary>CanonicalNaN on the three vectors a gradient call stores.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void CanonicalNaN(ref Vector256<float> l, ref Vector256<float> gx, ref Vector256<float> gt)
+        {
+            l = CanonicalNaN(l);
+            gx = CanonicalNaN(gx);
+            gt = CanonicalNaN(gt);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void CanonicalNaN(ref Vector256<double> l, ref Vector256<double> gx, ref Vector256<double> gt)
+        {
+            l = CanonicalNaN(l);
+            gx = CanonicalNaN(gx);
+            gt = CanonicalNaN(gt);
+        }
+
         // ------------------------------------------------------------ log f32
 
         /// <summary>log of lanes in the normal range. scaled: some lanes were

@@ -6,21 +6,27 @@
 // Arguments are validated by the caller (Distillation.cs).
 
 using System;
+using System.Runtime.CompilerServices;
 using NativeKl.Core;
 
 namespace NativeKl.Managed
 {
     /// <summary>
-    /// The gradient pass's per-row constants (internal.h nkl_distill_grad_f32/_f64):
-    /// lq = (s Ia - Ma) - La, lp = (u Ib - Mb) - Lb, gs = (q Zb - p) Cs, gu = p ((lp - lq) - Kl) Cu.
+    /// The gradient pass's per-row constants (distill_state.h nkl_distill_grad_f32/_f64, the same names):
+    /// lq = (s StudentScale - StudentMax) - StudentLogSum, lp = (u TeacherScale - TeacherMax) - TeacherLogSum,
+    /// gs = (q TeacherMass - p) StudentFactor, gu = p ((lp - lq) - Kl) TeacherFactor.
     /// </summary>
     internal readonly struct GradConstants<T> where T : struct
     {
-        public readonly T Ia, Ib, Ma, La, Mb, Lb, Zb, Kl, Cs, Cu;
+        public readonly T StudentScale, TeacherScale, StudentMax, StudentLogSum, TeacherMax, TeacherLogSum, TeacherMass, Kl,
+            StudentFactor, TeacherFactor;
 
-        public GradConstants(T ia, T ib, T ma, T la, T mb, T lb, T zb, T kl, T cs, T cu)
+        public GradConstants(T studentScale, T teacherScale, T studentMax, T studentLogSum, T teacherMax, T teacherLogSum,
+                             T teacherMass, T kl, T studentFactor, T teacherFactor)
         {
-            Ia = ia; Ib = ib; Ma = ma; La = la; Mb = mb; Lb = lb; Zb = zb; Kl = kl; Cs = cs; Cu = cu;
+            StudentScale = studentScale; TeacherScale = teacherScale; StudentMax = studentMax; StudentLogSum = studentLogSum;
+            TeacherMax = teacherMax; TeacherLogSum = teacherLogSum; TeacherMass = teacherMass; Kl = kl;
+            StudentFactor = studentFactor; TeacherFactor = teacherFactor;
         }
     }
 
@@ -38,52 +44,51 @@ namespace NativeKl.Managed
             public fixed double Ma[LanesF32], Mb[LanesF32], Za[LanesF32], Zb[LanesF32], Acc[LanesF32];
         }
 
-        /// <summary>A row's statistics (internal.h nkl_distill_row).</summary>
+        /// <summary>A row's statistics (distill_state.h nkl_distill_row, the same names).</summary>
         private struct Row
         {
-            public double Ma, La, Mb, Lb, Zb, Kl;
+            public double StudentMax, StudentLogSum, TeacherMax, TeacherLogSum, TeacherMass, Kl;
         }
 
-        private static unsafe void LanesOf(ReadOnlySpan<float> s, ReadOnlySpan<float> u, float invT, bool logProbs, ref LaneState st)
+        /// <summary>The value pass of one row on the call's path (the AVX2 kernels, or the scalar specification).</summary>
+        private static unsafe void LanesOf<T>(ReadOnlySpan<T> s, ReadOnlySpan<T> u, double logitScale, bool logProbs, ManagedPath path,
+                                              ref LaneState st) where T : unmanaged
         {
+            bool f32 = Num.IsFloat<T>();
 #if NET8_0_OR_GREATER
-            if (ManagedKl.UsesAvx2)
+            if (path == ManagedPath.Avx2)
             {
                 fixed (double* ma = st.Ma, mb = st.Mb, za = st.Za, zb = st.Zb, acc = st.Acc)
-                    Avx2Distill.Lanes(s, u, invT, logProbs, ma, mb, za, zb, acc);
+                {
+                    if (f32) Avx2Distill.Lanes(Num.AsFloat(s), Num.AsFloat(u), (float)logitScale, logProbs, ma, mb, za, zb, acc);
+                    else Avx2Distill.Lanes(Num.AsDouble(s), Num.AsDouble(u), logitScale, logProbs, ma, mb, za, zb, acc);
+                }
                 return;
             }
 #endif
-            Lanes(s, u, invT, logProbs, ref st);
+            if (f32) Lanes(Num.AsFloat(s), Num.AsFloat(u), (float)logitScale, logProbs, ref st);
+            else Lanes(Num.AsDouble(s), Num.AsDouble(u), logitScale, logProbs, ref st);
         }
 
-        private static unsafe void LanesOf(ReadOnlySpan<double> s, ReadOnlySpan<double> u, double invT, bool logProbs, ref LaneState st)
+        /// <summary>The gradient pass of one row on the call's path.</summary>
+        private static void GradOf<T>(ReadOnlySpan<T> s, ReadOnlySpan<T> u, in GradConstants<T> g, Span<T> gs, Span<T> gu, ManagedPath path)
+            where T : unmanaged
         {
+            bool f32 = Num.IsFloat<T>();
 #if NET8_0_OR_GREATER
-            if (ManagedKl.UsesAvx2)
+            if (path == ManagedPath.Avx2)
             {
-                fixed (double* ma = st.Ma, mb = st.Mb, za = st.Za, zb = st.Zb, acc = st.Acc)
-                    Avx2Distill.Lanes(s, u, invT, logProbs, ma, mb, za, zb, acc);
+                if (f32) Avx2Distill.Grad(Num.AsFloat(s), Num.AsFloat(u), Unsafe.As<GradConstants<T>, GradConstants<float>>(ref Unsafe.AsRef(in g)),
+                                          Num.AsFloat(gs), Num.AsFloat(gu));
+                else Avx2Distill.Grad(Num.AsDouble(s), Num.AsDouble(u), Unsafe.As<GradConstants<T>, GradConstants<double>>(ref Unsafe.AsRef(in g)),
+                                      Num.AsDouble(gs), Num.AsDouble(gu));
                 return;
             }
 #endif
-            Lanes(s, u, invT, logProbs, ref st);
-        }
-
-        private static void GradOf(ReadOnlySpan<float> s, ReadOnlySpan<float> u, in GradConstants<float> g, Span<float> gs, Span<float> gu)
-        {
-#if NET8_0_OR_GREATER
-            if (ManagedKl.UsesAvx2) { Avx2Distill.Grad(s, u, g, gs, gu); return; }
-#endif
-            Grad(s, u, g, gs, gu);
-        }
-
-        private static void GradOf(ReadOnlySpan<double> s, ReadOnlySpan<double> u, in GradConstants<double> g, Span<double> gs, Span<double> gu)
-        {
-#if NET8_0_OR_GREATER
-            if (ManagedKl.UsesAvx2) { Avx2Distill.Grad(s, u, g, gs, gu); return; }
-#endif
-            Grad(s, u, g, gs, gu);
+            if (f32) Grad<float, F32Ops>(Num.AsFloat(s), Num.AsFloat(u), Unsafe.As<GradConstants<T>, GradConstants<float>>(ref Unsafe.AsRef(in g)),
+                                         Num.AsFloat(gs), Num.AsFloat(gu));
+            else Grad<double, F64Ops>(Num.AsDouble(s), Num.AsDouble(u), Unsafe.As<GradConstants<T>, GradConstants<double>>(ref Unsafe.AsRef(in g)),
+                                      Num.AsDouble(gs), Num.AsDouble(gu));
         }
 
         /// <summary>max as MAXPS/MAXPD compute it: x if x &gt; y, else y (y when either is NaN).</summary>
@@ -114,20 +119,20 @@ namespace NativeKl.Managed
                 acc += st.Zb[l] != 0.0 ? rb * (st.Acc[l] + ((ma - st.Ma[l]) - db) * st.Zb[l]) : st.Acc[l];
                 zb += st.Zb[l] * rb;
             }
-            var row = new Row { Ma = ma, La = ManagedMath.Log(za) };
+            var row = new Row { StudentMax = ma, StudentLogSum = ManagedMath.Log(za) };
             if (logProbs)
             {
-                row.Mb = 0.0;
-                row.Lb = 0.0;
-                row.Zb = zb;
-                row.Kl = zb < double.PositiveInfinity ? acc * unit + row.La * zb : ManagedMath.NaNF64;
+                row.TeacherMax = 0.0;
+                row.TeacherLogSum = 0.0;
+                row.TeacherMass = zb;
+                row.Kl = zb < double.PositiveInfinity ? acc * unit + row.StudentLogSum * zb : ManagedMath.NaNF64;
             }
             else
             {
-                row.Mb = mb;
-                row.Lb = ManagedMath.Log(zb);
-                row.Zb = 1.0;
-                row.Kl = ((acc / zb) * unit - row.Lb) + row.La;
+                row.TeacherMax = mb;
+                row.TeacherLogSum = ManagedMath.Log(zb);
+                row.TeacherMass = 1.0;
+                row.Kl = ((acc / zb) * unit - row.TeacherLogSum) + row.StudentLogSum;
             }
             return row;
         }
@@ -137,11 +142,11 @@ namespace NativeKl.Managed
         /// <summary>
         /// The value pass of one row (distill_scalar.inc distill_lanes_f32_scalar, 8 lanes, blocks of 4 × 8:
         /// lane l takes elements l, l + 8, l + 16, l + 24; maxima and pre-adds as pairwise trees), in
-        /// base 2: invT is log2(e)/T, a teacher's log-probabilities are scaled by log2(e), exp is Exp2.
+        /// base 2: logitScale is log2(e)/T, a teacher's log-probabilities are scaled by log2(e), exp is Exp2.
         /// A pair of blocks adds up in float before widening (PAIRS: after each odd block and the
         /// last, and before any rescale).
         /// </summary>
-        private static unsafe void Lanes(ReadOnlySpan<float> s, ReadOnlySpan<float> u, float invT, bool logProbs, ref LaneState st)
+        private static unsafe void Lanes(ReadOnlySpan<float> s, ReadOnlySpan<float> u, float logitScale, bool logProbs, ref LaneState st)
         {
             const int H = LanesF32, V = 4;
             Span<float> ma = stackalloc float[H], mb = stackalloc float[H], a = stackalloc float[V * H], b = stackalloc float[V * H];
@@ -156,8 +161,8 @@ namespace NativeKl.Managed
                 for (int j = 0; j < V * H; j++)
                 {
                     bool inside = i + j < cols;
-                    a[j] = inside ? s[i + j] * invT : float.NegativeInfinity;
-                    b[j] = inside ? (logProbs ? u[i + j] * KlConstants.Log2EF32 : u[i + j] * invT) : float.NegativeInfinity;
+                    a[j] = inside ? s[i + j] * logitScale : float.NegativeInfinity;
+                    b[j] = inside ? (logProbs ? u[i + j] * KlConstants.Log2EF32 : u[i + j] * logitScale) : float.NegativeInfinity;
                 }
                 bool any = false;
                 for (int l = 0; l < H; l++)
@@ -215,71 +220,8 @@ namespace NativeKl.Managed
             }
         }
 
-        /// <summary>The gradient pass of one row (distill_scalar.inc distill_grad_f32_scalar), in base 2.</summary>
-        private static void Grad(ReadOnlySpan<float> s, ReadOnlySpan<float> u, in GradConstants<float> g, Span<float> gs, Span<float> gu)
-        {
-            bool teacher = !gu.IsEmpty;
-            for (int c = 0; c < s.Length; c++)
-            {
-                float lq = (s[c] * g.Ia - g.Ma) - g.La;
-                float lp = (u[c] * g.Ib - g.Mb) - g.Lb;
-                float q = ManagedMath.Exp2(lq), p = ManagedMath.Exp2(lp);
-                gs[c] = ManagedMath.CanonicalNaN((q * g.Zb - p) * g.Cs);
-                if (teacher) gu[c] = ManagedMath.CanonicalNaN(p != 0 ? (p * ((lp - lq) - g.Kl)) * g.Cu : 0f);
-            }
-        }
-
-        /// <summary>
-        /// distill.c's row loop (arguments already validated): row losses (None) or the reduced
-        /// value, and the gradients when gs is not empty.
-        /// </summary>
-        public static float Run(ReadOnlySpan<float> student, ReadOnlySpan<float> teacher, ReadOnlySpan<float> weights,
-                                Span<float> rowLosses, bool backward, float gradOutput, Span<float> gs, Span<float> gu, in DistillPlan plan)
-        {
-            int ss = plan.StudentStride, ts = plan.TeacherStride, rows = plan.Rows, cols = plan.Columns;
-            double temperature = plan.Temperature;
-            KlReductionKind reduction = plan.Reduction;
-            bool logProbs = plan.TeacherLogProbabilities;
-            // the value pass works in base 2 (internal.h); distill.c's LANES_UNIT is log2(e)
-            const double unit = KlConstants.Log2EF64;
-            float invT = (float)plan.LogitScale;
-            var st = new LaneState();
-            double sum = 0, comp = 0;
-            for (int r = 0; r < rows; r++)
-            {
-                double wr = weights.IsEmpty ? 1.0 : weights[r];
-                Span<float> gsr = backward ? gs.Slice(r * ss, cols) : default;
-                Span<float> gur = backward && !gu.IsEmpty ? gu.Slice(r * ts, cols) : default;
-                if (wr == 0.0 || cols == 0)
-                {
-                    if (reduction == KlReductionKind.None && !rowLosses.IsEmpty) rowLosses[r] = 0f;
-                    gsr.Clear();
-                    gur.Clear();
-                    continue;
-                }
-                ReadOnlySpan<float> s = student.Slice(r * ss, cols), u = teacher.Slice(r * ts, cols);
-                LanesOf(s, u, invT, logProbs, ref st);
-                Row row = FinishRow(ref st, LanesF32, logProbs, base2: true);
-                double loss = wr * row.Kl * plan.LossScale;
-                if (reduction == KlReductionKind.None) { if (!rowLosses.IsEmpty) rowLosses[r] = ManagedMath.CanonicalNaN((float)loss); }
-                else CanonicalSum.TwoSum(ref sum, ref comp, loss);
-                if (backward)
-                {
-                    double g = gradOutput * wr * plan.LossScale / plan.Divisor;
-                    var gr = new GradConstants<float>(invT, logProbs ? (float)unit : invT, (float)row.Ma, (float)(row.La * unit),
-                        (float)row.Mb, (float)(row.Lb * unit), (float)row.Zb, logProbs ? (float)-unit : (float)(row.Kl * unit),
-                        (float)(g / temperature), logProbs ? (float)(g / unit) : (float)(g / temperature / unit));
-                    GradOf(s, u, gr, gsr, gur);
-                }
-            }
-            return reduction == KlReductionKind.None ? 0f
-                : ManagedMath.CanonicalNaN((float)(CanonicalSum.Total(new KlPartial { Sum = sum, Compensation = comp }) / plan.Divisor));
-        }
-
-        // ---------------------------------------------------------------- double
-
         /// <summary>The value pass of one row (distill_scalar.inc distill_lanes_f64_scalar, 4 lanes).</summary>
-        private static unsafe void Lanes(ReadOnlySpan<double> s, ReadOnlySpan<double> u, double invT, bool logProbs, ref LaneState st)
+        private static unsafe void Lanes(ReadOnlySpan<double> s, ReadOnlySpan<double> u, double logitScale, bool logProbs, ref LaneState st)
         {
             const int H = LanesF64;
             Span<double> ma = stackalloc double[H], mb = stackalloc double[H], a = stackalloc double[2 * H], b = stackalloc double[2 * H];
@@ -291,8 +233,8 @@ namespace NativeKl.Managed
                 for (int j = 0; j < 2 * H; j++)
                 {
                     bool inside = i + j < cols;
-                    a[j] = inside ? s[i + j] * invT : double.NegativeInfinity;
-                    b[j] = inside ? (logProbs ? u[i + j] : u[i + j] * invT) : double.NegativeInfinity;
+                    a[j] = inside ? s[i + j] * logitScale : double.NegativeInfinity;
+                    b[j] = inside ? (logProbs ? u[i + j] : u[i + j] * logitScale) : double.NegativeInfinity;
                 }
                 for (int l = 0; l < H; l++)
                 {
@@ -326,62 +268,76 @@ namespace NativeKl.Managed
             }
         }
 
-        /// <summary>The gradient pass of one row (distill_scalar.inc distill_grad_f64_scalar).</summary>
-        private static void Grad(ReadOnlySpan<double> s, ReadOnlySpan<double> u, in GradConstants<double> g, Span<double> gs, Span<double> gu)
+        /// <summary>
+        /// The gradient pass of one row (distill_scalar.inc distill_grad_*_scalar), in the value pass's base
+        /// (<see cref="IFloatOps{T}.PassExp"/>: 2 for float32).
+        /// </summary>
+        private static void Grad<T, TF>(ReadOnlySpan<T> s, ReadOnlySpan<T> u, in GradConstants<T> g, Span<T> gs, Span<T> gu)
+            where T : unmanaged where TF : struct, IFloatOps<T>
         {
+            TF f = default;
             bool teacher = !gu.IsEmpty;
             for (int c = 0; c < s.Length; c++)
             {
-                double lq = (s[c] * g.Ia - g.Ma) - g.La;
-                double lp = (u[c] * g.Ib - g.Mb) - g.Lb;
-                double q = ManagedMath.Exp(lq), p = ManagedMath.Exp(lp);
-                gs[c] = ManagedMath.CanonicalNaN((q * g.Zb - p) * g.Cs);
-                if (teacher) gu[c] = ManagedMath.CanonicalNaN(p != 0 ? (p * ((lp - lq) - g.Kl)) * g.Cu : 0.0);
+                T lq = f.Subtract(f.Subtract(f.Multiply(s[c], g.StudentScale), g.StudentMax), g.StudentLogSum);
+                T lp = f.Subtract(f.Subtract(f.Multiply(u[c], g.TeacherScale), g.TeacherMax), g.TeacherLogSum);
+                T q = f.PassExp(lq), p = f.PassExp(lp);
+                gs[c] = f.CanonicalNaN(f.Multiply(f.Subtract(f.Multiply(q, g.TeacherMass), p), g.StudentFactor));
+                if (teacher)
+                    gu[c] = f.CanonicalNaN(!f.IsZero(p) ? f.Multiply(f.Multiply(p, f.Subtract(f.Subtract(lp, lq), g.Kl)), g.TeacherFactor) : f.Zero);
             }
         }
 
         /// <summary>
         /// distill.c's row loop (arguments already validated): row losses (None) or the reduced
-        /// value, and the gradients when gs is not empty.
+        /// value, and the gradients when gs is not empty. float32 works in base 2 (distill_state.h):
+        /// its maxima, log sums and kl come out of the value pass in units of ln 2 or times log2(e).
         /// </summary>
-        public static double Run(ReadOnlySpan<double> student, ReadOnlySpan<double> teacher, ReadOnlySpan<double> weights,
-                                 Span<double> rowLosses, bool backward, double gradOutput, Span<double> gs, Span<double> gu, in DistillPlan plan)
+        public static T Run<T>(ReadOnlySpan<T> student, ReadOnlySpan<T> teacher, ReadOnlySpan<T> weights, Span<T> rowLosses,
+                               bool backward, T gradOutput, Span<T> gs, Span<T> gu, in DistillPlan plan, ManagedPath path)
+            where T : unmanaged
         {
+            bool f32 = Num.IsFloat<T>();
             int ss = plan.StudentStride, ts = plan.TeacherStride, rows = plan.Rows, cols = plan.Columns;
             double temperature = plan.Temperature;
             KlReductionKind reduction = plan.Reduction;
             bool logProbs = plan.TeacherLogProbabilities;
-            double invT = plan.LogitScale;
+            // distill.c's LANES_UNIT: log2(e) in float32's base 2, 1 in float64's base e
+            double unit = f32 ? KlConstants.Log2EF64 : 1.0;
+            T logitScale = Num.FromDouble<T>(plan.LogitScale);
             var st = new LaneState();
             double sum = 0, comp = 0;
             for (int r = 0; r < rows; r++)
             {
-                double wr = weights.IsEmpty ? 1.0 : weights[r];
-                Span<double> gsr = backward ? gs.Slice(r * ss, cols) : default;
-                Span<double> gur = backward && !gu.IsEmpty ? gu.Slice(r * ts, cols) : default;
+                double wr = weights.IsEmpty ? 1.0 : Num.ToDouble(weights[r]);
+                Span<T> gsr = backward ? gs.Slice(r * ss, cols) : default;
+                Span<T> gur = backward && !gu.IsEmpty ? gu.Slice(r * ts, cols) : default;
                 if (wr == 0.0 || cols == 0)
                 {
-                    if (reduction == KlReductionKind.None && !rowLosses.IsEmpty) rowLosses[r] = 0.0;
+                    if (reduction == KlReductionKind.None && !rowLosses.IsEmpty) rowLosses[r] = default;
                     gsr.Clear();
                     gur.Clear();
                     continue;
                 }
-                ReadOnlySpan<double> s = student.Slice(r * ss, cols), u = teacher.Slice(r * ts, cols);
-                LanesOf(s, u, invT, logProbs, ref st);
-                Row row = FinishRow(ref st, LanesF64, logProbs, base2: false);
+                ReadOnlySpan<T> s = student.Slice(r * ss, cols), u = teacher.Slice(r * ts, cols);
+                LanesOf(s, u, plan.LogitScale, logProbs, path, ref st);
+                Row row = FinishRow(ref st, f32 ? LanesF32 : LanesF64, logProbs, base2: f32);
                 double loss = wr * row.Kl * plan.LossScale;
-                if (reduction == KlReductionKind.None) { if (!rowLosses.IsEmpty) rowLosses[r] = ManagedMath.CanonicalNaN(loss); }
+                if (reduction == KlReductionKind.None) { if (!rowLosses.IsEmpty) rowLosses[r] = Num.FromDouble<T>(ManagedMath.CanonicalNaN(loss)); }
                 else CanonicalSum.TwoSum(ref sum, ref comp, loss);
                 if (backward)
                 {
-                    double g = gradOutput * wr * plan.LossScale / plan.Divisor;
-                    var gr = new GradConstants<double>(invT, logProbs ? 1.0 : invT, (double)row.Ma, (double)row.La, (double)row.Mb, (double)row.Lb,
-                        (double)row.Zb, logProbs ? -1.0 : (double)row.Kl, (double)(g / temperature), logProbs ? (double)g : (double)(g / temperature));
-                    GradOf(s, u, gr, gsr, gur);
+                    double g = Num.ToDouble(gradOutput) * wr * plan.LossScale / plan.Divisor;
+                    var gr = new GradConstants<T>(logitScale, logProbs ? Num.FromDouble<T>(unit) : logitScale,
+                        Num.FromDouble<T>(row.StudentMax), Num.FromDouble<T>(row.StudentLogSum * unit),
+                        Num.FromDouble<T>(row.TeacherMax), Num.FromDouble<T>(row.TeacherLogSum * unit), Num.FromDouble<T>(row.TeacherMass),
+                        Num.FromDouble<T>(logProbs ? -unit : row.Kl * unit),
+                        Num.FromDouble<T>(g / temperature), Num.FromDouble<T>(logProbs ? g / unit : g / temperature / unit));
+                    GradOf(s, u, gr, gsr, gur, path);
                 }
             }
-            return reduction == KlReductionKind.None ? 0.0
-                : ManagedMath.CanonicalNaN(CanonicalSum.Total(new KlPartial { Sum = sum, Compensation = comp }) / plan.Divisor);
+            return reduction == KlReductionKind.None ? default
+                : Num.FromDouble<T>(ManagedMath.CanonicalNaN(CanonicalSum.Total(new KlPartial { Sum = sum, Compensation = comp }) / plan.Divisor));
         }
     }
 }

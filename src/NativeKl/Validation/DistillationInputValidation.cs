@@ -1,4 +1,5 @@
 using System;
+using NativeKl.Core;
 using NativeKl.Managed;
 
 namespace NativeKl.Validation
@@ -63,112 +64,68 @@ namespace NativeKl.Validation
             internal readonly double GradOutput;
         }
 
-        // The reduction's divisor and the T² factor, as distill.c computes them.
-        private readonly struct Plan
+        /// <summary>
+        /// Rows of weight 0 are skipped (the computation does not read them), and so is the padding.
+        /// The plan's divisor, T² factor (LossScale) and logit scale are the ones the backends use.
+        /// </summary>
+        internal static void Check<T>(ReadOnlySpan<T> student, ReadOnlySpan<T> teacher, ReadOnlySpan<T> rowWeights,
+                                      in DistillPlan plan, DistillationOptions options, Call call) where T : unmanaged
         {
-            internal readonly double Divisor, T2;
-
-            internal Plan(double divisor, double t2) { Divisor = divisor; T2 = t2; }
-        }
-
-        /// <summary>Rows of weight 0 are skipped (the computation does not read them), and so is the padding.</summary>
-        internal static void Check(ReadOnlySpan<float> student, int studentStride, ReadOnlySpan<float> teacher, int teacherStride,
-                                   int rows, int columns, ReadOnlySpan<float> rowWeights, DistillationOptions options, Call call)
-        {
-            long kept = rows;
-            if (!rowWeights.IsEmpty) { kept = 0; for (int r = 0; r < rows; r++) if (rowWeights[r] != 0f) kept++; }
-            Plan plan = CheckCall(rows, columns, kept, !rowWeights.IsEmpty, options, call);
+            bool f32 = Num.IsFloat<T>();
+            int rows = plan.Rows, columns = plan.Columns;
+            CheckCall(plan, rowWeights, call);
             if (columns == 0) return; // a row of no classes is a KL of 0, not a softmax of nothing
-            double temperature = options.Temperature, tolerance = Tolerance(options);
-            float invT = (float)(KlConstants.Log2EF64 / temperature);
-            bool logProbs = options.Teacher == TeacherKind.LogProbabilitiesAsGiven;
+            double temperature = plan.Temperature, tolerance = Tolerance(options);
+            bool logProbs = plan.TeacherLogProbabilities;
+            // a teacher's log-probabilities are scaled into the kernels' base: log2(e) for float32 (base 2), 1 for float64
+            double teacherScale = logProbs ? (f32 ? KlConstants.Log2EF32 : 1.0) : plan.LogitScale;
             double maxLog = MaxLogProbability(tolerance);
             double bound = 0.0;
             for (int r = 0; r < rows; r++)
             {
-                double w = rowWeights.IsEmpty ? 1.0 : rowWeights[r];
+                double w = rowWeights.IsEmpty ? 1.0 : Num.ToDouble(rowWeights[r]);
                 if (w == 0.0) continue;
-                long s0 = (long)r * studentStride, u0 = (long)r * teacherStride;
-                ReadOnlySpan<float> s = student.Slice((int)s0, columns), u = teacher.Slice((int)u0, columns);
-                float ma = Logits("student", s, r, s0, invT, temperature);
-                double z = 1.0;
+                long s0 = (long)r * plan.StudentStride, u0 = (long)r * plan.TeacherStride;
+                ReadOnlySpan<T> s = student.Slice((int)s0, columns), u = teacher.Slice((int)u0, columns);
+                double ma = Logits("student", s, r, s0, plan.LogitScale, temperature);
+                double mb = 0.0, z = 1.0;
                 if (logProbs) z = LogProbabilities(u, r, u0, maxLog, tolerance);
-                else Logits("teacher", u, r, u0, invT, temperature);
-                double spread = Pairs(s, u, r, s0, invT, logProbs ? KlConstants.Log2EF32 : invT, logProbs, ma, temperature);
-                if (call.Backward) Scales(r, w, plan, call, temperature, logProbs, single: true);
-                if (call.Reduction != KlReductionKind.None) bound = Bounded(bound, r, s0, w, plan, spread, z, columns, !rowWeights.IsEmpty);
-            }
-        }
-
-        internal static void Check(ReadOnlySpan<double> student, int studentStride, ReadOnlySpan<double> teacher, int teacherStride,
-                                   int rows, int columns, ReadOnlySpan<double> rowWeights, DistillationOptions options, Call call)
-        {
-            long kept = rows;
-            if (!rowWeights.IsEmpty) { kept = 0; for (int r = 0; r < rows; r++) if (rowWeights[r] != 0.0) kept++; }
-            Plan plan = CheckCall(rows, columns, kept, !rowWeights.IsEmpty, options, call);
-            if (columns == 0) return;
-            double temperature = options.Temperature, tolerance = Tolerance(options);
-            double invT = 1.0 / temperature;
-            bool logProbs = options.Teacher == TeacherKind.LogProbabilitiesAsGiven;
-            double maxLog = MaxLogProbability(tolerance);
-            double bound = 0.0;
-            for (int r = 0; r < rows; r++)
-            {
-                double w = rowWeights.IsEmpty ? 1.0 : rowWeights[r];
-                if (w == 0.0) continue;
-                long s0 = (long)r * studentStride, u0 = (long)r * teacherStride;
-                ReadOnlySpan<double> s = student.Slice((int)s0, columns), u = teacher.Slice((int)u0, columns);
-                double ma = Logits("student", s, r, s0, invT, temperature);
-                double mb = 0.0;
-                double z = 1.0;
-                if (logProbs) z = LogProbabilities(u, r, u0, maxLog, tolerance);
-                else mb = Logits("teacher", u, r, u0, invT, temperature);
-                double spread = Pairs(s, u, r, s0, u0, invT, logProbs ? 1.0 : invT, logProbs, ma, mb, temperature);
-                if (call.Backward) Scales(r, w, plan, call, temperature, logProbs, single: false);
+                else mb = Logits("teacher", u, r, u0, plan.LogitScale, temperature);
+                double spread = Pairs(s, u, r, s0, u0, plan.LogitScale, teacherScale, logProbs, ma, mb, temperature);
+                if (call.Backward) Scales(r, w, plan, call, f32);
                 if (call.Reduction != KlReductionKind.None) bound = Bounded(bound, r, s0, w, plan, spread, z, columns, !rowWeights.IsEmpty);
             }
         }
 
         // What does not depend on the logits: a divisor of 0 (0/0), T² of 0 or ∞, a gradOutput that is not finite.
-        private static Plan CheckCall(int rows, int columns, long kept, bool weighted, DistillationOptions options, Call call)
+        private static void CheckCall<T>(in DistillPlan plan, ReadOnlySpan<T> rowWeights, Call call) where T : unmanaged
         {
-            double divisor = call.Reduction switch
+            if (plan.Divisor == 0.0)
             {
-                KlReductionKind.Mean => (double)kept * columns,
-                KlReductionKind.BatchMean => kept,
-                _ => 1.0,
-            };
-            if (divisor == 0.0)
-                throw Error.DistillNothingToAverage(call.Reduction, rows == 0 ? "rows" : kept == 0 && weighted ? "rowWeights" : "columns");
-            double t = options.Temperature, t2 = options.MultiplyLossByTemperatureSquared ? t * t : 1.0;
-            if (!(t2 > 0.0 && t2 <= double.MaxValue)) throw Error.TemperatureSquared(t, t2);
+                bool noneKept = !rowWeights.IsEmpty;
+                for (int r = 0; r < plan.Rows && noneKept; r++) noneKept = Num.ToDouble(rowWeights[r]) == 0.0;
+                throw Error.DistillNothingToAverage(call.Reduction, plan.Rows == 0 ? "rows" : noneKept ? "rowWeights" : "columns");
+            }
+            double t2 = plan.LossScale;
+            if (!(t2 > 0.0 && t2 <= double.MaxValue)) throw Error.TemperatureSquared(plan.Temperature, t2);
             if (call.Backward && !(Math.Abs(call.GradOutput) <= double.MaxValue)) throw Error.GradOutputNotFinite(call.GradOutput);
-            return new Plan(divisor, t2);
         }
+
+        /// <summary>x times scale in the data's type, as the kernels compute it (scale is already rounded to T), in double.</summary>
+        private static double Scaled<T>(T x, double scale) where T : unmanaged =>
+            Num.IsFloat<T>() ? Num.ValueAsFloat(x) * (float)scale : Num.ValueAsDouble(x) * scale;
 
         // The scaled logit is what the kernels compute (x · scale in the data's type): NaN fails the
         // comparison, +∞ (given, or from a finite x that overflows) gives a softmax of ∞/∞, and a row with
         // nothing above −∞ one of 0/0. Returns the row's largest scaled logit.
-        private static float Logits(string name, ReadOnlySpan<float> x, int row, long offset, float invT, double temperature)
-        {
-            float max = float.NegativeInfinity;
-            for (int c = 0; c < x.Length; c++)
-            {
-                float a = x[c] * invT;
-                if (!(a < float.PositiveInfinity)) throw Error.NotLogit(name, row, c, offset + c, x[c], temperature);
-                if (a > max) max = a;
-            }
-            if (max == float.NegativeInfinity) throw Error.NoClass(name, row, offset);
-            return max;
-        }
-
-        private static double Logits(string name, ReadOnlySpan<double> x, int row, long offset, double invT, double temperature)
+        private static double Logits<T>(string name, ReadOnlySpan<T> x, int row, long offset, double logitScale, double temperature)
+            where T : unmanaged
         {
             double max = double.NegativeInfinity;
             for (int c = 0; c < x.Length; c++)
             {
-                double a = x[c] * invT;
-                if (!(a < double.PositiveInfinity)) throw Error.NotLogit(name, row, c, offset + c, x[c], temperature);
+                double a = Scaled(x[c], logitScale);
+                if (!(a < double.PositiveInfinity)) throw Error.NotLogit(name, row, c, offset + c, Num.ToDouble(x[c]), temperature);
                 if (a > max) max = a;
             }
             if (max == double.NegativeInfinity) throw Error.NoClass(name, row, offset);
@@ -178,52 +135,39 @@ namespace NativeKl.Validation
         // The second read, of both rows together: a student −∞ where the teacher's class is supported,
         // and a finite scaled logit too far below its row's largest. Returns the row's largest spread
         // (max − a) over the supported classes, for the reduction's bound.
-        private static double Pairs(ReadOnlySpan<float> s, ReadOnlySpan<float> u, int row, long s0, float invT, float teacherScale,
-                                    bool logProbs, float ma, double temperature)
+        private static double Pairs<T>(ReadOnlySpan<T> s, ReadOnlySpan<T> u, int row, long s0, long u0, double logitScale,
+                                       double teacherScale, bool logProbs, double ma, double mb, double temperature) where T : unmanaged
         {
+            bool f32 = Num.IsFloat<T>();
+            double limit = f32 ? SpreadF32 : SpreadF64;
+            string bound = f32 ? "2^120" : "2^960";
             double spread = 0.0;
             for (int c = 0; c < s.Length; c++)
             {
-                float a = s[c] * invT, b = u[c] * teacherScale;
-                if (a == float.NegativeInfinity)
-                {
-                    if (b > float.NegativeInfinity) throw Error.StudentMasksTeacherClass(row, c, s0 + c, s[c], u[c], temperature, logProbs);
-                    continue;
-                }
-                double d = (double)ma - a;
-                if (!(d <= SpreadF32)) throw Error.LogitSpread("student", row, c, s0 + c, s[c], "2^120", temperature);
-                // (float32 teacher logits far below their row's largest are harmless: b − max overflows
-                // to −∞, a probability of 0, and the lanes combine in float64)
-                if (b > float.NegativeInfinity && d > spread) spread = d;
-            }
-            return spread;
-        }
-
-        private static double Pairs(ReadOnlySpan<double> s, ReadOnlySpan<double> u, int row, long s0, long u0, double invT, double teacherScale,
-                                    bool logProbs, double ma, double mb, double temperature)
-        {
-            double spread = 0.0;
-            for (int c = 0; c < s.Length; c++)
-            {
-                double a = s[c] * invT, b = u[c] * teacherScale;
+                double a = Scaled(s[c], logitScale), b = Scaled(u[c], teacherScale);
                 if (a == double.NegativeInfinity)
                 {
-                    if (b > double.NegativeInfinity) throw Error.StudentMasksTeacherClass(row, c, s0 + c, s[c], u[c], temperature, logProbs);
+                    if (b > double.NegativeInfinity)
+                        throw Error.StudentMasksTeacherClass(row, c, s0 + c, Num.ToDouble(s[c]), Num.ToDouble(u[c]), temperature, logProbs);
                     continue;
                 }
                 double d = ma - a;
-                if (!(d <= SpreadF64)) throw Error.LogitSpread("student", row, c, s0 + c, s[c], "2^960", temperature);
-                if (!logProbs && b > double.NegativeInfinity && !(mb - b <= SpreadF64))
-                    throw Error.LogitSpread("teacher", row, c, u0 + c, u[c], "2^960", temperature);
+                if (!(d <= limit)) throw Error.LogitSpread("student", row, c, s0 + c, Num.ToDouble(s[c]), bound, temperature);
+                // float32 teacher logits far below their row's largest are harmless: b − max overflows
+                // to −∞, a probability of 0, and the lanes combine in float64
+                if (!f32 && !logProbs && b > double.NegativeInfinity && !(mb - b <= limit))
+                    throw Error.LogitSpread("teacher", row, c, u0 + c, Num.ToDouble(u[c]), bound, temperature);
                 if (b > double.NegativeInfinity && d > spread) spread = d;
             }
             return spread;
         }
 
         // The gradient pass's scales, as distill.c computes them: finite, or a gradient would be ±∞·0.
-        private static void Scales(int row, double w, Plan plan, Call call, double temperature, bool logProbs, bool single)
+        private static void Scales(int row, double w, in DistillPlan plan, Call call, bool single)
         {
-            double g = call.GradOutput * w * plan.T2 / plan.Divisor;
+            double temperature = plan.Temperature;
+            bool logProbs = plan.TeacherLogProbabilities;
+            double g = call.GradOutput * w * plan.LossScale / plan.Divisor;
             double cs, cu;
             if (single)
             {
@@ -235,40 +179,29 @@ namespace NativeKl.Validation
                 cs = g / temperature;
                 cu = logProbs ? g : g / temperature;
             }
-            if (!(Math.Abs(cs) <= double.MaxValue)) throw Error.GradScaleOverflow(row, "student", cs, call.GradOutput, w, plan.T2, plan.Divisor, temperature);
+            if (!(Math.Abs(cs) <= double.MaxValue)) throw Error.GradScaleOverflow(row, "student", cs, call.GradOutput, w, plan.LossScale, plan.Divisor, temperature);
             if (call.GradTeacher && !(Math.Abs(cu) <= double.MaxValue))
-                throw Error.GradScaleOverflow(row, "teacher", cu, call.GradOutput, w, plan.T2, plan.Divisor, temperature);
+                throw Error.GradScaleOverflow(row, "teacher", cu, call.GradOutput, w, plan.LossScale, plan.Divisor, temperature);
         }
 
         // The reduction's running bound on Σ |w·KL·T²|: |KL| ≤ (spread + log(columns) + 64)·max(1, z), doubled
         // for rounding. 2^1000 leaves room for the compensated sum's error terms.
-        private static double Bounded(double bound, int row, long offset, double w, Plan plan, double spread, double z, int columns, bool weighted)
+        private static double Bounded(double bound, int row, long offset, double w, in DistillPlan plan, double spread, double z, int columns, bool weighted)
         {
-            bound += w * plan.T2 * (2.0 * (spread + Math.Log(columns) + 64.0) * Math.Max(1.0, z));
+            bound += w * plan.LossScale * (2.0 * (spread + Math.Log(columns) + 64.0) * Math.Max(1.0, z));
             if (!(bound <= MaxLossSum)) throw Error.LossesMayOverflow(row, offset, bound, weighted);
             return bound;
         }
 
         // The probability sum is a max-shifted (online) log-sum-exp: no exp sees more than 0, and -∞
         // (probability 0) adds nothing. Each value is checked before it is summed. Returns the sum.
-        private static double LogProbabilities(ReadOnlySpan<float> l, int row, long offset, double maxLog, double tolerance)
+        private static double LogProbabilities<T>(ReadOnlySpan<T> l, int row, long offset, double maxLog, double tolerance)
+            where T : unmanaged
         {
             double m = double.NegativeInfinity, z = 0.0;
             for (int c = 0; c < l.Length; c++)
             {
-                double v = l[c];
-                if (!(v <= maxLog)) throw Error.TeacherNotLogProbability(row, c, offset + c, v, tolerance);
-                AddLogProbability(v, ref m, ref z);
-            }
-            return RequireOne(z * Math.Exp(m), row, offset, tolerance);
-        }
-
-        private static double LogProbabilities(ReadOnlySpan<double> l, int row, long offset, double maxLog, double tolerance)
-        {
-            double m = double.NegativeInfinity, z = 0.0;
-            for (int c = 0; c < l.Length; c++)
-            {
-                double v = l[c];
+                double v = Num.ToDouble(l[c]);
                 if (!(v <= maxLog)) throw Error.TeacherNotLogProbability(row, c, offset + c, v, tolerance);
                 AddLogProbability(v, ref m, ref z);
             }

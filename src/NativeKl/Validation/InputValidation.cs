@@ -1,4 +1,5 @@
 using System;
+using NativeKl.Core;
 using NativeKl.Managed;
 
 namespace NativeKl.Validation
@@ -63,24 +64,12 @@ namespace NativeKl.Validation
 
         /// <summary>Elements, and, if rows &gt; 0 (BatchMean's batch), the target as rows of input.Length / rows;
         /// an element is then reported with its row and column too.</summary>
-        internal static void Check(ReadOnlySpan<float> input, ReadOnlySpan<float> target, int rows, KlOptions options, Call call)
+        internal static void Check<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, int rows, KlOptions options, Call call)
+            where T : unmanaged
         {
             CheckCall(input.Length, call);
             int columns = rows > 0 ? input.Length / rows : 0;
-            for (int i = 0; i < input.Length; i++)
-                if (!(input[i] <= 0f)) throw Error.NotLogProbability("input", i, input[i], RowOf(i, columns), ColumnOf(i, columns));
-            if (rows <= 0) CheckTargets(input, target, 0, -1, options, call);
-            for (int r = 0; r < rows; r++)
-                CheckTargets(input.Slice(r * columns, columns), target.Slice(r * columns, columns), (long)r * columns, r, options, call);
-            for (int r = 0; r < rows; r++) CheckRowSum(target.Slice(r * columns, columns), r, (long)r * columns, options);
-        }
-
-        internal static void Check(ReadOnlySpan<double> input, ReadOnlySpan<double> target, int rows, KlOptions options, Call call)
-        {
-            CheckCall(input.Length, call);
-            int columns = rows > 0 ? input.Length / rows : 0;
-            for (int i = 0; i < input.Length; i++)
-                if (!(input[i] <= 0.0)) throw Error.NotLogProbability("input", i, input[i], RowOf(i, columns), ColumnOf(i, columns));
+            CheckLogProbabilities(input, 0, columns, -1);
             if (rows <= 0) CheckTargets(input, target, 0, -1, options, call);
             for (int r = 0; r < rows; r++)
                 CheckTargets(input.Slice(r * columns, columns), target.Slice(r * columns, columns), (long)r * columns, r, options, call);
@@ -91,31 +80,30 @@ namespace NativeKl.Validation
         /// Strided rows: only the elements the rows span are checked (padding is not read). An element is
         /// reported with its row and column, and its index in the span.
         /// </summary>
-        internal static void CheckRows(ReadOnlySpan<float> input, int inputStride, ReadOnlySpan<float> target, int targetStride,
-                                       int rows, int columns, KlOptions options)
+        internal static void CheckRows<T>(ReadOnlySpan<T> input, int inputStride, ReadOnlySpan<T> target, int targetStride,
+                                          int rows, int columns, KlOptions options) where T : unmanaged
         {
             var call = Call.Forward(KlReductionKind.Sum, 0);
             for (int r = 0; r < rows; r++)
             {
                 long x0 = (long)r * inputStride, t0 = (long)r * targetStride;
-                ReadOnlySpan<float> x = input.Slice((int)x0, columns), t = target.Slice((int)t0, columns);
-                for (int c = 0; c < columns; c++) if (!(x[c] <= 0f)) throw Error.NotLogProbability("input", x0 + c, x[c], r, c);
+                ReadOnlySpan<T> x = input.Slice((int)x0, columns), t = target.Slice((int)t0, columns);
+                CheckLogProbabilities(x, x0, columns, r);
                 CheckTargets(x, t, t0, r, options, call, x0);
                 CheckRowSum(t, r, t0, options);
             }
         }
 
-        internal static void CheckRows(ReadOnlySpan<double> input, int inputStride, ReadOnlySpan<double> target, int targetStride,
-                                       int rows, int columns, KlOptions options)
+        // The input: log-probabilities, ≤ 0 and not NaN. row ≥ 0: x is that row (offset its first index);
+        // row -1: x is flat, and columns > 0 names each element's row and column.
+        private static void CheckLogProbabilities<T>(ReadOnlySpan<T> x, long offset, int columns, int row) where T : unmanaged
         {
-            var call = Call.Forward(KlReductionKind.Sum, 0);
-            for (int r = 0; r < rows; r++)
+            for (int i = 0; i < x.Length; i++)
             {
-                long x0 = (long)r * inputStride, t0 = (long)r * targetStride;
-                ReadOnlySpan<double> x = input.Slice((int)x0, columns), t = target.Slice((int)t0, columns);
-                for (int c = 0; c < columns; c++) if (!(x[c] <= 0.0)) throw Error.NotLogProbability("input", x0 + c, x[c], r, c);
-                CheckTargets(x, t, t0, r, options, call, x0);
-                CheckRowSum(t, r, t0, options);
+                double xi = Num.ToDouble(x[i]);
+                if (!(xi <= 0.0))
+                    throw row >= 0 ? Error.NotLogProbability("input", offset + i, xi, row, i)
+                        : Error.NotLogProbability("input", i, xi, RowOf(i, columns), ColumnOf(i, columns));
             }
         }
 
@@ -131,45 +119,13 @@ namespace NativeKl.Validation
         // comparison, so `!(in range)` catches it too. row: the row t is (its element i is then
         // column i), or -1 for a flat target. inputOffset: where x starts in its span, when it differs
         // from the target's (strided rows), or -1 for the same.
-        private static void CheckTargets(ReadOnlySpan<float> x, ReadOnlySpan<float> t, long offset, int row, KlOptions o, Call call,
-                                         long inputOffset = -1)
+        private static void CheckTargets<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> t, long offset, int row, KlOptions o, Call call,
+                                            long inputOffset = -1) where T : unmanaged
         {
             bool logTarget = o.LogTarget, masked = o.Masked, gradTarget = call.GradTarget;
             for (int i = 0; i < t.Length; i++)
             {
-                float ti = t[i], xi = x[i];
-                int column = row < 0 ? -1 : i;
-                if (logTarget ? !(ti <= 0f) : !(ti >= 0f && ti <= 1f)) throw Error.NotProbability(offset + i, ti, logTarget, row, column);
-                long xIndex = (inputOffset < 0 ? offset : inputOffset) + i;
-                if (!logTarget)
-                {
-                    if (ti == 0f && !masked)
-                    {
-                        if (xi == float.NegativeInfinity) throw Error.MaskedInput(xIndex, xi, row, column);
-                        if (gradTarget) throw Error.ZeroTargetGradient(offset + i, ti, row, column);
-                    }
-                    else if (ti > 0f && xi == float.NegativeInfinity && call.ZeroScale && gradTarget)
-                        throw Error.InfiniteTimesZeroScale(xIndex, row, column, call.GradOutput);
-                }
-                else if (ti == float.NegativeInfinity)
-                {
-                    if (!masked) throw Error.MinusInfinityLogTarget(offset + i, row, column);
-                }
-                else if (xi == float.NegativeInfinity)
-                {
-                    if (ManagedMath.Exp(ti) == 0f) throw Error.UnderflowingLogTarget(xIndex, ti, row, column, "float32");
-                    if (call.ZeroScale && gradTarget) throw Error.InfiniteTimesZeroScale(xIndex, row, column, call.GradOutput);
-                }
-            }
-        }
-
-        private static void CheckTargets(ReadOnlySpan<double> x, ReadOnlySpan<double> t, long offset, int row, KlOptions o, Call call,
-                                         long inputOffset = -1)
-        {
-            bool logTarget = o.LogTarget, masked = o.Masked, gradTarget = call.GradTarget;
-            for (int i = 0; i < t.Length; i++)
-            {
-                double ti = t[i], xi = x[i];
+                double ti = Num.ToDouble(t[i]), xi = Num.ToDouble(x[i]);
                 int column = row < 0 ? -1 : i;
                 if (logTarget ? !(ti <= 0.0) : !(ti >= 0.0 && ti <= 1.0)) throw Error.NotProbability(offset + i, ti, logTarget, row, column);
                 long xIndex = (inputOffset < 0 ? offset : inputOffset) + i;
@@ -189,11 +145,15 @@ namespace NativeKl.Validation
                 }
                 else if (xi == double.NegativeInfinity)
                 {
-                    if (ManagedMath.Exp(ti) == 0.0) throw Error.UnderflowingLogTarget(xIndex, ti, row, column, "float64");
+                    if (ExpUnderflows<T>(ti)) throw Error.UnderflowingLogTarget(xIndex, ti, row, column, Num.IsFloat<T>() ? "float32" : "float64");
                     if (call.ZeroScale && gradTarget) throw Error.InfiniteTimesZeroScale(xIndex, row, column, call.GradOutput);
                 }
             }
         }
+
+        // Whether the library's exp of t (a value of T, widened) rounds to 0 in T, as the kernels compute it.
+        private static bool ExpUnderflows<T>(double t) where T : unmanaged =>
+            Num.IsFloat<T>() ? ManagedMath.Exp((float)t) == 0f : ManagedMath.Exp(t) == 0.0;
 
         // An element's row and column in rows of `columns`, or -1 without rows.
         private static int RowOf(long index, int columns) => columns > 0 ? (int)(index / columns) : -1;
@@ -201,21 +161,12 @@ namespace NativeKl.Validation
         private static int ColumnOf(long index, int columns) => columns > 0 ? (int)(index % columns) : -1;
 
         // An empty row holds no distribution to check (rows × 0 columns is a valid shape).
-        private static void CheckRowSum(ReadOnlySpan<float> t, int row, long offset, KlOptions options)
+        private static void CheckRowSum<T>(ReadOnlySpan<T> t, int row, long offset, KlOptions options) where T : unmanaged
         {
             if (t.IsEmpty) return;
             double sum = 0.0;
-            if (options.LogTarget) foreach (float v in t) sum += Math.Exp(v);
-            else foreach (float v in t) sum += v;
-            RequireOne(sum, row, offset, options);
-        }
-
-        private static void CheckRowSum(ReadOnlySpan<double> t, int row, long offset, KlOptions options)
-        {
-            if (t.IsEmpty) return;
-            double sum = 0.0;
-            if (options.LogTarget) foreach (double v in t) sum += Math.Exp(v);
-            else foreach (double v in t) sum += v;
+            if (options.LogTarget) foreach (T v in t) sum += Math.Exp(Num.ToDouble(v));
+            else foreach (T v in t) sum += Num.ToDouble(v);
             RequireOne(sum, row, offset, options);
         }
 

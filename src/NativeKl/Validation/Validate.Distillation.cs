@@ -102,12 +102,7 @@ namespace NativeKl.Validation
                                                    in DistillPlan plan, DistillationOptions options,
                                                    DistillationInputValidation.Call call) where T : unmanaged
         {
-            if (Num.IsFloat<T>())
-                DistillationInputValidation.Check(Num.AsFloat(student), plan.StudentStride, Num.AsFloat(teacher), plan.TeacherStride,
-                    plan.Rows, plan.Columns, Num.AsFloat(rowWeights), options, call);
-            else
-                DistillationInputValidation.Check(Num.AsDouble(student), plan.StudentStride, Num.AsDouble(teacher), plan.TeacherStride,
-                    plan.Rows, plan.Columns, Num.AsDouble(rowWeights), options, call);
+            DistillationInputValidation.Check(student, teacher, rowWeights, plan, options, call);
         }
     }
 }

@@ -40,18 +40,14 @@ namespace NativeKl.Validation
         internal static void Inputs<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, int rows, KlOptions options,
                                        InputValidation.Call call) where T : unmanaged
         {
-            if (Num.IsFloat<T>()) InputValidation.Check(Num.AsFloat(input), Num.AsFloat(target), rows, options, call);
-            else InputValidation.Check(Num.AsDouble(input), Num.AsDouble(target), rows, options, call);
+            InputValidation.Check(input, target, rows, options, call);
         }
 
         /// <summary><see cref="KlOptions.ValidateInputs"/>'s pass over strided rows, for either element type.</summary>
         internal static void RowInputs<T>(ReadOnlySpan<T> input, int inputStride, ReadOnlySpan<T> target, int targetStride,
                                           int rows, int columns, KlOptions options) where T : unmanaged
         {
-            if (Num.IsFloat<T>())
-                InputValidation.CheckRows(Num.AsFloat(input), inputStride, Num.AsFloat(target), targetStride, rows, columns, options);
-            else
-                InputValidation.CheckRows(Num.AsDouble(input), inputStride, Num.AsDouble(target), targetStride, rows, columns, options);
+            InputValidation.CheckRows(input, inputStride, target, targetStride, rows, columns, options);
         }
     }
 }
