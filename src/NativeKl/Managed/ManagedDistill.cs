@@ -50,7 +50,7 @@ namespace NativeKl.Managed
             public double StudentMax, StudentLogSum, TeacherMax, TeacherLogSum, TeacherMass, Kl;
         }
 
-        /// <summary>The value pass of one row on the call's path (the AVX2 kernels, or the scalar specification).</summary>
+        /// <summary>The value pass of one row on the call's path (the AVX2 or 128-bit kernels, or the scalar specification).</summary>
         private static unsafe void LanesOf<T>(ReadOnlySpan<T> s, ReadOnlySpan<T> u, double logitScale, bool logProbs, ManagedPath path,
                                               ref LaneState st) where T : unmanaged
         {
@@ -62,6 +62,15 @@ namespace NativeKl.Managed
                 {
                     if (f32) Avx2Distill.Lanes(Num.AsFloat(s), Num.AsFloat(u), (float)logitScale, logProbs, ma, mb, za, zb, acc);
                     else Avx2Distill.Lanes(Num.AsDouble(s), Num.AsDouble(u), logitScale, logProbs, ma, mb, za, zb, acc);
+                }
+                return;
+            }
+            if (path == ManagedPath.Vector128)
+            {
+                fixed (double* ma = st.Ma, mb = st.Mb, za = st.Za, zb = st.Zb, acc = st.Acc)
+                {
+                    if (f32) Vector128Distill.Lanes(Num.AsFloat(s), Num.AsFloat(u), (float)logitScale, logProbs, ma, mb, za, zb, acc);
+                    else Vector128Distill.Lanes(Num.AsDouble(s), Num.AsDouble(u), logitScale, logProbs, ma, mb, za, zb, acc);
                 }
                 return;
             }
@@ -82,6 +91,14 @@ namespace NativeKl.Managed
                                           Num.AsFloat(gs), Num.AsFloat(gu));
                 else Avx2Distill.Grad(Num.AsDouble(s), Num.AsDouble(u), Unsafe.As<GradConstants<T>, GradConstants<double>>(ref Unsafe.AsRef(in g)),
                                       Num.AsDouble(gs), Num.AsDouble(gu));
+                return;
+            }
+            if (path == ManagedPath.Vector128)
+            {
+                if (f32) Vector128Distill.Grad(Num.AsFloat(s), Num.AsFloat(u), Unsafe.As<GradConstants<T>, GradConstants<float>>(ref Unsafe.AsRef(in g)),
+                                               Num.AsFloat(gs), Num.AsFloat(gu));
+                else Vector128Distill.Grad(Num.AsDouble(s), Num.AsDouble(u), Unsafe.As<GradConstants<T>, GradConstants<double>>(ref Unsafe.AsRef(in g)),
+                                           Num.AsDouble(gs), Num.AsDouble(gu));
                 return;
             }
 #endif

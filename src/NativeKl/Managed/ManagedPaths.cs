@@ -19,8 +19,8 @@ namespace NativeKl.Managed
         /// <summary>AVX2+FMA on Vector256 (Avx2Kernels, Avx2Distill): .NET 8+ on x64 CPUs with both.</summary>
         Avx2 = 1,
         /// <summary>
-        /// Portable 128-bit vectors with a fused multiply-add (Vector128Kernels): .NET 8+ with AdvSimd
-        /// (arm64: KlIsa.Neon) or FMA (x64). Distillation runs the scalar kernels on this path.
+        /// Portable 128-bit vectors with a fused multiply-add (Vector128Kernels, Vector128Distill): .NET 8+
+        /// with AdvSimd (arm64: KlIsa.Neon) or FMA (x64).
         /// </summary>
         Vector128 = 2,
     }

@@ -196,6 +196,31 @@ namespace NativeKl.Managed
             return ZeroWhere(zero, (p * s1) * s2);
         }
 
+        // ------------------------------------------------------------ exp2 f32
+
+        /// <summary>2^x lane by lane, as ManagedMath.Exp2(float) (vmath_neon.h nkl_exp2_f32x4): the spec's
+        /// clamp (NaN stays NaN) and two-factor scaling, so a subnormal result rounds once.</summary>
+        public static Vector128<float> Exp2(Vector128<float> x)
+        {
+            Vector128<float> xc = MaxX86(Vector128.Create(Exp2LoF32), x);
+            xc = MinX86(Vector128.Create(Exp2HiF32), xc);
+            // kr = x + Round: k = round(x) in the low mantissa bits; r = x - k exactly
+            Vector128<float> kr = xc + Vector128.Create(RoundF32);
+            Vector128<float> kf = kr - Vector128.Create(RoundF32);
+            Vector128<int> k = kr.AsInt32() - Vector128.Create(unchecked((int)RoundBitsF32));
+            Vector128<float> r = xc - kf;
+            Vector128<float> p = Fma(Vector128.Create(Exp2C5F32), r, Vector128.Create(Exp2C4F32));
+            p = Fma(p, r, Vector128.Create(Exp2C3F32));
+            p = Fma(p, r, Vector128.Create(Exp2C2F32));
+            p = Fma(p, r, Vector128.Create(Exp2C1F32));
+            p = Fma(p, r, Vector128.Create(1.0f));
+            Vector128<int> k1 = Vector128.ShiftRightLogical(k + Vector128.Create(256), 1) - Vector128.Create(128);
+            Vector128<int> k2 = k - k1;
+            Vector128<float> s1 = Vector128.ShiftLeft(k1 + Vector128.Create(127), 23).AsSingle();
+            Vector128<float> s2 = Vector128.ShiftLeft(k2 + Vector128.Create(127), 23).AsSingle();
+            return (p * s1) * s2;
+        }
+
         // ------------------------------------------------------------ exp f64
 
         /// <summary>exp x lane by lane, as ManagedMath.Exp(double) (vmath_avx2.h exp_pd_slow).</summary>
