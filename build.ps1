@@ -469,14 +469,14 @@ if (Test-Stage 'managed-win-x64') {
 # ------------------------------------------------------------ NuGet packages (-Pack)
 # NativeKl with libnativekl for linux-x64 (this machine), linux-arm64 and win-x64 (cross-built with
 # eng/toolchains/), and the NativeKl.Cli tool (command `nativekl`) carrying the same libraries.
-# From the managed stage's build when it ran; otherwise pack builds the library itself.
+# Always a build (incremental after the managed stage): the cross-built libraries come from the
+# build, which --no-build would skip.
 $packages = Join-Path $root 'artifacts/packages'
 $packRuntimes = 'linux-x64;linux-arm64;win-x64'
 if ((Test-Stage 'pack') -or (Test-Stage 'consumers')) {
     if (Test-Path $packages) { Remove-Item -Recurse -Force $packages }
-    $noBuild = if (Test-Stage 'managed') { @('--no-build') } else { @() }
     Invoke-Step 'pack: NativeKl' {
-        dotnet pack (Join-Path $root 'src/NativeKl/NativeKl.csproj') -c $Configuration @noBuild -o $packages -nologo "-p:NklNativeRuntimes=`"$packRuntimes`""
+        dotnet pack (Join-Path $root 'src/NativeKl/NativeKl.csproj') -c $Configuration -o $packages -nologo "-p:NklNativeRuntimes=`"$packRuntimes`""
     }
     Invoke-Step 'pack: NativeKl.Cli (dotnet tool)' {
         dotnet pack (Join-Path $root 'src/NativeKl.Cli/NativeKl.Cli.csproj') -c $Configuration -o $packages -nologo "-p:NklNativeRuntimes=`"$packRuntimes`""
