@@ -5,7 +5,7 @@ namespace NativeKl.Benchmarks.Report;
 /// <summary>
 /// One row of a BenchmarkDotNet CSV export (CsvExporter with nanosecond units and no units in the
 /// content, as NativeKl.Benchmarks configures it): the method's description, its categories, its
-/// parameters by name, and the median.
+/// parameters by name (case-insensitive: an [Arguments] parameter n is the column n), and the median.
 /// </summary>
 internal sealed record BdnRow(string Method, string Categories, IReadOnlyDictionary<string, string> Parameters,
                               double MedianNs, double? AllocatedBytes)
@@ -59,7 +59,7 @@ internal static class BdnCsv
             rows.Add(new BdnRow(
                 f[method].Trim().Trim('\''),
                 categories >= 0 ? f[categories] : "",
-                parameters.ToDictionary(i => header[i], i => f[i]),
+                parameters.ToDictionary(i => header[i], i => f[i], StringComparer.OrdinalIgnoreCase),
                 ns,
                 allocated >= 0 && Csv.TryNumber(f[allocated], out double bytes) ? bytes : null));
         }

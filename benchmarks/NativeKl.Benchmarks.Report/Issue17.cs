@@ -156,7 +156,7 @@ internal static class Issue17
             operation = Regex.Replace(operation, @"\s+", " ").Trim(' ', ',', ';', ':', '-', '(', ')');
             if (r.Categories.Length > 0 && !operation.Contains(r.Categories, StringComparison.Ordinal))
                 operation = $"{operation} ({r.Categories})";
-            var size = r.Parameters.Where(p => p.Key != "DegreeOfParallelism").OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
+            var size = r.Parameters.Where(p => !p.Key.Equals("DegreeOfParallelism", StringComparison.OrdinalIgnoreCase)).OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
             var (elements, rowCount) = Elements(size);
             return new ParallelCase(className, operation, string.Join(", ", size.Select(p => $"{p.Key} = {Pretty(p.Value)}")),
                                     elements, rowCount, degree, r.MedianNs);
@@ -259,7 +259,7 @@ internal static class Issue17
     /// <summary>Categories and every parameter but <paramref name="except"/>, as a heading ("" when there are none).</summary>
     private static string GroupKey(BdnRow row, string except)
     {
-        var parts = row.Parameters.Where(p => p.Key != except).OrderBy(p => p.Key, StringComparer.Ordinal)
+        var parts = row.Parameters.Where(p => !p.Key.Equals(except, StringComparison.OrdinalIgnoreCase)).OrderBy(p => p.Key, StringComparer.Ordinal)
                                   .Select(p => $"{p.Key} = {Pretty(p.Value)}").ToList();
         if (row.Categories.Length > 0) parts.Insert(0, row.Categories);
         return string.Join(", ", parts);
@@ -284,9 +284,12 @@ internal static class Issue17
                 return (long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) * long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture),
                         long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
             long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long v);
-            if (key is "N" or "Elements" or "Length") n = v;
-            else if (key is "Rows" or "Batch") rows = v;
-            else if (key is "Columns" or "Classes") columns = v;
+            switch (key.ToLowerInvariant())
+            {
+                case "n" or "elements" or "length": n = v; break;
+                case "rows" or "batch": rows = v; break;
+                case "columns" or "classes": columns = v; break;
+            }
         }
         if (rows > 0 && columns > 0) return (rows * columns, rows);
         return (n, 0);

@@ -113,6 +113,23 @@ public class Issue17ReportTests : IDisposable
     }
 
     [Fact]
+    public void Argument_style_lower_case_parameters_are_found()
+    {
+        string smallN = Export(Issue17.SmallN, new[] { "n" },
+            ("NativeKl native", "", new[] { "6" }, 9), ("Naive loop", "", new[] { "6" }, 18));
+        string parallel = Export(Issue17.Parallel, new[] { "degreeOfParallelism", "rows", "columns" },
+            ("Rows", "", new[] { "1", "64", "1000" }, 90_000), ("Rows", "", new[] { "2", "64", "1000" }, 50_000));
+        var md = new StringBuilder();
+        Issue17.AppendSmallN(md, BdnCsv.Load(smallN));
+        Issue17.AppendParallel(md, BdnCsv.Load(parallel), null);
+        string text = md.ToString();
+        Assert.Contains("| NativeKl native | 9.00 ns (0.50×) |", text);
+        Assert.Contains("| ParallelBenchmarks | Rows | columns = 1,000, rows = 64 | 90.0 µs | 50.0 µs | 1.80× |", text);
+        Assert.Contains("- Rows, columns = 1,000, rows = 64: 1.80×: **met**", text);
+        Assert.Contains("ParallelDistillationBenchmarks: not in this run.", text);
+    }
+
+    [Fact]
     public void Distillation_table_gives_ns_per_element_and_pytorch_over_native()
     {
         string path = Export(Issue17.Distillation, new[] { "Logits" },
