@@ -69,11 +69,14 @@ internal static class Issue17
         md.AppendLine().AppendLine("### Small calls (float32, one thread, ns per call)").AppendLine();
         AppendSmallN(md, Rows(SmallN));
 
+        TrimEnd(md);
         md.AppendLine().AppendLine("### Parallel speed-up (degree of parallelism 1 and 2)").AppendLine();
         AppendParallel(md, Rows(Parallel), Rows(ParallelDistillation));
 
+        TrimEnd(md);
         md.AppendLine().AppendLine("### Distillation against the PyTorch composite (float32, one thread, T = 1, `batchmean`)").AppendLine();
         AppendDistillation(md, Rows(Distillation));
+        TrimEnd(md);
         return md.ToString();
     }
 
@@ -245,6 +248,13 @@ internal static class Issue17
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /// <summary>Ends the text with exactly one newline, so that sections are one blank line apart.</summary>
+    private static void TrimEnd(StringBuilder md)
+    {
+        while (md.Length > 0 && char.IsWhiteSpace(md[^1])) md.Length--;
+        md.AppendLine();
+    }
 
     private static string Verdict(bool met) => met ? "**met**" : "**missed**";
 

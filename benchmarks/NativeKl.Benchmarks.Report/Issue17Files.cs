@@ -13,19 +13,22 @@ internal static class Issue17Files
         string outDir = Path.Combine(root, "benchmarks", "results");
         string inputs = Path.Combine(outDir, "issue17");
         Directory.CreateDirectory(inputs);
+        // Regenerating from the committed inputs (after a change to this tool) reads them where they are.
+        bool inPlace = Path.GetFullPath(resultsDirectory).TrimEnd('/', '\\') == Path.GetFullPath(inputs).TrimEnd('/', '\\');
         // The inputs of the page, and only this run's: a class that did not run leaves no stale export behind.
-        foreach (string old in Directory.GetFiles(inputs, "*.csv")) File.Delete(old);
+        if (!inPlace)
+            foreach (string old in Directory.GetFiles(inputs, "*.csv")) File.Delete(old);
 
         var exports = new Dictionary<string, List<BdnRow>?>(StringComparer.Ordinal);
         foreach (string name in Issue17.Classes)
         {
             string? path = BdnCsv.FindExport(resultsDirectory, name);
             exports[name] = path is null ? null : BdnCsv.Load(path);
-            if (path is not null) File.Copy(path, Path.Combine(inputs, Path.GetFileName(path)), overwrite: true);
+            if (path is not null && !inPlace) File.Copy(path, Path.Combine(inputs, Path.GetFileName(path)), overwrite: true);
             Console.WriteLine($"issue17: {name}: {(path is null ? "not in this run" : $"{exports[name]!.Count} cases")}");
         }
         string runInfo = Path.Combine(resultsDirectory, "run-info.txt");
-        if (File.Exists(runInfo)) File.Copy(runInfo, Path.Combine(inputs, "run-info.txt"), overwrite: true);
+        if (File.Exists(runInfo) && !inPlace) File.Copy(runInfo, Path.Combine(inputs, "run-info.txt"), overwrite: true);
         string machine = RunConditions.Load(runInfo).Line;
 
         string page = Issue17.Page(exports, machine);

@@ -200,6 +200,22 @@ public class Issue17ReportTests : IDisposable
     }
 
     [Fact]
+    public void Regenerating_from_the_committed_inputs_keeps_them()
+    {
+        string root = Path.Combine(_dir, "repo"), inputs = Path.Combine(root, "benchmarks", "results", "issue17");
+        Directory.CreateDirectory(inputs);
+        File.Copy(SmallNExport(nativeAt6: 12), Path.Combine(inputs, $"NativeKl.Benchmarks.{Issue17.SmallN}-report.csv"));
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "testdata", "run-info.txt"), Path.Combine(inputs, "run-info.txt"));
+
+        Assert.Equal(0, Issue17Files.Write(inputs + "/", root));
+
+        Assert.True(File.Exists(Path.Combine(inputs, $"NativeKl.Benchmarks.{Issue17.SmallN}-report.csv")));
+        string page = File.ReadAllText(Path.Combine(root, "benchmarks", "results", "issue17.md"));
+        Assert.Contains("| NativeKl native | 12.0 ns (0.50×) |", page);
+        Assert.Contains("load average (1, 5, 15 min) 4.59 3.30 2.87", page);
+    }
+
+    [Fact]
     public void Unknown_export_format_is_a_clear_error()
     {
         string path = Path.Combine(_dir, "bad.csv");
