@@ -5,10 +5,15 @@
 //   benchmarks/results/summary.md                the same section on its own
 // Usage (build.ps1 -Bench runs it):
 //   dotnet run -c Release --project benchmarks/NativeKl.Benchmarks.Report -- <report.csv> <accuracy.csv> <repository root> [machine line]
+// Issue 17's set (build.ps1 -Bench -BenchSet issue17 runs it):
+//   dotnet run -c Release --project benchmarks/NativeKl.Benchmarks.Report -- issue17 <BenchmarkDotNet results folder> <repository root>
+//   -> benchmarks/results/issue17.md, the exports and run-info.txt copied to benchmarks/results/issue17/, and
+//      docs/benchmarks.md between the issue17-results markers
 using System.Globalization;
 using System.Text;
 using NativeKl.Benchmarks.Report;
 
+if (args.Length == 3 && args[0] == "issue17") return Issue17Files.Write(args[1], args[2]);
 if (args.Length < 3)
 {
     Console.Error.WriteLine("usage: <ElementwiseBenchmarks-report.csv> <elementwise-accuracy.csv> <repository root> [machine description]");
@@ -34,21 +39,9 @@ foreach (bool logTarget in new[] { false, true })
 
 string page = Path.Combine(root, "docs", "benchmarks.md");
 string section = Tables.Summary(results, accuracy, machine, "../benchmarks/results/");
-string text = File.Exists(page) ? File.ReadAllText(page) : "";
-const string begin = "<!-- elementwise-results: begin";
-const string end = "<!-- elementwise-results: end -->";
-int b = text.IndexOf(begin, StringComparison.Ordinal), e = text.IndexOf(end, StringComparison.Ordinal);
-bool written = b >= 0 && e > b;
-if (written)
-{
-    int afterBegin = text.IndexOf("-->", b, StringComparison.Ordinal) + 3;
-    text = text[..afterBegin] + "\n" + section + text[e..];
-    File.WriteAllText(page, text);
-}
-else
-{
-    Console.Error.WriteLine($"{page} has no '{begin} ... -->' / '{end}' markers; the section is in benchmarks/results/summary.md only");
-}
+bool written = DocsSection.Replace(page, "elementwise-results", section);
+if (!written)
+    Console.Error.WriteLine($"{page} has no elementwise-results markers; the section is in benchmarks/results/summary.md only");
 File.WriteAllText(Path.Combine(outDir, "summary.md"), Tables.Summary(results, accuracy, machine, ""));
 Console.WriteLine($"wrote {outDir}/elementwise.md, summary.md, the charts" + (written ? $", and the section of {page}" : ""));
 return 0;
@@ -105,26 +98,5 @@ namespace NativeKl.Benchmarks.Report
                 .Select(f => new AccuracyRow(f[0], bool.Parse(f[1]), int.Parse(f[2], CultureInfo.InvariantCulture), f[3],
                                              double.Parse(f[6], CultureInfo.InvariantCulture)))
                 .ToList();
-    }
-
-    internal static class Csv
-    {
-        public static string[] Split(string line)
-        {
-            var fields = new List<string>();
-            var field = new StringBuilder();
-            bool quoted = false;
-            foreach (char c in line)
-            {
-                if (c == '"') quoted = !quoted;
-                else if (c == ',' && !quoted) { fields.Add(field.ToString()); field.Clear(); }
-                else field.Append(c);
-            }
-            fields.Add(field.ToString());
-            return fields.ToArray();
-        }
-
-        public static bool TryNumber(string s, out double value) =>
-            double.TryParse(s.Replace(",", "", StringComparison.Ordinal), NumberStyles.Float, CultureInfo.InvariantCulture, out value);
     }
 }

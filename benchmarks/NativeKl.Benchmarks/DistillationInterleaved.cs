@@ -23,7 +23,7 @@ internal static class DistillationInterleaved
             return 1;
         }
         const double t = DistillationBenchmarks.Temperature;
-        Console.WriteLine($"Interleaved: {Rounds} rounds per case, each timing NativeKl native then PyTorch (or the reverse, alternating) for ~{RoundTime.TotalMilliseconds:0} ms apiece; float32, T = {t}, batchmean·T², one thread.");
+        Console.WriteLine($"Interleaved: {Rounds} rounds per case, each timing NativeKl native then PyTorch (or the reverse, alternating) for ~{RoundTime.TotalMilliseconds:0} ms apiece; float32, T = {t}, batchmean, one thread.");
         Console.WriteLine();
         Console.WriteLine("| Pass | Logits | native µs (median) | PyTorch µs (median) | ratio of medians | median of per-round ratios | per-round ratios, min–max |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|");

@@ -7,7 +7,7 @@ namespace NativeKl.Benchmarks;
 
 /// <summary>
 /// The distillation loss composed from PyTorch ops through TorchSharp, as a C# user would call it
-/// on float[] logits: <c>kl_div(log_softmax(s / T, 1), softmax(u / T, 1), 'batchmean') * T * T</c>
+/// on float[] logits: <c>kl_div(log_softmax(s / T, 1), softmax(u / T, 1), 'batchmean')</c>
 /// and its autograd backward. Compiled only with <c>-p:WithTorchSharp=true</c>; where TorchSharp
 /// is not compiled in or libtorch does not load, <see cref="Unavailable"/> says why.
 /// </summary>
@@ -45,8 +45,7 @@ internal static class PyTorchComposite
     }
 
     /// <summary>
-    /// The loss as PyTorch's functional.py computes 'batchmean' (kl_div with 'sum', then ÷ rows),
-    /// times T². The tensors share memory with the arrays (from_array) and are disposed on return.
+    /// The loss as PyTorch's functional.py computes 'batchmean' (kl_div with 'sum', then ÷ rows). The tensors share memory with the arrays (from_array) and are disposed on return.
     /// </summary>
     public static float Forward(float[] student, float[] teacher, int rows, int columns, double temperature)
     {
@@ -78,12 +77,11 @@ internal static class PyTorchComposite
     private static Tensor Loss(Tensor s, Tensor u, int rows, double temperature)
     {
         using Scalar t = temperature.ToScalar();
-        using Scalar t2 = (temperature * temperature).ToScalar();
         using Scalar batch = ((double)rows).ToScalar();
         Tensor logQ = nn.functional.log_softmax(s.div(t), 1);
         Tensor p = nn.functional.softmax(u.div(t), 1);
         // TorchSharp's kl_div defaults to log_target: true, unlike PyTorch's; the target here is probabilities.
-        return nn.functional.kl_div(logQ, p, log_target: false, reduction: nn.Reduction.Sum).div(batch).mul(t2);
+        return nn.functional.kl_div(logQ, p, log_target: false, reduction: nn.Reduction.Sum).div(batch);
     }
 #else
     private static string? Load() =>

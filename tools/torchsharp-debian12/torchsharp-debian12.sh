@@ -19,7 +19,9 @@ if [ ! -f "$lib" ]; then
 fi
 command -v patchelf >/dev/null || { apt-get update >/dev/null && apt-get install -y patchelf >/dev/null; }
 [ -f "$cache/libiosshim.so" ] || g++ -O2 -shared -fPIC "$here/shim.cpp" -o "$cache/libiosshim.so"
-if objdump -T "$lib" | grep -q 'GLIBCXX_3.4.32'; then
+# grep reads all of objdump's output: with -q it would exit at the first match, objdump would die of
+# SIGPIPE, and under pipefail the test would fail, leaving the library unpatched.
+if objdump -T "$lib" | grep 'GLIBCXX_3.4.32' >/dev/null; then
   cp -n "$lib" "$lib.orig" || true
   python3 "$here/weakver.py" "$lib" GLIBCXX_3.4.32 >/dev/null
   patchelf --clear-symbol-version _ZSt21ios_base_library_initv "$lib"
