@@ -35,9 +35,9 @@
 # through TorchSharp; -NoTorch leaves them out), then regenerates benchmarks/results/ (tables, CSV,
 # charts) and the results section of docs/benchmarks.md. 20-40 minutes on a 2-core machine; run it at
 # `nice -n -10` where you can:  nice -n -10 dotnet pwsh ./build.ps1 -Bench
-# -Bench -BenchSet issue17 runs issue 17's set instead (SmallNBenchmarks, ParallelBenchmarks,
-# ParallelDistillationBenchmarks, DistillationBenchmarks, one run) and writes benchmarks/results/issue17.md
-# and the issue17-results section of docs/benchmarks.md (docs/benchmarks.md says how long it takes).
+# -Bench -BenchSet targets runs the speed-target set instead (SmallNBenchmarks, ParallelBenchmarks,
+# ParallelDistillationBenchmarks, DistillationBenchmarks, one run) and writes benchmarks/results/targets.md
+# and the targets-results section of docs/benchmarks.md (docs/benchmarks.md says how long it takes).
 param(
     [ValidateSet('Release', 'Debug')] [string] $Configuration = 'Release',
     [string[]] $Only = @(),
@@ -46,7 +46,7 @@ param(
     [switch] $Pack,
     [switch] $Bench,
     [switch] $NoTorch,
-    [ValidateSet('elementwise', 'issue17')] [string] $BenchSet = 'elementwise'
+    [ValidateSet('elementwise', 'targets')] [string] $BenchSet = 'elementwise'
 )
 
 $ErrorActionPreference = 'Stop'
@@ -172,13 +172,13 @@ if ($Bench) {
     $os = if (Test-Path /etc/os-release) { ((Get-Content /etc/os-release | Select-String '^PRETTY_NAME=').Line -replace '^PRETTY_NAME="?|"$', '') } else { [Environment]::OSVersion.VersionString }
     $loadStart = if (Test-Path /proc/loadavg) { (Get-Content /proc/loadavg) -replace ' \S+ \S+$', '' } else { '?' }
     $started = Get-Date
-    if ($BenchSet -eq 'issue17') {
+    if ($BenchSet -eq 'targets') {
         # One run of the four classes; the report reads results/run-info.txt for the machine and the load.
-        Invoke-Step 'bench: issue 17 set (SmallN, Parallel, ParallelDistillation, Distillation)' {
-            dotnet run -c Release --project $benchProject @torch -- --issue17 --artifacts $artifacts
+        Invoke-Step 'bench: speed-target set (SmallN, Parallel, ParallelDistillation, Distillation)' {
+            dotnet run -c Release --project $benchProject @torch -- --targets --artifacts $artifacts
         }
-        Invoke-Step 'bench: report (benchmarks/results/issue17.md, docs/benchmarks.md section)' {
-            dotnet run -c Release --project (Join-Path $root 'benchmarks/NativeKl.Benchmarks.Report') -- issue17 (Join-Path $artifacts 'results') $root
+        Invoke-Step 'bench: report (benchmarks/results/targets.md, docs/benchmarks.md section)' {
+            dotnet run -c Release --project (Join-Path $root 'benchmarks/NativeKl.Benchmarks.Report') -- targets (Join-Path $artifacts 'results') $root
         }
         foreach ($b in $broken) { Write-Host "failed step: $b" -ForegroundColor Red }
         Write-Host "$(2 - $broken.Count) passed, $($broken.Count) failed ($([math]::Round(((Get-Date) - $started).TotalMinutes, 1)) min)"
@@ -412,7 +412,7 @@ if (Test-Stage 'bench-smoke') {
     if ($smokeExit -eq 0) { $passed++; Write-Host "benchmark smoke: passed in $smokeSeconds s" }
     else { Add-Failure 'benchmark smoke' "exit $smokeExit, $smokeSeconds s" }
     $global:LASTEXITCODE = 0
-    # The report tool's parsers (issue 17's tables) on fake and recorded exports: seconds, no benchmark runs.
+    # The report tool's parsers (the speed-target tables) on fake and recorded exports: seconds, no benchmark runs.
     & dotnet test (Join-Path $root 'tests/NativeKl.Benchmarks.Report.Tests') -c Release -nologo | Out-Host
     if ($LASTEXITCODE -eq 0) { $passed++ } else { Add-Failure 'benchmark report tests' "exit $LASTEXITCODE" }
     $global:LASTEXITCODE = 0

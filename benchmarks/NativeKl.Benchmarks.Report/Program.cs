@@ -5,15 +5,15 @@
 //   benchmarks/results/summary.md                the same section on its own
 // Usage (build.ps1 -Bench runs it):
 //   dotnet run -c Release --project benchmarks/NativeKl.Benchmarks.Report -- <report.csv> <accuracy.csv> <repository root> [machine line]
-// Issue 17's set (build.ps1 -Bench -BenchSet issue17 runs it):
-//   dotnet run -c Release --project benchmarks/NativeKl.Benchmarks.Report -- issue17 <BenchmarkDotNet results folder> <repository root>
-//   -> benchmarks/results/issue17.md, the exports and run-info.txt copied to benchmarks/results/issue17/, and
-//      docs/benchmarks.md between the issue17-results markers
+// The speed-target set (build.ps1 -Bench -BenchSet targets runs it):
+//   dotnet run -c Release --project benchmarks/NativeKl.Benchmarks.Report -- targets <BenchmarkDotNet results folder> <repository root>
+//   -> benchmarks/results/targets.md, the exports and run-info.txt copied to benchmarks/results/targets/, and
+//      docs/benchmarks.md between the targets-results markers
 using System.Globalization;
 using System.Text;
 using NativeKl.Benchmarks.Report;
 
-if (args.Length == 3 && args[0] == "issue17") return Issue17Files.Write(args[1], args[2]);
+if (args.Length == 3 && args[0] == "targets") return TargetsFiles.Write(args[1], args[2]);
 if (args.Length < 3)
 {
     Console.Error.WriteLine("usage: <ElementwiseBenchmarks-report.csv> <elementwise-accuracy.csv> <repository root> [machine description]");

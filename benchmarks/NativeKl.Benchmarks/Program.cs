@@ -1,8 +1,8 @@
 // dotnet run -c Release --project benchmarks/NativeKl.Benchmarks -- --filter "*ElementwiseBenchmarks*"
 // dotnet run -c Release --project benchmarks/NativeKl.Benchmarks -- --quick     (CI smoke: short job, < 3 min)
-// dotnet run -c Release --project benchmarks/NativeKl.Benchmarks -p:WithTorchSharp=true -- --issue17
-//   (issue 17's set: SmallNBenchmarks, ParallelBenchmarks, ParallelDistillationBenchmarks, DistillationBenchmarks;
-//    build.ps1 -Bench -BenchSet issue17 runs it and the report tool, docs/benchmarks.md says how long)
+// dotnet run -c Release --project benchmarks/NativeKl.Benchmarks -p:WithTorchSharp=true -- --targets
+//   (the speed-target set: SmallNBenchmarks, ParallelBenchmarks, ParallelDistillationBenchmarks, DistillationBenchmarks;
+//    build.ps1 -Bench -BenchSet targets runs it and the report tool, docs/benchmarks.md says how long)
 // dotnet run -c Release --project benchmarks/NativeKl.Benchmarks -p:WithTorchSharp=true -- --interleaved
 //   (the distillation cases, native against PyTorch in alternating rounds: phase-robust ratios)
 // PyTorch rows: add -p:WithTorchSharp=true (and on Debian 12 the LD_PRELOAD printed by
@@ -13,11 +13,11 @@ using BenchmarkDotNet.Running;
 using NativeKl.Benchmarks;
 
 bool quick = args.Contains("--quick");
-bool issue17 = args.Contains("--issue17");
-args = args.Where(a => a != "--quick" && a != "--issue17").ToArray();
+bool targets = args.Contains("--targets");
+args = args.Where(a => a != "--quick" && a != "--targets").ToArray();
 if (quick && !args.Contains("--filter")) args = args.Concat(new[] { "--filter", "*ElementwiseBenchmarks*" }).ToArray();
 // A class of the set that is not in this build matches nothing; the report says "not in this run" for it.
-if (issue17) args = args.Concat(new[] { "--filter", "*.SmallNBenchmarks.*", "*.ParallelBenchmarks.*", "*.ParallelDistillationBenchmarks.*", "*.DistillationBenchmarks.*" }).ToArray();
+if (targets) args = args.Concat(new[] { "--filter", "*.SmallNBenchmarks.*", "*.ParallelBenchmarks.*", "*.ParallelDistillationBenchmarks.*", "*.DistillationBenchmarks.*" }).ToArray();
 ElementwiseBenchmarks.Quick = quick;
 
 Console.WriteLine($"NativeKl backends: native {NativeKl.KlBackend.NativeIsa ?? "unavailable"}, managed {NativeKl.KlBackend.ManagedIsa}");

@@ -1,17 +1,17 @@
 namespace NativeKl.Benchmarks.Report;
 
-/// <summary>Where issue 17's tables go: benchmarks/results/issue17.md, its inputs beside it, and docs/benchmarks.md.</summary>
-internal static class Issue17Files
+/// <summary>Where the speed-target tables go: benchmarks/results/targets.md, its inputs beside it, and docs/benchmarks.md.</summary>
+internal static class TargetsFiles
 {
     public static int Write(string resultsDirectory, string root)
     {
         if (!Directory.Exists(resultsDirectory))
         {
-            Console.Error.WriteLine($"issue17: no BenchmarkDotNet results folder '{resultsDirectory}'");
+            Console.Error.WriteLine($"targets: no BenchmarkDotNet results folder '{resultsDirectory}'");
             return 2;
         }
         string outDir = Path.Combine(root, "benchmarks", "results");
-        string inputs = Path.Combine(outDir, "issue17");
+        string inputs = Path.Combine(outDir, "targets");
         Directory.CreateDirectory(inputs);
         // Regenerating from the committed inputs (after a change to this tool) reads them where they are.
         bool inPlace = Path.GetFullPath(resultsDirectory).TrimEnd('/', '\\') == Path.GetFullPath(inputs).TrimEnd('/', '\\');
@@ -20,22 +20,22 @@ internal static class Issue17Files
             foreach (string old in Directory.GetFiles(inputs, "*.csv")) File.Delete(old);
 
         var exports = new Dictionary<string, List<BdnRow>?>(StringComparer.Ordinal);
-        foreach (string name in Issue17.Classes)
+        foreach (string name in Targets.Classes)
         {
             string? path = BdnCsv.FindExport(resultsDirectory, name);
             exports[name] = path is null ? null : BdnCsv.Load(path);
             if (path is not null && !inPlace) File.Copy(path, Path.Combine(inputs, Path.GetFileName(path)), overwrite: true);
-            Console.WriteLine($"issue17: {name}: {(path is null ? "not in this run" : $"{exports[name]!.Count} cases")}");
+            Console.WriteLine($"targets: {name}: {(path is null ? "not in this run" : $"{exports[name]!.Count} cases")}");
         }
         string runInfo = Path.Combine(resultsDirectory, "run-info.txt");
         if (File.Exists(runInfo) && !inPlace) File.Copy(runInfo, Path.Combine(inputs, "run-info.txt"), overwrite: true);
         string machine = RunConditions.Load(runInfo).Line;
 
-        string page = Issue17.Page(exports, machine);
-        File.WriteAllText(Path.Combine(outDir, "issue17.md"), "# Issue 17: small calls, parallel speed-up, distillation\n\n" + page);
+        string page = Targets.Page(exports, machine);
+        File.WriteAllText(Path.Combine(outDir, "targets.md"), "# Speed targets: small calls, parallel speed-up, distillation\n\n" + page);
         string docs = Path.Combine(root, "docs", "benchmarks.md");
-        bool written = DocsSection.Replace(docs, "issue17-results", page);
-        Console.WriteLine($"wrote {Path.Combine(outDir, "issue17.md")}, {inputs}/" + (written ? $", and the section of {docs}" : $" ({docs} has no issue17-results markers)"));
+        bool written = DocsSection.Replace(docs, "targets-results", page);
+        Console.WriteLine($"wrote {Path.Combine(outDir, "targets.md")}, {inputs}/" + (written ? $", and the section of {docs}" : $" ({docs} has no targets-results markers)"));
         return 0;
     }
 }

@@ -5,11 +5,11 @@ using NativeKl.Benchmarks.Report;
 namespace NativeKl.Benchmarks.Report.Tests;
 
 /// <summary>
-/// Issue 17's tables from fake BenchmarkDotNet exports written the way BenchmarkDotNet 0.15.8 writes
+/// The speed-target tables from fake BenchmarkDotNet exports written the way BenchmarkDotNet 0.15.8 writes
 /// them (job columns, categories, parameters, statistics in ns, numbers over 999 quoted with a comma),
 /// and from one real export (testdata/).
 /// </summary>
-public class Issue17ReportTests : IDisposable
+public class TargetsReportTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("nkl-report-").FullName;
 
@@ -47,7 +47,7 @@ public class Issue17ReportTests : IDisposable
             cases.Add(("TensorPrimitives", "", new[] { n.ToString(CultureInfo.InvariantCulture) }, 2.5 * n));
             cases.Add(("Naive loop", "", new[] { n.ToString(CultureInfo.InvariantCulture) }, 4.0 * n));
         }
-        return Export(Issue17.SmallN, new[] { "N" }, cases.ToArray());
+        return Export(Targets.SmallN, new[] { "N" }, cases.ToArray());
     }
 
     [Fact]
@@ -57,7 +57,7 @@ public class Issue17ReportTests : IDisposable
         Assert.Equal(20, rows.Count);
         Assert.All(rows, r => Assert.Equal(new[] { "N" }, r.Parameters.Keys));
         var md = new StringBuilder();
-        Issue17.AppendSmallN(md, rows);
+        Targets.AppendSmallN(md, rows);
         string text = md.ToString();
         Assert.Contains("| Row | N = 6 | N = 16 | N = 64 | N = 256 |", text);
         // native at 6: 12 ns over the naive loop's 24 ns; at 256: 512 over 1,024.
@@ -74,18 +74,18 @@ public class Issue17ReportTests : IDisposable
     public void Small_n_target_misses_above_20_ns_even_when_under_the_naive_ratio()
     {
         var md = new StringBuilder();
-        Issue17.AppendSmallN(md, BdnCsv.Load(SmallNExport(nativeAt6: 21)));
+        Targets.AppendSmallN(md, BdnCsv.Load(SmallNExport(nativeAt6: 21)));
         Assert.Contains("NativeKl native, N = 6: 21.0 ns (target ≤ 20 ns), 0.88× the naive loop (target ≤ 0.6×): **missed**", md.ToString());
     }
 
     [Fact]
     public void Small_n_groups_by_the_other_parameters()
     {
-        string path = Export(Issue17.SmallN, new[] { "N", "Op" },
+        string path = Export(Targets.SmallN, new[] { "N", "Op" },
             ("NativeKl native", "", new[] { "6", "Sum" }, 10), ("Naive loop", "", new[] { "6", "Sum" }, 20),
             ("NativeKl native", "", new[] { "6", "Pointwise" }, 30), ("Naive loop", "", new[] { "6", "Pointwise" }, 40));
         var md = new StringBuilder();
-        Issue17.AppendSmallN(md, BdnCsv.Load(path));
+        Targets.AppendSmallN(md, BdnCsv.Load(path));
         string text = md.ToString();
         Assert.Contains("**Op = Sum**", text);
         Assert.Contains("**Op = Pointwise**", text);
@@ -96,13 +96,13 @@ public class Issue17ReportTests : IDisposable
     [Fact]
     public void Parallel_table_pairs_degrees_from_a_parameter_and_from_the_description()
     {
-        string parallel = Export(Issue17.Parallel, new[] { "DegreeOfParallelism", "N" },
+        string parallel = Export(Targets.Parallel, new[] { "DegreeOfParallelism", "N" },
             ("Pointwise", "", new[] { "1", "1048576" }, 1_000_000), ("Pointwise", "", new[] { "2", "1048576" }, 520_000),
             ("Pointwise", "", new[] { "1", "32000" }, 30_000), ("Pointwise", "", new[] { "2", "32000" }, 29_000));
-        string distillation = Export(Issue17.ParallelDistillation, new[] { "Logits" },
+        string distillation = Export(Targets.ParallelDistillation, new[] { "Logits" },
             ("Loss x1", "Forward", new[] { "[64,1000]" }, 64_000), ("Loss x2", "Forward", new[] { "[64,1000]" }, 40_000));
         var md = new StringBuilder();
-        Issue17.AppendParallel(md, BdnCsv.Load(parallel), BdnCsv.Load(distillation));
+        Targets.AppendParallel(md, BdnCsv.Load(parallel), BdnCsv.Load(distillation));
         string text = md.ToString();
         Assert.Contains("| ParallelBenchmarks | Pointwise | N = 1,048,576 | 1.00 ms | 520 µs | 1.92× |", text);
         Assert.Contains("| ParallelBenchmarks | Pointwise | N = 32,000 | 30.0 µs | 29.0 µs | 1.03× |", text);
@@ -115,13 +115,13 @@ public class Issue17ReportTests : IDisposable
     [Fact]
     public void Argument_style_lower_case_parameters_are_found()
     {
-        string smallN = Export(Issue17.SmallN, new[] { "n" },
+        string smallN = Export(Targets.SmallN, new[] { "n" },
             ("NativeKl native", "", new[] { "6" }, 9), ("Naive loop", "", new[] { "6" }, 18));
-        string parallel = Export(Issue17.Parallel, new[] { "degreeOfParallelism", "rows", "columns" },
+        string parallel = Export(Targets.Parallel, new[] { "degreeOfParallelism", "rows", "columns" },
             ("Rows", "", new[] { "1", "64", "1000" }, 90_000), ("Rows", "", new[] { "2", "64", "1000" }, 50_000));
         var md = new StringBuilder();
-        Issue17.AppendSmallN(md, BdnCsv.Load(smallN));
-        Issue17.AppendParallel(md, BdnCsv.Load(parallel), null);
+        Targets.AppendSmallN(md, BdnCsv.Load(smallN));
+        Targets.AppendParallel(md, BdnCsv.Load(parallel), null);
         string text = md.ToString();
         Assert.Contains("| NativeKl native | 9.00 ns (0.50×) |", text);
         Assert.Contains("| ParallelBenchmarks | Rows | columns = 1,000, rows = 64 | 90.0 µs | 50.0 µs | 1.80× |", text);
@@ -132,13 +132,13 @@ public class Issue17ReportTests : IDisposable
     [Fact]
     public void Distillation_table_gives_ns_per_element_and_pytorch_over_native()
     {
-        string path = Export(Issue17.Distillation, new[] { "Logits" },
+        string path = Export(Targets.Distillation, new[] { "Logits" },
             ("NativeKl native", "Forward", new[] { "[64,1000]" }, 48_000), ("NativeKl managed", "Forward", new[] { "[64,1000]" }, 64_000),
             ("PyTorch composite", "Forward", new[] { "[64,1000]" }, 512_000),
             ("NativeKl native", "Forward+backward", new[] { "[64,1000]" }, 128_000),
             ("PyTorch composite", "Forward+backward", new[] { "[64,1000]" }, 1_024_000));
         var md = new StringBuilder();
-        Issue17.AppendDistillation(md, BdnCsv.Load(path));
+        Targets.AppendDistillation(md, BdnCsv.Load(path));
         string text = md.ToString();
         Assert.Contains("| [64,1000] | Forward | 48.0 | 0.750 | 1.000 | 8.000 | 10.7× | 8.0× |", text);
         Assert.Contains("| [64,1000] | Forward+backward | 128 | 2.000 | — | 16.000 | 8.0× | — |", text);
@@ -158,15 +158,15 @@ public class Issue17ReportTests : IDisposable
         Assert.Equal(new[] { "NativeKl managed", "NativeKl native", "PyTorch composite" }, rows.Select(r => r.Method).Distinct().Order());
         Assert.Equal(new[] { "[1,1000]", "[32,32000]", "[64,1000]" }, rows.Select(r => r.Param("Logits")!).Distinct().Order());
         var md = new StringBuilder();
-        Issue17.AppendDistillation(md, rows);
+        Targets.AppendDistillation(md, rows);
         Assert.Equal(6, md.ToString().Split('\n').Count(l => l.StartsWith("| [", StringComparison.Ordinal)));
     }
 
     [Fact]
     public void Classes_missing_from_the_run_say_so()
     {
-        var exports = Issue17.Classes.ToDictionary(c => c, _ => (List<BdnRow>?)null);
-        string page = Issue17.Page(exports, "");
+        var exports = Targets.Classes.ToDictionary(c => c, _ => (List<BdnRow>?)null);
+        string page = Targets.Page(exports, "");
         Assert.Contains("SmallNBenchmarks: not in this run.", page);
         Assert.Contains("ParallelBenchmarks: not in this run.", page);
         Assert.Contains("ParallelDistillationBenchmarks: not in this run.", page);
@@ -180,37 +180,37 @@ public class Issue17ReportTests : IDisposable
         string results = Path.Combine(_dir, "results"), root = Path.Combine(_dir, "repo");
         Directory.CreateDirectory(results);
         Directory.CreateDirectory(Path.Combine(root, "docs"));
-        File.Copy(SmallNExport(nativeAt6: 12), Path.Combine(results, $"NativeKl.Benchmarks.{Issue17.SmallN}-report.csv"));
+        File.Copy(SmallNExport(nativeAt6: 12), Path.Combine(results, $"NativeKl.Benchmarks.{Targets.SmallN}-report.csv"));
         File.Copy(Path.Combine(AppContext.BaseDirectory, "testdata", "run-info.txt"), Path.Combine(results, "run-info.txt"));
         string docs = Path.Combine(root, "docs", "benchmarks.md");
-        File.WriteAllText(docs, "before\n<!-- issue17-results: begin (generated) -->\nstale\n<!-- issue17-results: end -->\nafter\n");
+        File.WriteAllText(docs, "before\n<!-- targets-results: begin (generated) -->\nstale\n<!-- targets-results: end -->\nafter\n");
 
-        Assert.Equal(0, Issue17Files.Write(results, root));
+        Assert.Equal(0, TargetsFiles.Write(results, root));
 
         string text = File.ReadAllText(docs);
-        Assert.StartsWith("before\n<!-- issue17-results: begin (generated) -->\nGenerated by", text);
-        Assert.EndsWith("<!-- issue17-results: end -->\nafter\n", text);
+        Assert.StartsWith("before\n<!-- targets-results: begin (generated) -->\nGenerated by", text);
+        Assert.EndsWith("<!-- targets-results: end -->\nafter\n", text);
         Assert.DoesNotContain("stale", text);
         Assert.Contains("Run: Intel(R) Xeon(R) Processor, 2 logical CPUs, Debian GNU/Linux 12 (bookworm), .NET 10.0.12, BenchmarkDotNet 0.15.8;", text);
         Assert.Contains("load average (1, 5, 15 min) 4.59 3.30 2.87 at the start and 8.26 4.67 3.39 at the end", text);
         Assert.Contains("| NativeKl native | 12.0 ns (0.50×) |", text);
         Assert.Contains("DistillationBenchmarks: not in this run.", text);
-        Assert.True(File.Exists(Path.Combine(root, "benchmarks", "results", "issue17.md")));
-        Assert.True(File.Exists(Path.Combine(root, "benchmarks", "results", "issue17", $"NativeKl.Benchmarks.{Issue17.SmallN}-report.csv")));
+        Assert.True(File.Exists(Path.Combine(root, "benchmarks", "results", "targets.md")));
+        Assert.True(File.Exists(Path.Combine(root, "benchmarks", "results", "targets", $"NativeKl.Benchmarks.{Targets.SmallN}-report.csv")));
     }
 
     [Fact]
     public void Regenerating_from_the_committed_inputs_keeps_them()
     {
-        string root = Path.Combine(_dir, "repo"), inputs = Path.Combine(root, "benchmarks", "results", "issue17");
+        string root = Path.Combine(_dir, "repo"), inputs = Path.Combine(root, "benchmarks", "results", "targets");
         Directory.CreateDirectory(inputs);
-        File.Copy(SmallNExport(nativeAt6: 12), Path.Combine(inputs, $"NativeKl.Benchmarks.{Issue17.SmallN}-report.csv"));
+        File.Copy(SmallNExport(nativeAt6: 12), Path.Combine(inputs, $"NativeKl.Benchmarks.{Targets.SmallN}-report.csv"));
         File.Copy(Path.Combine(AppContext.BaseDirectory, "testdata", "run-info.txt"), Path.Combine(inputs, "run-info.txt"));
 
-        Assert.Equal(0, Issue17Files.Write(inputs + "/", root));
+        Assert.Equal(0, TargetsFiles.Write(inputs + "/", root));
 
-        Assert.True(File.Exists(Path.Combine(inputs, $"NativeKl.Benchmarks.{Issue17.SmallN}-report.csv")));
-        string page = File.ReadAllText(Path.Combine(root, "benchmarks", "results", "issue17.md"));
+        Assert.True(File.Exists(Path.Combine(inputs, $"NativeKl.Benchmarks.{Targets.SmallN}-report.csv")));
+        string page = File.ReadAllText(Path.Combine(root, "benchmarks", "results", "targets.md"));
         Assert.Contains("| NativeKl native | 12.0 ns (0.50×) |", page);
         Assert.Contains("load average (1, 5, 15 min) 4.59 3.30 2.87", page);
     }
