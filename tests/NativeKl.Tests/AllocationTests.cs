@@ -73,8 +73,7 @@ public class AllocationTests
             long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < 20; i++) call();
             long perCall = (GC.GetAllocatedBytesForCurrentThread() - before) / 20;
-            TestContext.Current.SendDiagnosticMessage($"{name}, 2 threads, 2^20 elements: {perCall} bytes per call on the calling thread");
-            Console.WriteLine($"ALLOC {name}: {perCall} bytes per call");
+            TestContext.Current.TestOutputHelper?.WriteLine($"{name}, 2 threads, 2^20 elements: {perCall} bytes per call on the calling thread");
             Assert.InRange(perCall, 0, 64 * 1024); // a runaway (an array per element, a copy of the data) fails
         }
     }
