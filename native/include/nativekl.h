@@ -27,7 +27,8 @@
  *     inside a compute call and never starts a thread.
  *   - Results are deterministic: the same inputs give the same bits whatever
  *     the pointer alignment, whichever instruction set ran, and however the
- *     caller split the work with the chunk API (nkl_kl_div_partials_*).
+ *     caller split the work with the chunk API (nkl_kl_div_partials_*,
+ *     nkl_kl_div_backward_partials_*).
  *   - NaN included: every NaN the library writes or returns (a value, a
  *     pointwise term, a gradient, a row's loss, a partial's field) is the
  *     positive quiet NaN, NKL_NAN_BITS_F32 / NKL_NAN_BITS_F64 below. A NaN
