@@ -27,7 +27,8 @@
  *     inside a compute call and never starts a thread.
  *   - Results are deterministic: the same inputs give the same bits whatever
  *     the pointer alignment, whichever instruction set ran, and however the
- *     caller split the work with the chunk API (nkl_kl_div_partials_*).
+ *     caller split the work with the chunk API (nkl_kl_div_partials_*,
+ *     nkl_kl_div_backward_partials_*).
  *   - NaN included: every NaN the library writes or returns (a value, a
  *     pointwise term, a gradient, a row's loss, a partial's field) is the
  *     positive quiet NaN, NKL_NAN_BITS_F32 / NKL_NAN_BITS_F64 below. A NaN
@@ -569,6 +570,59 @@ NKL_API nkl_status nkl_kl_div_partials_f32(const float *input, const float *targ
 NKL_API nkl_status nkl_kl_div_partials_f64(const double *input, const double *target, size_t n,
                                            uint32_t flags, size_t first_chunk,
                                            size_t chunk_count, nkl_partial *partials);
+
+/*
+ * nkl_kl_div_backward_partials_f32, nkl_kl_div_backward_partials_f64 - the
+ * chunk API of nkl_kl_div_backward_*: for chunks first_chunk ..
+ * first_chunk + chunk_count - 1 of the n-element data, writes those chunks'
+ * elements of grad_input (and of grad_target unless it is NULL) and their
+ * partials to partials[0 .. chunk_count - 1]. Then nkl_partials_finish over
+ * all nkl_chunk_count(n) partials, with the same reduction and batch_size,
+ * gives the reduced value (rounded to float for f32) with the bits of
+ * nkl_kl_div_backward_*'s value, and the gradients have its bits, however
+ * the chunks were split between calls and threads:
+ *
+ *     // any threads, any split of [0, nkl_chunk_count(n)):
+ *     nkl_kl_div_backward_partials_f32(x, t, n, NKL_REDUCTION_MEAN, 0, flags, 1.0f,
+ *                                      first, k, p + first, gx, gt);
+ *     // then, once:
+ *     double v; nkl_partials_finish(p, count, n, NKL_REDUCTION_MEAN, 0, &v);
+ *
+ * input, target, grad_input and grad_target are the base pointers of the
+ * whole n-element arrays (not of the first chunk); only the given chunks'
+ * elements are written. Every gradient uses the whole call's scale,
+ * s = grad_output / divisor (divisor from reduction, n and batch_size as
+ * for nkl_kl_div_backward_*), so each call must pass the same reduction,
+ * batch_size, flags and grad_output.
+ *
+ * Overlap is checked on the whole arrays whatever the range: grad_input,
+ * grad_target (n values each) and partials (chunk_count values) must not
+ * overlap input, target or each other. Calls for disjoint chunk ranges
+ * write disjoint memory, so they may run at the same time on different
+ * threads (reentrant, no allocation, no thread started); the caller
+ * orders them before nkl_partials_finish.
+ *
+ * Errors (nothing written): NKL_ERROR_NULL_POINTER (input, target or
+ * grad_input NULL with n > 0, partials NULL with chunk_count > 0),
+ * NKL_ERROR_SIZE_OVERFLOW, NKL_ERROR_INVALID_REDUCTION (NONE or unknown, as
+ * for nkl_kl_div_backward_*: the pointwise backward needs no partials;
+ * slice the arrays instead), NKL_ERROR_INVALID_BATCH, NKL_ERROR_INVALID_FLAGS,
+ * NKL_ERROR_INVALID_CHUNK_RANGE (first_chunk + chunk_count >
+ * nkl_chunk_count(n)), NKL_ERROR_OVERLAP, NKL_ERROR_ISA_UNAVAILABLE,
+ * NKL_ERROR_INVALID_ENVIRONMENT.
+ */
+NKL_API nkl_status nkl_kl_div_backward_partials_f32(const float *input, const float *target,
+                                                    size_t n, nkl_reduction reduction,
+                                                    size_t batch_size, uint32_t flags,
+                                                    float grad_output, size_t first_chunk,
+                                                    size_t chunk_count, nkl_partial *partials,
+                                                    float *grad_input, float *grad_target);
+NKL_API nkl_status nkl_kl_div_backward_partials_f64(const double *input, const double *target,
+                                                    size_t n, nkl_reduction reduction,
+                                                    size_t batch_size, uint32_t flags,
+                                                    double grad_output, size_t first_chunk,
+                                                    size_t chunk_count, nkl_partial *partials,
+                                                    double *grad_input, double *grad_target);
 
 /*
  * nkl_partials_finish - combines count partials in index order

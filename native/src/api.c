@@ -187,6 +187,10 @@ nkl_status nkl_kl_div_rows_f64(const double *input, size_t input_stride, const d
 
 /* -------------------------------------------------- forward + backward */
 
+size_t nkl_chunk_count(size_t n) {
+    return n / NKL_CHUNK_ELEMENTS + (n % NKL_CHUNK_ELEMENTS != 0);
+}
+
 #define T float
 #define SUF f32
 #include "kl_div_backward.inc"
@@ -196,10 +200,6 @@ nkl_status nkl_kl_div_rows_f64(const double *input, size_t input_stride, const d
 #include "kl_div_backward.inc"
 
 /* -------------------------------------------------------- chunk API */
-
-size_t nkl_chunk_count(size_t n) {
-    return n / NKL_CHUNK_ELEMENTS + (n % NKL_CHUNK_ELEMENTS != 0);
-}
 
 /* What nkl_kl_div_partials_* checks. */
 static nkl_status partials_checks(const void *input, const void *target, size_t n, size_t size,

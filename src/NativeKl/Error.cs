@@ -87,6 +87,18 @@ namespace NativeKl
         internal static ArgumentOutOfRangeException DegreeOfParallelism(int value) =>
             new ArgumentOutOfRangeException("degreeOfParallelism", value, $"`degreeOfParallelism` {value} must be at least 1");
 
+        // The chunk API (KlDivergence.Partials, BackwardPartials, Finish).
+        internal static ArgumentOutOfRangeException ChunkRange(int firstChunk, int count, int chunks, int length) =>
+            new ArgumentOutOfRangeException("firstChunk", firstChunk,
+                $"`firstChunk` {firstChunk} + `partials` length {count} is past the {chunks} chunks of `input` length {length}");
+
+        internal static ArgumentException PartialsCount(int count, int chunks, int length) =>
+            new ArgumentException($"`partials` length {count} is not the {chunks} chunks of `length` {length}", "partials");
+
+        internal static ArgumentException PiecesValidateInputs() =>
+            new ArgumentException("`options` has ValidateInputs, which a piece of the data cannot check (BatchMean's row sums cross pieces): " +
+                                  "validate once before splitting, or call the degreeOfParallelism overload", "options");
+
         internal static ArgumentOutOfRangeException StrideTooSmall(string name, int stride, int columns) =>
             new ArgumentOutOfRangeException(name, stride, $"`{name}` {stride} is smaller than `columns` {columns}");
 

@@ -46,7 +46,7 @@ namespace NativeKl
         /// Before computing, one pass checks that input holds log-probabilities (≤ 0, not NaN) and
         /// target probabilities in [0, 1] (log-probabilities ≤ 0 with <see cref="LogTarget"/>, not
         /// NaN), and, where the call knows the rows
-        /// (<see cref="KlDivergence.Rows(ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, int, int, Span{float}, KlOptions)"/>,
+        /// (<see cref="KlDivergence.Rows(ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, int, int, Span{float}, KlOptions, int)"/>,
         /// BatchMean), that each target row sums to 1 within <see cref="RowSumTolerance"/>; and that
         /// no pair makes PyTorch's formula NaN: an input −∞ where the target is 0 (a masked
         /// log_softmax row: such data wants <see cref="Masked"/>), a log target of −∞ unless masked,

@@ -25,8 +25,8 @@ namespace NativeKl
     /// <see cref="Mean"/>, or <see cref="BatchMean(int)"/>, which needs the batch size (a span has no
     /// dimension 0 to take it from), so that forgetting it does not compile. <c>default</c> is
     /// <see cref="Mean"/>, PyTorch's default. Reduction 'none' is not a value of this type: it is
-    /// <see cref="KlDivergence.Pointwise(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, KlOptions)"/>
-    /// and <see cref="KlDivergence.PointwiseBackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, Span{float}, float, KlOptions)"/>.
+    /// <see cref="KlDivergence.Pointwise(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, KlOptions, int)"/>
+    /// and <see cref="KlDivergence.PointwiseBackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, Span{float}, float, KlOptions, int)"/>.
     /// </summary>
     public readonly struct KlReduction : IEquatable<KlReduction>
     {

@@ -6,7 +6,7 @@ namespace NativeKl.Tests;
 /// <summary>One backward call's results: the reduced value (0 for None), the pointwise values (None), both gradients.</summary>
 internal readonly record struct BackwardResult<T>(T Value, T[] Values, T[] GradInput, T[] GradTarget);
 
-/// <summary>Runs <see cref="KlDivergence.Backward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, KlReductionKind, float, KlOptions)"/>
+/// <summary>Runs <see cref="KlDivergence.Backward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, KlReduction, float, KlOptions, int)"/>
 /// or <c>PointwiseBackward</c> (reduction None) into fresh arrays.</summary>
 internal static class Backward
 {

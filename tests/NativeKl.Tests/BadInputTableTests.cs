@@ -22,15 +22,18 @@ public class BadInputTableTests
     {
         public readonly float[] A = new float[16], B = new float[16], C = new float[16];
         public readonly double[] D = new double[16], E = new double[16], F = new double[16];
+        public readonly KlPartial[] P = new KlPartial[4];
 
         public void Reset()
         {
             foreach (var a in new[] { A, B, C }) Array.Fill(a, Sentinel);
             foreach (var a in new[] { D, E, F }) Array.Fill(a, Sentinel);
+            Array.Fill(P, new KlPartial { Sum = Sentinel, Compensation = Sentinel });
         }
 
         public bool Untouched() =>
-            new[] { A, B, C }.All(a => a.All(v => v == Sentinel)) && new[] { D, E, F }.All(a => a.All(v => v == Sentinel));
+            new[] { A, B, C }.All(a => a.All(v => v == Sentinel)) && new[] { D, E, F }.All(a => a.All(v => v == Sentinel))
+            && P.All(p => p.Sum == Sentinel && p.Compensation == Sentinel);
     }
 
     private static readonly float[] X = { -1, -2, -3, -1, -2, -3 }, T = { 0.1f, 0.2f, 0.7f, 0.2f, 0.2f, 0.6f }, T5 = { 0.1f, 0.2f, 0.3f, 0.2f, 0.2f };
@@ -243,7 +246,81 @@ public class BadInputTableTests
         yield return ("Rows f32 row sum 0.9 (validating)", kie, target, (w, o) => KlDivergence.Rows(X, new[] { 0.1f, 0.2f, 0.6f, 0.2f, 0.2f, 0.6f }, 2, 3, w.A, V(o)));
         yield return ("PointwiseBackward f32 log target > 0 (validating)", kie, target, (w, o) => KlDivergence.PointwiseBackward(X, new[] { -1f, -1f, 0.5f, -1f, -1f, -1f }, w.A, w.B, w.C, 1f, V(o) with { LogTarget = true }));
 
+        foreach (var row in ParallelErrors()) yield return row;
         foreach (var row in DistillErrors()) yield return row;
+    }
+
+    /// <summary>The degreeOfParallelism overloads and the chunk API (Partials, BackwardPartials, Finish).</summary>
+    private static IEnumerable<(string Case, Type Exception, string Param, Action<Outputs, KlOptions> Call)> ParallelErrors()
+    {
+        var aae = typeof(ArgumentException);
+        var aoore = typeof(ArgumentOutOfRangeException);
+        const string dop = "degreeOfParallelism";
+        KlOptions V(KlOptions o) => o with { ValidateInputs = true };
+        foreach (int d in new[] { 0, -1, int.MinValue })
+        {
+            yield return ($"Pointwise f32 degreeOfParallelism {d}", aoore, dop, (w, o) => KlDivergence.Pointwise(X, T, w.A, o, d));
+            yield return ($"Pointwise f64 degreeOfParallelism {d}", aoore, dop, (w, o) => KlDivergence.Pointwise(Xd, Td, w.D, o, d));
+            yield return ($"PointwiseBackward f32 degreeOfParallelism {d}", aoore, dop, (w, o) => KlDivergence.PointwiseBackward(X, T, w.A, w.B, w.C, 1f, o, d));
+            yield return ($"PointwiseBackward f64 degreeOfParallelism {d}", aoore, dop, (w, o) => KlDivergence.PointwiseBackward(Xd, Td, w.D, w.E, w.F, 1.0, o, d));
+            yield return ($"Backward f32 degreeOfParallelism {d}", aoore, dop, (w, o) => KlDivergence.Backward(X, T, w.A, w.B, KlReduction.Sum, 1f, o, d));
+            yield return ($"Backward f64 degreeOfParallelism {d}", aoore, dop, (w, o) => KlDivergence.Backward(Xd, Td, w.D, w.E, KlReduction.Mean, 1.0, o, d));
+            yield return ($"Rows f32 degreeOfParallelism {d}", aoore, dop, (w, o) => KlDivergence.Rows(X, T, 2, 3, w.A, o, d));
+            yield return ($"Rows f64 degreeOfParallelism {d}", aoore, dop, (w, o) => KlDivergence.Rows(Xd, Td, 2, 3, w.D, o, d));
+            yield return ($"Rows strided f32 degreeOfParallelism {d}", aoore, dop, (w, o) => KlDivergence.Rows(X, 3, T, 3, 2, 3, w.A, o, d));
+            yield return ($"Rows strided f64 degreeOfParallelism {d}", aoore, dop, (w, o) => KlDivergence.Rows(Xd, 3, Td, 3, 2, 3, w.D, o, d));
+        }
+        // the other checks come first, as for degree 1, whatever the degree
+        yield return ("Pointwise f32 destination too small, 2 threads", aae, "destination", (w, o) => KlDivergence.Pointwise(X, T, w.A.AsSpan(0, 5), o, 2));
+        yield return ("Backward f64 gradTarget over gradInput, 4 threads", aae, "gradTarget", (w, o) => KlDivergence.Backward(Xd, Td, w.D.AsSpan(0, 6), w.D.AsSpan(5, 6), KlReduction.Sum, 1.0, o, 4));
+        yield return ("PointwiseBackward f32 values over target, 2 threads", aae, "values", (w, o) => KlDivergence.PointwiseBackward(X, w.A.AsSpan(0, 6), w.B, default, w.A.AsSpan(2, 6), 1f, o, 2));
+        yield return ("Rows strided f64 destination inside input, 2 threads", aae, "destination", (w, o) => KlDivergence.Rows(w.D.AsSpan(0, 6), 3, Td, 3, 2, 3, w.D.AsSpan(4, 2), o, 2));
+        yield return ("Rows f32 shape not rows × columns, 2 threads", aae, "input", (w, o) => KlDivergence.Rows(X, T, 4, 2, w.A, o, 2));
+
+        // the chunk API: 6 elements are 1 chunk
+        yield return ("Partials f32 length mismatch", aae, "target", (w, o) => KlDivergence.Partials(X, T5, 0, w.P.AsSpan(0, 1), o));
+        yield return ("Partials f64 length mismatch", aae, "target", (w, o) => KlDivergence.Partials(Xd, T5d, 0, w.P.AsSpan(0, 1), o));
+        yield return ("Partials f32 firstChunk -1", aoore, "firstChunk", (w, o) => KlDivergence.Partials(X, T, -1, w.P.AsSpan(0, 1), o));
+        yield return ("Partials f32 firstChunk past the chunks", aoore, "firstChunk", (w, o) => KlDivergence.Partials(X, T, 2, w.P.AsSpan(0, 0), o));
+        yield return ("Partials f64 two partials for one chunk", aoore, "firstChunk", (w, o) => KlDivergence.Partials(Xd, Td, 0, w.P.AsSpan(0, 2), o));
+        yield return ("Partials f64 firstChunk int.MaxValue", aoore, "firstChunk", (w, o) => KlDivergence.Partials(Xd, Td, int.MaxValue, w.P.AsSpan(0, 1), o));
+        yield return ("Partials f32 ValidateInputs", aae, "options", (w, o) => KlDivergence.Partials(X, T, 0, w.P.AsSpan(0, 1), V(o)));
+        yield return ("Partials f64 undefined Isa", aoore, "options", (w, o) => KlDivergence.Partials(Xd, Td, 0, w.P.AsSpan(0, 1), o with { Isa = (KlIsa)7 }));
+        yield return ("Partials f32 partials over input", aae, "partials", (w, o) =>
+            KlDivergence.Partials(w.A.AsSpan(0, 6), T, 0, MemoryMarshal.Cast<float, KlPartial>(w.A.AsSpan(4, 4)), o));
+        yield return ("Partials f64 partials over target", aae, "partials", (w, o) =>
+            KlDivergence.Partials(Xd, w.D.AsSpan(0, 6), 0, MemoryMarshal.Cast<double, KlPartial>(w.D.AsSpan(0, 2)), o));
+
+        yield return ("BackwardPartials f32 length mismatch", aae, "target", (w, o) => KlDivergence.BackwardPartials(X, T5, 0, w.A, w.B, w.P.AsSpan(0, 1), KlReduction.Sum, 1f, o));
+        yield return ("BackwardPartials f64 length mismatch", aae, "target", (w, o) => KlDivergence.BackwardPartials(Xd, T5d, 0, w.D, w.E, w.P.AsSpan(0, 1), KlReduction.Sum, 1.0, o));
+        yield return ("BackwardPartials f32 gradInput too small", aae, "gradInput", (w, o) => KlDivergence.BackwardPartials(X, T, 0, w.A.AsSpan(0, 5), w.B, w.P.AsSpan(0, 1), KlReduction.Sum, 1f, o));
+        yield return ("BackwardPartials f64 gradInput empty", aae, "gradInput", (w, o) => KlDivergence.BackwardPartials(Xd, Td, 0, default, w.E, w.P.AsSpan(0, 1), KlReduction.Sum, 1.0, o));
+        yield return ("BackwardPartials f32 gradTarget too small", aae, "gradTarget", (w, o) => KlDivergence.BackwardPartials(X, T, 0, w.A, w.B.AsSpan(0, 2), w.P.AsSpan(0, 1), KlReduction.Mean, 1f, o));
+        yield return ("BackwardPartials f32 firstChunk -1", aoore, "firstChunk", (w, o) => KlDivergence.BackwardPartials(X, T, -1, w.A, w.B, w.P.AsSpan(0, 1), KlReduction.Sum, 1f, o));
+        yield return ("BackwardPartials f64 firstChunk past the chunks", aoore, "firstChunk", (w, o) => KlDivergence.BackwardPartials(Xd, Td, 1, w.D, w.E, w.P.AsSpan(0, 1), KlReduction.Sum, 1.0, o));
+        yield return ("BackwardPartials f64 three partials for one chunk", aoore, "firstChunk", (w, o) => KlDivergence.BackwardPartials(Xd, Td, 0, w.D, w.E, w.P.AsSpan(0, 3), KlReduction.Sum, 1.0, o));
+        foreach (int batch in new[] { 0, -1 })
+            yield return ($"BackwardPartials f32 BatchMean batch {batch}", aoore, "batchSize", (w, o) => KlDivergence.BackwardPartials(X, T, 0, w.A, w.B, w.P.AsSpan(0, 1), KlReduction.BatchMean(batch), 1f, o));
+        yield return ("BackwardPartials f64 BatchMean batch 4 of 6", aae, "batchSize", (w, o) => KlDivergence.BackwardPartials(Xd, Td, 0, w.D, w.E, w.P.AsSpan(0, 1), KlReduction.BatchMean(4), 1.0, o));
+        yield return ("BackwardPartials f32 ValidateInputs", aae, "options", (w, o) => KlDivergence.BackwardPartials(X, T, 0, w.A, w.B, w.P.AsSpan(0, 1), KlReduction.Sum, 1f, V(o)));
+        yield return ("BackwardPartials f64 undefined Backend", aoore, "options", (w, o) => KlDivergence.BackwardPartials(Xd, Td, 0, w.D, w.E, w.P.AsSpan(0, 1), KlReduction.Sum, 1.0, o with { Backend = (KlBackendKind)9 }));
+        yield return ("BackwardPartials f32 gradInput is input", aae, "gradInput", (w, o) => KlDivergence.BackwardPartials(w.A.AsSpan(0, 6), T, 0, w.A.AsSpan(0, 6), default, w.P.AsSpan(0, 1), KlReduction.Sum, 1f, o));
+        yield return ("BackwardPartials f64 gradTarget over gradInput", aae, "gradTarget", (w, o) => KlDivergence.BackwardPartials(Xd, Td, 0, w.D.AsSpan(0, 6), w.D.AsSpan(3, 6), w.P.AsSpan(0, 1), KlReduction.Sum, 1.0, o));
+        yield return ("BackwardPartials f32 gradTarget over target", aae, "gradTarget", (w, o) => KlDivergence.BackwardPartials(X, w.B.AsSpan(0, 6), 0, w.A, w.B.AsSpan(5, 6), w.P.AsSpan(0, 1), KlReduction.Sum, 1f, o));
+        yield return ("BackwardPartials f32 partials over gradInput", aae, "partials", (w, o) =>
+            KlDivergence.BackwardPartials(X, T, 0, w.A.AsSpan(0, 6), w.B, MemoryMarshal.Cast<float, KlPartial>(w.A.AsSpan(4, 4)), KlReduction.Sum, 1f, o));
+        yield return ("BackwardPartials f64 partials over gradTarget", aae, "partials", (w, o) =>
+            KlDivergence.BackwardPartials(Xd, Td, 0, w.D, w.E.AsSpan(0, 6), MemoryMarshal.Cast<double, KlPartial>(w.E.AsSpan(2, 2)), KlReduction.Sum, 1.0, o));
+        yield return ("BackwardPartials f64 partials over input", aae, "partials", (w, o) =>
+            KlDivergence.BackwardPartials(w.F.AsSpan(0, 6), Td, 0, w.D, w.E, MemoryMarshal.Cast<double, KlPartial>(w.F.AsSpan(4, 2)), KlReduction.Sum, 1.0, o));
+
+        // Finish writes nothing, but refuses what does not match
+        yield return ("Finish f64 too few partials", aae, "partials", (w, o) => KlDivergence.Finish(new KlPartial[1], 16385, KlReduction.Sum));
+        yield return ("Finish f64 partials for empty data", aae, "partials", (w, o) => KlDivergence.Finish(new KlPartial[1], 0, KlReduction.Sum));
+        yield return ("Finish f64 negative length", aoore, "length", (w, o) => KlDivergence.Finish(default, -1, KlReduction.Sum));
+        yield return ("Finish f64 BatchMean batch 4 of 6", aae, "batchSize", (w, o) => KlDivergence.Finish(new KlPartial[1], 6, KlReduction.BatchMean(4)));
+        yield return ("Finish f64 BatchMean batch 0", aoore, "batchSize", (w, o) => KlDivergence.Finish(new KlPartial[1], 6, KlReduction.BatchMean(0)));
+        yield return ("ChunkCount negative length", aoore, "length", (w, o) => KlDivergence.ChunkCount(-1));
     }
 
     public static TheoryData<string> BackendNames() => Registry.BackendNames();

@@ -41,6 +41,9 @@ public class StressTests(ITestOutputHelper output)
         public readonly double[] D = new double[N], E = new double[N], K = new double[N];
         public readonly float[] SG = new float[Rows * Stride], SH = new float[Rows * Stride];
         public readonly double[] SGd = new double[Rows * Stride], SHd = new double[Rows * Stride];
+        public readonly float[] BF = new float[Big], BG = new float[Big], BH = new float[Big];
+        public readonly double[] BD = new double[Big], BE = new double[Big];
+        public readonly KlPartial[] P = new KlPartial[3];
     }
 
     private static ulong Fold(ulong h, ulong bits) => (h ^ bits) * 0x100000001b3ul;
@@ -83,6 +86,26 @@ public class StressTests(ITestOutputHelper output)
             ("BatchMean f32", (o, s) => Bits(KlDivergence.BatchMean(x, t, Rows, o))),
             ("Reduce f32 4 threads", (o, s) => Bits(KlDivergence.Reduce(bigX, bigT, KlReduction.Sum, o, degreeOfParallelism: 4))),
             ("Pointwise f32", (o, s) => { KlDivergence.Pointwise(x, t, s.F, o); return Hash(s.F); }),
+            ("Pointwise f32 3 threads", (o, s) => { KlDivergence.Pointwise(bigX, bigT, s.BF, o, 3); return Hash(s.BF); }),
+            ("PointwiseBackward f32 2 threads", (o, s) => { KlDivergence.PointwiseBackward(bigX, bigT, s.BF, s.BG, s.BH, 0.5f, o, 2); return Hash(s.BH, Hash(s.BG, Hash(s.BF))); }),
+            ("Backward f32 3 threads", (o, s) =>
+            {
+                float v = KlDivergence.Backward(bigX, bigT, s.BF, s.BG, KlReduction.Mean, 2f, o, 3);
+                return Hash(s.BG, Hash(s.BF, Bits(v)));
+            }),
+            ("Rows f32 2 threads", (o, s) => { KlDivergence.Rows(bigX, bigT, 40, 1000, s.F, o, 2); return Hash(s.F.AsSpan(0, 40)); }),
+            ("BackwardPartials f32 in 3 pieces", (o, s) =>
+            {
+                for (int c = 2; c >= 0; c--) KlDivergence.BackwardPartials(bigX, bigT, c, s.BF, default, s.P.AsSpan(c, 1), KlReduction.Sum, 1f, o);
+                return Hash(s.BF, Bits((float)KlDivergence.Finish(s.P, Big, KlReduction.Sum)));
+            }),
+            ("Pointwise f64 8 threads", (o, s) => { KlDivergence.Pointwise(bigXd, bigTd, s.BD, o, 8); return Hash(s.BD); }),
+            ("Backward f64 2 threads", (o, s) =>
+            {
+                double v = KlDivergence.Backward(bigXd, bigTd, s.BD, s.BE, KlReduction.BatchMean(8), 1f, o, 2);
+                return Hash(s.BE, Hash(s.BD, Bits(v)));
+            }),
+            ("Rows strided f64 3 threads", (o, s) => { KlDivergence.Rows(bigXd, 1001, bigTd, 1001, 39, 1000, s.D, o, 3); return Hash(s.D.AsSpan(0, 39)); }),
             ("Rows f32", (o, s) => { KlDivergence.Rows(x, t, Rows, Columns, s.F, o); return Hash(s.F.AsSpan(0, Rows)); }),
             ("Rows strided f32", (o, s) => { KlDivergence.Rows(xs, stride, ts, stride, Rows, Columns, s.F, o); return Hash(s.F.AsSpan(0, Rows)); }),
             ("Backward f32", (o, s) =>

@@ -32,6 +32,14 @@ namespace NativeKl.Backends
         /// <summary>The partials of chunks firstChunk .. firstChunk + partials.Length − 1 of the whole input.</summary>
         void Partials(ReadOnlySpan<T> input, ReadOnlySpan<T> target, int firstChunk, Span<KlPartial> partials, in KlPlan plan);
 
+        /// <summary>
+        /// Backward for chunks firstChunk .. firstChunk + partials.Length − 1 of the whole input (plan: the
+        /// whole call's, a reduction): writes those chunks' elements of the whole gradInput (and
+        /// gradTarget unless empty) with the whole call's scale, and their partials.
+        /// </summary>
+        void BackwardPartials(ReadOnlySpan<T> input, ReadOnlySpan<T> target, int firstChunk, Span<KlPartial> partials,
+                              Span<T> gradInput, Span<T> gradTarget, T gradOutput, in KlPlan plan);
+
         /// <summary>Every chunk's partial combined in chunk order, then the reduction applied, in double.</summary>
         double Finish(ReadOnlySpan<KlPartial> partials, in KlPlan plan);
 

@@ -57,6 +57,22 @@ namespace NativeKl.Backends
             }
         }
 
+        public void BackwardPartials(ReadOnlySpan<T> input, ReadOnlySpan<T> target, int firstChunk, Span<KlPartial> partials,
+                                     Span<T> gradInput, Span<T> gradTarget, T gradOutput, in KlPlan plan)
+        {
+            T s = Num.FromDouble<T>(Num.ToDouble(gradOutput) / plan.Divisor);
+            ManagedKernels<T> kernels = Kernels(plan);
+            ManagedPath path = Path(plan);
+            bool hasGradTarget = !gradTarget.IsEmpty;
+            for (int c = 0; c < partials.Length; c++)
+            {
+                int offset = (firstChunk + c) * ManagedKl.ChunkElements;
+                int length = Math.Min(ManagedKl.ChunkElements, input.Length - offset);
+                partials[c] = kernels.GradPiece(path, input.Slice(offset, length), target.Slice(offset, length), s,
+                    gradInput.Slice(offset, length), hasGradTarget ? gradTarget.Slice(offset, length) : default);
+            }
+        }
+
         public double Finish(ReadOnlySpan<KlPartial> partials, in KlPlan plan)
         {
             var acc = new KlPartial();

@@ -117,6 +117,12 @@ namespace NativeKl.Interop
         [DllImport(LibraryName, EntryPoint = "nkl_kl_div_partials_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_kl_div_partials_f64(double* input, double* target, nuint n, uint flags, nuint first_chunk, nuint chunk_count, nkl_partial* partials);
 
+        [DllImport(LibraryName, EntryPoint = "nkl_kl_div_backward_partials_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern nkl_status nkl_kl_div_backward_partials_f32(float* input, float* target, nuint n, nkl_reduction reduction, nuint batch_size, uint flags, float grad_output, nuint first_chunk, nuint chunk_count, nkl_partial* partials, float* grad_input, float* grad_target);
+
+        [DllImport(LibraryName, EntryPoint = "nkl_kl_div_backward_partials_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern nkl_status nkl_kl_div_backward_partials_f64(double* input, double* target, nuint n, nkl_reduction reduction, nuint batch_size, uint flags, double grad_output, nuint first_chunk, nuint chunk_count, nkl_partial* partials, double* grad_input, double* grad_target);
+
         [DllImport(LibraryName, EntryPoint = "nkl_partials_finish", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_partials_finish(nkl_partial* partials, nuint count, nuint n, nkl_reduction reduction, nuint batch, double* @out);
 
@@ -214,6 +220,14 @@ namespace NativeKl.Interop
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_kl_div_partials_f64(double* input, double* target, nuint n, uint flags, nuint first_chunk, nuint chunk_count, nkl_partial* partials) =>
             global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_partials_f64(input, target, n, flags, first_chunk, chunk_count, partials), nameof(NativeMethods.nkl_kl_div_partials_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_backward_partials_f32(float* input, float* target, nuint n, nkl_reduction reduction, nuint batch_size, uint flags, float grad_output, nuint first_chunk, nuint chunk_count, nkl_partial* partials, float* grad_input, float* grad_target) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_backward_partials_f32(input, target, n, reduction, batch_size, flags, grad_output, first_chunk, chunk_count, partials, grad_input, grad_target), nameof(NativeMethods.nkl_kl_div_backward_partials_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_backward_partials_f64(double* input, double* target, nuint n, nkl_reduction reduction, nuint batch_size, uint flags, double grad_output, nuint first_chunk, nuint chunk_count, nkl_partial* partials, double* grad_input, double* grad_target) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_backward_partials_f64(input, target, n, reduction, batch_size, flags, grad_output, first_chunk, chunk_count, partials, grad_input, grad_target), nameof(NativeMethods.nkl_kl_div_backward_partials_f64));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_partials_finish(nkl_partial* partials, nuint count, nuint n, nkl_reduction reduction, nuint batch, double* @out) =>

@@ -105,6 +105,28 @@ namespace NativeKl.Interop
             }
         }
 
+        public void BackwardPartials(ReadOnlySpan<T> input, ReadOnlySpan<T> target, int firstChunk, Span<KlPartial> partials,
+                                     Span<T> gradInput, Span<T> gradTarget, T gradOutput, in KlPlan plan)
+        {
+            fixed (T* x = input)
+            fixed (T* t = target)
+            fixed (KlPartial* p = partials)
+            fixed (T* gx = gradInput)
+            fixed (T* gt = gradTarget)
+            {
+                var n = (nuint)input.Length;
+                var reduction = (nkl_reduction)plan.Reduction;
+                if (F32)
+                    NativeChecked.nkl_kl_div_backward_partials_f32((float*)x, (float*)t, n, reduction, (nuint)plan.BatchSize,
+                        Flags(plan), Num.ValueAsFloat(gradOutput), (nuint)firstChunk, (nuint)partials.Length, (nkl_partial*)p,
+                        (float*)gx, (float*)gt);
+                else
+                    NativeChecked.nkl_kl_div_backward_partials_f64((double*)x, (double*)t, n, reduction, (nuint)plan.BatchSize,
+                        Flags(plan), Num.ValueAsDouble(gradOutput), (nuint)firstChunk, (nuint)partials.Length, (nkl_partial*)p,
+                        (double*)gx, (double*)gt);
+            }
+        }
+
         public double Finish(ReadOnlySpan<KlPartial> partials, in KlPlan plan)
         {
             double result;

@@ -40,6 +40,15 @@ namespace NativeKl.Managed
             return acc;
         }
 
+        /// <summary>One chunk's forward and backward (no values): its own partial, NaN canonical, as
+        /// nkl_kl_div_backward_partials_* writes it.</summary>
+        public KlPartial GradPiece(ManagedPath path, ReadOnlySpan<T> input, ReadOnlySpan<T> target, T s,
+                                   Span<T> gradInput, Span<T> gradTarget)
+        {
+            Debug.Assert(input.Length <= ManagedKl.ChunkElements);
+            return CanonicalSum.CanonicalNaN(GradChunk(path, input, target, s, default, gradInput, gradTarget));
+        }
+
         /// <summary>
         /// Forward and backward over all chunks in order (the chunk loop of api.c's backward): writes
         /// gradInput, and gradTarget and the pointwise terms (values) where those are not empty;

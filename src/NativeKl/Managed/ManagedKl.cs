@@ -11,20 +11,9 @@
 // Inputs are validated by the caller: equal lengths, output long enough.
 
 using System;
-using System.Runtime.InteropServices;
 
 namespace NativeKl.Managed
 {
-    /// <summary>One chunk's (or a running) sum: the layout of the C nkl_partial.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct KlPartial
-    {
-        /// <summary>Sum of the terms ...</summary>
-        public double Sum;
-        /// <summary>... plus this rounding-error correction.</summary>
-        public double Compensation;
-    }
-
     internal static class ManagedKl
     {
         /// <summary>Elements per chunk of a reduction, counted from index 0 (NKL_CHUNK_ELEMENTS).</summary>
