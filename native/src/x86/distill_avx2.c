@@ -20,29 +20,6 @@
 
 /* ------------------------------------------------------------- float32 */
 
-/* kernels_scalar.c lane_factors, four lanes at a time: max over the lanes,
-   then student_rescale = exp(student_max - row_student_max), likewise the
-   teacher's (the same bits). */
-static void lane_factors(nkl_distill_lanes *st, int lanes, int base2) {
-    double ma = st->student_max[0], mb = st->teacher_max[0];
-    for (int l = 1; l < lanes; l++) {
-        if (st->student_max[l] > ma) ma = st->student_max[l];
-        if (st->teacher_max[l] > mb) mb = st->teacher_max[l];
-    }
-    st->row_student_max = ma;
-    st->row_teacher_max = mb;
-    for (int l = 0; l < lanes; l += 4) {
-        __m256d da = _mm256_sub_pd(_mm256_loadu_pd(st->student_max + l), _mm256_set1_pd(ma));
-        __m256d db = _mm256_sub_pd(_mm256_loadu_pd(st->teacher_max + l), _mm256_set1_pd(mb));
-        if (base2) {
-            da = _mm256_mul_pd(da, _mm256_set1_pd(NKL_LN2_HI_F64));
-            db = _mm256_mul_pd(db, _mm256_set1_pd(NKL_LN2_HI_F64));
-        }
-        _mm256_storeu_pd(st->student_rescale + l, nkl_exp_pd(da));
-        _mm256_storeu_pd(st->teacher_rescale + l, nkl_exp_pd(db));
-    }
-}
-
 /* The lane state: maxima in float, sums in float64 (lanes 0-3 in [0], 4-7 in
    [1]), and the pending float sums of the current pair of blocks. */
 typedef struct lanes_ps {
@@ -621,10 +598,11 @@ NKL_INLINE void transpose_rows(const double *r0, const double *r1, const double 
 
 #define NKL_ROW_FIELD(st, q) (st)[0].q, (st)[1].q, (st)[2].q, (st)[3].q
 
-/* kernels_scalar.c lane_factors and nkl_distill_finish_row for four rows at
-   once, one row per vector lane: each lane runs the spec's operations in the
-   spec's order, so the bits are the spec's. The rows' fold and logs are a
-   long dependency chain; four of them side by side take the time of one. */
+/* nkl_distill_lane_factors and nkl_distill_finish_row (distill_finish.h) for
+   four rows at once, one row per vector lane: each lane runs the spec's
+   operations in the spec's order, so the bits are the spec's. The rows' fold
+   and logs are a long dependency chain; four of them side by side take the
+   time of one. */
 NKL_INLINE void finish_four(nkl_distill_lanes *st, const int lanes, int log_probs, int base2) {
     __m256d ma[NKL_DISTILL_LANES], mb[NKL_DISTILL_LANES], za[NKL_DISTILL_LANES],
         zb[NKL_DISTILL_LANES], acc[NKL_DISTILL_LANES];
@@ -635,7 +613,7 @@ NKL_INLINE void finish_four(nkl_distill_lanes *st, const int lanes, int log_prob
         transpose_rows(NKL_ROW_FIELD(st, teacher_sum + l), zb + l);
         transpose_rows(NKL_ROW_FIELD(st, log_ratio_sum + l), acc + l);
     }
-    /* lane_factors: the maxima (MAXPD(x, m) = x > m ? x : m), the factors */
+    /* nkl_distill_lane_factors: the maxima (MAXPD(x, m) = x > m ? x : m), the factors */
     __m256d xa = ma[0], xb = mb[0];
     for (int l = 1; l < lanes; l++) {
         xa = _mm256_max_pd(ma[l], xa);
@@ -682,14 +660,18 @@ NKL_INLINE void finish_four(nkl_distill_lanes *st, const int lanes, int log_prob
     }
 }
 
+/* nkl_exp_lanes_fn: four lanes an instruction */
+static void exp_lanes_avx2(const double *x, double *y, int lanes) {
+    for (int l = 0; l < lanes; l += 4) _mm256_storeu_pd(y + l, nkl_exp_pd(_mm256_loadu_pd(x + l)));
+}
+
 void nkl_distill_finish_avx2(nkl_distill_lanes *st, size_t n, int lanes, int log_probs, int base2) {
     size_t i = 0;
     for (; i + 4 <= n; i += 4) { /* lanes: 8 (float32) or 4 (float64), as constants */
         if (lanes == 8) finish_four(st + i, 8, log_probs, base2);
         else finish_four(st + i, 4, log_probs, base2);
     }
-    for (; i < n; i++) {
-        lane_factors(&st[i], lanes, base2);
-        st[i].row = nkl_distill_finish_row(&st[i], lanes, log_probs, base2);
-    }
+    /* one by one (a row's fold is a latency chain, but padding a group costs
+       more: its exps are per lane, four times lane_factors') */
+    nkl_distill_finish_rows(st + i, n - i, lanes, log_probs, base2, exp_lanes_avx2);
 }
