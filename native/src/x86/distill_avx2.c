@@ -318,7 +318,7 @@ NKL_INLINE int grad_consts_odd_f64(const nkl_distill_grad_f64 *g) {
 #define GRAD_FAST_BIAS ((int)(nkl_bits_f32(NKL_ROUND_F32) - 125u))
 #define GRAD_FAST_MASK (~127)
 
-/* The gradient pass, in two halves so that a block of two vectors shares one
+/* The gradient pass, in two halves so that a block of vectors shares one
    range test. grad_pre_ps: lq, lp (base 2) of nkl_distill_grad_f32, their kr,
    and their t OR-ed into *t. unit_mass: teacher_mass is 1 (q 1 = q, the
    multiply left out); shift: teacher_max or teacher_log_sum is not +0 (for
@@ -368,8 +368,30 @@ NKL_INLINE int grad_fast(__m256i t) { return _mm256_testz_si256(t, I32(GRAD_FAST
 NKL_INLINE void grad_row_ps(const float *s, const float *u, size_t cols, const grad_ps_consts *g, const int odd,
                             const int unit_mass, const int shift, float *gs, float *gu) {
     size_t i = 0;
-    __m256 s0, u0, s1, u1;
-    for (; i + 16 <= cols; i += 16) {
+    __m256 s0, u0, s1, u1, s2, u2, s3, u3;
+    for (; i + 32 <= cols; i += 32) { /* four vectors a test: llvm-mca, Skylake, 18.3 -> 15.5 cycles a vector */
+        __m256i t = _mm256_setzero_si256();
+        grad_ps_vec v0 = grad_pre_ps(_mm256_loadu_ps(s + i), _mm256_loadu_ps(u + i), g, shift, &t);
+        grad_ps_vec v1 = grad_pre_ps(_mm256_loadu_ps(s + i + 8), _mm256_loadu_ps(u + i + 8), g, shift, &t);
+        grad_ps_vec v2 = grad_pre_ps(_mm256_loadu_ps(s + i + 16), _mm256_loadu_ps(u + i + 16), g, shift, &t);
+        grad_ps_vec v3 = grad_pre_ps(_mm256_loadu_ps(s + i + 24), _mm256_loadu_ps(u + i + 24), g, shift, &t);
+        int fast = grad_fast(t);
+        grad_post_ps(v0, fast, g, odd, unit_mass, &s0, &u0);
+        grad_post_ps(v1, fast, g, odd, unit_mass, &s1, &u1);
+        grad_post_ps(v2, fast, g, odd, unit_mass, &s2, &u2);
+        grad_post_ps(v3, fast, g, odd, unit_mass, &s3, &u3);
+        _mm256_storeu_ps(gs + i, s0);
+        _mm256_storeu_ps(gs + i + 8, s1);
+        _mm256_storeu_ps(gs + i + 16, s2);
+        _mm256_storeu_ps(gs + i + 24, s3);
+        if (gu) {
+            _mm256_storeu_ps(gu + i, u0);
+            _mm256_storeu_ps(gu + i + 8, u1);
+            _mm256_storeu_ps(gu + i + 16, u2);
+            _mm256_storeu_ps(gu + i + 24, u3);
+        }
+    }
+    if (i + 16 <= cols) {
         __m256i t = _mm256_setzero_si256();
         grad_ps_vec v0 = grad_pre_ps(_mm256_loadu_ps(s + i), _mm256_loadu_ps(u + i), g, shift, &t);
         grad_ps_vec v1 = grad_pre_ps(_mm256_loadu_ps(s + i + 8), _mm256_loadu_ps(u + i + 8), g, shift, &t);
@@ -382,6 +404,7 @@ NKL_INLINE void grad_row_ps(const float *s, const float *u, size_t cols, const g
             _mm256_storeu_ps(gu + i, u0);
             _mm256_storeu_ps(gu + i + 8, u1);
         }
+        i += 16;
     }
     if (i + 8 <= cols) {
         __m256i t = _mm256_setzero_si256();
