@@ -677,6 +677,13 @@ static void grad_range_edges(void) {
             d.flags = (lp ? NKL_TEACHER_LOG_PROBS_AS_GIVEN : 0) | (p ? force_flag(vec) : NKL_FORCE_SCALAR);
             CHECK_OK(nkl_distill_backward_f32(&d, s, u, NULL, 1.0f, &v[p], g[p][0], COLS, g[p][1], COLS));
         }
+        /* without grad_teacher: the same grad_student (the vector loops skip its stores) */
+        d.flags = (lp ? NKL_TEACHER_LOG_PROBS_AS_GIVEN : 0) | force_flag(vec);
+        CHECK_OK(nkl_distill_backward_f32(&d, s, u, NULL, 1.0f, &v[1], g[1][1], COLS, NULL, 0));
+        for (size_t i = 0; i < n; i++)
+            CHECK(same(32, g[1][0][i], g[1][1][i]), "lp %d: grad_student %zu without grad_teacher: %a vs %a", lp, i,
+                  g[1][0][i], g[1][1][i]);
+        CHECK_OK(nkl_distill_backward_f32(&d, s, u, NULL, 1.0f, &v[1], g[1][0], COLS, g[1][1], COLS));
         CHECK(same(32, v[0], v[1]), "lp %d: value %a vs %a", lp, v[0], v[1]);
         for (int k = 0; k < 2; k++)
             for (size_t i = 0; i < n; i++)
