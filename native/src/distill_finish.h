@@ -52,4 +52,51 @@ NKL_INLINE nkl_distill_row nkl_distill_finish_row(const nkl_distill_lanes *st, i
     return row;
 }
 
+/* y[l] = exp(x[l]) for l < lanes (a multiple of 4), with vmath_scalar.h's
+   bits: nkl_exp_lanes_scalar, or a vector kernel's own exp, several lanes an
+   instruction. */
+typedef void (*nkl_exp_lanes_fn)(const double *x, double *y, int lanes);
+
+NKL_INLINE void nkl_exp_lanes_scalar(const double *x, double *y, int lanes) {
+    for (int l = 0; l < lanes; l++) y[l] = nkl_exp_f64(x[l]);
+}
+
+/*
+ * The lanes' row maxima and each lane's factors to them (the rescale of
+ * distill_state.h): row_student_max = max over the lanes of student_max
+ * (if (m > x) x = m, in lane order), student_rescale[l] = exp(student_max[l]
+ * - row_student_max) (base 2: the difference times ln 2 first), likewise
+ * the teacher's. exp_lanes: a constant, inlined.
+ */
+NKL_INLINE void nkl_distill_lane_factors(nkl_distill_lanes *st, int lanes, int base2, nkl_exp_lanes_fn exp_lanes) {
+    double ma = st->student_max[0], mb = st->teacher_max[0];
+    for (int l = 1; l < lanes; l++) {
+        if (st->student_max[l] > ma) ma = st->student_max[l];
+        if (st->teacher_max[l] > mb) mb = st->teacher_max[l];
+    }
+    st->row_student_max = ma;
+    st->row_teacher_max = mb;
+    double da[NKL_DISTILL_LANES], db[NKL_DISTILL_LANES];
+    for (int l = 0; l < lanes; l++) {
+        da[l] = st->student_max[l] - ma;
+        db[l] = st->teacher_max[l] - mb;
+        if (base2) {
+            da[l] *= NKL_LN2_HI_F64;
+            db[l] *= NKL_LN2_HI_F64;
+        }
+    }
+    exp_lanes(da, st->student_rescale, lanes);
+    exp_lanes(db, st->teacher_rescale, lanes);
+}
+
+/* The fold of n rows, one by one: the spec's distill_finish (kernels_scalar.c),
+   and the rows a vector kernel's groups leave over. */
+NKL_INLINE void nkl_distill_finish_rows(nkl_distill_lanes *st, size_t n, int lanes, int log_probs, int base2,
+                                        nkl_exp_lanes_fn exp_lanes) {
+    for (size_t i = 0; i < n; i++) {
+        nkl_distill_lane_factors(&st[i], lanes, base2, exp_lanes);
+        st[i].row = nkl_distill_finish_row(&st[i], lanes, log_probs, base2);
+    }
+}
+
 #endif

@@ -143,32 +143,9 @@ static nkl_partial grad_f64_scalar(const double *x, const double *t, size_t len,
 NKL_INLINE float max_f32(float x, float y) { return x > y ? x : y; }
 NKL_INLINE double max_f64(double x, double y) { return x > y ? x : y; }
 
-/* The row maxima and the lanes' factors to them (distill_state.h). */
-static void lane_factors(nkl_distill_lanes *st, int lanes, int base2) {
-    double ma = st->student_max[0], mb = st->teacher_max[0];
-    for (int l = 1; l < lanes; l++) {
-        if (st->student_max[l] > ma) ma = st->student_max[l];
-        if (st->teacher_max[l] > mb) mb = st->teacher_max[l];
-    }
-    st->row_student_max = ma;
-    st->row_teacher_max = mb;
-    for (int l = 0; l < lanes; l++) {
-        double da = st->student_max[l] - ma, db = st->teacher_max[l] - mb;
-        if (base2) {
-            da *= NKL_LN2_HI_F64;
-            db *= NKL_LN2_HI_F64;
-        }
-        st->student_rescale[l] = nkl_exp_f64(da);
-        st->teacher_rescale[l] = nkl_exp_f64(db);
-    }
-}
-
 /* The rest of each row's value pass (distill_state.h): the lanes' factors and the fold, row by row. */
 static void distill_finish_scalar(nkl_distill_lanes *st, size_t n, int lanes, int log_probs, int base2) {
-    for (size_t i = 0; i < n; i++) {
-        lane_factors(&st[i], lanes, base2);
-        st[i].row = nkl_distill_finish_row(&st[i], lanes, log_probs, base2);
-    }
+    nkl_distill_finish_rows(st, n, lanes, log_probs, base2, nkl_exp_lanes_scalar);
 }
 
 /* Pairwise trees of V elements x[l], x[l + H], ... under OP (MAX, or

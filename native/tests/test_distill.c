@@ -645,6 +645,56 @@ static void nan_in_fast_path(void) {
     }
 }
 
+/* The gradient pass's exp2 arguments swept across the edges of the vector
+   fast paths (AVX2: k = round(x) in [-125, 2]; the exps' own range, [-125,
+   127] and beyond) in steps of 1/64, through both teacher forms: float32
+   log-probabilities l give lp = l log2(e) in [-130, 130], teacher logits
+   lp in [-130, 0]; the student's lq crosses -125.5 too. Every vector path
+   must give the scalar path's bits. */
+static void grad_range_edges(void) {
+    nkl_isa vec = nkl_test_vector_isa();
+    if (vec == NKL_ISA_AUTO) return;
+    enum { COLS = 40, ROWS = 2 * 260 * 64 / COLS };
+    size_t n = (size_t)ROWS * COLS;
+    float *s = malloc(n * sizeof *s), *u = malloc(n * sizeof *u), *g[2][2];
+    CHECK(s && u, "out of memory");
+    for (int p = 0; p < 2; p++)
+        for (int k = 0; k < 2; k++) g[p][k] = malloc(n * sizeof(float));
+    for (int lp = 0; lp < 2; lp++) {
+        for (size_t i = 0; i < n; i++) {
+            size_t r = i / COLS, c = i % COLS;
+            double x = -130.0 + (double)(i % (260 * 64)) / 64.0; /* the exp2 argument */
+            /* logits: column 0 holds the row's maximum, 0, so that lp of the
+               others is near x (which is then <= 0) */
+            u[i] = lp ? (float)(x / NKL_LOG2E_F64) : c == 0 ? 0.0f : (float)(-fabs(x) / NKL_LOG2E_F64);
+            /* the student's column 0 at 20, 53.75 or 87.5, the others in [0, 3]:
+               lq of the others near -27, -75 and across -125.5 (-126 to -122) */
+            s[i] = c == 0 ? (float)(20.0 + 33.75 * (double)(r % 3)) : (float)((double)(i % 7) * 0.5);
+        }
+        nkl_distill_desc d = {ROWS, COLS, COLS, COLS, 1.0, NKL_REDUCTION_SUM, lp ? NKL_TEACHER_LOG_PROBS_AS_GIVEN : 0};
+        float v[2];
+        for (int p = 0; p < 2; p++) {
+            d.flags = (lp ? NKL_TEACHER_LOG_PROBS_AS_GIVEN : 0) | (p ? force_flag(vec) : NKL_FORCE_SCALAR);
+            CHECK_OK(nkl_distill_backward_f32(&d, s, u, NULL, 1.0f, &v[p], g[p][0], COLS, g[p][1], COLS));
+        }
+        /* without grad_teacher: the same grad_student (the vector loops skip its stores) */
+        d.flags = (lp ? NKL_TEACHER_LOG_PROBS_AS_GIVEN : 0) | force_flag(vec);
+        CHECK_OK(nkl_distill_backward_f32(&d, s, u, NULL, 1.0f, &v[1], g[1][1], COLS, NULL, 0));
+        for (size_t i = 0; i < n; i++)
+            CHECK(same(32, g[1][0][i], g[1][1][i]), "lp %d: grad_student %zu without grad_teacher: %a vs %a", lp, i,
+                  g[1][0][i], g[1][1][i]);
+        CHECK_OK(nkl_distill_backward_f32(&d, s, u, NULL, 1.0f, &v[1], g[1][0], COLS, g[1][1], COLS));
+        CHECK(same(32, v[0], v[1]), "lp %d: value %a vs %a", lp, v[0], v[1]);
+        for (int k = 0; k < 2; k++)
+            for (size_t i = 0; i < n; i++)
+                CHECK(same(32, g[0][k][i], g[1][k][i]), "lp %d: grad_%s %zu (x %g): %a vs %a", lp,
+                      k ? "teacher" : "student", i, -130.0 + (double)(i % (260 * 64)) / 64.0, g[0][k][i], g[1][k][i]);
+    }
+    free(s); free(u);
+    for (int p = 0; p < 2; p++)
+        for (int k = 0; k < 2; k++) free(g[p][k]);
+}
+
 /* The row statistics the value pass leaves (float64, before any rounding to
    the data type) agree bit for bit between the kernels: a difference in the
    lanes' fold order would rarely show in a float32 output. The folds run in
@@ -783,6 +833,7 @@ int main(void) {
     random_cases();
     bitwise_paths();
     nan_in_fast_path();
+    grad_range_edges();
     row_statistics_bitwise();
     return nkl_test_finish("test_distill");
 }

@@ -1,6 +1,6 @@
 /*
  * distill_neon.c - the distillation kernels with AArch64 NEON: kernels_scalar.c's
- * distill_lanes_scalar.inc, DISTILL_GRAD_SCALAR, lane_factors and
+ * distill_lanes_scalar.inc, DISTILL_GRAD_SCALAR, nkl_distill_lane_factors and
  * nkl_distill_finish_row, the same operations lane by lane.
  *
  * The value pass's canonical lanes are 8 (float32) / 4 (float64), lane l
@@ -355,27 +355,12 @@ void nkl_distill_grad_f64_neon(const double *s, const double *u, size_t cols, co
 
 /* ------------------------------------------------------------- the rows' folds */
 
-/* kernels_scalar.c lane_factors: the spec's code, for a row without a partner */
-static void lane_factors(nkl_distill_lanes *st, int lanes, int base2) {
-    double ma = st->student_max[0], mb = st->teacher_max[0];
-    for (int l = 1; l < lanes; l++) {
-        if (st->student_max[l] > ma) ma = st->student_max[l];
-        if (st->teacher_max[l] > mb) mb = st->teacher_max[l];
-    }
-    st->row_student_max = ma;
-    st->row_teacher_max = mb;
-    for (int l = 0; l < lanes; l++) {
-        double da = st->student_max[l] - ma, db = st->teacher_max[l] - mb;
-        if (base2) {
-            da *= NKL_LN2_HI_F64;
-            db *= NKL_LN2_HI_F64;
-        }
-        st->student_rescale[l] = nkl_exp_f64(da);
-        st->teacher_rescale[l] = nkl_exp_f64(db);
-    }
+/* nkl_exp_lanes_fn: two lanes an instruction */
+static void exp_lanes_neon(const double *x, double *y, int lanes) {
+    for (int l = 0; l < lanes; l += 2) vst1q_f64(y + l, nkl_exp_f64x2(vld1q_f64(x + l)));
 }
 
-/* lane_factors and nkl_distill_finish_row for two rows at once, one row per
+/* nkl_distill_lane_factors and nkl_distill_finish_row for two rows at once, one row per
    vector lane: each lane runs the spec's operations in the spec's order. */
 NKL_INLINE void finish_two(nkl_distill_lanes *st, const int lanes, int log_probs, int base2) {
 #define PAIR(field, l) vcombine_f64(vld1_f64(&st[0].field[l]), vld1_f64(&st[1].field[l]))
@@ -442,8 +427,5 @@ void nkl_distill_finish_neon(nkl_distill_lanes *st, size_t n, int lanes, int log
         if (lanes == 8) finish_two(st + i, 8, log_probs, base2);
         else finish_two(st + i, 4, log_probs, base2);
     }
-    for (; i < n; i++) {
-        lane_factors(&st[i], lanes, base2);
-        st[i].row = nkl_distill_finish_row(&st[i], lanes, log_probs, base2);
-    }
+    nkl_distill_finish_rows(st + i, n - i, lanes, log_probs, base2, exp_lanes_neon); /* a row without a partner */
 }

@@ -20,29 +20,6 @@
 
 /* ------------------------------------------------------------- float32 */
 
-/* kernels_scalar.c lane_factors, four lanes at a time: max over the lanes,
-   then student_rescale = exp(student_max - row_student_max), likewise the
-   teacher's (the same bits). */
-static void lane_factors(nkl_distill_lanes *st, int lanes, int base2) {
-    double ma = st->student_max[0], mb = st->teacher_max[0];
-    for (int l = 1; l < lanes; l++) {
-        if (st->student_max[l] > ma) ma = st->student_max[l];
-        if (st->teacher_max[l] > mb) mb = st->teacher_max[l];
-    }
-    st->row_student_max = ma;
-    st->row_teacher_max = mb;
-    for (int l = 0; l < lanes; l += 4) {
-        __m256d da = _mm256_sub_pd(_mm256_loadu_pd(st->student_max + l), _mm256_set1_pd(ma));
-        __m256d db = _mm256_sub_pd(_mm256_loadu_pd(st->teacher_max + l), _mm256_set1_pd(mb));
-        if (base2) {
-            da = _mm256_mul_pd(da, _mm256_set1_pd(NKL_LN2_HI_F64));
-            db = _mm256_mul_pd(db, _mm256_set1_pd(NKL_LN2_HI_F64));
-        }
-        _mm256_storeu_pd(st->student_rescale + l, nkl_exp_pd(da));
-        _mm256_storeu_pd(st->teacher_rescale + l, nkl_exp_pd(db));
-    }
-}
-
 /* The lane state: maxima in float, sums in float64 (lanes 0-3 in [0], 4-7 in
    [1]), and the pending float sums of the current pair of blocks. */
 typedef struct lanes_ps {
@@ -327,29 +304,122 @@ NKL_INLINE int grad_consts_odd_f64(const nkl_distill_grad_f64 *g) {
            g->student_factor != 0 && g->teacher_factor != 0);
 }
 
-/* Eight elements of the gradient pass. */
-NKL_INLINE void grad_ps(__m256 sv, __m256 uv, const grad_ps_consts *g, int odd, __m256 *gs, __m256 *gu) {
-    /* lq, lp, q = 2^lq and p = 2^lp (base 2) of nkl_distill_grad_f32 */
-    __m256 lq = _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(sv, g->student_scale), g->student_max), g->student_log_sum);
-    __m256 lp = _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(uv, g->teacher_scale), g->teacher_max), g->teacher_log_sum);
-    /* one range check for both exps; then p > 0 needs no mask. MINPS/MAXPS
-       return their second operand when either is NaN, so min(lq, lp) fails
-       the check for a NaN lp and max(lp, lq) for a NaN lq: the fast path sees
-       no NaN, as exp_inrange_ps requires. */
-    __m256 ok = _mm256_and_ps(
-        _mm256_cmp_ps(_mm256_min_ps(lq, lp), _mm256_set1_ps(NKL_EXP2_FAST_LO_F32), _CMP_GE_OQ),
-        _mm256_cmp_ps(_mm256_max_ps(lp, lq), _mm256_set1_ps(NKL_EXP2_FAST_HI_F32), _CMP_LE_OQ));
-    int fast = _mm256_movemask_ps(ok) == 0xff;
-    __m256 q = fast ? exp2_inrange_ps(lq) : nkl_exp2_ps(lq);
-    __m256 p = fast ? exp2_inrange_ps(lp) : nkl_exp2_ps(lp);
-    /* gs = (q zb - p) cs; gu = p != 0 ? (p ((lp - lq) - kl)) cu : 0 */
-    *gs = _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(q, g->teacher_mass), p), g->student_factor);
-    __m256 f = _mm256_sub_ps(_mm256_sub_ps(lp, lq), g->kl);
-    __m256 gv = _mm256_mul_ps(_mm256_mul_ps(p, f), g->teacher_factor);
-    *gu = fast ? gv : _mm256_and_ps(_mm256_cmp_ps(p, _mm256_setzero_ps(), _CMP_NEQ_UQ), gv);
+/* The gradient pass's fast path takes the exp2 arguments x whose k =
+   round(x) is in [-125, 2]: there p 2^k is normal (exp2_inrange_ps, the same
+   bits as the spec) and, as q <= 1 and p <= 1 up to rounding, it holds every
+   lane but masked classes (x < -125, or -inf) and odd inputs. The test runs
+   on the bits of kr = x + ROUND (bits(kr) - bits(ROUND) = k for |x| < 2^22):
+   t = bits(kr) - (bits(ROUND) - 125) is in [0, 127] exactly for such k, and
+   for nothing else: a NaN, an infinity or |x| >= 2^22 gives kr bits far
+   outside. One OR of the t's of a block and one VPTEST check them all with
+   integer and logic operations, which leave the two FMA ports (the gradient
+   pass's limit: about 35 of its 45 operations per vector need them) to the
+   arithmetic. */
+#define GRAD_FAST_BIAS ((int)(nkl_bits_f32(NKL_ROUND_F32) - 125u))
+#define GRAD_FAST_MASK (~127)
+
+/* The gradient pass, in two halves so that a block of vectors shares one
+   range test. grad_pre_ps: lq, lp (base 2) of nkl_distill_grad_f32, their kr,
+   and their t OR-ed into *t. unit_mass: teacher_mass is 1 (q 1 = q, the
+   multiply left out); shift: teacher_max or teacher_log_sum is not +0 (for
+   log-probabilities both are, and x - (+0) = x: the subtractions are left
+   out). Neither changes a bit. */
+typedef struct grad_ps_vec {
+    __m256 lq, lp, krq, krp;
+} grad_ps_vec;
+
+NKL_INLINE grad_ps_vec grad_pre_ps(__m256 sv, __m256 uv, const grad_ps_consts *g, const int shift, __m256i *t) {
+    grad_ps_vec v;
+    v.lq = _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(sv, g->student_scale), g->student_max), g->student_log_sum);
+    v.lp = _mm256_mul_ps(uv, g->teacher_scale);
+    if (shift) v.lp = _mm256_sub_ps(_mm256_sub_ps(v.lp, g->teacher_max), g->teacher_log_sum);
+    v.krq = exp2_round_ps(v.lq);
+    v.krp = exp2_round_ps(v.lp);
+    __m256i tq = _mm256_sub_epi32(_mm256_castps_si256(v.krq), I32(GRAD_FAST_BIAS));
+    __m256i tp = _mm256_sub_epi32(_mm256_castps_si256(v.krp), I32(GRAD_FAST_BIAS));
+    *t = _mm256_or_si256(*t, _mm256_or_si256(tq, tp));
+    return v;
+}
+
+/* q = 2^lq, p = 2^lp, then gs = (q zb - p) cs; gu = p != 0 ? (p ((lp - lq) - kl)) cu : 0
+   (p > 0 on the fast path) */
+NKL_INLINE void grad_post_ps(grad_ps_vec v, const int fast, const grad_ps_consts *g, const int odd,
+                             const int unit_mass, __m256 *gs, __m256 *gu) {
+    __m256 q, p;
+    if (NKL_LIKELY(fast)) {
+        q = scale_inrange_ps(exp2_poly_kr_ps(v.lq, v.krq), v.krq);
+        p = scale_inrange_ps(exp2_poly_kr_ps(v.lp, v.krp), v.krp);
+    } else {
+        q = nkl_exp2_ps(v.lq);
+        p = nkl_exp2_ps(v.lp);
+    }
+    *gs = _mm256_mul_ps(_mm256_sub_ps(unit_mass ? q : _mm256_mul_ps(q, g->teacher_mass), p), g->student_factor);
+    __m256 f = _mm256_sub_ps(_mm256_sub_ps(v.lp, v.lq), g->kl);
+    *gu = _mm256_mul_ps(_mm256_mul_ps(p, f), g->teacher_factor);
+    if (!fast) *gu = _mm256_and_ps(_mm256_cmp_ps(p, _mm256_setzero_ps(), _CMP_NEQ_UQ), *gu);
     if (!fast || odd) {
         *gs = nkl_canon_nan_ps(*gs);
         *gu = nkl_canon_nan_ps(*gu);
+    }
+}
+
+NKL_INLINE int grad_fast(__m256i t) { return _mm256_testz_si256(t, I32(GRAD_FAST_MASK)); }
+
+NKL_INLINE void grad_row_ps(const float *s, const float *u, size_t cols, const grad_ps_consts *g, const int odd,
+                            const int unit_mass, const int shift, float *gs, float *gu) {
+    size_t i = 0;
+    __m256 s0, u0, s1, u1, s2, u2, s3, u3;
+    for (; i + 32 <= cols; i += 32) { /* four vectors a test: llvm-mca, Skylake, 18.3 -> 15.5 cycles a vector */
+        __m256i t = _mm256_setzero_si256();
+        grad_ps_vec v0 = grad_pre_ps(_mm256_loadu_ps(s + i), _mm256_loadu_ps(u + i), g, shift, &t);
+        grad_ps_vec v1 = grad_pre_ps(_mm256_loadu_ps(s + i + 8), _mm256_loadu_ps(u + i + 8), g, shift, &t);
+        grad_ps_vec v2 = grad_pre_ps(_mm256_loadu_ps(s + i + 16), _mm256_loadu_ps(u + i + 16), g, shift, &t);
+        grad_ps_vec v3 = grad_pre_ps(_mm256_loadu_ps(s + i + 24), _mm256_loadu_ps(u + i + 24), g, shift, &t);
+        int fast = grad_fast(t);
+        grad_post_ps(v0, fast, g, odd, unit_mass, &s0, &u0);
+        grad_post_ps(v1, fast, g, odd, unit_mass, &s1, &u1);
+        grad_post_ps(v2, fast, g, odd, unit_mass, &s2, &u2);
+        grad_post_ps(v3, fast, g, odd, unit_mass, &s3, &u3);
+        _mm256_storeu_ps(gs + i, s0);
+        _mm256_storeu_ps(gs + i + 8, s1);
+        _mm256_storeu_ps(gs + i + 16, s2);
+        _mm256_storeu_ps(gs + i + 24, s3);
+        if (gu) {
+            _mm256_storeu_ps(gu + i, u0);
+            _mm256_storeu_ps(gu + i + 8, u1);
+            _mm256_storeu_ps(gu + i + 16, u2);
+            _mm256_storeu_ps(gu + i + 24, u3);
+        }
+    }
+    if (i + 16 <= cols) {
+        __m256i t = _mm256_setzero_si256();
+        grad_ps_vec v0 = grad_pre_ps(_mm256_loadu_ps(s + i), _mm256_loadu_ps(u + i), g, shift, &t);
+        grad_ps_vec v1 = grad_pre_ps(_mm256_loadu_ps(s + i + 8), _mm256_loadu_ps(u + i + 8), g, shift, &t);
+        int fast = grad_fast(t);
+        grad_post_ps(v0, fast, g, odd, unit_mass, &s0, &u0);
+        grad_post_ps(v1, fast, g, odd, unit_mass, &s1, &u1);
+        _mm256_storeu_ps(gs + i, s0);
+        _mm256_storeu_ps(gs + i + 8, s1);
+        if (gu) {
+            _mm256_storeu_ps(gu + i, u0);
+            _mm256_storeu_ps(gu + i + 8, u1);
+        }
+        i += 16;
+    }
+    if (i + 8 <= cols) {
+        __m256i t = _mm256_setzero_si256();
+        grad_ps_vec v0 = grad_pre_ps(_mm256_loadu_ps(s + i), _mm256_loadu_ps(u + i), g, shift, &t);
+        grad_post_ps(v0, grad_fast(t), g, odd, unit_mass, &s0, &u0);
+        _mm256_storeu_ps(gs + i, s0);
+        if (gu) _mm256_storeu_ps(gu + i, u0);
+        i += 8;
+    }
+    if (i < cols) { /* masked: +0 in the lanes past the row, whose results are not stored */
+        __m256i m = nkl_tail_mask_ps(cols - i), t = _mm256_setzero_si256();
+        grad_ps_vec v0 = grad_pre_ps(_mm256_maskload_ps(s + i, m), _mm256_maskload_ps(u + i, m), g, shift, &t);
+        grad_post_ps(v0, grad_fast(t), g, odd, unit_mass, &s0, &u0);
+        _mm256_maskstore_ps(gs + i, m, s0);
+        if (gu) _mm256_maskstore_ps(gu + i, m, u0);
     }
 }
 
@@ -360,24 +430,15 @@ void nkl_distill_grad_f32_avx2(const float *s, const float *u, size_t cols,
         _mm256_set1_ps(gp->teacher_max), _mm256_set1_ps(gp->teacher_log_sum), _mm256_set1_ps(gp->teacher_mass), _mm256_set1_ps(gp->kl),
         _mm256_set1_ps(gp->student_factor), _mm256_set1_ps(gp->teacher_factor)};
     int odd = grad_consts_odd_f32(gp);
-    size_t i = 0;
-    __m256 vs, vu;
-    for (; i + 8 <= cols; i += 8) {
-        grad_ps(_mm256_loadu_ps(s + i), _mm256_loadu_ps(u + i), &g, odd, &vs, &vu);
-        _mm256_storeu_ps(gs + i, vs);
-        if (gu) _mm256_storeu_ps(gu + i, vu);
-    }
-    if (i < cols) {
-        float sb[8] = {0}, ub[8] = {0}, os[8], ou[8];
-        memcpy(sb, s + i, (cols - i) * sizeof(float));
-        memcpy(ub, u + i, (cols - i) * sizeof(float));
-        grad_ps(_mm256_loadu_ps(sb), _mm256_loadu_ps(ub), &g, odd, &vs, &vu);
-        _mm256_storeu_ps(os, vs);
-        _mm256_storeu_ps(ou, vu);
-        memcpy(gs + i, os, (cols - i) * sizeof(float));
-        if (gu) memcpy(gu + i, ou, (cols - i) * sizeof(float));
-    }
+    /* by bits: q 1 = q for every q; x - (+0) = x, but x - (-0) is not x for x = -0 */
+    int unit_mass = nkl_bits_f32(gp->teacher_mass) == nkl_bits_f32(1.0f);
+    int shift = (nkl_bits_f32(gp->teacher_max) | nkl_bits_f32(gp->teacher_log_sum)) != 0;
+    if (unit_mass && shift) grad_row_ps(s, u, cols, &g, odd, 1, 1, gs, gu); /* teacher logits */
+    else if (!shift) grad_row_ps(s, u, cols, &g, odd, 0, 0, gs, gu);        /* log-probabilities */
+    else grad_row_ps(s, u, cols, &g, odd, 0, 1, gs, gu);
 }
+#undef GRAD_FAST_BIAS
+#undef GRAD_FAST_MASK
 
 /* ------------------------------------------------------------- float64 */
 
@@ -560,10 +621,11 @@ NKL_INLINE void transpose_rows(const double *r0, const double *r1, const double 
 
 #define NKL_ROW_FIELD(st, q) (st)[0].q, (st)[1].q, (st)[2].q, (st)[3].q
 
-/* kernels_scalar.c lane_factors and nkl_distill_finish_row for four rows at
-   once, one row per vector lane: each lane runs the spec's operations in the
-   spec's order, so the bits are the spec's. The rows' fold and logs are a
-   long dependency chain; four of them side by side take the time of one. */
+/* nkl_distill_lane_factors and nkl_distill_finish_row (distill_finish.h) for
+   four rows at once, one row per vector lane: each lane runs the spec's
+   operations in the spec's order, so the bits are the spec's. The rows' fold
+   and logs are a long dependency chain; four of them side by side take the
+   time of one. */
 NKL_INLINE void finish_four(nkl_distill_lanes *st, const int lanes, int log_probs, int base2) {
     __m256d ma[NKL_DISTILL_LANES], mb[NKL_DISTILL_LANES], za[NKL_DISTILL_LANES],
         zb[NKL_DISTILL_LANES], acc[NKL_DISTILL_LANES];
@@ -574,7 +636,7 @@ NKL_INLINE void finish_four(nkl_distill_lanes *st, const int lanes, int log_prob
         transpose_rows(NKL_ROW_FIELD(st, teacher_sum + l), zb + l);
         transpose_rows(NKL_ROW_FIELD(st, log_ratio_sum + l), acc + l);
     }
-    /* lane_factors: the maxima (MAXPD(x, m) = x > m ? x : m), the factors */
+    /* nkl_distill_lane_factors: the maxima (MAXPD(x, m) = x > m ? x : m), the factors */
     __m256d xa = ma[0], xb = mb[0];
     for (int l = 1; l < lanes; l++) {
         xa = _mm256_max_pd(ma[l], xa);
@@ -621,14 +683,18 @@ NKL_INLINE void finish_four(nkl_distill_lanes *st, const int lanes, int log_prob
     }
 }
 
+/* nkl_exp_lanes_fn: four lanes an instruction */
+static void exp_lanes_avx2(const double *x, double *y, int lanes) {
+    for (int l = 0; l < lanes; l += 4) _mm256_storeu_pd(y + l, nkl_exp_pd(_mm256_loadu_pd(x + l)));
+}
+
 void nkl_distill_finish_avx2(nkl_distill_lanes *st, size_t n, int lanes, int log_probs, int base2) {
     size_t i = 0;
     for (; i + 4 <= n; i += 4) { /* lanes: 8 (float32) or 4 (float64), as constants */
         if (lanes == 8) finish_four(st + i, 8, log_probs, base2);
         else finish_four(st + i, 4, log_probs, base2);
     }
-    for (; i < n; i++) {
-        lane_factors(&st[i], lanes, base2);
-        st[i].row = nkl_distill_finish_row(&st[i], lanes, log_probs, base2);
-    }
+    /* one by one (a row's fold is a latency chain, but padding a group costs
+       more: its exps are per lane, four times lane_factors') */
+    nkl_distill_finish_rows(st + i, n - i, lanes, log_probs, base2, exp_lanes_avx2);
 }

@@ -246,16 +246,24 @@ NKL_INLINE __m256 nkl_exp_ps(__m256 x) {
     return exp_ps_slow(x);
 }
 
-/* 2^x = 2^k p for x already clamped: kr holds k = round(x) in its low bits, p = 2^r. */
-NKL_INLINE __m256 exp2_poly_ps(__m256 xc, __m256 *kr_out) {
-    __m256 kr = _mm256_add_ps(xc, F32(NKL_ROUND_F32));
+/* kr = x + ROUND: k = round(x) in its low bits (for |x| < 2^22). */
+NKL_INLINE __m256 exp2_round_ps(__m256 xc) { return _mm256_add_ps(xc, F32(NKL_ROUND_F32)); }
+
+/* p = 2^r, r = x - k, for kr = exp2_round_ps(x). */
+NKL_INLINE __m256 exp2_poly_kr_ps(__m256 xc, __m256 kr) {
     __m256 r = _mm256_sub_ps(xc, _mm256_sub_ps(kr, F32(NKL_ROUND_F32))); /* exact */
     __m256 p = _mm256_fmadd_ps(F32(NKL_EXP2_C5_F32), r, F32(NKL_EXP2_C4_F32));
     p = _mm256_fmadd_ps(p, r, F32(NKL_EXP2_C3_F32));
     p = _mm256_fmadd_ps(p, r, F32(NKL_EXP2_C2_F32));
     p = _mm256_fmadd_ps(p, r, F32(NKL_EXP2_C1_F32));
-    *kr_out = kr;
     return _mm256_fmadd_ps(p, r, F32(1.0f));
+}
+
+/* 2^x = 2^k p for x already clamped: kr holds k = round(x) in its low bits, p = 2^r. */
+NKL_INLINE __m256 exp2_poly_ps(__m256 xc, __m256 *kr_out) {
+    __m256 kr = exp2_round_ps(xc);
+    *kr_out = kr;
+    return exp2_poly_kr_ps(xc, kr);
 }
 
 /* exp_ps_slow for 2^x: the spec's two-factor scaling; lanes at the low clamp
