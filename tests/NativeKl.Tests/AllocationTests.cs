@@ -29,6 +29,11 @@ public class AllocationTests
             KlDivergence.Pointwise(xd, td, dd, options);
             KlDivergence.Rows(xd, 5000, td, 5000, 8, 5000, rowsD, options);
             KlDivergence.Sum(x.AsSpan(0, 6), t.AsSpan(0, 6), options);
+            // small calls: a tail block only, on this backend and on Auto (which may run them managed)
+            KlDivergence.Sum(x.AsSpan(0, 13), t.AsSpan(0, 13), options);
+            KlDivergence.Mean(xd.AsSpan(0, 13), td.AsSpan(0, 13), options);
+            KlDivergence.Sum(x.AsSpan(0, 6), t.AsSpan(0, 6));
+            KlDivergence.BatchMean(xd.AsSpan(0, 16), td.AsSpan(0, 16), 2);
         }
 
         for (int i = 0; i < 50; i++) Calls(); // warm up: JIT, static constructors, backend choice
