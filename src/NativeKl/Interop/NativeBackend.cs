@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using NativeKl.Backends;
 using NativeKl.Core;
 using NativeKl.Managed;
@@ -28,6 +29,7 @@ namespace NativeKl.Interop
             return result;
         }
 
+        [MethodImpl(MethodImplOptions.NoInlining)] // as KlDiv
         public void Pointwise(ReadOnlySpan<T> input, ReadOnlySpan<T> target, Span<T> destination, in KlPlan plan)
         {
             fixed (T* x = input)
@@ -51,6 +53,7 @@ namespace NativeKl.Interop
             }
         }
 
+        [MethodImpl(MethodImplOptions.NoInlining)] // as KlDiv
         public void Rows(ReadOnlySpan<T> input, int inputStride, ReadOnlySpan<T> target, int targetStride, int rows,
                          Span<T> destination, in KlPlan plan)
         {
@@ -83,6 +86,7 @@ namespace NativeKl.Interop
         /// nkl_kl_div_backward_* (the reduced value is returned), or for None
         /// nkl_kl_div_pointwise_backward_* (the terms go to values, which may be empty; 0 is returned).
         /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // as KlDiv
         public T Backward(ReadOnlySpan<T> input, ReadOnlySpan<T> target, T gradOutput, Span<T> values, Span<T> gradInput,
                           Span<T> gradTarget, in KlPlan plan)
         {
@@ -160,6 +164,7 @@ namespace NativeKl.Interop
             return result;
         }
 
+        [MethodImpl(MethodImplOptions.NoInlining)] // as KlDiv
         public T Distill(ReadOnlySpan<T> student, ReadOnlySpan<T> teacher, ReadOnlySpan<T> rowWeights, Span<T> rowLosses,
                          bool backward, T gradOutput, Span<T> gradStudent, Span<T> gradTeacher, in DistillPlan plan)
         {
@@ -253,6 +258,11 @@ namespace NativeKl.Interop
             return value;
         }
 
+        // Never inlined into the caller (KlCore.Reduce, through guarded devirtualization): there, with a
+        // profile dominated by the managed backend, the JIT can judge this block rarely run, and it does
+        // not inline a P/Invoke in a rarely run block; a 6-element Sum on Native then took 200-247 ns in
+        // BenchmarkDotNet (SmallNBenchmarks) instead of 32.8 ns with this attribute.
+        [MethodImpl(MethodImplOptions.NoInlining)]
         private static void KlDiv(T* input, T* target, int length, KlReductionKind reduction, int batchSize, uint flags, T* output)
         {
             if (F32)
