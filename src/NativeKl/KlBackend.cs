@@ -1,5 +1,4 @@
 using System;
-using System.Runtime.CompilerServices;
 using NativeKl.Backends;
 using NativeKl.Interop;
 using NativeKl.Managed;
@@ -81,27 +80,6 @@ namespace NativeKl
             Resolve(requested) == KlBackendKind.Native ? NativeBackend<T>.Instance : ManagedBackend<T>.Instance;
 
         /// <summary>
-        /// The longest input an Auto call reduces on the managed AVX2 kernels although Auto is native:
-        /// there a whole managed call is faster than the P/Invoke alone (the transition, api.c's
-        /// checks and dispatch). The backends give the same bits (BitIdentityTests; SmallCallTests
-        /// compares this path with both), so the choice changes only the time. Measured with
-        /// SmallNBenchmarks: see docs/benchmarks.md.
-        /// </summary>
-        internal const int ManagedSmallCallLength = 16;
-
-        /// <summary>
-        /// Whether a reduction of <paramref name="length"/> elements requested on
-        /// <paramref name="requested"/> with ISA <paramref name="isa"/> runs on the managed backend
-        /// as a small call: Auto only (Native and Managed are what they say), the ISA left to the
-        /// backend, Auto resolved to a loaded native library by the default choice (not by
-        /// NATIVEKL_BACKEND=native), and managed AVX2 kernels (.NET 8+ on x64; the netstandard2.0
-        /// build has no fused multiply-add, so its managed bits may differ and it never switches).
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        internal static bool SmallCallOnManaged(KlBackendKind requested, int length, KlIsa isa) =>
-            requested == KlBackendKind.Auto && isa == KlIsa.Auto && (uint)length <= ManagedSmallCallLength && State.SmallCallsOnManaged;
-
-        /// <summary>
         /// The choice itself, separate from the probing so tests can feed it a failed load:
         /// (backend, reason) for a requested selection ("auto", "native", "managed" or null).
         /// explicitLibrary: NATIVEKL_LIBRARY names the library, so Auto does not fall back.
@@ -166,15 +144,12 @@ namespace NativeKl
             internal static readonly string? NativeVersion;
             internal static readonly KlBackendKind Active;
             internal static readonly string Reason;
-            internal static readonly bool SmallCallsOnManaged;
 
             static State()
             {
                 (NativeAvailable, NativeError, NativeVersion) = ProbeNative();
-                string? requested = Environment.GetEnvironmentVariable(SelectionVariable);
-                (Active, Reason) = Choose(requested, NativeAvailable, NativeError, NativeLibraryLoader.ExplicitPath != null);
-                SmallCallsOnManaged = Active == KlBackendKind.Native && NativeAvailable && ManagedPaths.Avx2Supported
-                    && (requested ?? "auto").Trim().ToLowerInvariant() is "auto" or "";
+                (Active, Reason) = Choose(Environment.GetEnvironmentVariable(SelectionVariable), NativeAvailable, NativeError,
+                    NativeLibraryLoader.ExplicitPath != null);
             }
         }
     }

@@ -29,7 +29,7 @@ public class AllocationTests
             KlDivergence.Pointwise(xd, td, dd, options);
             KlDivergence.Rows(xd, 5000, td, 5000, 8, 5000, rowsD, options);
             KlDivergence.Sum(x.AsSpan(0, 6), t.AsSpan(0, 6), options);
-            // small calls: a tail block only, on this backend and on Auto (which may run them managed)
+            // small calls: a tail block only, on this backend and on Auto
             KlDivergence.Sum(x.AsSpan(0, 13), t.AsSpan(0, 13), options);
             KlDivergence.Mean(xd.AsSpan(0, 13), td.AsSpan(0, 13), options);
             KlDivergence.Sum(x.AsSpan(0, 6), t.AsSpan(0, 6));

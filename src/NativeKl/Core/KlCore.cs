@@ -17,8 +17,6 @@ namespace NativeKl.Core
         {
             KlPlan plan = Validate.Reduce(input.Length, target.Length, reduction, options, degreeOfParallelism);
             if (options.ValidateInputs) Validate.Inputs(input, target, plan.BatchSize, options, InputValidation.Call.Forward(plan.Reduction, plan.BatchSize));
-            if (KlBackend.SmallCallOnManaged(options.Backend, input.Length, options.Isa))
-                return ManagedBackend<T>.Instance.Reduce(input, target, plan);
             IKlBackend<T> backend = KlBackend.Select<T>(options.Backend);
             if (degreeOfParallelism > 1 && input.Length > ManagedKl.ChunkElements)
             {
