@@ -1,4 +1,5 @@
 // dotnet run -c Release --project benchmarks/NativeKl.Benchmarks -- --filter "*ElementwiseBenchmarks*"
+// dotnet run -c Release --project benchmarks/NativeKl.Benchmarks -- --filter "*SmallN*"     (small calls, every backend)
 // dotnet run -c Release --project benchmarks/NativeKl.Benchmarks -- --quick     (CI smoke: short job, < 3 min)
 // dotnet run -c Release --project benchmarks/NativeKl.Benchmarks -p:WithTorchSharp=true -- --targets
 //   (the speed-target set: SmallNBenchmarks, ParallelBenchmarks, ParallelDistillationBenchmarks, DistillationBenchmarks;

@@ -40,6 +40,11 @@ public class AllocationTests
             KlDivergence.BackwardPartials(xd, td, 2, dd, default, partials.AsSpan(2), KlReduction.Sum, 1.0, options);
             KlDivergence.Finish(partials, x.Length, KlReduction.Mean);
             KlDivergence.ChunkCount(x.Length);
+            // small calls: a tail block only, on this backend and on Auto
+            KlDivergence.Sum(x.AsSpan(0, 13), t.AsSpan(0, 13), options);
+            KlDivergence.Mean(xd.AsSpan(0, 13), td.AsSpan(0, 13), options);
+            KlDivergence.Sum(x.AsSpan(0, 6), t.AsSpan(0, 6));
+            KlDivergence.BatchMean(xd.AsSpan(0, 16), td.AsSpan(0, 16), 2);
         }
 
         for (int i = 0; i < 50; i++) Calls(); // warm up: JIT, static constructors, backend choice

@@ -55,6 +55,11 @@ public static unsafe class Generator
                         case CXCursor_FunctionDecl:
                             functions.Add(EmitFunction(c));
                             if (EmitChecked(c) is string wrapper) checkedFunctions.Add(wrapper);
+                            if (IsCompute(c))
+                            {
+                                functions.Add(EmitFunction(c, ShortSuffix));
+                                checkedFunctions.Add(EmitChecked(c, ShortSuffix)!);
+                            }
                             break;
                     }
                 }
@@ -303,7 +308,31 @@ public static unsafe class Generator
         return sb.ToString();
     }
 
-    private static string EmitFunction(CXCursor c)
+    /// <summary>The suffix of a compute entry point's second import, the one without the GC transition.</summary>
+    internal const string ShortSuffix = "_short";
+
+    /// <summary>
+    /// A compute entry point (nkl_kl_div_*, nkl_distill_*: status-returning, short for short data,
+    /// never blocking, never calling back) gets a second import, <c>name_short</c>, with
+    /// [SuppressGCTransition]: the same C function without the transition to preemptive mode. The
+    /// GC cannot suspend a thread while it runs such a call, so it is for calls bounded to be
+    /// short only (NativeBackend.ShortCallElements; docs/maintaining.md); the plain import
+    /// stays for every other call.
+    /// </summary>
+    private static bool IsCompute(CXCursor c)
+    {
+        string name = Spelling(c);
+        return (name.StartsWith("nkl_kl_div_", StringComparison.Ordinal) || name.StartsWith("nkl_distill_", StringComparison.Ordinal))
+               && IsStatus(c);
+    }
+
+    private static bool IsStatus(CXCursor c)
+    {
+        CXType result = clang_getCursorResultType(c);
+        return clang_getCanonicalType(result).kind == CXType_Enum && MapType(result, Spelling(c)) == StatusType;
+    }
+
+    private static string EmitFunction(CXCursor c, string suffix = "")
     {
         string name = Spelling(c);
         var parameters = new List<string>();
@@ -313,8 +342,10 @@ public static unsafe class Generator
             parameters.Add($"{MapType(clang_getCursorType(p), name)} {Identifier(Spelling(p))}");
         }
         string result = MapType(clang_getCursorResultType(c), name);
-        return "        [DllImport(LibraryName, EntryPoint = \"" + name + "\", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]\n"
-             + $"        internal static extern {result} {name}({string.Join(", ", parameters)});\n";
+        return (suffix.Length == 0 ? "" : $"        /// <summary>{name} without the GC transition: for calls bounded to be short only.</summary>\n")
+             + "        [DllImport(LibraryName, EntryPoint = \"" + name + "\", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]\n"
+             + (suffix.Length == 0 ? "" : "        [SuppressGCTransition]\n")
+             + $"        internal static extern {result} {name}{suffix}({string.Join(", ", parameters)});\n";
     }
 
     /// <summary>The type whose values are statuses: a function returning it gets a checked wrapper.</summary>
@@ -325,10 +356,9 @@ public static unsafe class Generator
     /// returns nothing and passes the status to Error.Check with the function's name, so callers
     /// cannot pair a call with the wrong name.
     /// </summary>
-    private static string? EmitChecked(CXCursor c)
+    private static string? EmitChecked(CXCursor c, string suffix = "")
     {
-        CXType result = clang_getCursorResultType(c);
-        if (clang_getCanonicalType(result).kind != CXType_Enum || MapType(result, Spelling(c)) != StatusType) return null;
+        if (!IsStatus(c)) return null;
         string name = Spelling(c);
         var parameters = new List<string>();
         var arguments = new List<string>();
@@ -340,8 +370,8 @@ public static unsafe class Generator
             arguments.Add(id);
         }
         return "        [MethodImpl(MethodImplOptions.AggressiveInlining)]\n"
-             + $"        internal static void {name}({string.Join(", ", parameters)}) =>\n"
-             + $"            global::NativeKl.Error.Check(NativeMethods.{name}({string.Join(", ", arguments)}), nameof(NativeMethods.{name}));\n";
+             + $"        internal static void {name}{suffix}({string.Join(", ", parameters)}) =>\n"
+             + $"            global::NativeKl.Error.Check(NativeMethods.{name}{suffix}({string.Join(", ", arguments)}), nameof(NativeMethods.{name}));\n";
     }
 
     private static string Render(List<Constant> constants, List<string> enums, List<string> structs, List<string> functions,

@@ -57,56 +57,146 @@ namespace NativeKl.Interop
         [DllImport(LibraryName, EntryPoint = "nkl_kl_div_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_kl_div_f32(float* input, float* target, nuint n, nkl_reduction reduction, nuint batch, uint flags, float* @out);
 
+        /// <summary>nkl_kl_div_f32 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_kl_div_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_kl_div_f32_short(float* input, float* target, nuint n, nkl_reduction reduction, nuint batch, uint flags, float* @out);
+
         [DllImport(LibraryName, EntryPoint = "nkl_kl_div_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_kl_div_f64(double* input, double* target, nuint n, nkl_reduction reduction, nuint batch, uint flags, double* @out);
+
+        /// <summary>nkl_kl_div_f64 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_kl_div_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_kl_div_f64_short(double* input, double* target, nuint n, nkl_reduction reduction, nuint batch, uint flags, double* @out);
 
         [DllImport(LibraryName, EntryPoint = "nkl_kl_div_pointwise_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_kl_div_pointwise_f32(float* input, float* target, nuint n, uint flags, float* @out);
 
+        /// <summary>nkl_kl_div_pointwise_f32 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_kl_div_pointwise_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_kl_div_pointwise_f32_short(float* input, float* target, nuint n, uint flags, float* @out);
+
         [DllImport(LibraryName, EntryPoint = "nkl_kl_div_pointwise_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_kl_div_pointwise_f64(double* input, double* target, nuint n, uint flags, double* @out);
+
+        /// <summary>nkl_kl_div_pointwise_f64 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_kl_div_pointwise_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_kl_div_pointwise_f64_short(double* input, double* target, nuint n, uint flags, double* @out);
 
         [DllImport(LibraryName, EntryPoint = "nkl_kl_div_rows_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_kl_div_rows_f32(float* input, nuint input_stride, float* target, nuint target_stride, nuint rows, nuint cols, uint flags, float* @out);
 
+        /// <summary>nkl_kl_div_rows_f32 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_kl_div_rows_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_kl_div_rows_f32_short(float* input, nuint input_stride, float* target, nuint target_stride, nuint rows, nuint cols, uint flags, float* @out);
+
         [DllImport(LibraryName, EntryPoint = "nkl_kl_div_rows_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_kl_div_rows_f64(double* input, nuint input_stride, double* target, nuint target_stride, nuint rows, nuint cols, uint flags, double* @out);
+
+        /// <summary>nkl_kl_div_rows_f64 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_kl_div_rows_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_kl_div_rows_f64_short(double* input, nuint input_stride, double* target, nuint target_stride, nuint rows, nuint cols, uint flags, double* @out);
 
         [DllImport(LibraryName, EntryPoint = "nkl_kl_div_backward_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_kl_div_backward_f32(float* input, float* target, nuint n, nkl_reduction reduction, nuint batch, uint flags, float grad_output, float* value, float* grad_input, float* grad_target);
 
+        /// <summary>nkl_kl_div_backward_f32 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_kl_div_backward_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_kl_div_backward_f32_short(float* input, float* target, nuint n, nkl_reduction reduction, nuint batch, uint flags, float grad_output, float* value, float* grad_input, float* grad_target);
+
         [DllImport(LibraryName, EntryPoint = "nkl_kl_div_backward_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_kl_div_backward_f64(double* input, double* target, nuint n, nkl_reduction reduction, nuint batch, uint flags, double grad_output, double* value, double* grad_input, double* grad_target);
+
+        /// <summary>nkl_kl_div_backward_f64 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_kl_div_backward_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_kl_div_backward_f64_short(double* input, double* target, nuint n, nkl_reduction reduction, nuint batch, uint flags, double grad_output, double* value, double* grad_input, double* grad_target);
 
         [DllImport(LibraryName, EntryPoint = "nkl_kl_div_pointwise_backward_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_kl_div_pointwise_backward_f32(float* input, float* target, nuint n, uint flags, float grad_output, float* terms, float* grad_input, float* grad_target);
 
+        /// <summary>nkl_kl_div_pointwise_backward_f32 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_kl_div_pointwise_backward_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_kl_div_pointwise_backward_f32_short(float* input, float* target, nuint n, uint flags, float grad_output, float* terms, float* grad_input, float* grad_target);
+
         [DllImport(LibraryName, EntryPoint = "nkl_kl_div_pointwise_backward_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_kl_div_pointwise_backward_f64(double* input, double* target, nuint n, uint flags, double grad_output, double* terms, double* grad_input, double* grad_target);
+
+        /// <summary>nkl_kl_div_pointwise_backward_f64 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_kl_div_pointwise_backward_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_kl_div_pointwise_backward_f64_short(double* input, double* target, nuint n, uint flags, double grad_output, double* terms, double* grad_input, double* grad_target);
 
         [DllImport(LibraryName, EntryPoint = "nkl_distill_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_distill_f32(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float* @out);
 
+        /// <summary>nkl_distill_f32 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_distill_f32_short(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float* @out);
+
         [DllImport(LibraryName, EntryPoint = "nkl_distill_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_distill_f64(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double* @out);
+
+        /// <summary>nkl_distill_f64 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_distill_f64_short(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double* @out);
 
         [DllImport(LibraryName, EntryPoint = "nkl_distill_rows_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_distill_rows_f32(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float* row_losses);
 
+        /// <summary>nkl_distill_rows_f32 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_rows_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_distill_rows_f32_short(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float* row_losses);
+
         [DllImport(LibraryName, EntryPoint = "nkl_distill_rows_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_distill_rows_f64(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double* row_losses);
+
+        /// <summary>nkl_distill_rows_f64 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_rows_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_distill_rows_f64_short(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double* row_losses);
 
         [DllImport(LibraryName, EntryPoint = "nkl_distill_backward_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_distill_backward_f32(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float grad_output, float* value, float* grad_student, nuint grad_student_stride, float* grad_teacher, nuint grad_teacher_stride);
 
+        /// <summary>nkl_distill_backward_f32 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_backward_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_distill_backward_f32_short(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float grad_output, float* value, float* grad_student, nuint grad_student_stride, float* grad_teacher, nuint grad_teacher_stride);
+
         [DllImport(LibraryName, EntryPoint = "nkl_distill_backward_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_distill_backward_f64(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double grad_output, double* value, double* grad_student, nuint grad_student_stride, double* grad_teacher, nuint grad_teacher_stride);
+
+        /// <summary>nkl_distill_backward_f64 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_backward_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_distill_backward_f64_short(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double grad_output, double* value, double* grad_student, nuint grad_student_stride, double* grad_teacher, nuint grad_teacher_stride);
 
         [DllImport(LibraryName, EntryPoint = "nkl_distill_rows_backward_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_distill_rows_backward_f32(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float grad_output, float* row_losses, float* grad_student, nuint grad_student_stride, float* grad_teacher, nuint grad_teacher_stride);
 
+        /// <summary>nkl_distill_rows_backward_f32 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_rows_backward_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_distill_rows_backward_f32_short(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float grad_output, float* row_losses, float* grad_student, nuint grad_student_stride, float* grad_teacher, nuint grad_teacher_stride);
+
         [DllImport(LibraryName, EntryPoint = "nkl_distill_rows_backward_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_distill_rows_backward_f64(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double grad_output, double* row_losses, double* grad_student, nuint grad_student_stride, double* grad_teacher, nuint grad_teacher_stride);
+
+        /// <summary>nkl_distill_rows_backward_f64 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_rows_backward_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_distill_rows_backward_f64_short(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double grad_output, double* row_losses, double* grad_student, nuint grad_student_stride, double* grad_teacher, nuint grad_teacher_stride);
 
         [DllImport(LibraryName, EntryPoint = "nkl_chunk_count", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nuint nkl_chunk_count(nuint n);
@@ -114,14 +204,34 @@ namespace NativeKl.Interop
         [DllImport(LibraryName, EntryPoint = "nkl_kl_div_partials_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_kl_div_partials_f32(float* input, float* target, nuint n, uint flags, nuint first_chunk, nuint chunk_count, nkl_partial* partials);
 
+        /// <summary>nkl_kl_div_partials_f32 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_kl_div_partials_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_kl_div_partials_f32_short(float* input, float* target, nuint n, uint flags, nuint first_chunk, nuint chunk_count, nkl_partial* partials);
+
         [DllImport(LibraryName, EntryPoint = "nkl_kl_div_partials_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_kl_div_partials_f64(double* input, double* target, nuint n, uint flags, nuint first_chunk, nuint chunk_count, nkl_partial* partials);
+
+        /// <summary>nkl_kl_div_partials_f64 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_kl_div_partials_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_kl_div_partials_f64_short(double* input, double* target, nuint n, uint flags, nuint first_chunk, nuint chunk_count, nkl_partial* partials);
 
         [DllImport(LibraryName, EntryPoint = "nkl_kl_div_backward_partials_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_kl_div_backward_partials_f32(float* input, float* target, nuint n, nkl_reduction reduction, nuint batch_size, uint flags, float grad_output, nuint first_chunk, nuint chunk_count, nkl_partial* partials, float* grad_input, float* grad_target);
 
+        /// <summary>nkl_kl_div_backward_partials_f32 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_kl_div_backward_partials_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_kl_div_backward_partials_f32_short(float* input, float* target, nuint n, nkl_reduction reduction, nuint batch_size, uint flags, float grad_output, nuint first_chunk, nuint chunk_count, nkl_partial* partials, float* grad_input, float* grad_target);
+
         [DllImport(LibraryName, EntryPoint = "nkl_kl_div_backward_partials_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_kl_div_backward_partials_f64(double* input, double* target, nuint n, nkl_reduction reduction, nuint batch_size, uint flags, double grad_output, nuint first_chunk, nuint chunk_count, nkl_partial* partials, double* grad_input, double* grad_target);
+
+        /// <summary>nkl_kl_div_backward_partials_f64 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_kl_div_backward_partials_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_kl_div_backward_partials_f64_short(double* input, double* target, nuint n, nkl_reduction reduction, nuint batch_size, uint flags, double grad_output, nuint first_chunk, nuint chunk_count, nkl_partial* partials, double* grad_input, double* grad_target);
 
         [DllImport(LibraryName, EntryPoint = "nkl_partials_finish", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nkl_status nkl_partials_finish(nkl_partial* partials, nuint count, nuint n, nkl_reduction reduction, nuint batch, double* @out);
@@ -146,88 +256,176 @@ namespace NativeKl.Interop
             global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_f32(input, target, n, reduction, batch, flags, @out), nameof(NativeMethods.nkl_kl_div_f32));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_f32_short(float* input, float* target, nuint n, nkl_reduction reduction, nuint batch, uint flags, float* @out) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_f32_short(input, target, n, reduction, batch, flags, @out), nameof(NativeMethods.nkl_kl_div_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_kl_div_f64(double* input, double* target, nuint n, nkl_reduction reduction, nuint batch, uint flags, double* @out) =>
             global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_f64(input, target, n, reduction, batch, flags, @out), nameof(NativeMethods.nkl_kl_div_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_f64_short(double* input, double* target, nuint n, nkl_reduction reduction, nuint batch, uint flags, double* @out) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_f64_short(input, target, n, reduction, batch, flags, @out), nameof(NativeMethods.nkl_kl_div_f64));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_kl_div_pointwise_f32(float* input, float* target, nuint n, uint flags, float* @out) =>
             global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_pointwise_f32(input, target, n, flags, @out), nameof(NativeMethods.nkl_kl_div_pointwise_f32));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_pointwise_f32_short(float* input, float* target, nuint n, uint flags, float* @out) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_pointwise_f32_short(input, target, n, flags, @out), nameof(NativeMethods.nkl_kl_div_pointwise_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_kl_div_pointwise_f64(double* input, double* target, nuint n, uint flags, double* @out) =>
             global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_pointwise_f64(input, target, n, flags, @out), nameof(NativeMethods.nkl_kl_div_pointwise_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_pointwise_f64_short(double* input, double* target, nuint n, uint flags, double* @out) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_pointwise_f64_short(input, target, n, flags, @out), nameof(NativeMethods.nkl_kl_div_pointwise_f64));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_kl_div_rows_f32(float* input, nuint input_stride, float* target, nuint target_stride, nuint rows, nuint cols, uint flags, float* @out) =>
             global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_rows_f32(input, input_stride, target, target_stride, rows, cols, flags, @out), nameof(NativeMethods.nkl_kl_div_rows_f32));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_rows_f32_short(float* input, nuint input_stride, float* target, nuint target_stride, nuint rows, nuint cols, uint flags, float* @out) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_rows_f32_short(input, input_stride, target, target_stride, rows, cols, flags, @out), nameof(NativeMethods.nkl_kl_div_rows_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_kl_div_rows_f64(double* input, nuint input_stride, double* target, nuint target_stride, nuint rows, nuint cols, uint flags, double* @out) =>
             global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_rows_f64(input, input_stride, target, target_stride, rows, cols, flags, @out), nameof(NativeMethods.nkl_kl_div_rows_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_rows_f64_short(double* input, nuint input_stride, double* target, nuint target_stride, nuint rows, nuint cols, uint flags, double* @out) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_rows_f64_short(input, input_stride, target, target_stride, rows, cols, flags, @out), nameof(NativeMethods.nkl_kl_div_rows_f64));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_kl_div_backward_f32(float* input, float* target, nuint n, nkl_reduction reduction, nuint batch, uint flags, float grad_output, float* value, float* grad_input, float* grad_target) =>
             global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_backward_f32(input, target, n, reduction, batch, flags, grad_output, value, grad_input, grad_target), nameof(NativeMethods.nkl_kl_div_backward_f32));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_backward_f32_short(float* input, float* target, nuint n, nkl_reduction reduction, nuint batch, uint flags, float grad_output, float* value, float* grad_input, float* grad_target) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_backward_f32_short(input, target, n, reduction, batch, flags, grad_output, value, grad_input, grad_target), nameof(NativeMethods.nkl_kl_div_backward_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_kl_div_backward_f64(double* input, double* target, nuint n, nkl_reduction reduction, nuint batch, uint flags, double grad_output, double* value, double* grad_input, double* grad_target) =>
             global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_backward_f64(input, target, n, reduction, batch, flags, grad_output, value, grad_input, grad_target), nameof(NativeMethods.nkl_kl_div_backward_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_backward_f64_short(double* input, double* target, nuint n, nkl_reduction reduction, nuint batch, uint flags, double grad_output, double* value, double* grad_input, double* grad_target) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_backward_f64_short(input, target, n, reduction, batch, flags, grad_output, value, grad_input, grad_target), nameof(NativeMethods.nkl_kl_div_backward_f64));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_kl_div_pointwise_backward_f32(float* input, float* target, nuint n, uint flags, float grad_output, float* terms, float* grad_input, float* grad_target) =>
             global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_pointwise_backward_f32(input, target, n, flags, grad_output, terms, grad_input, grad_target), nameof(NativeMethods.nkl_kl_div_pointwise_backward_f32));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_pointwise_backward_f32_short(float* input, float* target, nuint n, uint flags, float grad_output, float* terms, float* grad_input, float* grad_target) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_pointwise_backward_f32_short(input, target, n, flags, grad_output, terms, grad_input, grad_target), nameof(NativeMethods.nkl_kl_div_pointwise_backward_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_kl_div_pointwise_backward_f64(double* input, double* target, nuint n, uint flags, double grad_output, double* terms, double* grad_input, double* grad_target) =>
             global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_pointwise_backward_f64(input, target, n, flags, grad_output, terms, grad_input, grad_target), nameof(NativeMethods.nkl_kl_div_pointwise_backward_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_pointwise_backward_f64_short(double* input, double* target, nuint n, uint flags, double grad_output, double* terms, double* grad_input, double* grad_target) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_pointwise_backward_f64_short(input, target, n, flags, grad_output, terms, grad_input, grad_target), nameof(NativeMethods.nkl_kl_div_pointwise_backward_f64));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_distill_f32(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float* @out) =>
             global::NativeKl.Error.Check(NativeMethods.nkl_distill_f32(desc, student, teacher, row_weights, @out), nameof(NativeMethods.nkl_distill_f32));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_f32_short(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float* @out) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_f32_short(desc, student, teacher, row_weights, @out), nameof(NativeMethods.nkl_distill_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_distill_f64(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double* @out) =>
             global::NativeKl.Error.Check(NativeMethods.nkl_distill_f64(desc, student, teacher, row_weights, @out), nameof(NativeMethods.nkl_distill_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_f64_short(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double* @out) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_f64_short(desc, student, teacher, row_weights, @out), nameof(NativeMethods.nkl_distill_f64));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_distill_rows_f32(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float* row_losses) =>
             global::NativeKl.Error.Check(NativeMethods.nkl_distill_rows_f32(desc, student, teacher, row_weights, row_losses), nameof(NativeMethods.nkl_distill_rows_f32));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_rows_f32_short(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float* row_losses) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_rows_f32_short(desc, student, teacher, row_weights, row_losses), nameof(NativeMethods.nkl_distill_rows_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_distill_rows_f64(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double* row_losses) =>
             global::NativeKl.Error.Check(NativeMethods.nkl_distill_rows_f64(desc, student, teacher, row_weights, row_losses), nameof(NativeMethods.nkl_distill_rows_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_rows_f64_short(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double* row_losses) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_rows_f64_short(desc, student, teacher, row_weights, row_losses), nameof(NativeMethods.nkl_distill_rows_f64));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_distill_backward_f32(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float grad_output, float* value, float* grad_student, nuint grad_student_stride, float* grad_teacher, nuint grad_teacher_stride) =>
             global::NativeKl.Error.Check(NativeMethods.nkl_distill_backward_f32(desc, student, teacher, row_weights, grad_output, value, grad_student, grad_student_stride, grad_teacher, grad_teacher_stride), nameof(NativeMethods.nkl_distill_backward_f32));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_backward_f32_short(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float grad_output, float* value, float* grad_student, nuint grad_student_stride, float* grad_teacher, nuint grad_teacher_stride) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_backward_f32_short(desc, student, teacher, row_weights, grad_output, value, grad_student, grad_student_stride, grad_teacher, grad_teacher_stride), nameof(NativeMethods.nkl_distill_backward_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_distill_backward_f64(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double grad_output, double* value, double* grad_student, nuint grad_student_stride, double* grad_teacher, nuint grad_teacher_stride) =>
             global::NativeKl.Error.Check(NativeMethods.nkl_distill_backward_f64(desc, student, teacher, row_weights, grad_output, value, grad_student, grad_student_stride, grad_teacher, grad_teacher_stride), nameof(NativeMethods.nkl_distill_backward_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_backward_f64_short(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double grad_output, double* value, double* grad_student, nuint grad_student_stride, double* grad_teacher, nuint grad_teacher_stride) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_backward_f64_short(desc, student, teacher, row_weights, grad_output, value, grad_student, grad_student_stride, grad_teacher, grad_teacher_stride), nameof(NativeMethods.nkl_distill_backward_f64));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_distill_rows_backward_f32(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float grad_output, float* row_losses, float* grad_student, nuint grad_student_stride, float* grad_teacher, nuint grad_teacher_stride) =>
             global::NativeKl.Error.Check(NativeMethods.nkl_distill_rows_backward_f32(desc, student, teacher, row_weights, grad_output, row_losses, grad_student, grad_student_stride, grad_teacher, grad_teacher_stride), nameof(NativeMethods.nkl_distill_rows_backward_f32));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_rows_backward_f32_short(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float grad_output, float* row_losses, float* grad_student, nuint grad_student_stride, float* grad_teacher, nuint grad_teacher_stride) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_rows_backward_f32_short(desc, student, teacher, row_weights, grad_output, row_losses, grad_student, grad_student_stride, grad_teacher, grad_teacher_stride), nameof(NativeMethods.nkl_distill_rows_backward_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_distill_rows_backward_f64(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double grad_output, double* row_losses, double* grad_student, nuint grad_student_stride, double* grad_teacher, nuint grad_teacher_stride) =>
             global::NativeKl.Error.Check(NativeMethods.nkl_distill_rows_backward_f64(desc, student, teacher, row_weights, grad_output, row_losses, grad_student, grad_student_stride, grad_teacher, grad_teacher_stride), nameof(NativeMethods.nkl_distill_rows_backward_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_rows_backward_f64_short(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double grad_output, double* row_losses, double* grad_student, nuint grad_student_stride, double* grad_teacher, nuint grad_teacher_stride) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_rows_backward_f64_short(desc, student, teacher, row_weights, grad_output, row_losses, grad_student, grad_student_stride, grad_teacher, grad_teacher_stride), nameof(NativeMethods.nkl_distill_rows_backward_f64));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_kl_div_partials_f32(float* input, float* target, nuint n, uint flags, nuint first_chunk, nuint chunk_count, nkl_partial* partials) =>
             global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_partials_f32(input, target, n, flags, first_chunk, chunk_count, partials), nameof(NativeMethods.nkl_kl_div_partials_f32));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_partials_f32_short(float* input, float* target, nuint n, uint flags, nuint first_chunk, nuint chunk_count, nkl_partial* partials) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_partials_f32_short(input, target, n, flags, first_chunk, chunk_count, partials), nameof(NativeMethods.nkl_kl_div_partials_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_kl_div_partials_f64(double* input, double* target, nuint n, uint flags, nuint first_chunk, nuint chunk_count, nkl_partial* partials) =>
             global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_partials_f64(input, target, n, flags, first_chunk, chunk_count, partials), nameof(NativeMethods.nkl_kl_div_partials_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_partials_f64_short(double* input, double* target, nuint n, uint flags, nuint first_chunk, nuint chunk_count, nkl_partial* partials) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_partials_f64_short(input, target, n, flags, first_chunk, chunk_count, partials), nameof(NativeMethods.nkl_kl_div_partials_f64));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_kl_div_backward_partials_f32(float* input, float* target, nuint n, nkl_reduction reduction, nuint batch_size, uint flags, float grad_output, nuint first_chunk, nuint chunk_count, nkl_partial* partials, float* grad_input, float* grad_target) =>
             global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_backward_partials_f32(input, target, n, reduction, batch_size, flags, grad_output, first_chunk, chunk_count, partials, grad_input, grad_target), nameof(NativeMethods.nkl_kl_div_backward_partials_f32));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_backward_partials_f32_short(float* input, float* target, nuint n, nkl_reduction reduction, nuint batch_size, uint flags, float grad_output, nuint first_chunk, nuint chunk_count, nkl_partial* partials, float* grad_input, float* grad_target) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_backward_partials_f32_short(input, target, n, reduction, batch_size, flags, grad_output, first_chunk, chunk_count, partials, grad_input, grad_target), nameof(NativeMethods.nkl_kl_div_backward_partials_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_kl_div_backward_partials_f64(double* input, double* target, nuint n, nkl_reduction reduction, nuint batch_size, uint flags, double grad_output, nuint first_chunk, nuint chunk_count, nkl_partial* partials, double* grad_input, double* grad_target) =>
             global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_backward_partials_f64(input, target, n, reduction, batch_size, flags, grad_output, first_chunk, chunk_count, partials, grad_input, grad_target), nameof(NativeMethods.nkl_kl_div_backward_partials_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_kl_div_backward_partials_f64_short(double* input, double* target, nuint n, nkl_reduction reduction, nuint batch_size, uint flags, double grad_output, nuint first_chunk, nuint chunk_count, nkl_partial* partials, double* grad_input, double* grad_target) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_kl_div_backward_partials_f64_short(input, target, n, reduction, batch_size, flags, grad_output, first_chunk, chunk_count, partials, grad_input, grad_target), nameof(NativeMethods.nkl_kl_div_backward_partials_f64));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_partials_finish(nkl_partial* partials, nuint count, nuint n, nkl_reduction reduction, nuint batch, double* @out) =>

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using NativeKl.Backends;
 using NativeKl.Core;
 using NativeKl.Managed;
@@ -28,6 +29,7 @@ namespace NativeKl.Interop
             return result;
         }
 
+        [MethodImpl(MethodImplOptions.NoInlining)] // as KlDiv
         public void Pointwise(ReadOnlySpan<T> input, ReadOnlySpan<T> target, Span<T> destination, in KlPlan plan)
         {
             fixed (T* x = input)
@@ -35,12 +37,23 @@ namespace NativeKl.Interop
             fixed (T* d = destination)
             {
                 if (F32)
-                    NativeChecked.nkl_kl_div_pointwise_f32((float*)x, (float*)t, (nuint)plan.Length, Flags(plan), (float*)d);
+                {
+                    if (Short(plan.Length))
+                        NativeChecked.nkl_kl_div_pointwise_f32_short((float*)x, (float*)t, (nuint)plan.Length, Flags(plan), (float*)d);
+                    else
+                        NativeChecked.nkl_kl_div_pointwise_f32((float*)x, (float*)t, (nuint)plan.Length, Flags(plan), (float*)d);
+                }
                 else
-                    NativeChecked.nkl_kl_div_pointwise_f64((double*)x, (double*)t, (nuint)plan.Length, Flags(plan), (double*)d);
+                {
+                    if (Short(plan.Length))
+                        NativeChecked.nkl_kl_div_pointwise_f64_short((double*)x, (double*)t, (nuint)plan.Length, Flags(plan), (double*)d);
+                    else
+                        NativeChecked.nkl_kl_div_pointwise_f64((double*)x, (double*)t, (nuint)plan.Length, Flags(plan), (double*)d);
+                }
             }
         }
 
+        [MethodImpl(MethodImplOptions.NoInlining)] // as KlDiv
         public void Rows(ReadOnlySpan<T> input, int inputStride, ReadOnlySpan<T> target, int targetStride, int rows,
                          Span<T> destination, in KlPlan plan)
         {
@@ -49,11 +62,23 @@ namespace NativeKl.Interop
             fixed (T* d = destination)
             {
                 if (F32)
-                    NativeChecked.nkl_kl_div_rows_f32((float*)x, (nuint)inputStride, (float*)t, (nuint)targetStride,
-                        (nuint)rows, (nuint)plan.Length, Flags(plan), (float*)d);
+                {
+                    if (Short((long)rows * plan.Length))
+                        NativeChecked.nkl_kl_div_rows_f32_short((float*)x, (nuint)inputStride, (float*)t, (nuint)targetStride,
+                            (nuint)rows, (nuint)plan.Length, Flags(plan), (float*)d);
+                    else
+                        NativeChecked.nkl_kl_div_rows_f32((float*)x, (nuint)inputStride, (float*)t, (nuint)targetStride,
+                            (nuint)rows, (nuint)plan.Length, Flags(plan), (float*)d);
+                }
                 else
-                    NativeChecked.nkl_kl_div_rows_f64((double*)x, (nuint)inputStride, (double*)t, (nuint)targetStride,
-                        (nuint)rows, (nuint)plan.Length, Flags(plan), (double*)d);
+                {
+                    if (Short((long)rows * plan.Length))
+                        NativeChecked.nkl_kl_div_rows_f64_short((double*)x, (nuint)inputStride, (double*)t, (nuint)targetStride,
+                            (nuint)rows, (nuint)plan.Length, Flags(plan), (double*)d);
+                    else
+                        NativeChecked.nkl_kl_div_rows_f64((double*)x, (nuint)inputStride, (double*)t, (nuint)targetStride,
+                            (nuint)rows, (nuint)plan.Length, Flags(plan), (double*)d);
+                }
             }
         }
 
@@ -61,6 +86,7 @@ namespace NativeKl.Interop
         /// nkl_kl_div_backward_* (the reduced value is returned), or for None
         /// nkl_kl_div_pointwise_backward_* (the terms go to values, which may be empty; 0 is returned).
         /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // as KlDiv
         public T Backward(ReadOnlySpan<T> input, ReadOnlySpan<T> target, T gradOutput, Span<T> values, Span<T> gradInput,
                           Span<T> gradTarget, in KlPlan plan)
         {
@@ -75,17 +101,41 @@ namespace NativeKl.Interop
                 var reduction = (nkl_reduction)plan.Reduction;
                 bool pointwise = plan.Reduction == KlReductionKind.None;
                 if (pointwise && F32)
-                    NativeChecked.nkl_kl_div_pointwise_backward_f32((float*)x, (float*)t, n, Flags(plan),
-                        Num.ValueAsFloat(gradOutput), (float*)vs, (float*)gx, (float*)gt);
+                {
+                    if (Short(plan.Length))
+                        NativeChecked.nkl_kl_div_pointwise_backward_f32_short((float*)x, (float*)t, n, Flags(plan),
+                            Num.ValueAsFloat(gradOutput), (float*)vs, (float*)gx, (float*)gt);
+                    else
+                        NativeChecked.nkl_kl_div_pointwise_backward_f32((float*)x, (float*)t, n, Flags(plan),
+                            Num.ValueAsFloat(gradOutput), (float*)vs, (float*)gx, (float*)gt);
+                }
                 else if (pointwise)
-                    NativeChecked.nkl_kl_div_pointwise_backward_f64((double*)x, (double*)t, n, Flags(plan),
-                        Num.ValueAsDouble(gradOutput), (double*)vs, (double*)gx, (double*)gt);
+                {
+                    if (Short(plan.Length))
+                        NativeChecked.nkl_kl_div_pointwise_backward_f64_short((double*)x, (double*)t, n, Flags(plan),
+                            Num.ValueAsDouble(gradOutput), (double*)vs, (double*)gx, (double*)gt);
+                    else
+                        NativeChecked.nkl_kl_div_pointwise_backward_f64((double*)x, (double*)t, n, Flags(plan),
+                            Num.ValueAsDouble(gradOutput), (double*)vs, (double*)gx, (double*)gt);
+                }
                 else if (F32)
-                    NativeChecked.nkl_kl_div_backward_f32((float*)x, (float*)t, n, reduction, (nuint)plan.BatchSize,
-                        Flags(plan), Num.ValueAsFloat(gradOutput), (float*)&value, (float*)gx, (float*)gt);
+                {
+                    if (Short(plan.Length))
+                        NativeChecked.nkl_kl_div_backward_f32_short((float*)x, (float*)t, n, reduction, (nuint)plan.BatchSize,
+                            Flags(plan), Num.ValueAsFloat(gradOutput), (float*)&value, (float*)gx, (float*)gt);
+                    else
+                        NativeChecked.nkl_kl_div_backward_f32((float*)x, (float*)t, n, reduction, (nuint)plan.BatchSize,
+                            Flags(plan), Num.ValueAsFloat(gradOutput), (float*)&value, (float*)gx, (float*)gt);
+                }
                 else
-                    NativeChecked.nkl_kl_div_backward_f64((double*)x, (double*)t, n, reduction, (nuint)plan.BatchSize,
-                        Flags(plan), Num.ValueAsDouble(gradOutput), (double*)&value, (double*)gx, (double*)gt);
+                {
+                    if (Short(plan.Length))
+                        NativeChecked.nkl_kl_div_backward_f64_short((double*)x, (double*)t, n, reduction, (nuint)plan.BatchSize,
+                            Flags(plan), Num.ValueAsDouble(gradOutput), (double*)&value, (double*)gx, (double*)gt);
+                    else
+                        NativeChecked.nkl_kl_div_backward_f64((double*)x, (double*)t, n, reduction, (nuint)plan.BatchSize,
+                            Flags(plan), Num.ValueAsDouble(gradOutput), (double*)&value, (double*)gx, (double*)gt);
+                }
             }
             return value;
         }
@@ -136,6 +186,7 @@ namespace NativeKl.Interop
             return result;
         }
 
+        [MethodImpl(MethodImplOptions.NoInlining)] // as KlDiv
         public T Distill(ReadOnlySpan<T> student, ReadOnlySpan<T> teacher, ReadOnlySpan<T> rowWeights, Span<T> rowLosses,
                          bool backward, T gradOutput, Span<T> gradStudent, Span<T> gradTeacher, in DistillPlan plan)
         {
@@ -161,39 +212,114 @@ namespace NativeKl.Interop
                 if (plan.Reduction == KlReductionKind.None)
                 {
                     if (!backward && F32)
-                        NativeChecked.nkl_distill_rows_f32(&desc, (float*)s, (float*)u, (float*)w, (float*)rl);
+                    {
+                        if (Short((long)plan.Rows * plan.Columns))
+                            NativeChecked.nkl_distill_rows_f32_short(&desc, (float*)s, (float*)u, (float*)w, (float*)rl);
+                        else
+                            NativeChecked.nkl_distill_rows_f32(&desc, (float*)s, (float*)u, (float*)w, (float*)rl);
+                    }
                     else if (!backward)
-                        NativeChecked.nkl_distill_rows_f64(&desc, (double*)s, (double*)u, (double*)w, (double*)rl);
+                    {
+                        if (Short((long)plan.Rows * plan.Columns))
+                            NativeChecked.nkl_distill_rows_f64_short(&desc, (double*)s, (double*)u, (double*)w, (double*)rl);
+                        else
+                            NativeChecked.nkl_distill_rows_f64(&desc, (double*)s, (double*)u, (double*)w, (double*)rl);
+                    }
                     else if (F32)
-                        NativeChecked.nkl_distill_rows_backward_f32(&desc, (float*)s, (float*)u, (float*)w, Num.ValueAsFloat(gradOutput),
-                            (float*)rl, (float*)gs, desc.student_stride, (float*)gu, desc.teacher_stride);
+                    {
+                        if (Short((long)plan.Rows * plan.Columns))
+                            NativeChecked.nkl_distill_rows_backward_f32_short(&desc, (float*)s, (float*)u, (float*)w, Num.ValueAsFloat(gradOutput),
+                                (float*)rl, (float*)gs, desc.student_stride, (float*)gu, desc.teacher_stride);
+                        else
+                            NativeChecked.nkl_distill_rows_backward_f32(&desc, (float*)s, (float*)u, (float*)w, Num.ValueAsFloat(gradOutput),
+                                (float*)rl, (float*)gs, desc.student_stride, (float*)gu, desc.teacher_stride);
+                    }
                     else
-                        NativeChecked.nkl_distill_rows_backward_f64(&desc, (double*)s, (double*)u, (double*)w, Num.ValueAsDouble(gradOutput),
-                            (double*)rl, (double*)gs, desc.student_stride, (double*)gu, desc.teacher_stride);
+                    {
+                        if (Short((long)plan.Rows * plan.Columns))
+                            NativeChecked.nkl_distill_rows_backward_f64_short(&desc, (double*)s, (double*)u, (double*)w, Num.ValueAsDouble(gradOutput),
+                                (double*)rl, (double*)gs, desc.student_stride, (double*)gu, desc.teacher_stride);
+                        else
+                            NativeChecked.nkl_distill_rows_backward_f64(&desc, (double*)s, (double*)u, (double*)w, Num.ValueAsDouble(gradOutput),
+                                (double*)rl, (double*)gs, desc.student_stride, (double*)gu, desc.teacher_stride);
+                    }
                 }
                 else if (!backward && F32)
-                    NativeChecked.nkl_distill_f32(&desc, (float*)s, (float*)u, (float*)w, (float*)&value);
+                {
+                    if (Short((long)plan.Rows * plan.Columns))
+                        NativeChecked.nkl_distill_f32_short(&desc, (float*)s, (float*)u, (float*)w, (float*)&value);
+                    else
+                        NativeChecked.nkl_distill_f32(&desc, (float*)s, (float*)u, (float*)w, (float*)&value);
+                }
                 else if (!backward)
-                    NativeChecked.nkl_distill_f64(&desc, (double*)s, (double*)u, (double*)w, (double*)&value);
+                {
+                    if (Short((long)plan.Rows * plan.Columns))
+                        NativeChecked.nkl_distill_f64_short(&desc, (double*)s, (double*)u, (double*)w, (double*)&value);
+                    else
+                        NativeChecked.nkl_distill_f64(&desc, (double*)s, (double*)u, (double*)w, (double*)&value);
+                }
                 else if (F32)
-                    NativeChecked.nkl_distill_backward_f32(&desc, (float*)s, (float*)u, (float*)w, Num.ValueAsFloat(gradOutput),
-                        (float*)&value, (float*)gs, desc.student_stride, (float*)gu, desc.teacher_stride);
+                {
+                    if (Short((long)plan.Rows * plan.Columns))
+                        NativeChecked.nkl_distill_backward_f32_short(&desc, (float*)s, (float*)u, (float*)w, Num.ValueAsFloat(gradOutput),
+                            (float*)&value, (float*)gs, desc.student_stride, (float*)gu, desc.teacher_stride);
+                    else
+                        NativeChecked.nkl_distill_backward_f32(&desc, (float*)s, (float*)u, (float*)w, Num.ValueAsFloat(gradOutput),
+                            (float*)&value, (float*)gs, desc.student_stride, (float*)gu, desc.teacher_stride);
+                }
                 else
-                    NativeChecked.nkl_distill_backward_f64(&desc, (double*)s, (double*)u, (double*)w, Num.ValueAsDouble(gradOutput),
-                        (double*)&value, (double*)gs, desc.student_stride, (double*)gu, desc.teacher_stride);
+                {
+                    if (Short((long)plan.Rows * plan.Columns))
+                        NativeChecked.nkl_distill_backward_f64_short(&desc, (double*)s, (double*)u, (double*)w, Num.ValueAsDouble(gradOutput),
+                            (double*)&value, (double*)gs, desc.student_stride, (double*)gu, desc.teacher_stride);
+                    else
+                        NativeChecked.nkl_distill_backward_f64(&desc, (double*)s, (double*)u, (double*)w, Num.ValueAsDouble(gradOutput),
+                            (double*)&value, (double*)gs, desc.student_stride, (double*)gu, desc.teacher_stride);
+                }
             }
             return value;
         }
 
+        // Never inlined into the caller (KlCore.Reduce, through guarded devirtualization): there, with a
+        // profile dominated by the managed backend, the JIT can judge this block rarely run, and it does
+        // not inline a P/Invoke in a rarely run block; a 6-element Sum on Native then took 200-247 ns in
+        // BenchmarkDotNet (SmallNBenchmarks) instead of 32.8 ns with this attribute.
+        [MethodImpl(MethodImplOptions.NoInlining)]
         private static void KlDiv(T* input, T* target, int length, KlReductionKind reduction, int batchSize, uint flags, T* output)
         {
             if (F32)
-                NativeChecked.nkl_kl_div_f32((float*)input, (float*)target, (nuint)length, (nkl_reduction)reduction,
-                    (nuint)batchSize, flags, (float*)output);
+            {
+                if (Short(length))
+                    NativeChecked.nkl_kl_div_f32_short((float*)input, (float*)target, (nuint)length, (nkl_reduction)reduction,
+                        (nuint)batchSize, flags, (float*)output);
+                else
+                    NativeChecked.nkl_kl_div_f32((float*)input, (float*)target, (nuint)length, (nkl_reduction)reduction,
+                        (nuint)batchSize, flags, (float*)output);
+            }
             else
-                NativeChecked.nkl_kl_div_f64((double*)input, (double*)target, (nuint)length, (nkl_reduction)reduction,
-                    (nuint)batchSize, flags, (double*)output);
+            {
+                if (Short(length))
+                    NativeChecked.nkl_kl_div_f64_short((double*)input, (double*)target, (nuint)length, (nkl_reduction)reduction,
+                        (nuint)batchSize, flags, (double*)output);
+                else
+                    NativeChecked.nkl_kl_div_f64((double*)input, (double*)target, (nuint)length, (nkl_reduction)reduction,
+                        (nuint)batchSize, flags, (double*)output);
+            }
         }
+
+        /// <summary>
+        /// The most elements a call may take through the *_short imports, which skip the GC
+        /// transition ([SuppressGCTransition], generated by BindGen for every compute entry point).
+        /// While such a call runs the GC cannot suspend this thread, so a collection on any other
+        /// thread waits for it: the import is only for calls bounded to be short. 1,024 elements
+        /// take about 0.6 µs forward on AVX2 (a few µs for a backward, a distillation block or the
+        /// scalar path), while the transition costs a few ns per call, which matters only at such
+        /// lengths. Longer calls keep the transition, so a 16M-element call (~10 ms) never holds
+        /// up a collection. docs/maintaining.md states the rule.
+        /// </summary>
+        internal const long ShortCallElements = 1024;
+
+        private static bool Short(long elements) => elements <= ShortCallElements;
 
         /// <summary>The C API's flags for a plan's semantics and ISA.</summary>
         private static uint Flags(in KlPlan plan) =>

@@ -104,20 +104,59 @@ namespace NativeKl.Managed
             int i = 0;
             for (; i + CanonicalSum.Block <= len; i += CanonicalSum.Block)
                 AddWidened(ref lo, ref hi, Block<TOp>(ref Unsafe.Add(ref xr, i), ref Unsafe.Add(ref tr, i)));
-            if (i < len)
+            if (i < len) AddWidened(ref lo, ref hi, TailBlock<TOp>(ref Unsafe.Add(ref xr, i), ref Unsafe.Add(ref tr, i), len - i));
+            // CanonicalSum.FoldF32Lanes on the registers: ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))
+            Vector256<double> v = Avx.Add(lo, hi);                        // v[j] = a[j] + a[j + 4]
+            Vector128<double> w = Sse2.Add(v.GetLower(), v.GetUpper());  // (v0 + v2, v1 + v3)
+            return new KlPartial { Sum = w.ToScalar() + w.GetElement(1), Compensation = 0.0 };
+        }
+
+        /// <summary>
+        /// Block's w for the last 1..15 elements of a chunk. The spec pads a short block with +0
+        /// terms; here the missing lanes load x = 0 and the op's GradTailTarget (a positive normal t,
+        /// so Term stays on its fast path, where zero padding took the slow one for every call with
+        /// a tail) and their terms are then cleared to +0 by a lane mask: the same bits as the
+        /// zero-padded block, for the lanes that exist too (Term is lane-wise). A half with no
+        /// element is the +0 vector, added as the spec adds it (so a -0 term still becomes +0).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> TailBlock<TOp>(ref float x, ref float t, int r) where TOp : struct, IElementwiseOp
+        {
+            Debug.Assert(r > 0 && r < CanonicalSum.Block);
+            Vector256<float> pad = Vector256.Create((float)default(TOp).GradTailTarget);
+            Vector256<float> lanes = Vector256.Create(0f, 1f, 2f, 3f, 4f, 5f, 6f, 7f);
+            Vector256<float> l0 = Half<TOp>(ref x, ref t, Math.Min(r, 8), pad, lanes);
+            Vector256<float> l1 = r > 8 ? Half<TOp>(ref Unsafe.Add(ref x, 8), ref Unsafe.Add(ref t, 8), r - 8, pad, lanes)
+                                        : Vector256<float>.Zero;
+            return Avx.Add(l0, l1);
+        }
+
+        /// <summary>The terms of the first 1..8 elements at x, t: lanes from r on hold +0.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> Half<TOp>(ref float x, ref float t, int r, Vector256<float> pad, Vector256<float> lanes)
+            where TOp : struct, IElementwiseOp
+        {
+            Vector256<float> xv, tv;
+            Vector256<float> live = Avx.Compare(lanes, Vector256.Create((float)r), FloatComparisonMode.OrderedLessThanNonSignaling);
+            if (r == 8)
             {
-                // The last 1..15 elements, zero-filled to 16: x in [0, 16), t in [16, 32).
-                Span<float> buf = stackalloc float[32];
-                buf.Clear();
-                x.Slice(i).CopyTo(buf);
-                t.Slice(i).CopyTo(buf.Slice(16));
-                ref float br = ref MemoryMarshal.GetReference(buf);
-                AddWidened(ref lo, ref hi, Block<TOp>(ref br, ref Unsafe.Add(ref br, 16)));
+                xv = Vector256.LoadUnsafe(ref x);
+                tv = Vector256.LoadUnsafe(ref t);
             }
-            Span<double> acc = stackalloc double[CanonicalSum.LanesF32];
-            lo.CopyTo(acc);
-            hi.CopyTo(acc.Slice(4));
-            return CanonicalSum.FoldF32Lanes(acc);
+            else
+            {
+                unsafe
+                {
+                    // masked loads: no read past the r elements (the spans may end at a page)
+                    fixed (float* px = &x)
+                    fixed (float* pt = &t)
+                    {
+                        xv = Avx.MaskLoad(px, live);
+                        tv = Avx.BlendVariable(pad, Avx.MaskLoad(pt, live), live);
+                    }
+                }
+            }
+            return Avx.And(default(TOp).Term(xv, tv), live);
         }
 
         /// <summary>CanonicalSum.TwoSum on 4 lanes: s += v, c += the rounding error.</summary>
@@ -154,22 +193,56 @@ namespace NativeKl.Managed
             int i = 0;
             for (; i + CanonicalSum.Block <= len; i += CanonicalSum.Block)
                 TwoSum(ref s, ref c, Block<TOp>(ref Unsafe.Add(ref xr, i), ref Unsafe.Add(ref tr, i)));
-            if (i < len)
-            {
-                // The last 1..15 elements, zero-filled to 16: x in [0, 16), t in [16, 32).
-                Span<double> buf = stackalloc double[32];
-                buf.Clear();
-                x.Slice(i).CopyTo(buf);
-                t.Slice(i).CopyTo(buf.Slice(16));
-                ref double br = ref MemoryMarshal.GetReference(buf);
-                TwoSum(ref s, ref c, Block<TOp>(ref br, ref Unsafe.Add(ref br, 16)));
-            }
+            if (i < len) TwoSum(ref s, ref c, TailBlock<TOp>(ref Unsafe.Add(ref xr, i), ref Unsafe.Add(ref tr, i), len - i));
             Span<double> sum = stackalloc double[CanonicalSum.LanesF64];
             Span<double> comp = stackalloc double[CanonicalSum.LanesF64];
             s.CopyTo(sum);
             c.CopyTo(comp);
             return CanonicalSum.FoldLanes(sum, comp, CanonicalSum.LanesF64);
         }
+        /// <summary>Block's w for the last 1..15 elements (as the float TailBlock): quarters with no element are +0 vectors.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<double> TailBlock<TOp>(ref double x, ref double t, int r) where TOp : struct, IElementwiseOp
+        {
+            Debug.Assert(r > 0 && r < CanonicalSum.Block);
+            Vector256<double> pad = Vector256.Create(default(TOp).GradTailTarget);
+            Vector256<double> lanes = Vector256.Create(0.0, 1.0, 2.0, 3.0);
+            Vector256<double> l0 = Quarter<TOp>(ref x, ref t, Math.Min(r, 4), pad, lanes);
+            Vector256<double> l1 = r > 4 ? Quarter<TOp>(ref Unsafe.Add(ref x, 4), ref Unsafe.Add(ref t, 4), Math.Min(r - 4, 4), pad, lanes)
+                                         : Vector256<double>.Zero;
+            Vector256<double> l2 = r > 8 ? Quarter<TOp>(ref Unsafe.Add(ref x, 8), ref Unsafe.Add(ref t, 8), Math.Min(r - 8, 4), pad, lanes)
+                                         : Vector256<double>.Zero;
+            Vector256<double> l3 = r > 12 ? Quarter<TOp>(ref Unsafe.Add(ref x, 12), ref Unsafe.Add(ref t, 12), r - 12, pad, lanes)
+                                          : Vector256<double>.Zero;
+            return Avx.Add(Avx.Add(l0, l1), Avx.Add(l2, l3));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<double> Quarter<TOp>(ref double x, ref double t, int r, Vector256<double> pad, Vector256<double> lanes)
+            where TOp : struct, IElementwiseOp
+        {
+            Vector256<double> xv, tv;
+            Vector256<double> live = Avx.Compare(lanes, Vector256.Create((double)r), FloatComparisonMode.OrderedLessThanNonSignaling);
+            if (r == 4)
+            {
+                xv = Vector256.LoadUnsafe(ref x);
+                tv = Vector256.LoadUnsafe(ref t);
+            }
+            else
+            {
+                unsafe
+                {
+                    fixed (double* px = &x)
+                    fixed (double* pt = &t)
+                    {
+                        xv = Avx.MaskLoad(px, live);
+                        tv = Avx.BlendVariable(pad, Avx.MaskLoad(pt, live), live);
+                    }
+                }
+            }
+            return Avx.And(default(TOp).Term(xv, tv), live);
+        }
+
         // ------------------------------------------------- forward and backward
 
 

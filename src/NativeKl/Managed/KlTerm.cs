@@ -105,7 +105,11 @@ namespace NativeKl.Managed
         }
 
         /// <summary>x = 0 and t = 1 (t = 0 with log-probabilities) give +0 terms and finite gradients, as the C tail pads.</summary>
-        public double GradTailTarget => LogTarget ? 0.0 : 1.0;
+        public double GradTailTarget
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => LogTarget ? 0.0 : 1.0;
+        }
 
 #if NET8_0_OR_GREATER
         // ------------------------------------------------------- AVX2 vectors
