@@ -1,19 +1,24 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Perfolizer.Horology;
 using NativeKl;
 
 namespace NativeKl.Benchmarks;
 
 /// <summary>
 /// The elementwise KL operations at degreeOfParallelism 1 (the baseline of each group) and 2, float32,
-/// native backend: Pointwise, PointwiseBackward, Backward(Sum) and Rows (rows of 1024), at 2^20 and
-/// 2^24 elements. The Ratio column is the speedup's reciprocal (0.5 = twice as fast).
+/// native backend: Pointwise, PointwiseBackward, Backward(Sum), Reduce(Sum) (parallel since 0.1) and Rows (rows of 1024), at 2^20 and
+/// 2^24 elements. The Ratio column is the speedup's reciprocal (0.5 = twice as fast); the report tool
+/// reads the degree from the "x1"/"x2" of each row's description.
 /// dotnet run -c Release --project benchmarks/NativeKl.Benchmarks -- --filter "*Parallel*"
 /// </summary>
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory, BenchmarkLogicalGroupRule.ByParams)]
 [CategoriesColumn]
+[MedianColumn]
+[Config(typeof(ShortJob))]
 public class ParallelBenchmarks
 {
     private float[] _input = Array.Empty<float>(), _target = Array.Empty<float>();
@@ -39,27 +44,43 @@ public class ParallelBenchmarks
         }
     }
 
-    [Benchmark(Baseline = true), BenchmarkCategory("Pointwise")]
+    [Benchmark(Baseline = true, Description = "Pointwise x1"), BenchmarkCategory("Pointwise")]
     public void Pointwise1() => KlDivergence.Pointwise(_input, _target, _a, _options, 1);
 
-    [Benchmark, BenchmarkCategory("Pointwise")]
+    [Benchmark(Description = "Pointwise x2"), BenchmarkCategory("Pointwise")]
     public void Pointwise2() => KlDivergence.Pointwise(_input, _target, _a, _options, 2);
 
-    [Benchmark(Baseline = true), BenchmarkCategory("PointwiseBackward")]
+    [Benchmark(Baseline = true, Description = "PointwiseBackward x1"), BenchmarkCategory("PointwiseBackward")]
     public void PointwiseBackward1() => KlDivergence.PointwiseBackward(_input, _target, _a, _b, default, 1f, _options, 1);
 
-    [Benchmark, BenchmarkCategory("PointwiseBackward")]
+    [Benchmark(Description = "PointwiseBackward x2"), BenchmarkCategory("PointwiseBackward")]
     public void PointwiseBackward2() => KlDivergence.PointwiseBackward(_input, _target, _a, _b, default, 1f, _options, 2);
 
-    [Benchmark(Baseline = true), BenchmarkCategory("BackwardSum")]
+    [Benchmark(Baseline = true, Description = "BackwardSum x1"), BenchmarkCategory("BackwardSum")]
     public float BackwardSum1() => KlDivergence.Backward(_input, _target, _a, _b, KlReduction.Sum, 1f, _options, 1);
 
-    [Benchmark, BenchmarkCategory("BackwardSum")]
+    [Benchmark(Description = "BackwardSum x2"), BenchmarkCategory("BackwardSum")]
     public float BackwardSum2() => KlDivergence.Backward(_input, _target, _a, _b, KlReduction.Sum, 1f, _options, 2);
 
-    [Benchmark(Baseline = true), BenchmarkCategory("Rows")]
+    [Benchmark(Baseline = true, Description = "Reduce x1"), BenchmarkCategory("Reduce")]
+    public float Reduce1() => KlDivergence.Reduce(_input, _target, KlReduction.Sum, _options, 1);
+
+    [Benchmark(Description = "Reduce x2"), BenchmarkCategory("Reduce")]
+    public float Reduce2() => KlDivergence.Reduce(_input, _target, KlReduction.Sum, _options, 2);
+
+    [Benchmark(Baseline = true, Description = "Rows x1"), BenchmarkCategory("Rows")]
     public void Rows1() => KlDivergence.Rows(_input, _target, N / 1024, 1024, _rows, _options, 1);
 
-    [Benchmark, BenchmarkCategory("Rows")]
+    [Benchmark(Description = "Rows x2"), BenchmarkCategory("Rows")]
     public void Rows2() => KlDivergence.Rows(_input, _target, N / 1024, 1024, _rows, _options, 2);
+
+    /// <summary>In process, 3 warmup and 20 measured iterations of 200 ms (a 2^24-element call takes
+    /// ~10 ms): about 2 minutes for the class, ratios from one run.</summary>
+    private sealed class ShortJob : ManualConfig
+    {
+        public ShortJob() =>
+            AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithLaunchCount(1).WithWarmupCount(3)
+                              .WithIterationCount(20).WithIterationTime(TimeInterval.FromMilliseconds(200))
+                              .WithId("Parallel"));
+    }
 }
