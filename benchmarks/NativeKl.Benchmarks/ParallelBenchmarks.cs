@@ -9,7 +9,7 @@ namespace NativeKl.Benchmarks;
 
 /// <summary>
 /// The elementwise KL operations at degreeOfParallelism 1 (the baseline of each group) and 2, float32,
-/// native backend: Pointwise, PointwiseBackward, Backward(Sum), Reduce(Sum) (parallel since 0.1) and Rows (rows of 1024), at 2^20 and
+/// native backend: Pointwise, PointwiseBackward, Backward(Sum), Reduce(Sum) and Rows (rows of 1024), at 2^20 and
 /// 2^24 elements. The Ratio column is the speedup's reciprocal (0.5 = twice as fast); the report tool
 /// reads the degree from the "x1"/"x2" of each row's description.
 /// dotnet run -c Release --project benchmarks/NativeKl.Benchmarks -- --filter "*Parallel*"
