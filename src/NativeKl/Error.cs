@@ -87,6 +87,12 @@ namespace NativeKl
         internal static ArgumentOutOfRangeException DegreeOfParallelism(int value) =>
             new ArgumentOutOfRangeException("degreeOfParallelism", value, $"`degreeOfParallelism` {value} must be at least 1");
 
+        internal static ArgumentOutOfRangeException FirstRowPastRows(int firstRow, int rows) =>
+            new ArgumentOutOfRangeException("firstRow", firstRow, $"`firstRow` {firstRow} is past `rows` {rows}");
+
+        internal static ArgumentException RowPartialsPastRows(int firstRow, int count, int rows) =>
+            new ArgumentException($"`rowPartials` length {count} from `firstRow` {firstRow} reaches past `rows` {rows}", "rowPartials");
+
         internal static ArgumentOutOfRangeException StrideTooSmall(string name, int stride, int columns) =>
             new ArgumentOutOfRangeException(name, stride, $"`{name}` {stride} is smaller than `columns` {columns}");
 

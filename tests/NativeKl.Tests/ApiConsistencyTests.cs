@@ -10,12 +10,13 @@ namespace NativeKl.Tests;
 public class ApiConsistencyTests
 {
     /// <summary>The order every backward method follows; a parameter's place is its role.</summary>
-    private enum Role { Input, Shape, Gradient, Values, Reduction, Scalar, Options, RowWeights }
+    private enum Role { Input, Shape, Gradient, Values, Reduction, Scalar, Options, RowWeights, Parallelism }
 
     private static Role RoleOf(ParameterInfo p)
     {
         Type t = p.ParameterType;
         if (p.Name == "rowWeights") return Role.RowWeights;
+        if (p.Name == "degreeOfParallelism") return Role.Parallelism; // always last, as Reduce's
         if (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(ReadOnlySpan<>)) return Role.Input;
         if (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(Span<>))
             return p.Name!.StartsWith("grad", StringComparison.Ordinal) ? Role.Gradient : Role.Values;
