@@ -567,9 +567,9 @@ NKL_API nkl_status nkl_distill_rows_backward_f64(const nkl_distill_desc *desc,
  * compensated float64 as nkl_distill_* sums (ignored rows, and every row
  * when cols == 0, are skipped), divided by the divisor of desc->reduction
  * and row_weights, and rounded to the data's type: *out has the bits of
- * nkl_distill_*'s value and nkl_distill_backward_*'s. Reads desc's shape,
- * reduction, temperature and flags (checked as nkl_distill_* checks them),
- * not its strides' data.
+ * nkl_distill_*'s value and nkl_distill_backward_*'s. desc is checked as
+ * nkl_distill_* checks it (strides, temperature and flags included); no
+ * logits are read.
  *
  * Errors: as nkl_distill_* and nkl_distill_backward_* (nkl_distill_partials_*
  * has no NKL_ERROR_INVALID_REDUCTION), and NKL_ERROR_INVALID_CHUNK_RANGE

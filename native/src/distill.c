@@ -81,28 +81,28 @@ enum { OUT_REDUCED, OUT_ROWS, OUT_PIECE };
 
 nkl_status nkl_distill_f32(const nkl_distill_desc *desc, const float *student,
                            const float *teacher, const float *row_weights, float *out) {
-    return distill_f32(desc, student, teacher, row_weights, 0.0f, OUT_REDUCED, 0, ROWS, out, NULL, NULL, 0, NULL,
-                       0, 0);
+    return distill_f32(desc, student, teacher, row_weights, 0.0f, OUT_REDUCED, 0, ROWS, out,
+                       NULL, NULL, 0, NULL, 0, 0);
 }
 
 nkl_status nkl_distill_f64(const nkl_distill_desc *desc, const double *student,
                            const double *teacher, const double *row_weights, double *out) {
-    return distill_f64(desc, student, teacher, row_weights, 0.0, OUT_REDUCED, 0, ROWS, out, NULL, NULL, 0, NULL,
-                       0, 0);
+    return distill_f64(desc, student, teacher, row_weights, 0.0, OUT_REDUCED, 0, ROWS, out,
+                       NULL, NULL, 0, NULL, 0, 0);
 }
 
 nkl_status nkl_distill_rows_f32(const nkl_distill_desc *desc, const float *student,
                                 const float *teacher, const float *row_weights,
                                 float *row_losses) {
-    return distill_f32(desc, student, teacher, row_weights, 0.0f, OUT_ROWS, 0, ROWS, row_losses, NULL,
-                       NULL, 0, NULL, 0, 0);
+    return distill_f32(desc, student, teacher, row_weights, 0.0f, OUT_ROWS, 0, ROWS,
+                       row_losses, NULL, NULL, 0, NULL, 0, 0);
 }
 
 nkl_status nkl_distill_rows_f64(const nkl_distill_desc *desc, const double *student,
                                 const double *teacher, const double *row_weights,
                                 double *row_losses) {
-    return distill_f64(desc, student, teacher, row_weights, 0.0, OUT_ROWS, 0, ROWS, row_losses, NULL,
-                       NULL, 0, NULL, 0, 0);
+    return distill_f64(desc, student, teacher, row_weights, 0.0, OUT_ROWS, 0, ROWS,
+                       row_losses, NULL, NULL, 0, NULL, 0, 0);
 }
 
 nkl_status nkl_distill_backward_f32(const nkl_distill_desc *desc, const float *student,
@@ -111,8 +111,8 @@ nkl_status nkl_distill_backward_f32(const nkl_distill_desc *desc, const float *s
                                     size_t grad_student_stride, float *grad_teacher,
                                     size_t grad_teacher_stride) {
     return distill_f32(desc, student, teacher, row_weights, grad_output, OUT_REDUCED, 0, ROWS,
-                       value, NULL, grad_student,
-                       grad_student_stride, grad_teacher, grad_teacher_stride, 1);
+                       value, NULL, grad_student, grad_student_stride, grad_teacher,
+                       grad_teacher_stride, 1);
 }
 
 nkl_status nkl_distill_backward_f64(const nkl_distill_desc *desc, const double *student,
@@ -121,8 +121,8 @@ nkl_status nkl_distill_backward_f64(const nkl_distill_desc *desc, const double *
                                     size_t grad_student_stride, double *grad_teacher,
                                     size_t grad_teacher_stride) {
     return distill_f64(desc, student, teacher, row_weights, grad_output, OUT_REDUCED, 0, ROWS,
-                       value, NULL, grad_student,
-                       grad_student_stride, grad_teacher, grad_teacher_stride, 1);
+                       value, NULL, grad_student, grad_student_stride, grad_teacher,
+                       grad_teacher_stride, 1);
 }
 
 nkl_status nkl_distill_rows_backward_f32(const nkl_distill_desc *desc, const float *student,
@@ -131,7 +131,8 @@ nkl_status nkl_distill_rows_backward_f32(const nkl_distill_desc *desc, const flo
                                          float *grad_student, size_t grad_student_stride,
                                          float *grad_teacher, size_t grad_teacher_stride) {
     return distill_f32(desc, student, teacher, row_weights, grad_output, OUT_ROWS, 0, ROWS,
-                       row_losses, NULL, grad_student, grad_student_stride, grad_teacher, grad_teacher_stride, 1);
+                       row_losses, NULL, grad_student, grad_student_stride, grad_teacher,
+                       grad_teacher_stride, 1);
 }
 
 nkl_status nkl_distill_rows_backward_f64(const nkl_distill_desc *desc, const double *student,
@@ -140,7 +141,8 @@ nkl_status nkl_distill_rows_backward_f64(const nkl_distill_desc *desc, const dou
                                          double *grad_student, size_t grad_student_stride,
                                          double *grad_teacher, size_t grad_teacher_stride) {
     return distill_f64(desc, student, teacher, row_weights, grad_output, OUT_ROWS, 0, ROWS,
-                       row_losses, NULL, grad_student, grad_student_stride, grad_teacher, grad_teacher_stride, 1);
+                       row_losses, NULL, grad_student, grad_student_stride, grad_teacher,
+                       grad_teacher_stride, 1);
 }
 
 /* --------------------------------------------------------------- pieces */

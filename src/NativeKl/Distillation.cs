@@ -31,7 +31,7 @@ namespace NativeKl
     /// nothing. Above 1 the rows are split into contiguous blocks of whole rows, one per worker (at
     /// most that many, and none of fewer than 16384 elements, below which a thread does not pay: a
     /// smaller call runs on the calling thread); the result has the same bits for any degree. Such a
-    /// call allocates Parallel.For's closure, options and tasks (about 1 KB) and, for Loss and
+    /// call allocates Parallel.For's closure, options and tasks (about 2 KB) and, for Loss and
     /// Backward, the rows' losses in float64 (8 bytes a row). An exception of a worker surfaces as
     /// itself. For a job system of your own, run the pieces yourself, allocating nothing:
     /// <see cref="Partials(ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, int, Span{double}, DistillationOptions, ReadOnlySpan{float})"/>
