@@ -133,10 +133,17 @@ static void splits_are_bitwise(void) {
                                         CHECK(same(bits, get(bits, gu[0], i), get(bits, gu[1], i)),
                                               "f%d [%zu,%zu] opt %d red %d split %d: grad_teacher %zu %a vs %a", bits,
                                               rows, cols, opt, red, split, i, get(bits, gu[0], i), get(bits, gu[1], i));
-                                    /* the backward pieces' partials are the forward pieces' */
+                                    /* the backward pieces' partials are the forward pieces'; without
+                                       partials (NULL) the gradients are the same */
+                                    for (size_t i = 0; i < ngs; i++) put(bits, gs[1], i, 7);
                                     CHECK_OK(piece(bits, &d, s, u, wt, 0, rows, bpart, gs[1], gss, NULL, 0, 1));
                                     for (size_t r = 0; r < rows; r++)
                                         CHECK(same_f64(part[r], bpart[r]), "f%d backward partial %zu", bits, r);
+                                    for (size_t i = 0; i < ngs; i++) put(bits, gs[1], i, 7);
+                                    CHECK_OK(piece(bits, &d, s, u, wt, 0, rows, NULL, gs[1], gss, NULL, 0, 1));
+                                    for (size_t i = 0; i < ngs; i++)
+                                        CHECK(same(bits, get(bits, gs[0], i), get(bits, gs[1], i)),
+                                              "f%d no partials: grad_student %zu", bits, i);
                                 }
                             }
                         }
