@@ -37,7 +37,8 @@ namespace NativeKl.Backends
         /// <summary>
         /// The call on `workers` workers (arguments validated and sliced as the one-thread call gets
         /// them). Allocates the row partials of a reduced call (8 bytes a row) and Parallel.For's
-        /// closure, options and tasks.
+        /// closure, options and tasks. A worker's exception is
+        /// thrown as itself (the first, where several workers throw).
         /// </summary>
         internal static T Run<T>(IKlBackend<T> backend, ReadOnlySpan<T> student, ReadOnlySpan<T> teacher, ReadOnlySpan<T> rowWeights,
                                  Span<T> rowLosses, bool backward, T gradOutput, Span<T> gradStudent, Span<T> gradTeacher,
@@ -81,9 +82,11 @@ namespace NativeKl.Backends
                             GU.IsEmpty ? GU : GU.Slice(first * ts, block.TeacherExtent), block);
                     });
                 }
-                catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+                catch (AggregateException e) when (e.InnerExceptions.Count > 0)
                 {
-                    ExceptionDispatchInfo.Capture(e.InnerException!).Throw();
+                    // the call's exception as itself, as one thread throws it: after the checks, what a
+                    // worker can meet (an ISA this machine lacks) every worker meets the same way
+                    ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
                 }
             }
             return perRow ? default : backend.DistillFinish(partials, rowWeights, plan);
