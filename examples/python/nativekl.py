@@ -33,7 +33,8 @@ try:
 except ImportError:
     _np = None
 
-__all__ = ["kl_div", "kl_div_rows", "kl_div_backward", "distill", "distill_backward", "NklError", "version",
+__all__ = ["kl_div", "kl_div_rows", "kl_div_backward", "distill", "distill_backward", "distill_partials",
+           "distill_finish", "NklError", "version",
            "active_isa", "library_path"]
 
 _REDUCTIONS = {"none": 0, "sum": 1, "mean": 2, "batchmean": 3}
@@ -74,6 +75,10 @@ _SIGNATURES = {
                                                 _P, _N, _P, _N]),
     "nkl_distill_backward_f64": (ctypes.c_int, [ctypes.POINTER(_DistillDesc), _P, _P, _P, ctypes.c_double, _P,
                                                 _P, _N, _P, _N]),
+    "nkl_distill_partials_f32": (ctypes.c_int, [ctypes.POINTER(_DistillDesc), _P, _P, _P, _N, _N, _P]),
+    "nkl_distill_partials_f64": (ctypes.c_int, [ctypes.POINTER(_DistillDesc), _P, _P, _P, _N, _N, _P]),
+    "nkl_distill_finish_f32": (ctypes.c_int, [ctypes.POINTER(_DistillDesc), _P, _P, _P]),
+    "nkl_distill_finish_f64": (ctypes.c_int, [ctypes.POINTER(_DistillDesc), _P, _P, _P]),
 }
 
 
@@ -388,6 +393,40 @@ def distill_backward(student, teacher, temperature=1.0, reduction="batchmean", *
     else:
         value = scalar.value
     return (value, s.give_back(grad_student), s.give_back(grad_teacher) if grad_teacher is not None else None)
+
+
+def distill_partials(student, teacher, first_row, row_count, temperature=1.0, *,
+                     teacher_log_probs_as_given=False, multiply_loss_by_t2=False, row_weights=None, dtype=None):
+    """A piece of distill() for threads of your own: the losses of rows first_row ..
+    first_row + row_count - 1 in float64, unrounded (a list). The arguments describe the whole
+    call; distill_finish() of every row's partial gives distill()'s value, bit for bit."""
+    s, u, w, desc = _distill_args(student, teacher, temperature, "sum", teacher_log_probs_as_given,
+                                  multiply_loss_by_t2, row_weights, dtype)
+    out = (ctypes.c_double * max(row_count, 1))()
+    _call("nkl_distill_partials", s.dtype, ctypes.byref(desc), s.address, u.address, w.address if w else None,
+          first_row, row_count, ctypes.addressof(out))
+    return list(out)[:row_count]
+
+
+def distill_finish(row_partials, cols, temperature=1.0, reduction="batchmean", *,
+                   teacher_log_probs_as_given=False, multiply_loss_by_t2=False, row_weights=None, dtype="f32"):
+    """The reduced distillation loss from distill_partials() of all rows (in row order)."""
+    if reduction not in _REDUCTIONS or reduction == "none":
+        raise ValueError(f"reduction must be sum, mean or batchmean, not {reduction!r}")
+    rows = len(row_partials)
+    w = None
+    if row_weights is not None:
+        w = _Floats(row_weights, "row_weights", dtype)
+        if w.length != rows:
+            raise ValueError(f"row_weights has {w.length} values for {rows} rows")
+    flags = ((_TEACHER_LOG_PROBS_AS_GIVEN if teacher_log_probs_as_given else 0)
+             | (_MULTIPLY_LOSS_BY_T2 if multiply_loss_by_t2 else 0))
+    desc = _DistillDesc(rows, cols, cols, cols, float(temperature), _REDUCTIONS[reduction], flags)
+    parts = (ctypes.c_double * max(rows, 1))(*row_partials)
+    value = _ctype(dtype)()
+    _call("nkl_distill_finish", dtype, ctypes.byref(desc), w.address if w else None, ctypes.addressof(parts),
+          ctypes.addressof(value))
+    return value.value
 
 
 # ------------------------------------------------------------------ the seed example

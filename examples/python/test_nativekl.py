@@ -5,6 +5,7 @@ also run with numpy hidden, so the path without numpy is tested on every interpr
 
 import array
 import math
+import struct
 import os
 import shutil
 import subprocess
@@ -276,6 +277,19 @@ class Distill(unittest.TestCase):
         for r in range(3):  # the gradient of softmax logits sums to 0 over a row
             self.assertAlmostEqual(sum(gs[r]), 0.0, places=12)
             self.assertAlmostEqual(sum(gu[r]), 0.0, places=12)
+
+    def test_pieces_give_the_one_call_bits(self):
+        for dtype in ("f32", "f64"):
+            for reduction in ("sum", "mean", "batchmean"):
+                w = [1.0, 0.0, 2.5]
+                one = nativekl.distill(self.S, self.U, 0.7, reduction, row_weights=w, dtype=dtype)
+                parts = (nativekl.distill_partials(self.S, self.U, 0, 1, 0.7, row_weights=w, dtype=dtype)
+                         + nativekl.distill_partials(self.S, self.U, 1, 2, 0.7, row_weights=w, dtype=dtype))
+                self.assertEqual(parts[1], 0.0)  # an ignored row
+                got = nativekl.distill_finish(parts, 4, 0.7, reduction, row_weights=w, dtype=dtype)
+                self.assertEqual(struct.pack("d", got), struct.pack("d", one))
+        with self.assertRaises(nativekl.NklError):  # past the last row
+            nativekl.distill_partials(self.S, self.U, 2, 2)
 
     def test_bad_arguments(self):
         with self.assertRaises(nativekl.NklError):

@@ -106,7 +106,8 @@ typedef enum nkl_status {
     /* The output range partly overlaps an input (exact aliasing is allowed
        where a function says so). */
     NKL_ERROR_OVERLAP = 6,
-    /* A chunk range reaches past the last chunk of the data. */
+    /* A chunk range reaches past the last chunk of the data, or a row range
+       past the last row (the distillation pieces). */
     NKL_ERROR_INVALID_CHUNK_RANGE = 7,
     /* A row stride (leading dimension) is smaller than the row length. */
     NKL_ERROR_INVALID_STRIDE = 8,
@@ -525,6 +526,82 @@ NKL_API nkl_status nkl_distill_rows_backward_f64(const nkl_distill_desc *desc,
                                                  double *row_losses, double *grad_student,
                                                  size_t grad_student_stride, double *grad_teacher,
                                                  size_t grad_teacher_stride);
+
+/*
+ * Distillation pieces: splitting a distillation call across threads with
+ * identical bits (the chunk API's equivalent for rows, below). desc, the
+ * arrays and row_weights always describe the WHOLE call; a piece computes
+ * rows first_row .. first_row + row_count - 1 of it (any split, any thread,
+ * any order), and one finish gives the reduced value:
+ *
+ *     double part[rows];                               // caller's memory
+ *     // any threads, any split of [0, rows):
+ *     nkl_distill_partials_f32(&desc, s, u, w, first, k, part + first);
+ *     // then, once:
+ *     float v; nkl_distill_finish_f32(&desc, w, part, &v);
+ *     // v == nkl_distill_f32(&desc, s, u, w, ...), bit for bit
+ *
+ * For the per-row losses (nkl_distill_rows_*), no piece API is needed: a
+ * row's loss does not depend on the other rows, so call the rows entry
+ * points on a desc of a block of rows (pointers offset to its first row).
+ *
+ * nkl_distill_partials_f32, nkl_distill_partials_f64 - the losses of rows
+ * first_row .. first_row + row_count - 1:
+ *   row_partials[i] = loss of row first_row + i in float64, unrounded
+ *                     (w_r * KL_r [* T^2]; +0 for an ignored row).
+ * desc->reduction is not read. row_partials (row_count doubles) must not
+ * overlap the inputs.
+ *
+ * nkl_distill_backward_partials_f32, nkl_distill_backward_partials_f64 - the
+ * same rows' gradients, scaled by the whole call's divisor (desc->reduction:
+ * SUM, MEAN or BATCHMEAN over the kept rows of ALL rows), so that the pieces
+ * of all rows write, bit for bit, what nkl_distill_backward_* writes.
+ * grad_student and grad_teacher point at row 0 of the whole gradients (as
+ * nkl_distill_backward_*); only the range's rows are written (their cols
+ * elements each). grad_student is required unless row_count * cols == 0;
+ * grad_teacher and row_partials may be NULL (not wanted). The outputs (the
+ * range's span of each gradient, from its first to its last element, and
+ * row_count doubles) must not overlap the inputs or each other.
+ *
+ * nkl_distill_finish_f32, nkl_distill_finish_f64 - the reduced value from
+ * the row_partials of ALL desc->rows rows: summed in row order in
+ * compensated float64 as nkl_distill_* sums (ignored rows, and every row
+ * when cols == 0, are skipped), divided by the divisor of desc->reduction
+ * and row_weights, and rounded to the data's type: *out has the bits of
+ * nkl_distill_*'s value and nkl_distill_backward_*'s. desc is checked as
+ * nkl_distill_* checks it (strides, temperature and flags included); no
+ * logits are read.
+ *
+ * Errors: as nkl_distill_* and nkl_distill_backward_* (nkl_distill_partials_*
+ * has no NKL_ERROR_INVALID_REDUCTION), and NKL_ERROR_INVALID_CHUNK_RANGE
+ * (first_row + row_count > desc->rows), NKL_ERROR_NULL_POINTER (row_partials
+ * NULL with row_count > 0 for nkl_distill_partials_*, or with desc->rows > 0
+ * for the finish; out NULL). Nothing is written on error. Reentrant: pieces
+ * of one call may run at the same time on any threads (they write disjoint
+ * rows).
+ */
+NKL_API nkl_status nkl_distill_partials_f32(const nkl_distill_desc *desc, const float *student,
+                                            const float *teacher, const float *row_weights,
+                                            size_t first_row, size_t row_count,
+                                            double *row_partials);
+NKL_API nkl_status nkl_distill_partials_f64(const nkl_distill_desc *desc, const double *student,
+                                            const double *teacher, const double *row_weights,
+                                            size_t first_row, size_t row_count,
+                                            double *row_partials);
+NKL_API nkl_status nkl_distill_backward_partials_f32(
+    const nkl_distill_desc *desc, const float *student, const float *teacher,
+    const float *row_weights, float grad_output, size_t first_row, size_t row_count,
+    double *row_partials, float *grad_student, size_t grad_student_stride, float *grad_teacher,
+    size_t grad_teacher_stride);
+NKL_API nkl_status nkl_distill_backward_partials_f64(
+    const nkl_distill_desc *desc, const double *student, const double *teacher,
+    const double *row_weights, double grad_output, size_t first_row, size_t row_count,
+    double *row_partials, double *grad_student, size_t grad_student_stride, double *grad_teacher,
+    size_t grad_teacher_stride);
+NKL_API nkl_status nkl_distill_finish_f32(const nkl_distill_desc *desc, const float *row_weights,
+                                          const double *row_partials, float *out);
+NKL_API nkl_status nkl_distill_finish_f64(const nkl_distill_desc *desc, const double *row_weights,
+                                          const double *row_partials, double *out);
 
 /* ------------------------------------------------------------ chunk API */
 

@@ -142,6 +142,8 @@ struct c_api<float> {
     static constexpr auto distill = nkl_distill_f32;
     static constexpr auto distill_rows = nkl_distill_rows_f32;
     static constexpr auto distill_backward = nkl_distill_backward_f32;
+    static constexpr auto distill_partials = nkl_distill_partials_f32;
+    static constexpr auto distill_finish = nkl_distill_finish_f32;
 };
 
 template <>
@@ -153,6 +155,8 @@ struct c_api<double> {
     static constexpr auto distill = nkl_distill_f64;
     static constexpr auto distill_rows = nkl_distill_rows_f64;
     static constexpr auto distill_backward = nkl_distill_backward_f64;
+    static constexpr auto distill_partials = nkl_distill_partials_f64;
+    static constexpr auto distill_finish = nkl_distill_finish_f64;
 };
 
 /* Both inputs must have one length: the C API takes one n for both. */
@@ -248,6 +252,23 @@ T distill_backward(span<const T> student, span<const T> teacher, std::size_t col
     check(c_api<T>::distill_backward(&d, student.data(), teacher.data(), nullptr, grad_output, &value,
                                      grad_student.data(), cols,
                                      grad_teacher.empty() ? nullptr : grad_teacher.data(), cols));
+    return value;
+}
+
+template <class T>
+void distill_partials(span<const T> student, span<const T> teacher, std::size_t cols, double temperature,
+                      std::uint32_t flags, std::size_t first_row, span<double> row_partials) {
+    nkl_distill_desc d = distill_desc(student, teacher, cols, temperature, NKL_REDUCTION_SUM, flags);
+    check(c_api<T>::distill_partials(&d, student.data(), teacher.data(), nullptr, first_row,
+                                     row_partials.size(), row_partials.data()));
+}
+
+template <class T>
+T distill_finish(span<const double> row_partials, std::size_t cols, double temperature,
+                 nkl_reduction reduction, std::uint32_t flags) {
+    nkl_distill_desc d{row_partials.size(), cols, cols, cols, temperature, reduction, flags};
+    T value;
+    check(c_api<T>::distill_finish(&d, nullptr, row_partials.data(), &value));
     return value;
 }
 
@@ -349,6 +370,26 @@ inline double distill_backward(span<const double> student, span<const double> te
                                std::uint32_t flags = 0) {
     return detail::distill_backward(student, teacher, cols, temperature, reduction, flags, grad_output,
                                     grad_student, grad_teacher);
+}
+
+/* distillation on threads of your own (the C pieces): distill_partials writes the losses of rows
+   first_row .. first_row + row_partials.size() - 1 in float64 (any split of the rows, any thread);
+   distill_finish<float> / <double> of every row's partial, in row order, gives distill()'s bits */
+inline void distill_partials(span<const float> student, span<const float> teacher, std::size_t cols,
+                             double temperature, std::size_t first_row, span<double> row_partials,
+                             std::uint32_t flags = 0) {
+    detail::distill_partials(student, teacher, cols, temperature, flags, first_row, row_partials);
+}
+inline void distill_partials(span<const double> student, span<const double> teacher, std::size_t cols,
+                             double temperature, std::size_t first_row, span<double> row_partials,
+                             std::uint32_t flags = 0) {
+    detail::distill_partials(student, teacher, cols, temperature, flags, first_row, row_partials);
+}
+template <class T>
+T distill_finish(span<const double> row_partials, std::size_t cols, double temperature,
+                 nkl_reduction reduction = NKL_REDUCTION_BATCHMEAN, std::uint32_t flags = 0) {
+    static_assert(std::is_same<T, float>::value || std::is_same<T, double>::value, "float or double");
+    return detail::distill_finish<T>(row_partials, cols, temperature, reduction, flags);
 }
 
 } // namespace nkl

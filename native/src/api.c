@@ -29,7 +29,7 @@ const char *nkl_status_string(nkl_status status) {
     case NKL_ERROR_INVALID_BATCH:
         return "batchmean needs a batch size > 0 that divides the element count";
     case NKL_ERROR_OVERLAP: return "the output partly overlaps an input";
-    case NKL_ERROR_INVALID_CHUNK_RANGE: return "the chunk range does not match the data's chunks";
+    case NKL_ERROR_INVALID_CHUNK_RANGE: return "the chunk or row range does not match the data's chunks or rows";
     case NKL_ERROR_INVALID_STRIDE: return "a row stride is smaller than the row length";
     case NKL_ERROR_ISA_UNAVAILABLE: return "the requested instruction set is unknown or unavailable";
     case NKL_ERROR_INVALID_ALIGNMENT:

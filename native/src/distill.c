@@ -25,10 +25,10 @@ typedef struct plan {
     int log_probs;
 } plan;
 
-/* per_row: the rows entry points, which do not read d->reduction; the
-   others take SUM, MEAN or BATCHMEAN. */
-static nkl_status check_common(const nkl_distill_desc *d, size_t size, const void *student,
-                               const void *teacher, int per_row, plan *p) {
+/* What every call checks of the desc alone; per_row: the rows entry points
+   and the forward pieces, which do not read d->reduction; the others take
+   SUM, MEAN or BATCHMEAN. */
+static nkl_status check_desc(const nkl_distill_desc *d, size_t size, int per_row, plan *p) {
     if (!d) return NKL_ERROR_NULL_POINTER;
     TRY(nkl_kernels_for_flags(d->flags, KNOWN_FLAGS, &p->k));
     if (!per_row && (d->reduction < NKL_REDUCTION_SUM || d->reduction > NKL_REDUCTION_BATCHMEAN))
@@ -41,13 +41,23 @@ static nkl_status check_common(const nkl_distill_desc *d, size_t size, const voi
     }
     TRY(nkl_row_extent(d->rows, d->cols, d->student_stride, size, &p->student_extent));
     TRY(nkl_row_extent(d->rows, d->cols, d->teacher_stride, size, &p->teacher_extent));
-    if (p->student_extent > 0 && !student) return NKL_ERROR_NULL_POINTER;
-    if (p->teacher_extent > 0 && !teacher) return NKL_ERROR_NULL_POINTER;
     if (d->rows > (size_t)PTRDIFF_MAX / size) return NKL_ERROR_SIZE_OVERFLOW;
     p->log_probs = (d->flags & NKL_TEACHER_LOG_PROBS_AS_GIVEN) != 0;
     p->t2 = (d->flags & NKL_MULTIPLY_LOSS_BY_T2) ? t * t : 1.0;
     return NKL_OK;
 }
+
+/* check_desc, and the input arrays. */
+static nkl_status check_common(const nkl_distill_desc *d, size_t size, const void *student,
+                               const void *teacher, int per_row, plan *p) {
+    TRY(check_desc(d, size, per_row, p));
+    if (p->student_extent > 0 && !student) return NKL_ERROR_NULL_POINTER;
+    if (p->teacher_extent > 0 && !teacher) return NKL_ERROR_NULL_POINTER;
+    return NKL_OK;
+}
+
+/* what a call writes per row (distill_typed.inc) */
+enum { OUT_REDUCED, OUT_ROWS, OUT_PIECE };
 
 /* ------------------------------------------------------------ entry points */
 
@@ -66,28 +76,33 @@ static nkl_status check_common(const nkl_distill_desc *d, size_t size, const voi
 #define BASE2 0
 #include "distill_typed.inc"
 
+/* the whole call's rows (0 for a NULL desc, which the body rejects) */
+#define ROWS (desc ? desc->rows : 0)
+
 nkl_status nkl_distill_f32(const nkl_distill_desc *desc, const float *student,
                            const float *teacher, const float *row_weights, float *out) {
-    return distill_f32(desc, student, teacher, row_weights, 0.0f, 0, out, NULL, 0, NULL, 0, 0);
+    return distill_f32(desc, student, teacher, row_weights, 0.0f, OUT_REDUCED, 0, ROWS, out,
+                       NULL, NULL, 0, NULL, 0, 0);
 }
 
 nkl_status nkl_distill_f64(const nkl_distill_desc *desc, const double *student,
                            const double *teacher, const double *row_weights, double *out) {
-    return distill_f64(desc, student, teacher, row_weights, 0.0, 0, out, NULL, 0, NULL, 0, 0);
+    return distill_f64(desc, student, teacher, row_weights, 0.0, OUT_REDUCED, 0, ROWS, out,
+                       NULL, NULL, 0, NULL, 0, 0);
 }
 
 nkl_status nkl_distill_rows_f32(const nkl_distill_desc *desc, const float *student,
                                 const float *teacher, const float *row_weights,
                                 float *row_losses) {
-    return distill_f32(desc, student, teacher, row_weights, 0.0f, 1, row_losses, NULL, 0, NULL, 0,
-                       0);
+    return distill_f32(desc, student, teacher, row_weights, 0.0f, OUT_ROWS, 0, ROWS,
+                       row_losses, NULL, NULL, 0, NULL, 0, 0);
 }
 
 nkl_status nkl_distill_rows_f64(const nkl_distill_desc *desc, const double *student,
                                 const double *teacher, const double *row_weights,
                                 double *row_losses) {
-    return distill_f64(desc, student, teacher, row_weights, 0.0, 1, row_losses, NULL, 0, NULL, 0,
-                       0);
+    return distill_f64(desc, student, teacher, row_weights, 0.0, OUT_ROWS, 0, ROWS,
+                       row_losses, NULL, NULL, 0, NULL, 0, 0);
 }
 
 nkl_status nkl_distill_backward_f32(const nkl_distill_desc *desc, const float *student,
@@ -95,8 +110,9 @@ nkl_status nkl_distill_backward_f32(const nkl_distill_desc *desc, const float *s
                                     float grad_output, float *value, float *grad_student,
                                     size_t grad_student_stride, float *grad_teacher,
                                     size_t grad_teacher_stride) {
-    return distill_f32(desc, student, teacher, row_weights, grad_output, 0, value, grad_student,
-                       grad_student_stride, grad_teacher, grad_teacher_stride, 1);
+    return distill_f32(desc, student, teacher, row_weights, grad_output, OUT_REDUCED, 0, ROWS,
+                       value, NULL, grad_student, grad_student_stride, grad_teacher,
+                       grad_teacher_stride, 1);
 }
 
 nkl_status nkl_distill_backward_f64(const nkl_distill_desc *desc, const double *student,
@@ -104,8 +120,9 @@ nkl_status nkl_distill_backward_f64(const nkl_distill_desc *desc, const double *
                                     double grad_output, double *value, double *grad_student,
                                     size_t grad_student_stride, double *grad_teacher,
                                     size_t grad_teacher_stride) {
-    return distill_f64(desc, student, teacher, row_weights, grad_output, 0, value, grad_student,
-                       grad_student_stride, grad_teacher, grad_teacher_stride, 1);
+    return distill_f64(desc, student, teacher, row_weights, grad_output, OUT_REDUCED, 0, ROWS,
+                       value, NULL, grad_student, grad_student_stride, grad_teacher,
+                       grad_teacher_stride, 1);
 }
 
 nkl_status nkl_distill_rows_backward_f32(const nkl_distill_desc *desc, const float *student,
@@ -113,8 +130,9 @@ nkl_status nkl_distill_rows_backward_f32(const nkl_distill_desc *desc, const flo
                                          float grad_output, float *row_losses,
                                          float *grad_student, size_t grad_student_stride,
                                          float *grad_teacher, size_t grad_teacher_stride) {
-    return distill_f32(desc, student, teacher, row_weights, grad_output, 1, row_losses,
-                       grad_student, grad_student_stride, grad_teacher, grad_teacher_stride, 1);
+    return distill_f32(desc, student, teacher, row_weights, grad_output, OUT_ROWS, 0, ROWS,
+                       row_losses, NULL, grad_student, grad_student_stride, grad_teacher,
+                       grad_teacher_stride, 1);
 }
 
 nkl_status nkl_distill_rows_backward_f64(const nkl_distill_desc *desc, const double *student,
@@ -122,6 +140,55 @@ nkl_status nkl_distill_rows_backward_f64(const nkl_distill_desc *desc, const dou
                                          double grad_output, double *row_losses,
                                          double *grad_student, size_t grad_student_stride,
                                          double *grad_teacher, size_t grad_teacher_stride) {
-    return distill_f64(desc, student, teacher, row_weights, grad_output, 1, row_losses,
-                       grad_student, grad_student_stride, grad_teacher, grad_teacher_stride, 1);
+    return distill_f64(desc, student, teacher, row_weights, grad_output, OUT_ROWS, 0, ROWS,
+                       row_losses, NULL, grad_student, grad_student_stride, grad_teacher,
+                       grad_teacher_stride, 1);
+}
+
+/* --------------------------------------------------------------- pieces */
+
+nkl_status nkl_distill_partials_f32(const nkl_distill_desc *desc, const float *student,
+                                    const float *teacher, const float *row_weights,
+                                    size_t first_row, size_t row_count, double *row_partials) {
+    return distill_f32(desc, student, teacher, row_weights, 0.0f, OUT_PIECE, first_row, row_count,
+                       NULL, row_partials, NULL, 0, NULL, 0, 0);
+}
+
+nkl_status nkl_distill_partials_f64(const nkl_distill_desc *desc, const double *student,
+                                    const double *teacher, const double *row_weights,
+                                    size_t first_row, size_t row_count, double *row_partials) {
+    return distill_f64(desc, student, teacher, row_weights, 0.0, OUT_PIECE, first_row, row_count,
+                       NULL, row_partials, NULL, 0, NULL, 0, 0);
+}
+
+nkl_status nkl_distill_backward_partials_f32(const nkl_distill_desc *desc, const float *student,
+                                             const float *teacher, const float *row_weights,
+                                             float grad_output, size_t first_row,
+                                             size_t row_count, double *row_partials,
+                                             float *grad_student, size_t grad_student_stride,
+                                             float *grad_teacher, size_t grad_teacher_stride) {
+    return distill_f32(desc, student, teacher, row_weights, grad_output, OUT_PIECE, first_row,
+                       row_count, NULL, row_partials, grad_student, grad_student_stride,
+                       grad_teacher, grad_teacher_stride, 1);
+}
+
+nkl_status nkl_distill_backward_partials_f64(const nkl_distill_desc *desc, const double *student,
+                                             const double *teacher, const double *row_weights,
+                                             double grad_output, size_t first_row,
+                                             size_t row_count, double *row_partials,
+                                             double *grad_student, size_t grad_student_stride,
+                                             double *grad_teacher, size_t grad_teacher_stride) {
+    return distill_f64(desc, student, teacher, row_weights, grad_output, OUT_PIECE, first_row,
+                       row_count, NULL, row_partials, grad_student, grad_student_stride,
+                       grad_teacher, grad_teacher_stride, 1);
+}
+
+nkl_status nkl_distill_finish_f32(const nkl_distill_desc *desc, const float *row_weights,
+                                  const double *row_partials, float *out) {
+    return finish_f32(desc, row_weights, row_partials, out);
+}
+
+nkl_status nkl_distill_finish_f64(const nkl_distill_desc *desc, const double *row_weights,
+                                  const double *row_partials, double *out) {
+    return finish_f64(desc, row_weights, row_partials, out);
 }

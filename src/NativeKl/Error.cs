@@ -99,6 +99,13 @@ namespace NativeKl
             new ArgumentException("`options` has ValidateInputs, which a piece of the data cannot check (BatchMean's row sums cross pieces): " +
                                   "validate once before splitting, or call the degreeOfParallelism overload", "options");
 
+        // The distillation piece API (Distillation.Partials, BackwardPartials, Finish).
+        internal static ArgumentOutOfRangeException FirstRowPastRows(int firstRow, int rows) =>
+            new ArgumentOutOfRangeException("firstRow", firstRow, $"`firstRow` {firstRow} is past `rows` {rows}");
+
+        internal static ArgumentException RowPartialsPastRows(int firstRow, int count, int rows) =>
+            new ArgumentException($"`rowPartials` length {count} from `firstRow` {firstRow} reaches past `rows` {rows}", "rowPartials");
+
         internal static ArgumentOutOfRangeException StrideTooSmall(string name, int stride, int columns) =>
             new ArgumentOutOfRangeException(name, stride, $"`{name}` {stride} is smaller than `columns` {columns}");
 

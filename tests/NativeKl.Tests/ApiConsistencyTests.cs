@@ -16,7 +16,7 @@ public class ApiConsistencyTests
     {
         Type t = p.ParameterType;
         if (p.Name == "rowWeights") return Role.RowWeights;
-        if (p.Name == "degreeOfParallelism") return Role.Parallelism;
+        if (p.Name == "degreeOfParallelism") return Role.Parallelism; // always last, as Reduce's
         if (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(ReadOnlySpan<>)) return Role.Input;
         if (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(Span<>))
             return p.Name!.StartsWith("grad", StringComparison.Ordinal) ? Role.Gradient : Role.Values; // partials are forward values

@@ -51,6 +51,14 @@ public class BadInputTableTests
         ("Distillation.RowLosses f32", (w, s, u, r, c, o, rw) => Distillation.RowLosses(s, u, r, c, w.A, o, rw)),
         ("Distillation.Backward f32", (w, s, u, r, c, o, rw) => Distillation.Backward(s, u, r, c, w.A, w.B, KlReductionKind.Sum, 0.5f, o, rw)),
         ("Distillation.RowBackward f32", (w, s, u, r, c, o, rw) => Distillation.RowBackward(s, u, r, c, w.A, w.B, w.C, 1f, o, rw)),
+        // the parallel overloads check everything before a thread starts
+        ("Distillation.Loss f32 degree 3", (w, s, u, r, c, o, rw) => Distillation.Loss(s, u, r, c, KlReductionKind.BatchMean, o, rw, 3)),
+        ("Distillation.RowLosses f32 degree 2", (w, s, u, r, c, o, rw) => Distillation.RowLosses(s, u, r, c, w.A, o, rw, 2)),
+        ("Distillation.Backward f32 degree 8", (w, s, u, r, c, o, rw) => Distillation.Backward(s, u, r, c, w.A, w.B, KlReductionKind.Sum, 0.5f, o, rw, 8)),
+        ("Distillation.RowBackward f32 degree 2", (w, s, u, r, c, o, rw) => Distillation.RowBackward(s, u, r, c, w.A, w.B, w.C, 1f, o, rw, 2)),
+        ("Distillation.Partials f32", (w, s, u, r, c, o, rw) => Distillation.Partials(s, u, r, c, 1, w.D.AsSpan(0, 1), o, rw)),
+        ("Distillation.BackwardPartials f32", (w, s, u, r, c, o, rw) =>
+            Distillation.BackwardPartials(s, u, r, c, 0, w.A, w.B, w.D.AsSpan(0, 2), KlReductionKind.Mean, 1f, o, rw)),
     };
     private static readonly (string Name, DistillD Call)[] DistillDouble =
     {
@@ -58,6 +66,13 @@ public class BadInputTableTests
         ("Distillation.RowLosses f64", (w, s, u, r, c, o, rw) => Distillation.RowLosses(s, u, r, c, w.D, o, rw)),
         ("Distillation.Backward f64", (w, s, u, r, c, o, rw) => Distillation.Backward(s, u, r, c, w.D, w.E, KlReductionKind.BatchMean, 2.0, o, rw)),
         ("Distillation.RowBackward f64", (w, s, u, r, c, o, rw) => Distillation.RowBackward(s, u, r, c, w.D, default, w.F, 1.0, o, rw)),
+        ("Distillation.Loss f64 degree 2", (w, s, u, r, c, o, rw) => Distillation.Loss(s, u, r, c, KlReductionKind.Mean, o, rw, 2)),
+        ("Distillation.RowLosses f64 degree 3", (w, s, u, r, c, o, rw) => Distillation.RowLosses(s, u, r, c, w.D, o, rw, 3)),
+        ("Distillation.Backward f64 degree 2", (w, s, u, r, c, o, rw) => Distillation.Backward(s, u, r, c, w.D, w.E, KlReductionKind.BatchMean, 2.0, o, rw, 2)),
+        ("Distillation.RowBackward f64 degree 8", (w, s, u, r, c, o, rw) => Distillation.RowBackward(s, u, r, c, w.D, default, w.F, 1.0, o, rw, 8)),
+        ("Distillation.Partials f64", (w, s, u, r, c, o, rw) => Distillation.Partials(s, u, r, c, 0, w.F.AsSpan(0, 2), o, rw)),
+        ("Distillation.BackwardPartials f64", (w, s, u, r, c, o, rw) =>
+            Distillation.BackwardPartials(s, u, r, c, 1, w.D, default, w.F.AsSpan(0, 1), KlReductionKind.Sum, 1.0, o, rw)),
     };
 
     /// <summary>The backend of a table row, as distillation options (temperature 2 unless given).</summary>
@@ -152,6 +167,57 @@ public class BadInputTableTests
         yield return ("Distillation.RowBackward f64 gradStudent over rowLosses", aae, "gradStudent", (w, o) => Distillation.RowBackward(Xd, Td, 2, 3, w.D.AsSpan(1, 6), default, w.D.AsSpan(0, 2), 1.0, Dist(o)));
         yield return ("Distillation.RowBackward f64 gradTeacher over rowLosses", aae, "gradTeacher", (w, o) => Distillation.RowBackward(Xd, Td, 2, 3, w.D, w.F.AsSpan(1, 6), w.F.AsSpan(6, 2), 1.0, Dist(o)));
         yield return ("Distillation.RowBackward f32 gradTeacher is student", aae, "gradTeacher", (w, o) => Distillation.RowBackward(w.B.AsSpan(0, 6), T, 2, 3, w.A, w.B.AsSpan(0, 6), default, 1f, Dist(o)));
+
+        // degreeOfParallelism < 1: Reduce's exception
+        var dop = "degreeOfParallelism";
+        foreach (int bad in new[] { 0, -1, int.MinValue })
+        {
+            yield return ($"Distillation.Loss f32 degree {bad}", aoore, dop, (w, o) => Distillation.Loss(X, T, 2, 3, options: Dist(o), degreeOfParallelism: bad));
+            yield return ($"Distillation.RowLosses f32 degree {bad}", aoore, dop, (w, o) => Distillation.RowLosses(X, T, 2, 3, w.A, Dist(o), degreeOfParallelism: bad));
+            yield return ($"Distillation.Backward f32 degree {bad}", aoore, dop, (w, o) => Distillation.Backward(X, T, 2, 3, w.A, w.B, options: Dist(o), degreeOfParallelism: bad));
+            yield return ($"Distillation.RowBackward f32 degree {bad}", aoore, dop, (w, o) => Distillation.RowBackward(X, T, 2, 3, w.A, w.B, w.C, options: Dist(o), degreeOfParallelism: bad));
+            yield return ($"Distillation.Loss f64 degree {bad}", aoore, dop, (w, o) => Distillation.Loss(Xd, Td, 2, 3, options: Dist(o), degreeOfParallelism: bad));
+            yield return ($"Distillation.RowLosses f64 degree {bad}", aoore, dop, (w, o) => Distillation.RowLosses(Xd, Td, 2, 3, w.D, Dist(o), degreeOfParallelism: bad));
+            yield return ($"Distillation.Backward f64 degree {bad}", aoore, dop, (w, o) => Distillation.Backward(Xd, Td, 2, 3, w.D, w.E, options: Dist(o), degreeOfParallelism: bad));
+            yield return ($"Distillation.RowBackward f64 degree {bad}", aoore, dop, (w, o) => Distillation.RowBackward(Xd, Td, 2, 3, w.D, w.E, w.F, options: Dist(o), degreeOfParallelism: bad));
+        }
+
+        // the pieces: row ranges, the reduction of the backward ones, outputs
+        yield return ("Distillation.Partials f32 firstRow -1", aoore, "firstRow", (w, o) => Distillation.Partials(X, T, 2, 3, -1, w.D.AsSpan(0, 1), Dist(o)));
+        yield return ("Distillation.Partials f32 firstRow past rows", aoore, "firstRow", (w, o) => Distillation.Partials(X, T, 2, 3, 3, default, Dist(o)));
+        yield return ("Distillation.Partials f64 rowPartials past rows", aae, "rowPartials", (w, o) => Distillation.Partials(Xd, Td, 2, 3, 1, w.D.AsSpan(0, 2), Dist(o)));
+        yield return ("Distillation.Partials f64 16 rowPartials from row 1", aae, "rowPartials", (w, o) => Distillation.Partials(Xd, Td, 2, 3, 1, w.D.AsSpan(0, 16), Dist(o)));
+        yield return ("Distillation.BackwardPartials f32 firstRow past rows", aoore, "firstRow",
+            (w, o) => Distillation.BackwardPartials(X, T, 2, 3, int.MaxValue, w.A, w.B, w.D.AsSpan(0, 1), KlReductionKind.Sum, 1f, Dist(o)));
+        yield return ("Distillation.BackwardPartials f64 rowPartials past rows", aae, "rowPartials",
+            (w, o) => Distillation.BackwardPartials(Xd, Td, 2, 3, 0, w.D, w.E, w.F.AsSpan(0, 3), KlReductionKind.Sum, 1.0, Dist(o)));
+        yield return ("Distillation.BackwardPartials f32 None", aae, "reduction",
+            (w, o) => Distillation.BackwardPartials(X, T, 2, 3, 0, w.A, w.B, w.D.AsSpan(0, 2), KlReductionKind.None, 1f, Dist(o)));
+        yield return ("Distillation.BackwardPartials f64 (KlReductionKind)7", aoore, "reduction",
+            (w, o) => Distillation.BackwardPartials(Xd, Td, 2, 3, 0, w.D, w.E, w.F.AsSpan(0, 2), (KlReductionKind)7, 1.0, Dist(o)));
+        yield return ("Distillation.Partials f64 rowPartials over student", aae, "rowPartials", (w, o) => Distillation.Partials(w.D.AsSpan(0, 6), Td, 2, 3, 0, w.D.AsSpan(5, 2), Dist(o)));
+        yield return ("Distillation.Partials f32 rowPartials over rowWeights", aae, "rowPartials",
+            (w, o) => Distillation.Partials(X, T, 2, 3, 0, w.D.AsSpan(0, 2), Dist(o), MemoryMarshal.Cast<double, float>(w.D.AsSpan(1, 1))));
+        yield return ("Distillation.BackwardPartials f64 rowPartials over gradStudent", aae, "rowPartials",
+            (w, o) => Distillation.BackwardPartials(Xd, Td, 2, 3, 0, w.D.AsSpan(0, 6), w.E, w.D.AsSpan(5, 2), KlReductionKind.Sum, 1.0, Dist(o)));
+        yield return ("Distillation.BackwardPartials f32 gradTeacher over gradStudent", aae, "gradTeacher",
+            (w, o) => Distillation.BackwardPartials(X, T, 2, 3, 0, w.A.AsSpan(0, 6), w.A.AsSpan(3, 6), w.D.AsSpan(0, 2), KlReductionKind.Sum, 1f, Dist(o)));
+        yield return ("Distillation.BackwardPartials f32 gradStudent too small", aae, "gradStudent",
+            (w, o) => Distillation.BackwardPartials(X, T, 2, 3, 1, w.A.AsSpan(0, 5), default, w.D.AsSpan(0, 1), KlReductionKind.Sum, 1f, Dist(o)));
+
+        // the finish: what the call checks of rows, reduction, options and weights, and its partials
+        double[] p2 = { 0.5, 0.25 };
+        yield return ("Distillation.Finish f64 rowPartials too short", aae, "rowPartials", (w, o) => Distillation.Finish(p2.AsSpan(0, 1), 2, 3, KlReductionKind.Sum, Dist(o), ReadOnlySpan<double>.Empty));
+        yield return ("Distillation.Finish f64 (float) rowPartials empty", aae, "rowPartials", (w, o) => Distillation.Finish(default, 2, 3, KlReductionKind.Sum, Dist(o), ReadOnlySpan<float>.Empty));
+        yield return ("Distillation.Finish f64 None", aae, "reduction", (w, o) => Distillation.Finish(p2, 2, 3, KlReductionKind.None, Dist(o), ReadOnlySpan<double>.Empty));
+        yield return ("Distillation.Finish f64 (float) (KlReductionKind)4", aoore, "reduction", (w, o) => Distillation.Finish(p2, 2, 3, (KlReductionKind)4, Dist(o), ReadOnlySpan<float>.Empty));
+        yield return ("Distillation.Finish f64 negative rows", aoore, "rows", (w, o) => Distillation.Finish(p2, -1, 3, KlReductionKind.Sum, Dist(o), ReadOnlySpan<double>.Empty));
+        yield return ("Distillation.Finish f64 (float) negative columns", aoore, "columns", (w, o) => Distillation.Finish(p2, 2, -3, KlReductionKind.Sum, Dist(o), ReadOnlySpan<float>.Empty));
+        yield return ("Distillation.Finish f64 row weight NaN", aoore, "rowWeights", (w, o) => Distillation.Finish(p2, 2, 3, KlReductionKind.Sum, Dist(o), new[] { 1.0, double.NaN }));
+        yield return ("Distillation.Finish f64 (float) rowWeights too short", aae, "rowWeights", (w, o) => Distillation.Finish(p2, 2, 3, KlReductionKind.Mean, Dist(o), new[] { 1f }));
+        yield return ("Distillation.Finish f64 temperature 0", aoore, "options", (w, o) => Distillation.Finish(p2, 2, 3, KlReductionKind.Sum, Dist(o, 0), ReadOnlySpan<double>.Empty));
+        yield return ("Distillation.Finish f64 (float) undefined Backend", aoore, "options",
+            (w, o) => Distillation.Finish(p2, 2, 3, KlReductionKind.Sum, Dist(o) with { Backend = (KlBackendKind)9 }, ReadOnlySpan<float>.Empty));
     }
 
     internal static IEnumerable<(string Case, Type Exception, string Param, Action<Outputs, KlOptions> Call)> Errors()

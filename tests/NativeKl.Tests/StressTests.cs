@@ -46,6 +46,13 @@ public class StressTests(ITestOutputHelper output)
         public readonly KlPartial[] P = new KlPartial[3];
     }
 
+    private static ulong SmallPieces(Func<ulong> call)
+    {
+        NativeKl.Backends.ParallelDistillation.MinElementsOverride = 1;
+        try { return call(); }
+        finally { NativeKl.Backends.ParallelDistillation.MinElementsOverride = 0; }
+    }
+
     private static ulong Fold(ulong h, ulong bits) => (h ^ bits) * 0x100000001b3ul;
     private static ulong Bits(float v) => BitConverter.SingleToUInt32Bits(v);
     private static ulong Bits(double v) => BitConverter.DoubleToUInt64Bits(v);
@@ -158,6 +165,20 @@ public class StressTests(ITestOutputHelper output)
                 Distillation.RowBackward(tds, xds, Rows, Columns, s.SGd, s.SHd, s.D, 0.75, On(o, strided), weightsD);
                 return Hash(s.SHd.AsSpan(0, StridedExtent), Hash(s.SGd.AsSpan(0, StridedExtent), Hash(s.D.AsSpan(0, Rows))));
             }),
+            // parallel distillation inside the 32 callers (pieces of one row each: ParallelDistillation's
+            // per-thread minimum lowered so that these small calls split)
+            ("Distillation.Loss f32 3 threads", (o, s) => SmallPieces(() =>
+                Bits(Distillation.Loss(x, t, Rows, Columns, KlReductionKind.BatchMean, On(o, dense), degreeOfParallelism: 3)))),
+            ("Distillation.Backward f32 4 threads", (o, s) => SmallPieces(() =>
+            {
+                float v = Distillation.Backward(x, t, Rows, Columns, s.G, s.H, KlReductionKind.Mean, 0.5f, On(o, dense), weights, 4);
+                return Hash(s.H, Hash(s.G, Bits(v)));
+            })),
+            ("Distillation.RowBackward f64 strided 2 threads", (o, s) => SmallPieces(() =>
+            {
+                Distillation.RowBackward(tds, xds, Rows, Columns, s.SGd, s.SHd, s.D, 0.75, On(o, strided), weightsD, 2);
+                return Hash(s.SHd.AsSpan(0, StridedExtent), Hash(s.SGd.AsSpan(0, StridedExtent), Hash(s.D.AsSpan(0, Rows))));
+            })),
         };
         var backends = Registry.Backends.Values.ToArray();
 

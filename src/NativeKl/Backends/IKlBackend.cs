@@ -49,5 +49,17 @@ namespace NativeKl.Backends
         /// </summary>
         T Distill(ReadOnlySpan<T> student, ReadOnlySpan<T> teacher, ReadOnlySpan<T> rowWeights, Span<T> rowLosses,
                   bool backward, T gradOutput, Span<T> gradStudent, Span<T> gradTeacher, in DistillPlan plan);
+
+        /// <summary>
+        /// A distillation piece: rows firstRow .. firstRow + rowPartials.Length − 1 of the plan's call
+        /// (spans and weights are the whole call's): each row's loss in float64 into rowPartials, and
+        /// with backward those rows' gradients (the plan's divisor; gradTeacher may be empty).
+        /// </summary>
+        void DistillPartials(ReadOnlySpan<T> student, ReadOnlySpan<T> teacher, ReadOnlySpan<T> rowWeights, int firstRow,
+                             Span<double> rowPartials, bool backward, T gradOutput, Span<T> gradStudent, Span<T> gradTeacher,
+                             in DistillPlan plan);
+
+        /// <summary>Every row's partial summed in row order, / the plan's divisor, rounded: the reduced value's bits.</summary>
+        T DistillFinish(ReadOnlySpan<double> rowPartials, ReadOnlySpan<T> rowWeights, in DistillPlan plan);
     }
 }

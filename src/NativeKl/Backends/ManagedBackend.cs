@@ -84,6 +84,18 @@ namespace NativeKl.Backends
                          bool backward, T gradOutput, Span<T> gradStudent, Span<T> gradTeacher, in DistillPlan plan) =>
             ManagedDistill.Run(student, teacher, rowWeights, rowLosses, backward, gradOutput, gradStudent, gradTeacher, plan, Path(plan));
 
+        public void DistillPartials(ReadOnlySpan<T> student, ReadOnlySpan<T> teacher, ReadOnlySpan<T> rowWeights, int firstRow,
+                                    Span<double> rowPartials, bool backward, T gradOutput, Span<T> gradStudent, Span<T> gradTeacher,
+                                    in DistillPlan plan)
+        {
+            if (rowPartials.IsEmpty) return; // an empty piece: no rows (RunRows reads an empty span as "no piece")
+            ManagedDistill.RunRows(student, teacher, rowWeights, firstRow, rowPartials.Length, default, rowPartials, backward, gradOutput,
+                gradStudent, gradTeacher, plan, Path(plan));
+        }
+
+        public T DistillFinish(ReadOnlySpan<double> rowPartials, ReadOnlySpan<T> rowWeights, in DistillPlan plan) =>
+            ManagedDistill.Finish(rowPartials, rowWeights, plan);
+
         /// <summary>The KL op's kernels for the plan's semantics.</summary>
         private static ManagedKernels<T> Kernels(in KlPlan plan) => KlTerm.Kernels<T>(plan.LogTarget, plan.Masked);
 

@@ -46,5 +46,19 @@ namespace NativeKl.Core
             TeacherLogProbabilities = options.Teacher == TeacherKind.LogProbabilitiesAsGiven;
             Isa = options.Isa;
         }
+
+        private DistillPlan(in DistillPlan whole, int rows)
+        {
+            this = whole;
+            Rows = rows;
+            StudentExtent = rows == 0 || Columns == 0 ? 0 : (rows - 1) * StudentStride + Columns;
+            TeacherExtent = rows == 0 || Columns == 0 ? 0 : (rows - 1) * TeacherStride + Columns;
+        }
+
+        /// <summary>
+        /// The per-row plan (reduction None) of a block of this call's rows: a row's loss and
+        /// gradients do not depend on the other rows, so a block computes the whole call's bits.
+        /// </summary>
+        internal DistillPlan RowBlock(int rows) => new DistillPlan(this, rows);
     }
 }

@@ -198,6 +198,54 @@ namespace NativeKl.Interop
         [SuppressGCTransition]
         internal static extern nkl_status nkl_distill_rows_backward_f64_short(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double grad_output, double* row_losses, double* grad_student, nuint grad_student_stride, double* grad_teacher, nuint grad_teacher_stride);
 
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_partials_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern nkl_status nkl_distill_partials_f32(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, nuint first_row, nuint row_count, double* row_partials);
+
+        /// <summary>nkl_distill_partials_f32 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_partials_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_distill_partials_f32_short(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, nuint first_row, nuint row_count, double* row_partials);
+
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_partials_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern nkl_status nkl_distill_partials_f64(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, nuint first_row, nuint row_count, double* row_partials);
+
+        /// <summary>nkl_distill_partials_f64 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_partials_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_distill_partials_f64_short(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, nuint first_row, nuint row_count, double* row_partials);
+
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_backward_partials_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern nkl_status nkl_distill_backward_partials_f32(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float grad_output, nuint first_row, nuint row_count, double* row_partials, float* grad_student, nuint grad_student_stride, float* grad_teacher, nuint grad_teacher_stride);
+
+        /// <summary>nkl_distill_backward_partials_f32 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_backward_partials_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_distill_backward_partials_f32_short(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float grad_output, nuint first_row, nuint row_count, double* row_partials, float* grad_student, nuint grad_student_stride, float* grad_teacher, nuint grad_teacher_stride);
+
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_backward_partials_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern nkl_status nkl_distill_backward_partials_f64(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double grad_output, nuint first_row, nuint row_count, double* row_partials, double* grad_student, nuint grad_student_stride, double* grad_teacher, nuint grad_teacher_stride);
+
+        /// <summary>nkl_distill_backward_partials_f64 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_backward_partials_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_distill_backward_partials_f64_short(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double grad_output, nuint first_row, nuint row_count, double* row_partials, double* grad_student, nuint grad_student_stride, double* grad_teacher, nuint grad_teacher_stride);
+
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_finish_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern nkl_status nkl_distill_finish_f32(nkl_distill_desc* desc, float* row_weights, double* row_partials, float* @out);
+
+        /// <summary>nkl_distill_finish_f32 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_finish_f32", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_distill_finish_f32_short(nkl_distill_desc* desc, float* row_weights, double* row_partials, float* @out);
+
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_finish_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern nkl_status nkl_distill_finish_f64(nkl_distill_desc* desc, double* row_weights, double* row_partials, double* @out);
+
+        /// <summary>nkl_distill_finish_f64 without the GC transition: for calls bounded to be short only.</summary>
+        [DllImport(LibraryName, EntryPoint = "nkl_distill_finish_f64", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
+        internal static extern nkl_status nkl_distill_finish_f64_short(nkl_distill_desc* desc, double* row_weights, double* row_partials, double* @out);
+
         [DllImport(LibraryName, EntryPoint = "nkl_chunk_count", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern nuint nkl_chunk_count(nuint n);
 
@@ -394,6 +442,54 @@ namespace NativeKl.Interop
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_distill_rows_backward_f64_short(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double grad_output, double* row_losses, double* grad_student, nuint grad_student_stride, double* grad_teacher, nuint grad_teacher_stride) =>
             global::NativeKl.Error.Check(NativeMethods.nkl_distill_rows_backward_f64_short(desc, student, teacher, row_weights, grad_output, row_losses, grad_student, grad_student_stride, grad_teacher, grad_teacher_stride), nameof(NativeMethods.nkl_distill_rows_backward_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_partials_f32(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, nuint first_row, nuint row_count, double* row_partials) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_partials_f32(desc, student, teacher, row_weights, first_row, row_count, row_partials), nameof(NativeMethods.nkl_distill_partials_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_partials_f32_short(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, nuint first_row, nuint row_count, double* row_partials) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_partials_f32_short(desc, student, teacher, row_weights, first_row, row_count, row_partials), nameof(NativeMethods.nkl_distill_partials_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_partials_f64(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, nuint first_row, nuint row_count, double* row_partials) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_partials_f64(desc, student, teacher, row_weights, first_row, row_count, row_partials), nameof(NativeMethods.nkl_distill_partials_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_partials_f64_short(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, nuint first_row, nuint row_count, double* row_partials) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_partials_f64_short(desc, student, teacher, row_weights, first_row, row_count, row_partials), nameof(NativeMethods.nkl_distill_partials_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_backward_partials_f32(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float grad_output, nuint first_row, nuint row_count, double* row_partials, float* grad_student, nuint grad_student_stride, float* grad_teacher, nuint grad_teacher_stride) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_backward_partials_f32(desc, student, teacher, row_weights, grad_output, first_row, row_count, row_partials, grad_student, grad_student_stride, grad_teacher, grad_teacher_stride), nameof(NativeMethods.nkl_distill_backward_partials_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_backward_partials_f32_short(nkl_distill_desc* desc, float* student, float* teacher, float* row_weights, float grad_output, nuint first_row, nuint row_count, double* row_partials, float* grad_student, nuint grad_student_stride, float* grad_teacher, nuint grad_teacher_stride) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_backward_partials_f32_short(desc, student, teacher, row_weights, grad_output, first_row, row_count, row_partials, grad_student, grad_student_stride, grad_teacher, grad_teacher_stride), nameof(NativeMethods.nkl_distill_backward_partials_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_backward_partials_f64(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double grad_output, nuint first_row, nuint row_count, double* row_partials, double* grad_student, nuint grad_student_stride, double* grad_teacher, nuint grad_teacher_stride) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_backward_partials_f64(desc, student, teacher, row_weights, grad_output, first_row, row_count, row_partials, grad_student, grad_student_stride, grad_teacher, grad_teacher_stride), nameof(NativeMethods.nkl_distill_backward_partials_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_backward_partials_f64_short(nkl_distill_desc* desc, double* student, double* teacher, double* row_weights, double grad_output, nuint first_row, nuint row_count, double* row_partials, double* grad_student, nuint grad_student_stride, double* grad_teacher, nuint grad_teacher_stride) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_backward_partials_f64_short(desc, student, teacher, row_weights, grad_output, first_row, row_count, row_partials, grad_student, grad_student_stride, grad_teacher, grad_teacher_stride), nameof(NativeMethods.nkl_distill_backward_partials_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_finish_f32(nkl_distill_desc* desc, float* row_weights, double* row_partials, float* @out) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_finish_f32(desc, row_weights, row_partials, @out), nameof(NativeMethods.nkl_distill_finish_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_finish_f32_short(nkl_distill_desc* desc, float* row_weights, double* row_partials, float* @out) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_finish_f32_short(desc, row_weights, row_partials, @out), nameof(NativeMethods.nkl_distill_finish_f32));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_finish_f64(nkl_distill_desc* desc, double* row_weights, double* row_partials, double* @out) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_finish_f64(desc, row_weights, row_partials, @out), nameof(NativeMethods.nkl_distill_finish_f64));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void nkl_distill_finish_f64_short(nkl_distill_desc* desc, double* row_weights, double* row_partials, double* @out) =>
+            global::NativeKl.Error.Check(NativeMethods.nkl_distill_finish_f64_short(desc, row_weights, row_partials, @out), nameof(NativeMethods.nkl_distill_finish_f64));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void nkl_kl_div_partials_f32(float* input, float* target, nuint n, uint flags, nuint first_chunk, nuint chunk_count, nkl_partial* partials) =>

@@ -186,20 +186,61 @@ namespace NativeKl.Interop
             return result;
         }
 
+        private static nkl_distill_desc Desc(in DistillPlan plan) => new nkl_distill_desc
+        {
+            rows = (nuint)plan.Rows,
+            cols = (nuint)plan.Columns,
+            student_stride = (nuint)plan.StudentStride,
+            teacher_stride = (nuint)plan.TeacherStride,
+            temperature = plan.Temperature,
+            reduction = (int)plan.Reduction,
+            flags = Flags(plan),
+        };
+
+        public void DistillPartials(ReadOnlySpan<T> student, ReadOnlySpan<T> teacher, ReadOnlySpan<T> rowWeights, int firstRow,
+                                    Span<double> rowPartials, bool backward, T gradOutput, Span<T> gradStudent, Span<T> gradTeacher,
+                                    in DistillPlan plan)
+        {
+            nkl_distill_desc desc = Desc(plan);
+            nuint first = (nuint)firstRow, count = (nuint)rowPartials.Length;
+            fixed (T* s = student)
+            fixed (T* u = teacher)
+            fixed (T* w = rowWeights)
+            fixed (double* p = rowPartials)
+            fixed (T* gs = gradStudent)
+            fixed (T* gu = gradTeacher)
+            {
+                if (!backward && F32)
+                    NativeChecked.nkl_distill_partials_f32(&desc, (float*)s, (float*)u, (float*)w, first, count, p);
+                else if (!backward)
+                    NativeChecked.nkl_distill_partials_f64(&desc, (double*)s, (double*)u, (double*)w, first, count, p);
+                else if (F32)
+                    NativeChecked.nkl_distill_backward_partials_f32(&desc, (float*)s, (float*)u, (float*)w, Num.ValueAsFloat(gradOutput),
+                        first, count, p, (float*)gs, desc.student_stride, (float*)gu, desc.teacher_stride);
+                else
+                    NativeChecked.nkl_distill_backward_partials_f64(&desc, (double*)s, (double*)u, (double*)w, Num.ValueAsDouble(gradOutput),
+                        first, count, p, (double*)gs, desc.student_stride, (double*)gu, desc.teacher_stride);
+            }
+        }
+
+        public T DistillFinish(ReadOnlySpan<double> rowPartials, ReadOnlySpan<T> rowWeights, in DistillPlan plan)
+        {
+            nkl_distill_desc desc = Desc(plan);
+            T value = default;
+            fixed (T* w = rowWeights)
+            fixed (double* p = rowPartials)
+            {
+                if (F32) NativeChecked.nkl_distill_finish_f32(&desc, (float*)w, p, (float*)&value);
+                else NativeChecked.nkl_distill_finish_f64(&desc, (double*)w, p, (double*)&value);
+            }
+            return value;
+        }
+
         [MethodImpl(MethodImplOptions.NoInlining)] // as KlDiv
         public T Distill(ReadOnlySpan<T> student, ReadOnlySpan<T> teacher, ReadOnlySpan<T> rowWeights, Span<T> rowLosses,
                          bool backward, T gradOutput, Span<T> gradStudent, Span<T> gradTeacher, in DistillPlan plan)
         {
-            var desc = new nkl_distill_desc
-            {
-                rows = (nuint)plan.Rows,
-                cols = (nuint)plan.Columns,
-                student_stride = (nuint)plan.StudentStride,
-                teacher_stride = (nuint)plan.TeacherStride,
-                temperature = plan.Temperature,
-                reduction = (int)plan.Reduction,
-                flags = Flags(plan),
-            };
+            nkl_distill_desc desc = Desc(plan);
             T value = default;
             fixed (T* s = student)
             fixed (T* u = teacher)

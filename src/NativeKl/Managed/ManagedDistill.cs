@@ -306,16 +306,30 @@ namespace NativeKl.Managed
         }
 
         /// <summary>
-        /// distill.c's row loop (arguments already validated): row losses (None) or the reduced
-        /// value, and the gradients when gs is not empty. float32 works in base 2 (distill_state.h):
-        /// its maxima, log sums and kl come out of the value pass in units of ln 2 or times log2(e).
+        /// distill.c's entry points (arguments already validated): row losses (None) or the reduced
+        /// value, and the gradients when gs is not empty.
         /// </summary>
         public static T Run<T>(ReadOnlySpan<T> student, ReadOnlySpan<T> teacher, ReadOnlySpan<T> weights, Span<T> rowLosses,
                                bool backward, T gradOutput, Span<T> gs, Span<T> gu, in DistillPlan plan, ManagedPath path)
+            where T : unmanaged =>
+            RunRows(student, teacher, weights, 0, plan.Rows, rowLosses, default, backward, gradOutput, gs, gu, plan, path);
+
+        /// <summary>
+        /// distill_typed.inc's one body over rows firstRow .. firstRow + rowCount − 1 of the plan's call
+        /// (arguments already validated; spans and weights are the whole call's): with plan.Reduction
+        /// None the row losses into rowLosses[r] (may be empty); else, with partials not empty, each
+        /// row's loss in float64 into partials[r − firstRow] (a piece: 0 returned), or the reduced
+        /// value returned. Gradients of the range's rows when backward, with the plan's divisor.
+        /// float32 works in base 2 (distill_state.h): its maxima, log sums and kl come out of the
+        /// value pass in units of ln 2 or times log2(e).
+        /// </summary>
+        public static T RunRows<T>(ReadOnlySpan<T> student, ReadOnlySpan<T> teacher, ReadOnlySpan<T> weights, int firstRow, int rowCount,
+                                   Span<T> rowLosses, Span<double> partials, bool backward, T gradOutput, Span<T> gs, Span<T> gu,
+                                   in DistillPlan plan, ManagedPath path)
             where T : unmanaged
         {
             bool f32 = Num.IsFloat<T>();
-            int ss = plan.StudentStride, ts = plan.TeacherStride, rows = plan.Rows, cols = plan.Columns;
+            int ss = plan.StudentStride, ts = plan.TeacherStride, cols = plan.Columns;
             double temperature = plan.Temperature;
             KlReductionKind reduction = plan.Reduction;
             bool logProbs = plan.TeacherLogProbabilities;
@@ -324,14 +338,17 @@ namespace NativeKl.Managed
             T logitScale = Num.FromDouble<T>(plan.LogitScale);
             var st = new LaneState();
             double sum = 0, comp = 0;
-            for (int r = 0; r < rows; r++)
+            bool piece = !partials.IsEmpty;
+            for (int r = firstRow; r < firstRow + rowCount; r++)
             {
                 double wr = weights.IsEmpty ? 1.0 : Num.ToDouble(weights[r]);
-                Span<T> gsr = backward ? gs.Slice(r * ss, cols) : default;
-                Span<T> gur = backward && !gu.IsEmpty ? gu.Slice(r * ts, cols) : default;
+                // no row slice when cols == 0: the gradients are empty then, whatever the strides
+                Span<T> gsr = backward && cols > 0 ? gs.Slice(r * ss, cols) : default;
+                Span<T> gur = backward && cols > 0 && !gu.IsEmpty ? gu.Slice(r * ts, cols) : default;
                 if (wr == 0.0 || cols == 0)
                 {
                     if (reduction == KlReductionKind.None && !rowLosses.IsEmpty) rowLosses[r] = default;
+                    if (piece) partials[r - firstRow] = 0.0;
                     gsr.Clear();
                     gur.Clear();
                     continue;
@@ -341,6 +358,7 @@ namespace NativeKl.Managed
                 Row row = FinishRow(ref st, f32 ? LanesF32 : LanesF64, logProbs, base2: f32);
                 double loss = wr * row.Kl * plan.LossScale;
                 if (reduction == KlReductionKind.None) { if (!rowLosses.IsEmpty) rowLosses[r] = Num.FromDouble<T>(ManagedMath.CanonicalNaN(loss)); }
+                else if (piece) partials[r - firstRow] = ManagedMath.CanonicalNaN(loss);
                 else CanonicalSum.TwoSum(ref sum, ref comp, loss);
                 if (backward)
                 {
@@ -353,8 +371,20 @@ namespace NativeKl.Managed
                     GradOf(s, u, gr, gsr, gur, path);
                 }
             }
-            return reduction == KlReductionKind.None ? default
+            return reduction == KlReductionKind.None || piece ? default
                 : Num.FromDouble<T>(ManagedMath.CanonicalNaN(CanonicalSum.Total(new KlPartial { Sum = sum, Compensation = comp }) / plan.Divisor));
+        }
+
+        /// <summary>
+        /// distill_typed.inc's finish: the rows' losses summed in row order as <see cref="RunRows{T}"/>
+        /// sums them (skipping the rows it skips), / the plan's divisor, rounded to T.
+        /// </summary>
+        public static T Finish<T>(ReadOnlySpan<double> partials, ReadOnlySpan<T> weights, in DistillPlan plan) where T : unmanaged
+        {
+            double sum = 0, comp = 0;
+            for (int r = 0; plan.Columns > 0 && r < plan.Rows; r++)
+                if (weights.IsEmpty || Num.ToDouble(weights[r]) != 0.0) CanonicalSum.TwoSum(ref sum, ref comp, partials[r]);
+            return Num.FromDouble<T>(ManagedMath.CanonicalNaN(CanonicalSum.Total(new KlPartial { Sum = sum, Compensation = comp }) / plan.Divisor));
         }
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.InteropServices;
 using NativeKl.Core;
 using NativeKl.Managed;
 
@@ -64,6 +65,47 @@ namespace NativeKl.Validation
                 }
             }
             return new DistillPlan(rows, columns, ss, ts, (int)sNeeded, (int)tNeeded, reduction, logitScale, keptRows, options);
+        }
+
+        /// <summary>A piece's rows: firstRow .. firstRow + count − 1 must lie in [0, rows).</summary>
+        internal static void RowRange(int firstRow, int count, int rows)
+        {
+            if (firstRow < 0) throw Error.Negative("firstRow", firstRow);
+            if (firstRow > rows) throw Error.FirstRowPastRows(firstRow, rows);
+            if (count > rows - firstRow) throw Error.RowPartialsPastRows(firstRow, count, rows);
+        }
+
+        /// <summary>A piece's row partials (doubles) must not share memory with the call's arrays.</summary>
+        internal static void PartialsApart<T>(ReadOnlySpan<double> rowPartials, ReadOnlySpan<T> student, ReadOnlySpan<T> teacher,
+                                              ReadOnlySpan<T> weights, ReadOnlySpan<T> gradStudent, ReadOnlySpan<T> gradTeacher)
+            where T : unmanaged
+        {
+            ReadOnlySpan<byte> p = MemoryMarshal.AsBytes(rowPartials);
+            if (p.Overlaps(MemoryMarshal.AsBytes(student))) throw Error.OutputOverlap("rowPartials", "student");
+            if (p.Overlaps(MemoryMarshal.AsBytes(teacher))) throw Error.OutputOverlap("rowPartials", "teacher");
+            if (p.Overlaps(MemoryMarshal.AsBytes(weights))) throw Error.OutputOverlap("rowPartials", "rowWeights");
+            if (p.Overlaps(MemoryMarshal.AsBytes(gradStudent))) throw Error.OutputOverlap("rowPartials", "gradStudent");
+            if (p.Overlaps(MemoryMarshal.AsBytes(gradTeacher))) throw Error.OutputOverlap("rowPartials", "gradTeacher");
+        }
+
+        /// <summary>
+        /// Distillation.Finish's arguments: the call's rows, reduction, options and weights as the
+        /// call checks them (the finish reads no logits, so strides play no part), and rows partials.
+        /// </summary>
+        internal static DistillPlan DistillationFinish<T>(int rowPartialsLength, int rows, int columns, KlReductionKind reduction,
+                                                          DistillationOptions options, ReadOnlySpan<T> rowWeights) where T : unmanaged
+        {
+            if (columns < 0) throw Error.Negative("columns", columns);
+            DistillationOptions dense = options with { StudentStride = 0, TeacherStride = 0 };
+            DistillPlan rowsOnly = Distillation<T>(default, default, rows, 0, reduction, dense, rowWeights, 0, "", false, 0, 0);
+            if (rowPartialsLength < rows) throw Error.TooShort("rowPartials", rowPartialsLength, "`rows`", rows);
+            long keptRows = rows;
+            if (!rowWeights.IsEmpty)
+            {
+                keptRows = 0;
+                for (int r = 0; r < rows; r++) keptRows += Num.ToDouble(rowWeights[r]) != 0.0 ? 1 : 0;
+            }
+            return new DistillPlan(rows, columns, columns, columns, 0, 0, reduction, rowsOnly.LogitScale, keptRows, dense);
         }
 
         /// <summary>
