@@ -1,6 +1,4 @@
 using System;
-using System.Runtime.ExceptionServices;
-using System.Threading.Tasks;
 using NativeKl.Core;
 
 namespace NativeKl.Backends
@@ -38,7 +36,7 @@ namespace NativeKl.Backends
         /// The call on `workers` workers (arguments validated and sliced as the one-thread call gets
         /// them). Allocates the row partials of a reduced call (8 bytes a row) and Parallel.For's
         /// closure, options and tasks. A worker's exception is
-        /// thrown as itself (the first, where several workers throw).
+        /// thrown as itself (ParallelPieces: the lowest-numbered piece's, where several throw).
         /// </summary>
         internal static T Run<T>(IKlBackend<T> backend, ReadOnlySpan<T> student, ReadOnlySpan<T> teacher, ReadOnlySpan<T> rowWeights,
                                  Span<T> rowLosses, bool backward, T gradOutput, Span<T> gradStudent, Span<T> gradTeacher,
@@ -57,37 +55,28 @@ namespace NativeKl.Backends
             fixed (T* gu0 = gradTeacher)
             {
                 nint s = (nint)s0, u = (nint)u0, w = (nint)w0, rl = (nint)rl0, gs = (nint)gs0, gu = (nint)gu0;
-                try
+                ParallelPieces.Run(workers, k =>
                 {
-                    Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, k =>
+                    int first = ParallelPieces.Bound(rows, k, workers);
+                    int count = ParallelPieces.Bound(rows, k + 1, workers) - first;
+                    var S = new ReadOnlySpan<T>((T*)s, sLen);
+                    var U = new ReadOnlySpan<T>((T*)u, uLen);
+                    var W = new ReadOnlySpan<T>((T*)w, wLen);
+                    var GS = new Span<T>((T*)gs, gsLen);
+                    var GU = new Span<T>((T*)gu, guLen);
+                    if (!perRow)
                     {
-                        int first = (int)((long)rows * k / workers);
-                        int count = (int)((long)rows * (k + 1) / workers) - first;
-                        var S = new ReadOnlySpan<T>((T*)s, sLen);
-                        var U = new ReadOnlySpan<T>((T*)u, uLen);
-                        var W = new ReadOnlySpan<T>((T*)w, wLen);
-                        var GS = new Span<T>((T*)gs, gsLen);
-                        var GU = new Span<T>((T*)gu, guLen);
-                        if (!perRow)
-                        {
-                            backend.DistillPartials(S, U, W, first, partials!.AsSpan(first, count), backward, gradOutput, GS, GU, plan);
-                            return;
-                        }
-                        // a block of rows as a call of its own
-                        DistillPlan block = plan.RowBlock(count);
-                        var RL = new Span<T>((T*)rl, rlLen);
-                        backend.Distill(S.Slice(first * ss, block.StudentExtent), U.Slice(first * ts, block.TeacherExtent),
-                            W.IsEmpty ? W : W.Slice(first, count), RL.IsEmpty ? RL : RL.Slice(first, count), backward, gradOutput,
-                            backward ? GS.Slice(first * ss, block.StudentExtent) : default,
-                            GU.IsEmpty ? GU : GU.Slice(first * ts, block.TeacherExtent), block);
-                    });
-                }
-                catch (AggregateException e) when (e.InnerExceptions.Count > 0)
-                {
-                    // the call's exception as itself, as one thread throws it: after the checks, what a
-                    // worker can meet (an ISA this machine lacks) every worker meets the same way
-                    ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
-                }
+                        backend.DistillPartials(S, U, W, first, partials!.AsSpan(first, count), backward, gradOutput, GS, GU, plan);
+                        return;
+                    }
+                    // a block of rows as a call of its own
+                    DistillPlan block = plan.RowBlock(count);
+                    var RL = new Span<T>((T*)rl, rlLen);
+                    backend.Distill(S.Slice(first * ss, block.StudentExtent), U.Slice(first * ts, block.TeacherExtent),
+                        W.IsEmpty ? W : W.Slice(first, count), RL.IsEmpty ? RL : RL.Slice(first, count), backward, gradOutput,
+                        backward ? GS.Slice(first * ss, block.StudentExtent) : default,
+                        GU.IsEmpty ? GU : GU.Slice(first * ts, block.TeacherExtent), block);
+                });
             }
             return perRow ? default : backend.DistillFinish(partials, rowWeights, plan);
         }

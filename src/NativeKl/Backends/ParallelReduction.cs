@@ -1,6 +1,4 @@
 using System;
-using System.Runtime.ExceptionServices;
-using System.Threading.Tasks;
 using NativeKl.Core;
 using NativeKl.Managed;
 
@@ -25,20 +23,13 @@ namespace NativeKl.Backends
             int workers = Math.Min(degreeOfParallelism, chunks);
             var partials = new KlPartial[chunks];
             nint x = (nint)input, t = (nint)target;
-            try
+            ParallelPieces.Run(workers, w =>
             {
-                Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
-                {
-                    int first = (int)((long)chunks * w / workers);
-                    int end = (int)((long)chunks * (w + 1) / workers);
-                    backend.Partials(new ReadOnlySpan<T>((T*)x, length), new ReadOnlySpan<T>((T*)t, length), first,
-                        partials.AsSpan(first, end - first), plan);
-                });
-            }
-            catch (AggregateException e) when (e.InnerExceptions.Count == 1)
-            {
-                ExceptionDispatchInfo.Capture(e.InnerException!).Throw();
-            }
+                int first = ParallelPieces.Bound(chunks, w, workers);
+                int end = ParallelPieces.Bound(chunks, w + 1, workers);
+                backend.Partials(new ReadOnlySpan<T>((T*)x, length), new ReadOnlySpan<T>((T*)t, length), first,
+                    partials.AsSpan(first, end - first), plan);
+            });
             return backend.Finish(partials, plan);
         }
     }
