@@ -61,11 +61,8 @@ namespace NativeKl
         /// boundaries: a slice is a piece, with the same bits.</para>
         /// </summary>
         public static void Pointwise(ReadOnlySpan<float> input, ReadOnlySpan<float> target, Span<float> destination,
-                                     KlOptions options = default, int degreeOfParallelism = 1)
-        {
-            if (degreeOfParallelism == 1) KlCore.Pointwise(input, target, destination, options);
-            else KlParallel.Pointwise(input, target, destination, options, degreeOfParallelism);
-        }
+                                     KlOptions options = default, int degreeOfParallelism = 1) =>
+            KlCore.Pointwise(input, target, destination, options, degreeOfParallelism);
 
         /// <summary>
         /// One KL per row of contiguous [rows, columns] data: destination[r] is the sum over row r,
@@ -78,11 +75,8 @@ namespace NativeKl
         /// pieces on threads of your own instead, slice the rows: a slice of whole rows is a piece.</para>
         /// </summary>
         public static void Rows(ReadOnlySpan<float> input, ReadOnlySpan<float> target, int rows, int columns,
-                                Span<float> destination, KlOptions options = default, int degreeOfParallelism = 1)
-        {
-            if (degreeOfParallelism == 1) KlCore.DenseRows(input, target, rows, columns, destination, options);
-            else KlParallel.DenseRows(input, target, rows, columns, destination, options, degreeOfParallelism);
-        }
+                                Span<float> destination, KlOptions options = default, int degreeOfParallelism = 1) =>
+            KlCore.DenseRows(input, target, rows, columns, destination, options, degreeOfParallelism);
 
         /// <summary>
         /// One KL per row of strided [rows, columns] data: row r of input starts at
@@ -92,11 +86,8 @@ namespace NativeKl
         /// </summary>
         public static void Rows(ReadOnlySpan<float> input, int inputStride, ReadOnlySpan<float> target, int targetStride,
                                 int rows, int columns, Span<float> destination, KlOptions options = default,
-                                int degreeOfParallelism = 1)
-        {
-            if (degreeOfParallelism == 1) KlCore.Rows(input, inputStride, target, targetStride, rows, columns, destination, options);
-            else KlParallel.Rows(input, inputStride, target, targetStride, rows, columns, destination, options, degreeOfParallelism);
-        }
+                                int degreeOfParallelism = 1) =>
+            KlCore.Rows(input, inputStride, target, targetStride, rows, columns, destination, options, degreeOfParallelism);
 
         /// <summary>
         /// kl_div forward and backward in one pass over memory, for a <paramref name="reduction"/>
@@ -125,9 +116,7 @@ namespace NativeKl
         public static float Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> target, Span<float> gradInput,
                                      Span<float> gradTarget = default, KlReduction reduction = default,
                                      float gradOutput = 1.0f, KlOptions options = default, int degreeOfParallelism = 1) =>
-            degreeOfParallelism == 1
-                ? KlCore.Backward(input, target, gradInput, gradTarget, default, reduction, false, gradOutput, options)
-                : KlParallel.Backward(input, target, gradInput, gradTarget, default, reduction, false, gradOutput, options, degreeOfParallelism);
+            KlCore.Backward(input, target, gradInput, gradTarget, default, reduction, false, gradOutput, options, degreeOfParallelism);
 
         /// <summary>
         /// kl_div forward and backward for reduction='none': the backward of Σᵢ Lᵢ·gradOutput, i.e.
@@ -143,11 +132,8 @@ namespace NativeKl
         /// </summary>
         public static void PointwiseBackward(ReadOnlySpan<float> input, ReadOnlySpan<float> target, Span<float> gradInput,
                                              Span<float> gradTarget = default, Span<float> values = default,
-                                             float gradOutput = 1.0f, KlOptions options = default, int degreeOfParallelism = 1)
-        {
-            if (degreeOfParallelism == 1) KlCore.Backward(input, target, gradInput, gradTarget, values, default, true, gradOutput, options);
-            else KlParallel.Backward(input, target, gradInput, gradTarget, values, default, true, gradOutput, options, degreeOfParallelism);
-        }
+                                             float gradOutput = 1.0f, KlOptions options = default, int degreeOfParallelism = 1) =>
+            KlCore.Backward(input, target, gradInput, gradTarget, values, default, true, gradOutput, options, degreeOfParallelism);
 
         // The double overloads: the same contract as the float ones above.
 
@@ -170,45 +156,31 @@ namespace NativeKl
 
         /// <inheritdoc cref="Pointwise(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, KlOptions, int)"/>
         public static void Pointwise(ReadOnlySpan<double> input, ReadOnlySpan<double> target, Span<double> destination,
-                                     KlOptions options = default, int degreeOfParallelism = 1)
-        {
-            if (degreeOfParallelism == 1) KlCore.Pointwise(input, target, destination, options);
-            else KlParallel.Pointwise(input, target, destination, options, degreeOfParallelism);
-        }
+                                     KlOptions options = default, int degreeOfParallelism = 1) =>
+            KlCore.Pointwise(input, target, destination, options, degreeOfParallelism);
 
         /// <inheritdoc cref="Rows(ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, Span{float}, KlOptions, int)"/>
         public static void Rows(ReadOnlySpan<double> input, ReadOnlySpan<double> target, int rows, int columns,
-                                Span<double> destination, KlOptions options = default, int degreeOfParallelism = 1)
-        {
-            if (degreeOfParallelism == 1) KlCore.DenseRows(input, target, rows, columns, destination, options);
-            else KlParallel.DenseRows(input, target, rows, columns, destination, options, degreeOfParallelism);
-        }
+                                Span<double> destination, KlOptions options = default, int degreeOfParallelism = 1) =>
+            KlCore.DenseRows(input, target, rows, columns, destination, options, degreeOfParallelism);
 
         /// <inheritdoc cref="Rows(ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, int, int, Span{float}, KlOptions, int)"/>
         public static void Rows(ReadOnlySpan<double> input, int inputStride, ReadOnlySpan<double> target, int targetStride,
                                 int rows, int columns, Span<double> destination, KlOptions options = default,
-                                int degreeOfParallelism = 1)
-        {
-            if (degreeOfParallelism == 1) KlCore.Rows(input, inputStride, target, targetStride, rows, columns, destination, options);
-            else KlParallel.Rows(input, inputStride, target, targetStride, rows, columns, destination, options, degreeOfParallelism);
-        }
+                                int degreeOfParallelism = 1) =>
+            KlCore.Rows(input, inputStride, target, targetStride, rows, columns, destination, options, degreeOfParallelism);
 
         /// <inheritdoc cref="Backward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, KlReduction, float, KlOptions, int)"/>
         public static double Backward(ReadOnlySpan<double> input, ReadOnlySpan<double> target, Span<double> gradInput,
                                      Span<double> gradTarget = default, KlReduction reduction = default,
                                      double gradOutput = 1.0, KlOptions options = default, int degreeOfParallelism = 1) =>
-            degreeOfParallelism == 1
-                ? KlCore.Backward(input, target, gradInput, gradTarget, default, reduction, false, gradOutput, options)
-                : KlParallel.Backward(input, target, gradInput, gradTarget, default, reduction, false, gradOutput, options, degreeOfParallelism);
+            KlCore.Backward(input, target, gradInput, gradTarget, default, reduction, false, gradOutput, options, degreeOfParallelism);
 
         /// <inheritdoc cref="PointwiseBackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, Span{float}, float, KlOptions, int)"/>
         public static void PointwiseBackward(ReadOnlySpan<double> input, ReadOnlySpan<double> target, Span<double> gradInput,
                                              Span<double> gradTarget = default, Span<double> values = default,
-                                             double gradOutput = 1.0, KlOptions options = default, int degreeOfParallelism = 1)
-        {
-            if (degreeOfParallelism == 1) KlCore.Backward(input, target, gradInput, gradTarget, values, default, true, gradOutput, options);
-            else KlParallel.Backward(input, target, gradInput, gradTarget, values, default, true, gradOutput, options, degreeOfParallelism);
-        }
+                                             double gradOutput = 1.0, KlOptions options = default, int degreeOfParallelism = 1) =>
+            KlCore.Backward(input, target, gradInput, gradTarget, values, default, true, gradOutput, options, degreeOfParallelism);
         // ------------------------------------------------------------------ the chunk API
 
         /// <summary>

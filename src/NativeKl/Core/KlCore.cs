@@ -28,42 +28,53 @@ namespace NativeKl.Core
             return backend.Reduce(input, target, plan);
         }
 
-        internal static void Pointwise<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, Span<T> destination, KlOptions options)
-            where T : unmanaged
+        internal static void Pointwise<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, Span<T> destination, KlOptions options,
+                                          int degreeOfParallelism) where T : unmanaged
         {
             KlPlan plan = Validate.Pointwise(input.Length, target.Length, destination.Length, options);
+            if (degreeOfParallelism < 1) throw Error.DegreeOfParallelism(degreeOfParallelism);
             destination = destination.Slice(0, input.Length);
             Validate.InPlaceOnly<T>(destination, input, target);
             if (options.ValidateInputs) Validate.Inputs(input, target, 0, options, InputValidation.Call.Forward(KlReductionKind.None, 0));
-            KlBackend.Select<T>(options.Backend).Pointwise(input, target, destination, plan);
+            IKlBackend<T> backend = KlBackend.Select<T>(options.Backend);
+            if (degreeOfParallelism > 1) KlParallel.Pointwise(backend, input, target, destination, plan, options, degreeOfParallelism);
+            else backend.Pointwise(input, target, destination, plan);
         }
 
         /// <summary>Contiguous [rows, columns] data: the strided path with stride = columns.</summary>
         internal static void DenseRows<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, int rows, int columns, Span<T> destination,
-                                          KlOptions options) where T : unmanaged
+                                          KlOptions options, int degreeOfParallelism) where T : unmanaged
         {
             Validate.ContiguousRows(input.Length, target.Length, rows, columns);
-            Rows(input, columns, target, columns, rows, columns, destination, options);
+            Rows(input, columns, target, columns, rows, columns, destination, options, degreeOfParallelism);
         }
 
         internal static void Rows<T>(ReadOnlySpan<T> input, int inputStride, ReadOnlySpan<T> target, int targetStride,
-                                     int rows, int columns, Span<T> destination, KlOptions options) where T : unmanaged
+                                     int rows, int columns, Span<T> destination, KlOptions options, int degreeOfParallelism)
+            where T : unmanaged
         {
             KlPlan plan = Validate.Rows(input.Length, inputStride, target.Length, targetStride, rows, columns, destination.Length, options,
                 out int inputExtent, out int targetExtent);
+            if (degreeOfParallelism < 1) throw Error.DegreeOfParallelism(degreeOfParallelism);
             destination = destination.Slice(0, rows);
-            Validate.RowsOutput<T>(destination, input.Slice(0, inputExtent), target.Slice(0, targetExtent));
+            input = input.Slice(0, inputExtent);
+            target = target.Slice(0, targetExtent);
+            Validate.RowsOutput<T>(destination, input, target);
             if (options.ValidateInputs) Validate.RowInputs(input, inputStride, target, targetStride, rows, columns, options);
-            KlBackend.Select<T>(options.Backend).Rows(input, inputStride, target, targetStride, rows, destination, plan);
+            IKlBackend<T> backend = KlBackend.Select<T>(options.Backend);
+            if (degreeOfParallelism > 1)
+                KlParallel.Rows(backend, input, inputStride, target, targetStride, rows, columns, destination, plan, degreeOfParallelism);
+            else backend.Rows(input, inputStride, target, targetStride, rows, destination, plan);
         }
 
         /// <summary>Backward for a reduction (pointwise false: reduction read, values empty) or for None (PointwiseBackward: values may be written).</summary>
         internal static T Backward<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, Span<T> gradInput, Span<T> gradTarget, Span<T> values,
-                                      KlReduction reduction, bool pointwise, T gradOutput, KlOptions options)
+                                      KlReduction reduction, bool pointwise, T gradOutput, KlOptions options, int degreeOfParallelism)
             where T : unmanaged
         {
             KlPlan plan = Validate.Backward(input.Length, target.Length, reduction, pointwise,
                 gradInput.Length, gradTarget.Length, values.Length, options);
+            if (degreeOfParallelism < 1) throw Error.DegreeOfParallelism(degreeOfParallelism);
             int n = input.Length;
             gradInput = gradInput.Slice(0, n);
             if (!gradTarget.IsEmpty) gradTarget = gradTarget.Slice(0, n);
@@ -78,7 +89,10 @@ namespace NativeKl.Core
                 Validate.Inputs(input, target, plan.BatchSize, options,
                     InputValidation.Call.Gradients(plan.Reduction, plan.BatchSize, Num.ToDouble(gradOutput), zeroScale, !gradTarget.IsEmpty));
             }
-            return KlBackend.Select<T>(options.Backend).Backward(input, target, gradOutput, values, gradInput, gradTarget, plan);
+            IKlBackend<T> backend = KlBackend.Select<T>(options.Backend);
+            return degreeOfParallelism > 1
+                ? KlParallel.Backward(backend, input, target, gradInput, gradTarget, values, gradOutput, plan, options, degreeOfParallelism)
+                : backend.Backward(input, target, gradOutput, values, gradInput, gradTarget, plan);
         }
     }
 }

@@ -6,9 +6,9 @@ using NativeKl.Validation;
 namespace NativeKl.Core
 {
     /// <summary>
-    /// The <see cref="KlDivergence"/> calls with a degree of parallelism other than 1, and the public
-    /// chunk API. Each validates exactly as <see cref="KlCore"/> does (then the degree), runs the
-    /// optional input pass once over the whole data, and splits the work into contiguous pieces:
+    /// The <see cref="KlDivergence"/> calls with a degree of parallelism above 1, and the public chunk
+    /// API. <see cref="KlCore"/> validates such a call as any other (then the degree), runs the
+    /// optional input pass once over the whole data and picks the backend; here the work is split into contiguous pieces:
     /// whole fixed chunks (<see cref="ManagedKl.ChunkElements"/>) for elementwise data, whole rows for
     /// rows. A piece computes its elements exactly as the single-threaded call does (the kernels
     /// never look past a chunk, and a row's sum is the row's alone), so every result has the same
@@ -24,16 +24,11 @@ namespace NativeKl.Core
             return Math.Min(degreeOfParallelism, chunks);
         }
 
-        internal static void Pointwise<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, Span<T> destination, KlOptions options,
-                                          int degreeOfParallelism) where T : unmanaged
+        /// <summary>Pointwise on validated, sliced spans: pieces of whole chunks (one chunk or less: this thread).</summary>
+        internal static void Pointwise<T>(IKlBackend<T> backend, ReadOnlySpan<T> input, ReadOnlySpan<T> target, Span<T> destination,
+                                          KlPlan plan, KlOptions options, int degreeOfParallelism) where T : unmanaged
         {
-            KlPlan plan = Validate.Pointwise(input.Length, target.Length, destination.Length, options);
-            if (degreeOfParallelism < 1) throw Error.DegreeOfParallelism(degreeOfParallelism);
             int n = input.Length;
-            destination = destination.Slice(0, n);
-            Validate.InPlaceOnly<T>(destination, input, target);
-            if (options.ValidateInputs) Validate.Inputs(input, target, 0, options, InputValidation.Call.Forward(KlReductionKind.None, 0));
-            IKlBackend<T> backend = KlBackend.Select<T>(options.Backend);
             int pieces = ChunkPieces(n, degreeOfParallelism, out int chunks);
             if (pieces <= 1)
             {
@@ -55,26 +50,11 @@ namespace NativeKl.Core
             }
         }
 
-        internal static void DenseRows<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, int rows, int columns, Span<T> destination,
-                                          KlOptions options, int degreeOfParallelism) where T : unmanaged
+        /// <summary>Rows on validated spans sliced to their extents: pieces of whole rows, a chunk's work each at least.</summary>
+        internal static void Rows<T>(IKlBackend<T> backend, ReadOnlySpan<T> input, int inputStride, ReadOnlySpan<T> target,
+                                     int targetStride, int rows, int columns, Span<T> destination, KlPlan plan,
+                                     int degreeOfParallelism) where T : unmanaged
         {
-            Validate.ContiguousRows(input.Length, target.Length, rows, columns);
-            Rows(input, columns, target, columns, rows, columns, destination, options, degreeOfParallelism);
-        }
-
-        internal static void Rows<T>(ReadOnlySpan<T> input, int inputStride, ReadOnlySpan<T> target, int targetStride,
-                                     int rows, int columns, Span<T> destination, KlOptions options, int degreeOfParallelism)
-            where T : unmanaged
-        {
-            KlPlan plan = Validate.Rows(input.Length, inputStride, target.Length, targetStride, rows, columns, destination.Length, options,
-                out int inputExtent, out int targetExtent);
-            if (degreeOfParallelism < 1) throw Error.DegreeOfParallelism(degreeOfParallelism);
-            destination = destination.Slice(0, rows);
-            input = input.Slice(0, inputExtent);
-            target = target.Slice(0, targetExtent);
-            Validate.RowsOutput<T>(destination, input, target);
-            if (options.ValidateInputs) Validate.RowInputs(input, inputStride, target, targetStride, rows, columns, options);
-            IKlBackend<T> backend = KlBackend.Select<T>(options.Backend);
             // at least a chunk's worth of elements per piece, in whole rows
             int minRows = columns == 0 ? int.MaxValue : (ManagedKl.ChunkElements + columns - 1) / columns;
             int pieces = (int)Math.Min(degreeOfParallelism, rows / minRows);
@@ -100,28 +80,16 @@ namespace NativeKl.Core
             }
         }
 
-        /// <summary>Backward and PointwiseBackward (pointwise true) on up to degreeOfParallelism threads.</summary>
-        internal static T Backward<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, Span<T> gradInput, Span<T> gradTarget, Span<T> values,
-                                      KlReduction reduction, bool pointwise, T gradOutput, KlOptions options, int degreeOfParallelism)
-            where T : unmanaged
+        /// <summary>
+        /// Backward and PointwiseBackward (plan.Reduction None) on validated, sliced spans: pieces of
+        /// whole chunks; for a reduction each piece writes its chunks' partials, finished in order.
+        /// </summary>
+        internal static T Backward<T>(IKlBackend<T> backend, ReadOnlySpan<T> input, ReadOnlySpan<T> target, Span<T> gradInput,
+                                      Span<T> gradTarget, Span<T> values, T gradOutput, KlPlan plan, KlOptions options,
+                                      int degreeOfParallelism) where T : unmanaged
         {
-            KlPlan plan = Validate.Backward(input.Length, target.Length, reduction, pointwise,
-                gradInput.Length, gradTarget.Length, values.Length, options);
-            if (degreeOfParallelism < 1) throw Error.DegreeOfParallelism(degreeOfParallelism);
             int n = input.Length;
-            gradInput = gradInput.Slice(0, n);
-            if (!gradTarget.IsEmpty) gradTarget = gradTarget.Slice(0, n);
-            if (!values.IsEmpty) values = values.Slice(0, n);
-            Validate.BackwardOutputs<T>(values, gradInput, gradTarget, input, target);
-            if (options.ValidateInputs)
-            {
-                bool zeroScale = Num.IsFloat<T>()
-                    ? (float)((double)Num.ValueAsFloat(gradOutput) / plan.Divisor) == 0f
-                    : Num.ValueAsDouble(gradOutput) / plan.Divisor == 0.0;
-                Validate.Inputs(input, target, plan.BatchSize, options,
-                    InputValidation.Call.Gradients(plan.Reduction, plan.BatchSize, Num.ToDouble(gradOutput), zeroScale, !gradTarget.IsEmpty));
-            }
-            IKlBackend<T> backend = KlBackend.Select<T>(options.Backend);
+            bool pointwise = plan.Reduction == KlReductionKind.None;
             int pieces = ChunkPieces(n, degreeOfParallelism, out int chunks);
             if (pieces <= 1) return backend.Backward(input, target, gradOutput, values, gradInput, gradTarget, plan);
 
