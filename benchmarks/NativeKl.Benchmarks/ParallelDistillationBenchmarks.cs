@@ -8,7 +8,7 @@ namespace NativeKl.Benchmarks;
 /// <summary>
 /// Distillation on more than one core: float32 logits, T = 1, batchmean, native backend, forward and
 /// forward + both gradients at degreeOfParallelism 1 (the baseline of each category) and 2. The
-/// ratio is the speed-up; the rows are whole-row blocks, and every degree gives the same bits.
+/// ratio is the speed-up's reciprocal (the report tool reads the degree from "x1"/"x2"); the rows are whole-row blocks, and every degree gives the same bits.
 /// In process, short job (the same settings as DistillationBenchmarks).
 /// Run: --filter "*ParallelDistillation*".
 /// </summary>
@@ -35,16 +35,16 @@ public class ParallelDistillationBenchmarks
     [GlobalSetup]
     public void Setup() => (_student, _teacher, _gradStudent, _gradTeacher) = DistillationBenchmarks.Data(Logits);
 
-    [BenchmarkCategory("Forward"), Benchmark(Description = "degree 1", Baseline = true)]
+    [BenchmarkCategory("Forward"), Benchmark(Description = "Forward x1", Baseline = true)]
     public float Forward1() => Forward(1);
 
-    [BenchmarkCategory("Forward"), Benchmark(Description = "degree 2")]
+    [BenchmarkCategory("Forward"), Benchmark(Description = "Forward x2")]
     public float Forward2() => Forward(2);
 
-    [BenchmarkCategory("Forward+backward"), Benchmark(Description = "degree 1", Baseline = true)]
+    [BenchmarkCategory("Forward+backward"), Benchmark(Description = "Forward+backward x1", Baseline = true)]
     public float ForwardBackward1() => ForwardBackward(1);
 
-    [BenchmarkCategory("Forward+backward"), Benchmark(Description = "degree 2")]
+    [BenchmarkCategory("Forward+backward"), Benchmark(Description = "Forward+backward x2")]
     public float ForwardBackward2() => ForwardBackward(2);
 
     private float Forward(int degree) =>
