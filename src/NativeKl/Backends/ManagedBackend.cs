@@ -18,8 +18,13 @@ namespace NativeKl.Backends
 
         private ManagedBackend() { }
 
-        public T Reduce(ReadOnlySpan<T> input, ReadOnlySpan<T> target, in KlPlan plan) =>
-            Num.FromDouble<T>(CanonicalNaN(ManagedKl.Total(Kernels(plan).Sum(Path(plan), input, target)) / plan.Divisor));
+        public T Reduce(ReadOnlySpan<T> input, ReadOnlySpan<T> target, in KlPlan plan)
+        {
+            double total = Kernels(plan).Total(Path(plan), input, target);
+            // x / 1.0 is x for every x (a NaN stays a NaN, canonical below): Sum skips the division's latency
+            if (plan.Reduction != KlReductionKind.Sum) total /= plan.Divisor;
+            return Num.FromDouble<T>(CanonicalNaN(total));
+        }
 
         public void Pointwise(ReadOnlySpan<T> input, ReadOnlySpan<T> target, Span<T> destination, in KlPlan plan) =>
             Kernels(plan).Pointwise(Path(plan), input, target, destination);
@@ -31,8 +36,8 @@ namespace NativeKl.Backends
             ManagedPath path = Path(plan);
             int columns = plan.Length;
             for (int r = 0; r < rows; r++)
-                destination[r] = Num.FromDouble<T>(CanonicalNaN(ManagedKl.Total(kernels.Sum(path, input.Slice(r * inputStride, columns),
-                    target.Slice(r * targetStride, columns)))));
+                destination[r] = Num.FromDouble<T>(CanonicalNaN(kernels.Total(path, input.Slice(r * inputStride, columns),
+                    target.Slice(r * targetStride, columns))));
         }
 
         /// <summary>As api.c's backward: s = gradOutput / divisor, rounded once to the data's type; the value as Reduce's.</summary>

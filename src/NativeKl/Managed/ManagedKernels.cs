@@ -40,6 +40,19 @@ namespace NativeKl.Managed
             return acc;
         }
 
+        /// <summary>
+        /// <see cref="ManagedKl.Total"/> of <see cref="Sum"/>, bit for bit (as nkl_kl_div_f32). For float data
+        /// in one chunk that is 0.0 + the chunk's sum: a float partial's compensation is +0 (the float32
+        /// lane fold), so TwoSum into {0, 0} changes nothing but -0 into +0, which the + 0.0 does too.
+        /// A small call's time is one dependency chain; this spares it TwoSum's seven adds.
+        /// </summary>
+        public double Total(ManagedPath path, ReadOnlySpan<T> input, ReadOnlySpan<T> target)
+        {
+            if (Num.IsFloat<T>() && input.Length <= ManagedKl.ChunkElements)
+                return input.Length == 0 ? 0.0 : 0.0 + Chunk(path, input, target).Sum;
+            return ManagedKl.Total(Sum(path, input, target));
+        }
+
         /// <summary>One chunk's forward and backward (no values): its own partial, NaN canonical, as
         /// nkl_kl_div_backward_partials_* writes it.</summary>
         public KlPartial GradPiece(ManagedPath path, ReadOnlySpan<T> input, ReadOnlySpan<T> target, T s,
