@@ -422,6 +422,23 @@ static int distill_flags_valid(uint32_t flags) {
     return !(flags & ~DISTILL_FLAGS) && flags_valid(flags & FORCE_FLAGS);
 }
 
+/* A row index (first_row or row_count) for rows rows: mostly inside (empty
+   ranges included), sometimes past the end, sometimes huge. */
+static size_t fz_row_index(fz *f, size_t rows) {
+    uint8_t k = fz_u8(f);
+    if (k < 224) return k % ((rows < 16 ? rows : 16) + 2);
+    return fz_length(f);
+}
+
+/* Where a row range's span starts, in elements from row 0 of a strided
+   array; 0 for an empty span (rows or cols 0). */
+static size_t span_start(size_t first, size_t count, size_t cols, size_t stride) {
+    return count > 0 && cols > 0 ? first * stride : 0;
+}
+
+/* How a distillation entry point reads desc->reduction (distill_bad_*). */
+enum { RED_KNOWN, RED_NOT_READ, RED_REDUCES };
+
 /* A temperature: the usual ones, the edges of 1/T, and anything at all. */
 static double fz_temperature(fz *f) {
     static const double t[] = {1.0, 2.0, 0.5, 4.0, 0.1, 10.0, 1e-30, 1e30, 1e-300, 1e300,
@@ -570,8 +587,18 @@ static const struct { const char *name; fuzz_fn run; } entry_points[] = {
     {"nkl_distill_backward_f32", fuzz_distill_backward_f32},
     {"nkl_distill_backward_f64", fuzz_distill_backward_f64},
     {"nkl_alloc + nkl_free", fuzz_alloc},
+    {"nkl_kl_div_backward_partials_f32 + nkl_partials_finish", fuzz_backward_partials_f32},
+    {"nkl_kl_div_backward_partials_f64 + nkl_partials_finish", fuzz_backward_partials_f64},
+    {"nkl_distill_partials_f32 + nkl_distill_finish_f32", fuzz_distill_partials_f32},
+    {"nkl_distill_partials_f64 + nkl_distill_finish_f64", fuzz_distill_partials_f64},
+    {"nkl_distill_backward_partials_f32 + nkl_distill_finish_f32", fuzz_distill_backward_partials_f32},
+    {"nkl_distill_backward_partials_f64 + nkl_distill_finish_f64", fuzz_distill_backward_partials_f64},
+    {"nkl_distill_finish_f32", fuzz_distill_finish_f32},
+    {"nkl_distill_finish_f64", fuzz_distill_finish_f64},
     {"nkl_status_string, nkl_isa_*, nkl_set_isa, nkl_chunk_count, nkl_version*", fuzz_misc},
-    /* A new entry point: one line here, and its fuzz_* function. */
+    /* A new entry point: one line here, and its fuzz_* function. A line
+       changes data[0] % ENTRY_COUNT for every seed: remap the corpus with
+       remap_corpus.py so that each seed still drives its entry point. */
 };
 #define ENTRY_COUNT (sizeof entry_points / sizeof entry_points[0])
 
