@@ -78,8 +78,10 @@ function Invoke-CTest([string] $name, [string[]] $arguments) {
         $cSkipped = @($lines | Select-String -Pattern '\*\*\*Skipped|Not Run').Count
         $script:passed += $cTotal - $cFailed - $cSkipped
         $script:failed += $cFailed
-        # ctest lists them after "The following tests FAILED:" as "  12 - name (Failed)"
+        # ctest lists them after "The following tests FAILED:" as "  12 - name (Failed)"; the same
+        # shape after "The following tests did not run:" says "(Skipped)", which is not a failure
         $lines | Select-String -Pattern '^\s+\d+ - (\S+) \((.+)\)\s*$' |
+            Where-Object { $_.Matches[0].Groups[2].Value -ne 'Skipped' } |
             ForEach-Object { $script:failures.Add("$name`: $($_.Matches[0].Groups[1].Value) ($($_.Matches[0].Groups[2].Value))") }
         Write-Host "$name`: $($cTotal - $cFailed - $cSkipped) passed, $cFailed failed, $cSkipped skipped"
     } else {
